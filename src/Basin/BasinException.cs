@@ -1,0 +1,24 @@
+namespace Basin;
+
+/// <summary>
+/// An error caused by the user's input (a file, an option, a shape) rather than by a bug.
+/// The CLI prints its message as one line and exits non-zero; messages name the cause.
+/// </summary>
+public class BasinException : Exception
+{
+    public BasinException(string message) : base(message) { }
+    public BasinException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>A data file (IDX, gzip, safetensors, checkpoint) that is malformed or does not fit.</summary>
+public class DataFormatException : BasinException
+{
+    public DataFormatException(string message) : base(message) { }
+    public DataFormatException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>Training stopped because the loss became NaN or infinite.</summary>
+public class DivergenceException : BasinException
+{
+    public DivergenceException(string message) : base(message) { }
+}
