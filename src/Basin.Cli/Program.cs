@@ -1,0 +1,2 @@
+// Placeholder entry point; the command tree is being written.
+return 0;
