@@ -1,2 +1,15 @@
-// Placeholder entry point; the command tree is being written.
-return 0;
+using System.CommandLine;
+using Basin.Cli;
+using Basin.Cli.Commands;
+
+var root = new RootCommand("""
+    Basin: train neural networks that generalize, and measure why they do.
+
+    Start with './basin demo' (trains LeNet-5 and an MLP on Fashion-MNIST and prints a table).
+    Every command accepts --help; every command that reports results accepts --json.
+    """);
+root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(RunsCommand.Create());
+return await Cli.InvokeAsync(root, args);

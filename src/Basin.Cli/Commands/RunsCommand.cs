@@ -1,0 +1,90 @@
+using System.CommandLine;
+using System.Text.Json;
+using Basin.Reports;
+using Spectre.Console;
+
+namespace Basin.Cli.Commands;
+
+/// <summary>`basin runs list` and `basin runs show ID`: read the run database.</summary>
+public static class RunsCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("runs", "List and inspect recorded runs (config, seed, versions, per-epoch metrics)");
+        cmd.Subcommands.Add(CreateList());
+        cmd.Subcommands.Add(CreateShow());
+        return cmd;
+    }
+
+    static Command CreateList()
+    {
+        var json = Options.Json();
+        var runs = Options.Runs();
+        var cmd = new Command("list", "List all runs, newest first") { json, runs };
+        cmd.SetAction(pr =>
+        {
+            using var store = RunStore.Open(pr.GetValue(runs)!);
+            var list = store.List();
+            if (pr.GetValue(json)) { Console.WriteLine(Json.Serialize(list)); return Cli.ExitOk; }
+            if (list.Count == 0) { Console.WriteLine($"No runs yet in {store.Folder}. Try './basin demo' or './basin train'."); return Cli.ExitOk; }
+            var table = new Table().AddColumns("id", "kind", "status", "model", "dataset", "seed", "test acc", "gap (acc)");
+            foreach (var r in list)
+                table.AddRow(r.Id, r.Kind, StatusMarkup(r.Status), Markup.Escape(r.Model ?? ""), Markup.Escape(r.Dataset ?? ""), r.Seed.ToString(),
+                    Figure(r.Final, "testAccuracy"), Figure(r.Final, "accuracyGap"));
+            AnsiConsole.Write(table);
+            return Cli.ExitOk;
+        });
+        return cmd;
+    }
+
+    static Command CreateShow()
+    {
+        var id = new Argument<string>("id") { Description = "Run id (or a unique prefix of it)" };
+        var json = Options.Json();
+        var runs = Options.Runs();
+        var cmd = new Command("show", "Show one run: config, versions, per-epoch metrics and final figures") { id, json, runs };
+        cmd.SetAction(pr =>
+        {
+            using var store = RunStore.Open(pr.GetValue(runs)!);
+            var run = store.Get(pr.GetValue(id)!);
+            if (pr.GetValue(json)) { Console.WriteLine(Json.Serialize(run)); return Cli.ExitOk; }
+            var s = run.Summary;
+            AnsiConsole.MarkupLine($"[bold]{s.Id}[/]  {s.Kind}  {StatusMarkup(s.Status)}  model {Markup.Escape(s.Model ?? "-")}  data {Markup.Escape(s.Dataset ?? "-")}  seed {s.Seed}");
+            AnsiConsole.MarkupLine($"started {s.CreatedUtc:u}" + (s.FinishedUtc is { } f ? $", ended {f:u}" : ""));
+            if (s.Message is { } m) AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(m)}[/]");
+            AnsiConsole.MarkupLine("[bold]config[/] " + Markup.Escape(run.Config.GetRawText().ReplaceLineEndings(" ")));
+            AnsiConsole.MarkupLine("[bold]versions[/] " + Markup.Escape(run.Versions.GetRawText().ReplaceLineEndings(" ")));
+            if (run.Epochs.Count > 0)
+            {
+                var names = run.Epochs[0].EnumerateObject().Select(p => p.Name).ToList();
+                var table = new Table().AddColumns(names.ToArray());
+                foreach (var e in run.Epochs)
+                    table.AddRow(names.Select(n => Markup.Escape(Format(e.GetProperty(n)))).ToArray());
+                AnsiConsole.Write(table);
+            }
+            if (s.Final is { } fin) AnsiConsole.MarkupLine("[bold]final[/] " + Markup.Escape(fin.GetRawText().ReplaceLineEndings(" ")));
+            return Cli.ExitOk;
+        });
+        return cmd;
+    }
+
+    static string StatusMarkup(string status) => status switch
+    {
+        RunStatus.Finished => "[green]finished[/]",
+        RunStatus.Failed => "[red]failed[/]",
+        RunStatus.Cancelled => "[yellow]cancelled[/]",
+        _ => Markup.Escape(status),
+    };
+
+    static string Figure(JsonElement? final, string name) =>
+        final is { ValueKind: JsonValueKind.Object } f && f.TryGetProperty(name, out var v) ? Format(v) : "";
+
+    internal static string Format(JsonElement v) => v.ValueKind switch
+    {
+        JsonValueKind.Number when v.TryGetInt64(out var i) => i.ToString(),
+        JsonValueKind.Number => v.GetDouble().ToString("G4", System.Globalization.CultureInfo.InvariantCulture),
+        JsonValueKind.Null => "",
+        JsonValueKind.String => v.GetString() ?? "",
+        _ => v.GetRawText(),
+    };
+}

@@ -1,0 +1,241 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace Basin.Reports;
+
+/// <summary>
+/// The run database: every run's config, seed, library versions, per-epoch metrics and final
+/// figures, in one SQLite file (runs/basin.db by default). Every write is one transaction, so a
+/// crash never leaves a half-written row. A database written by a newer Basin is refused.
+/// </summary>
+public sealed class RunStore : IDisposable
+{
+    public const int SchemaVersion = 1;
+    public const string FileName = "basin.db";
+
+    readonly SqliteConnection _db;
+
+    RunStore(SqliteConnection db, string folder)
+    {
+        _db = db;
+        Folder = folder;
+    }
+
+    /// <summary>The runs folder (holds the database and one sub-folder per run).</summary>
+    public string Folder { get; }
+
+    /// <summary>Opens (creating if needed) the database in <paramref name="folder"/>.</summary>
+    public static RunStore Open(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, FileName);
+        var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        try
+        {
+            db.Open();
+            Exec(db, "PRAGMA busy_timeout = 10000;");
+            int version = ReadUserVersion(db);
+            if (version > SchemaVersion)
+                throw new BasinException($"{path} was written by a newer Basin (schema {version}, this Basin reads up to {SchemaVersion}); upgrade Basin or use another --runs folder");
+            if (version < SchemaVersion) CreateSchema(db);
+            return new RunStore(db, Path.GetFullPath(folder));
+        }
+        catch (SqliteException e)
+        {
+            db.Dispose();
+            throw new DataFormatException($"{path} is not a usable Basin run database: {e.Message}", e);
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
+    }
+
+    static int ReadUserVersion(SqliteConnection db)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "PRAGMA user_version;";
+        return Convert.ToInt32(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    static void CreateSchema(SqliteConnection db)
+    {
+        using var tx = db.BeginTransaction();
+        Exec(db, """
+            CREATE TABLE IF NOT EXISTS runs (
+              id            TEXT PRIMARY KEY,
+              kind          TEXT NOT NULL,
+              status        TEXT NOT NULL,
+              created_utc   TEXT NOT NULL,
+              finished_utc  TEXT,
+              model         TEXT,
+              dataset       TEXT,
+              seed          INTEGER,
+              config_json   TEXT NOT NULL,
+              versions_json TEXT NOT NULL,
+              final_json    TEXT,
+              message       TEXT
+            );
+            CREATE TABLE IF NOT EXISTS epochs (
+              run_id        TEXT NOT NULL REFERENCES runs(id),
+              epoch         INTEGER NOT NULL,
+              metrics_json  TEXT NOT NULL,
+              PRIMARY KEY (run_id, epoch)
+            );
+            """, tx);
+        Exec(db, $"PRAGMA user_version = {SchemaVersion};", tx);
+        tx.Commit();
+    }
+
+    static void Exec(SqliteConnection db, string sql, SqliteTransaction? tx = null)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>A new, unique run id: UTC time plus a short random suffix (sortable by start time).</summary>
+    public static string NewRunId() =>
+        $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexString(Guid.NewGuid().ToByteArray(), 0, 2).ToLowerInvariant()}";
+
+    /// <summary>The folder for a run's files (checkpoint, weights, plots).</summary>
+    public string RunFolder(string runId) => Path.Combine(Folder, runId);
+
+    /// <summary>Records a run that has started.</summary>
+    public void Start(RunRecord run)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = """
+            INSERT INTO runs (id, kind, status, created_utc, model, dataset, seed, config_json, versions_json)
+            VALUES ($id, $kind, $status, $created, $model, $dataset, $seed, $config, $versions);
+            """;
+        cmd.Parameters.AddWithValue("$id", run.Id);
+        cmd.Parameters.AddWithValue("$kind", run.Kind);
+        cmd.Parameters.AddWithValue("$status", RunStatus.Running);
+        cmd.Parameters.AddWithValue("$created", run.CreatedUtc.ToString("O", CultureInfo.InvariantCulture));
+        cmd.Parameters.AddWithValue("$model", (object?)run.Model ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$dataset", (object?)run.Dataset ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$seed", run.Seed);
+        cmd.Parameters.AddWithValue("$config", run.ConfigJson);
+        cmd.Parameters.AddWithValue("$versions", run.VersionsJson);
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>Stores (or replaces, on resume) one epoch's metrics, any JSON-serializable record.</summary>
+    public void AddEpoch<T>(string runId, int epoch, T metrics)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "INSERT OR REPLACE INTO epochs (run_id, epoch, metrics_json) VALUES ($id, $epoch, $json);";
+        cmd.Parameters.AddWithValue("$id", runId);
+        cmd.Parameters.AddWithValue("$epoch", epoch);
+        cmd.Parameters.AddWithValue("$json", JsonSerializer.Serialize(metrics, Json.Options));
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>Marks a run finished, failed or cancelled, with its final figures and a message.</summary>
+    public void Finish<T>(string runId, string status, T? final, string? message = null)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "UPDATE runs SET status = $status, finished_utc = $finished, final_json = $final, message = $message WHERE id = $id;";
+        cmd.Parameters.AddWithValue("$id", runId);
+        cmd.Parameters.AddWithValue("$status", status);
+        cmd.Parameters.AddWithValue("$finished", DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+        cmd.Parameters.AddWithValue("$final", final is null ? DBNull.Value : JsonSerializer.Serialize(final, Json.Options));
+        cmd.Parameters.AddWithValue("$message", (object?)message ?? DBNull.Value);
+        if (cmd.ExecuteNonQuery() != 1) throw new BasinException($"no run with id '{runId}'");
+    }
+
+    /// <summary>Marks a run as running again (resume).</summary>
+    public void Reopen(string runId)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "UPDATE runs SET status = $status, finished_utc = NULL, message = NULL WHERE id = $id;";
+        cmd.Parameters.AddWithValue("$id", runId);
+        cmd.Parameters.AddWithValue("$status", RunStatus.Running);
+        if (cmd.ExecuteNonQuery() != 1) throw new BasinException($"no run with id '{runId}'");
+    }
+
+    /// <summary>All runs, newest first.</summary>
+    public IReadOnlyList<RunSummary> List()
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "SELECT id, kind, status, created_utc, finished_utc, model, dataset, seed, final_json, message FROM runs ORDER BY created_utc DESC, id DESC;";
+        using var r = cmd.ExecuteReader();
+        var list = new List<RunSummary>();
+        while (r.Read()) list.Add(ReadSummary(r));
+        return list;
+    }
+
+    /// <summary>One run with its config, versions and per-epoch metrics; a unique id prefix is accepted.</summary>
+    public RunDetails Get(string idOrPrefix)
+    {
+        var id = ResolveId(idOrPrefix);
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "SELECT id, kind, status, created_utc, finished_utc, model, dataset, seed, final_json, message, config_json, versions_json FROM runs WHERE id = $id;";
+        cmd.Parameters.AddWithValue("$id", id);
+        using var r = cmd.ExecuteReader();
+        r.Read();
+        var summary = ReadSummary(r);
+        var config = r.GetString(10);
+        var versions = r.GetString(11);
+        r.Close();
+
+        using var ecmd = _db.CreateCommand();
+        ecmd.CommandText = "SELECT metrics_json FROM epochs WHERE run_id = $id ORDER BY epoch;";
+        ecmd.Parameters.AddWithValue("$id", id);
+        using var er = ecmd.ExecuteReader();
+        var epochs = new List<JsonElement>();
+        while (er.Read()) epochs.Add(JsonDocument.Parse(er.GetString(0)).RootElement.Clone());
+        return new RunDetails(summary, JsonDocument.Parse(config).RootElement.Clone(), JsonDocument.Parse(versions).RootElement.Clone(), epochs);
+    }
+
+    string ResolveId(string idOrPrefix)
+    {
+        if (string.IsNullOrWhiteSpace(idOrPrefix)) throw new BasinException("run id is empty");
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "SELECT id FROM runs WHERE id = $id OR id LIKE $prefix ESCAPE '\\' ORDER BY id LIMIT 3;";
+        cmd.Parameters.AddWithValue("$id", idOrPrefix);
+        cmd.Parameters.AddWithValue("$prefix", idOrPrefix.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%");
+        using var r = cmd.ExecuteReader();
+        var ids = new List<string>();
+        while (r.Read()) ids.Add(r.GetString(0));
+        if (ids.Contains(idOrPrefix)) return idOrPrefix;
+        return ids.Count switch
+        {
+            0 => throw new BasinException($"no run '{idOrPrefix}' in {Path.Combine(Folder, FileName)} (see 'basin runs list')"),
+            1 => ids[0],
+            _ => throw new BasinException($"run id '{idOrPrefix}' is ambiguous: {string.Join(", ", ids)}, ..."),
+        };
+    }
+
+    static RunSummary ReadSummary(SqliteDataReader r) => new(
+        r.GetString(0), r.GetString(1), r.GetString(2),
+        DateTime.Parse(r.GetString(3), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+        r.IsDBNull(4) ? null : DateTime.Parse(r.GetString(4), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+        r.IsDBNull(5) ? null : r.GetString(5),
+        r.IsDBNull(6) ? null : r.GetString(6),
+        r.IsDBNull(7) ? 0 : r.GetInt64(7),
+        r.IsDBNull(8) ? null : JsonDocument.Parse(r.GetString(8)).RootElement.Clone(),
+        r.IsDBNull(9) ? null : r.GetString(9));
+
+    public void Dispose() => _db.Dispose();
+}
+
+public static class RunStatus
+{
+    public const string Running = "running";
+    public const string Finished = "finished";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+}
+
+/// <summary>What is known about a run when it starts.</summary>
+public sealed record RunRecord(string Id, string Kind, DateTime CreatedUtc, string? Model, string? Dataset, long Seed, string ConfigJson, string VersionsJson);
+
+public sealed record RunSummary(string Id, string Kind, string Status, DateTime CreatedUtc, DateTime? FinishedUtc,
+    string? Model, string? Dataset, long Seed, JsonElement? Final, string? Message);
+
+public sealed record RunDetails(RunSummary Summary, JsonElement Config, JsonElement Versions, IReadOnlyList<JsonElement> Epochs);
