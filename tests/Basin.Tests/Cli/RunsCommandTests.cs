@@ -1,0 +1,67 @@
+using Basin.Reports;
+using Microsoft.Data.Sqlite;
+using Xunit;
+
+namespace Basin.Tests.Cli;
+
+public class RunsCommandTests
+{
+    [Fact]
+    public void RunsListOnEmptyFolderSaysSoAndJsonIsAnEmptyArray()
+    {
+        var dir = CliRunner.TempDir();
+        var r = CliRunner.Run(dir, null, "runs", "list");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("No runs yet", r.Stdout);
+        var j = CliRunner.Run(dir, null, "runs", "list", "--json");
+        Assert.Equal(0, j.ExitCode);
+        Assert.Equal("[]", j.Stdout.Trim());
+    }
+
+    [Fact]
+    public void RunsShowUnknownIdIsAOneLineError()
+    {
+        var dir = CliRunner.TempDir();
+        var r = CliRunner.Run(dir, null, "runs", "show", "nope");
+        CliRunner.AssertOneLineError(r, "no run 'nope'");
+    }
+
+    [Fact]
+    public void UnknownOptionAndCommandAreOneLineErrors()
+    {
+        var dir = CliRunner.TempDir();
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "runs", "list", "--bogus"), "--bogus");
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "frobnicate"), "frobnicate");
+    }
+
+    [Fact]
+    public void DatabaseFromNewerVersionIsRefusedAndLeftUntouched()
+    {
+        var dir = CliRunner.TempDir();
+        var runs = Path.Combine(dir, "runs");
+        Directory.CreateDirectory(runs);
+        var path = Path.Combine(runs, RunStore.FileName);
+        using (var db = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            db.Open();
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = $"PRAGMA user_version = {RunStore.SchemaVersion + 1};";
+            cmd.ExecuteNonQuery();
+        }
+        var before = File.ReadAllBytes(path);
+        var r = CliRunner.Run(dir, null, "runs", "list");
+        CliRunner.AssertOneLineError(r, "newer Basin");
+        Assert.Equal(before, File.ReadAllBytes(path));
+    }
+
+    [Fact]
+    public void CorruptDatabaseFileIsAOneLineError()
+    {
+        var dir = CliRunner.TempDir();
+        var runs = Path.Combine(dir, "runs");
+        Directory.CreateDirectory(runs);
+        File.WriteAllText(Path.Combine(runs, RunStore.FileName), "this is not a database, just text that is long enough to matter....");
+        var r = CliRunner.Run(dir, null, "runs", "list");
+        CliRunner.AssertOneLineError(r, "not a usable Basin run database");
+    }
+}
