@@ -95,13 +95,16 @@ public static class SafeTensors
         if (headerLen == 0 || headerLen > (ulong)MaxHeaderBytes) throw new DataFormatException($"not a safetensors file: header length {headerLen} is implausible");
         var headerBytes = new byte[headerLen];
         if (ReadFully(stream, headerBytes) < (int)headerLen) throw new DataFormatException("truncated safetensors header");
-        JsonObject header;
+        List<KeyValuePair<string, JsonNode?>> header;
         try
         {
-            header = JsonNode.Parse(Encoding.UTF8.GetString(headerBytes).TrimEnd(' ', '\0')) as JsonObject
-                     ?? throw new DataFormatException("safetensors header is not a JSON object");
+            var root = JsonNode.Parse(Encoding.UTF8.GetString(headerBytes).TrimEnd(' ', '\0')) as JsonObject
+                       ?? throw new DataFormatException("safetensors header is not a JSON object");
+            // JsonObject reports duplicate names lazily (ArgumentException), so enumerate it here.
+            header = root.ToList();
         }
         catch (JsonException e) { throw new DataFormatException($"safetensors header is not valid JSON: {e.Message}"); }
+        catch (ArgumentException e) { throw new DataFormatException($"safetensors header repeats a name: {e.Message}"); }
 
         using var rest = new MemoryStream();
         stream.CopyTo(rest);
@@ -119,14 +122,17 @@ public static class SafeTensors
                 continue;
             }
             if (node is not JsonObject t) throw new DataFormatException($"tensor '{name}': entry is not an object");
-            var dtype = (t["dtype"] as JsonValue)?.GetValue<string>() ?? throw new DataFormatException($"tensor '{name}': missing dtype");
+            var dtype = t["dtype"] is JsonValue dv && dv.TryGetValue<string>(out var dts) ? dts : throw new DataFormatException($"tensor '{name}': dtype is missing or not a string");
             if (!DtypeByName.TryGetValue(dtype, out var dt)) throw new DataFormatException($"tensor '{name}': unsupported dtype {dtype}");
             var shape = (t["shape"] as JsonArray ?? throw new DataFormatException($"tensor '{name}': missing shape"))
                 .Select(d => d is JsonValue v && v.TryGetValue<long>(out var x) && x >= 0 ? x : throw new DataFormatException($"tensor '{name}': bad shape entry")).ToArray();
             var offs = t["data_offsets"] as JsonArray;
             if (offs is not { Count: 2 }) throw new DataFormatException($"tensor '{name}': data_offsets must be [begin, end]");
-            long begin = offs[0]!.GetValue<long>(), end = offs[1]!.GetValue<long>();
-            long expected = shape.Aggregate(1L, (a, b) => checked(a * b)) * dt.Size;
+            if (offs[0] is not JsonValue bv || !bv.TryGetValue<long>(out var begin) || offs[1] is not JsonValue ev || !ev.TryGetValue<long>(out var end))
+                throw new DataFormatException($"tensor '{name}': data_offsets must be two integers");
+            long expected;
+            try { expected = checked(shape.Aggregate(1L, (a, b) => checked(a * b)) * dt.Size); }
+            catch (OverflowException) { throw new DataFormatException($"tensor '{name}': shape [{string.Join(",", shape)}] is implausibly large"); }
             if (begin < 0 || end < begin || end > data.Length)
                 throw new DataFormatException($"tensor '{name}': byte range [{begin}, {end}) lies outside the {data.Length}-byte data section (file truncated?)");
             if (end - begin != expected)

@@ -1,0 +1,109 @@
+using System.Globalization;
+using TorchSharp;
+
+namespace Basin.Models;
+
+/// <summary>
+/// Builds a <see cref="Classifier"/> from a short text spec. Grammar (case-insensitive):
+/// <list type="bullet">
+/// <item><c>lenet5</c>: LeNet-5 for inputs [C,28,28].</item>
+/// <item><c>mlp</c>: an MLP with hidden widths 512,512 and ReLU.</item>
+/// <item><c>mlp:W1,W2,...</c>: an MLP with the given hidden widths and ReLU, e.g. <c>mlp:512,512</c>.</item>
+/// <item><c>mlp:W1,W2,...:ACT</c>: ACT one of relu, tanh, sigmoid, e.g. <c>mlp:256,128:tanh</c>.</item>
+/// <item><c>resnet</c>: the small ResNet with width multiplier 1; <c>resnet:K</c> with multiplier K, e.g. <c>resnet:2</c>.</item>
+/// </list>
+/// The MLP's input size is the product of the example shape; convolutional models take the channel count from it.
+/// <see cref="Classifier.Spec"/> gives back a canonical spec that this accepts.
+/// </summary>
+public static class ModelSpec
+{
+    const int MaxWidth = 1 << 16;
+    const int MaxResNetWidth = 64;
+
+    public static IReadOnlyList<string> Examples { get; } = ["lenet5", "mlp", "mlp:512,512", "mlp:256,128:tanh", "resnet", "resnet:2"];
+
+    public static string Help { get; } =
+        "Model specs: lenet5 (LeNet-5, inputs [C,28,28]); mlp (hidden widths 512,512, relu); " +
+        "mlp:W1,W2,... (hidden widths); mlp:W1,W2,...:ACT (ACT = relu|tanh|sigmoid); " +
+        "resnet (small ResNet, width 1: 16-32-64 channels); resnet:K (width multiplier K). " +
+        "Examples: " + string.Join(", ", Examples) + ".";
+
+    static string ValidForms => "valid forms: lenet5, mlp, mlp:W1,W2,..., mlp:W1,W2,...:relu|tanh|sigmoid, resnet, resnet:K";
+
+    /// <summary>
+    /// Builds the model with torch.manual_seed(<paramref name="seed"/>) set first, so its initial weights
+    /// depend only on the spec, the shapes and the seed, and equal PyTorch's for the same seed and layers.
+    /// The weights are drawn from a private generator seeded the same way, so random draws on other threads
+    /// cannot change them.
+    /// </summary>
+    /// <param name="exampleShape">The shape of one input example, without the batch dimension, e.g. [1,28,28].</param>
+    public static Classifier Create(string spec, long[] exampleShape, int classCount, long seed)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(exampleShape);
+        if (classCount < 2) throw new BasinException($"model '{spec}' needs at least 2 classes, got {classCount}");
+        if (exampleShape.Length == 0 || exampleShape.Any(d => d < 1))
+            throw new BasinException($"model '{spec}' needs an example shape of positive sizes, got [{string.Join(",", exampleShape)}]");
+        var parts = spec.Trim().ToLowerInvariant().Split(':');
+        Func<Classifier> build = parts[0] switch
+        {
+            "lenet5" => ParseLeNet5(spec, parts, exampleShape, classCount),
+            "mlp" => ParseMlp(spec, parts, exampleShape, classCount),
+            "resnet" => ParseResNet(spec, parts, exampleShape, classCount),
+            _ => throw new BasinException($"unknown model spec '{spec}'; {ValidForms}"),
+        };
+        torch.manual_seed(seed);
+        var model = build();
+        DefaultInit.Reset(model, seed);
+        return model;
+    }
+
+    static Func<Classifier> ParseLeNet5(string spec, string[] parts, long[] shape, int classes)
+    {
+        if (parts.Length != 1) throw new BasinException($"model spec '{spec}': lenet5 takes no options; {ValidForms}");
+        if (shape.Length != 3 || shape[1] != LeNet5.ImageSize || shape[2] != LeNet5.ImageSize)
+            throw new BasinException($"lenet5 needs examples of shape [C,28,28], got [{string.Join(",", shape)}]; use mlp or resnet for other shapes");
+        int channels = ToChannels(spec, shape[0]);
+        return () => new LeNet5(classes, channels);
+    }
+
+    static Func<Classifier> ParseMlp(string spec, string[] parts, long[] shape, int classes)
+    {
+        if (parts.Length > 3) throw new BasinException($"model spec '{spec}' has too many ':' parts; {ValidForms}");
+        int[] widths = [512, 512];
+        if (parts.Length >= 2)
+        {
+            var items = parts[1].Split(',');
+            widths = new int[items.Length];
+            for (int i = 0; i < items.Length; i++)
+                if (!int.TryParse(items[i].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out widths[i]) || widths[i] < 1 || widths[i] > MaxWidth)
+                    throw new BasinException($"model spec '{spec}': hidden width '{items[i]}' is not an integer from 1 to {MaxWidth}; {ValidForms}");
+        }
+        var activation = Activation.Relu;
+        if (parts.Length == 3)
+            activation = parts[2].Trim() switch
+            {
+                "relu" => Activation.Relu,
+                "tanh" => Activation.Tanh,
+                "sigmoid" => Activation.Sigmoid,
+                var a => throw new BasinException($"model spec '{spec}': unknown activation '{a}' (relu, tanh or sigmoid); {ValidForms}"),
+            };
+        long inputSize = shape.Aggregate(1L, (a, b) => checked(a * b));
+        return () => new Mlp(inputSize, widths, classes, activation);
+    }
+
+    static Func<Classifier> ParseResNet(string spec, string[] parts, long[] shape, int classes)
+    {
+        if (parts.Length > 2) throw new BasinException($"model spec '{spec}' has too many ':' parts; {ValidForms}");
+        int width = 1;
+        if (parts.Length == 2 && (!int.TryParse(parts[1].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out width) || width < 1 || width > MaxResNetWidth))
+            throw new BasinException($"model spec '{spec}': width multiplier '{parts[1]}' is not an integer from 1 to {MaxResNetWidth}; {ValidForms}");
+        if (shape.Length != 3)
+            throw new BasinException($"resnet needs examples of shape [C,H,W], got [{string.Join(",", shape)}]");
+        int channels = ToChannels(spec, shape[0]);
+        return () => new ResNet(classes, width, channels);
+    }
+
+    static int ToChannels(string spec, long channels) =>
+        channels <= 64 ? (int)channels : throw new BasinException($"model '{spec}': {channels} input channels is implausible (at most 64)");
+}
