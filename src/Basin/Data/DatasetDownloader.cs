@@ -15,21 +15,24 @@ internal static class DatasetDownloader
             || (baseUri.Scheme != Uri.UriSchemeHttp && baseUri.Scheme != Uri.UriSchemeHttps))
             throw new BasinException($"download base URL '{options.BaseUrl}' is not an absolute http or https URL");
 
-        foreach (var baseName in IdxFileNames.All)
+        // Check every missing file has a usable hash before fetching any of them.
+        var plan = IdxFileNames.All.Where(baseName => IdxFileNames.Find(folder, baseName) is null).Select(baseName =>
         {
-            if (IdxFileNames.Find(folder, baseName) is not null) continue;
             var file = options.Sha256ByFile.ContainsKey(baseName + ".gz") ? baseName + ".gz"
                 : options.Sha256ByFile.ContainsKey(baseName) ? baseName
                 : throw new BasinException($"download: no SHA-256 given for {baseName}.gz (or {baseName})");
-            Fetch(new Uri(baseUri, file), Path.Combine(folder, file), options.Sha256ByFile[file], options);
-        }
+            var expected = options.Sha256ByFile[file].Trim().ToLowerInvariant();
+            if (expected.Length != 64 || !expected.All(Uri.IsHexDigit))
+                throw new BasinException($"download: SHA-256 for {file} must be 64 hex digits, got '{options.Sha256ByFile[file]}'");
+            return (file, expected);
+        }).ToList();
+
+        foreach (var (file, expected) in plan)
+            Fetch(new Uri(baseUri, file), Path.Combine(folder, file), expected, options);
     }
 
-    private static void Fetch(Uri uri, string target, string expectedSha256, DownloadOptions options)
+    private static void Fetch(Uri uri, string target, string expected, DownloadOptions options)
     {
-        var expected = expectedSha256.Trim().ToLowerInvariant();
-        if (expected.Length != 64 || !expected.All(Uri.IsHexDigit))
-            throw new BasinException($"download: SHA-256 for {Path.GetFileName(target)} must be 64 hex digits, got '{expectedSha256}'");
         try
         {
             using var client = new HttpClient { Timeout = options.Timeout };
