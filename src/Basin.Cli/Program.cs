@@ -8,5 +8,8 @@ var root = new RootCommand("""
     Start with './basin demo' (trains LeNet-5 and an MLP on Fashion-MNIST and prints a table).
     Every command accepts --help; every command that reports results accepts --json.
     """);
+root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(RunsCommand.Create());
 return await Cli.InvokeAsync(root, args);

@@ -1,0 +1,67 @@
+using System.CommandLine;
+using System.Text.Json;
+using Basin.Reports;
+using Basin.Runs;
+using Spectre.Console;
+
+namespace Basin.Cli.Commands;
+
+/// <summary>`basin train`: one recorded training run (or the continuation of an interrupted one).</summary>
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var o = new TrainOptions();
+        var resume = new Option<string?>("--resume") { Description = "Continue run ID from its last checkpoint (other training options are taken from the run)" };
+        var output = new Option<string?>("--out") { Description = "Also copy the trained weights to this safetensors file" };
+        var json = Options.Json();
+        var runs = Options.Runs();
+        var threads = Options.Threads();
+        var cmd = new Command("train", """
+            Train a model and record the run (config, seed, versions, per-epoch metrics) in the run database.
+            Checkpoints go to RUNS/ID/checkpoint.safetensors; Ctrl+C stops after writing one, and
+            'basin train --resume ID' continues exactly where the run stopped.
+            Example: basin train --model lenet5 --samples 10000 --epochs 3 --seed 1
+            """);
+        foreach (var opt in o.All) cmd.Options.Add(opt);
+        cmd.Options.Add(resume);
+        cmd.Options.Add(output);
+        cmd.Options.Add(json);
+        cmd.Options.Add(runs);
+        cmd.Options.Add(threads);
+        cmd.SetAction((pr, ct) => Task.Run(() =>
+        {
+            bool asJson = pr.GetValue(json);
+            int? nThreads = Threads.FromOption(pr.GetValue(threads));
+            using var store = RunStore.Open(pr.GetValue(runs)!);
+            var resumeId = pr.GetValue(resume);
+            TrainJobResult result;
+            if (resumeId is not null)
+            {
+                var spec = store.Get(resumeId).Config.Deserialize<TrainJobSpec>(Json.Options)!;
+                result = TrainingView.Run(asJson, spec.Model, spec.Epochs, p => TrainingJob.Resume(resumeId, store, p, ct, nThreads));
+            }
+            else
+            {
+                var spec = o.Read(pr);
+                result = TrainingView.Run(asJson, spec.Model, spec.Epochs, p => TrainingJob.Run(spec, store, p, ct, nThreads));
+            }
+            if (pr.GetValue(output) is { } outPath) File.Copy(result.WeightsPath, outPath, overwrite: true);
+            if (asJson) Console.WriteLine(Json.Serialize(new { result.RunId, result.RunFolder, result.WeightsPath, result.Model, result.Dataset, result.Figures, Epochs = result.Training.Epochs }));
+            else Render(result);
+            return Cli.ExitOk;
+        }, ct));
+        return cmd;
+    }
+
+    static void Render(TrainJobResult r)
+    {
+        var f = r.Figures;
+        var t = new Table().AddColumns("run", "model", "data", "train loss", "train acc", "test loss", "test acc", "gap (loss)", "gap (acc)", "epochs", "stop");
+        t.AddRow(r.RunId, Markup.Escape(r.Model), Markup.Escape(r.Dataset), f.TrainLoss.ToString("F4"), TrainingView.Percent(f.TrainAccuracy),
+            f.TestLoss?.ToString("F4") ?? "-", TrainingView.Percent(f.TestAccuracy), f.Gap?.ToString("F4") ?? "-", TrainingView.Percent(f.AccuracyGap),
+            f.Epochs.ToString(), f.StopReason);
+        AnsiConsole.Write(t);
+        AnsiConsole.MarkupLine($"weights: {Markup.Escape(r.WeightsPath)}");
+    }
+}

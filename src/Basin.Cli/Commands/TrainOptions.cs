@@ -1,0 +1,60 @@
+using System.CommandLine;
+using Basin.Runs;
+
+namespace Basin.Cli.Commands;
+
+/// <summary>The options that define a training run (shared by train and demo), mapped onto <see cref="TrainJobSpec"/>.</summary>
+public sealed class TrainOptions
+{
+    static readonly TrainJobSpec D = new();
+
+    public Option<string> Dataset { get; } = new("--dataset") { Description = "Data set: fashion-mnist, mnist, or a toy 2-D set (moons, spirals, 8gaussians, 25gaussians, swissroll)", DefaultValueFactory = _ => D.Dataset };
+    public Option<string?> Data { get; } = new("--data") { Description = "Folder with the IDX files (default: $BASIN_DATA, /usr/share/datasets/NAME, ~/.cache/basin/NAME)" };
+    public Option<long?> Samples { get; } = new("--samples") { Description = "Train on the first N training examples in file order (default: all)" };
+    public Option<long?> TestSamples { get; } = new("--test-samples") { Description = "Evaluate on the first N test examples (default: all)" };
+    public Option<double> LabelNoise { get; } = new("--label-noise") { Description = "Fraction of training examples given a different random label (0 to 1)", DefaultValueFactory = _ => 0 };
+    public Option<string> Model { get; } = new("--model") { Description = "Model: lenet5, mlp, mlp:512,512, mlp:256,128:tanh, resnet, resnet:2", DefaultValueFactory = _ => D.Model };
+    public Option<string> Optimizer { get; } = new("--optimizer") { Description = "Update rule: sgd or adam", DefaultValueFactory = _ => D.Optimizer };
+    public Option<double> Lr { get; } = new("--lr") { Description = "Learning rate", DefaultValueFactory = _ => D.LearningRate };
+    public Option<double> Momentum { get; } = new("--momentum") { Description = "SGD momentum", DefaultValueFactory = _ => D.Momentum };
+    public Option<bool> Nesterov { get; } = new("--nesterov") { Description = "Use Nesterov momentum" };
+    public Option<double> WeightDecay { get; } = new("--weight-decay") { Description = "Weight decay α: adds α/2·‖w‖² to the loss", DefaultValueFactory = _ => 0 };
+    public Option<string> Schedule { get; } = new("--schedule") { Description = "Learning-rate schedule: constant, step or cosine", DefaultValueFactory = _ => D.Schedule };
+    public Option<int> StepEpochs { get; } = new("--step-epochs") { Description = "Step schedule: decay every this many epochs", DefaultValueFactory = _ => D.StepEpochs };
+    public Option<double> Gamma { get; } = new("--gamma") { Description = "Step schedule: decay factor", DefaultValueFactory = _ => D.StepGamma };
+    public Option<int> Warmup { get; } = new("--warmup") { Description = "Linear learning-rate warm-up over this many steps", DefaultValueFactory = _ => 0 };
+    public Option<int> Epochs { get; } = new("--epochs") { Description = "Number of epochs", DefaultValueFactory = _ => D.Epochs };
+    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Mini-batch size", DefaultValueFactory = _ => D.BatchSize };
+    public Option<double?> StopAtLoss { get; } = new("--stop-at-loss") { Description = "Stop at the first epoch whose training loss is at or below this" };
+    public Option<long> Seed { get; } = new("--seed") { Description = "Seed for initialization, shuffling and label noise", DefaultValueFactory = _ => D.Seed };
+    public Option<int> CheckpointEvery { get; } = new("--checkpoint-every") { Description = "Also checkpoint every N batches (default: at each epoch end)", DefaultValueFactory = _ => 0 };
+    public Option<string> Device { get; } = new("--device") { Description = "cpu or cuda[:n] (this build has CPU libtorch only)", DefaultValueFactory = _ => D.Device };
+
+    public IEnumerable<Option> All => [Dataset, Data, Samples, TestSamples, LabelNoise, Model, Optimizer, Lr, Momentum, Nesterov, WeightDecay,
+        Schedule, StepEpochs, Gamma, Warmup, Epochs, BatchSize, StopAtLoss, Seed, CheckpointEvery, Device];
+
+    public TrainJobSpec Read(ParseResult p) => new()
+    {
+        Dataset = p.GetValue(Dataset)!,
+        DataPath = p.GetValue(Data),
+        Samples = p.GetValue(Samples),
+        TestSamples = p.GetValue(TestSamples),
+        LabelNoise = p.GetValue(LabelNoise),
+        Model = p.GetValue(Model)!,
+        Optimizer = p.GetValue(Optimizer)!,
+        LearningRate = p.GetValue(Lr),
+        Momentum = p.GetValue(Momentum),
+        Nesterov = p.GetValue(Nesterov),
+        WeightDecay = p.GetValue(WeightDecay),
+        Schedule = p.GetValue(Schedule)!,
+        StepEpochs = p.GetValue(StepEpochs),
+        StepGamma = p.GetValue(Gamma),
+        WarmupSteps = p.GetValue(Warmup),
+        Epochs = p.GetValue(Epochs),
+        BatchSize = p.GetValue(BatchSize),
+        StopAtTrainLoss = p.GetValue(StopAtLoss),
+        Seed = p.GetValue(Seed),
+        CheckpointEveryBatches = p.GetValue(CheckpointEvery),
+        Device = p.GetValue(Device)!,
+    };
+}

@@ -1,0 +1,197 @@
+using System.Text.Json;
+using Basin.Data;
+using Basin.IO;
+using Basin.Models;
+using Basin.Reports;
+using Basin.Training;
+using TorchSharp;
+
+namespace Basin.Runs;
+
+/// <summary>A run has been recorded in the run database and is about to train.</summary>
+public sealed record RunStarted(string RunId, string RunFolder, bool Resumed) : TrainingEvent;
+
+/// <summary>The final figures of a training run, as stored in the run database and printed by the CLI.</summary>
+public sealed record RunFigures(
+    double TrainLoss, double TrainAccuracy, double? TestLoss, double? TestAccuracy,
+    double? Gap, double? AccuracyGap, int Epochs, long Steps, double TrainSeconds, string StopReason);
+
+public sealed record TrainJobResult(string RunId, string RunFolder, string WeightsPath, string Model, string Dataset, RunFigures Figures, TrainingResult Training);
+
+/// <summary>
+/// One recorded training run: loads the data, builds the model and recipe from a <see cref="TrainJobSpec"/>,
+/// trains with checkpoints in the run's folder, and records config, versions, per-epoch metrics and final
+/// figures in the run database. Everything that can be checked (data, model, options) is checked before
+/// the run is recorded, so a typo never leaves a run row behind.
+/// </summary>
+public static class TrainingJob
+{
+    public const string CheckpointFile = "checkpoint.safetensors";
+    public const string WeightsFile = "weights.safetensors";
+
+    /// <summary>Starts a new run.</summary>
+    public static TrainJobResult Run(TrainJobSpec spec, RunStore store, IProgress<TrainingEvent>? progress = null,
+        CancellationToken cancellationToken = default, int? threads = null)
+    {
+        using var prepared = Prepare(spec);
+        var id = RunStore.NewRunId();
+        var folder = store.RunFolder(id);
+        Directory.CreateDirectory(folder);
+        store.Start(new RunRecord(id, "train", DateTime.UtcNow, prepared.Model.Spec, spec.Dataset, spec.Seed,
+            JsonSerializer.Serialize(spec, Json.Options), JsonSerializer.Serialize(LibraryVersions.Current(), Json.Options)));
+        progress?.Report(new RunStarted(id, folder, Resumed: false));
+        return Execute(id, folder, spec, prepared, store, resume: false, progress, cancellationToken, threads);
+    }
+
+    /// <summary>Continues a run from its last checkpoint (after a crash, a kill or Ctrl+C).</summary>
+    public static TrainJobResult Resume(string runIdOrPrefix, RunStore store, IProgress<TrainingEvent>? progress = null,
+        CancellationToken cancellationToken = default, int? threads = null)
+    {
+        var details = store.Get(runIdOrPrefix);
+        var id = details.Summary.Id;
+        if (details.Summary.Kind != "train") throw new BasinException($"run {id} is a {details.Summary.Kind} run, not a training run");
+        if (details.Summary.Status == RunStatus.Finished) throw new BasinException($"run {id} has already finished; nothing to resume");
+        var spec = details.Config.Deserialize<TrainJobSpec>(Json.Options) ?? throw new BasinException($"run {id} has no readable config");
+        var folder = store.RunFolder(id);
+        if (!File.Exists(Path.Combine(folder, CheckpointFile)))
+            throw new BasinException($"run {id} has no checkpoint in {folder}; it cannot be resumed (start it again with 'basin train')");
+        using var prepared = Prepare(spec);
+        store.Reopen(id);
+        progress?.Report(new RunStarted(id, folder, Resumed: true));
+        return Execute(id, folder, spec, prepared, store, resume: true, progress, cancellationToken, threads);
+    }
+
+    static TrainJobResult Execute(string id, string folder, TrainJobSpec spec, Prepared prepared, RunStore store, bool resume,
+        IProgress<TrainingEvent>? progress, CancellationToken ct, int? threads)
+    {
+        var config = new TrainingConfig(spec.Epochs, spec.BatchSize, spec.Seed)
+        {
+            StopAtTrainLoss = spec.StopAtTrainLoss,
+            CheckpointPath = Path.Combine(folder, CheckpointFile),
+            CheckpointEveryBatches = spec.CheckpointEveryBatches,
+            Resume = resume,
+            Threads = threads,
+            Device = spec.Device,
+        };
+        var recording = new RecordingProgress(store, id, progress);
+        try
+        {
+            var result = new Trainer(prepared.Recipe, config).Run(prepared.Model, prepared.Train, prepared.Test, recording, ct);
+            var weights = Path.Combine(folder, WeightsFile);
+            Weights.Save(prepared.Model, weights, new Dictionary<string, string> { ["basin.spec"] = prepared.Model.Spec, ["basin.run"] = id });
+            var figures = Figures(result);
+            store.Finish(id, RunStatus.Finished, figures);
+            return new TrainJobResult(id, folder, weights, prepared.Model.Spec, spec.Dataset, figures, result);
+        }
+        catch (OperationCanceledException)
+        {
+            store.Finish<object>(id, RunStatus.Cancelled, null, $"cancelled; resume with 'basin train --resume {id}'");
+            throw;
+        }
+        catch (Exception e) when (e is BasinException)
+        {
+            store.Finish<object>(id, RunStatus.Failed, null, e.Message);
+            throw;
+        }
+    }
+
+    static RunFigures Figures(TrainingResult r)
+    {
+        var f = r.Final;
+        return new RunFigures(f.TrainLoss, f.TrainAccuracy, f.TestLoss, f.TestAccuracy, f.Gap, f.AccuracyGap,
+            f.Epoch, r.Steps, r.Epochs.Sum(e => e.Seconds), r.StopReason.ToString());
+    }
+
+    /// <summary>The recipe a spec names: optimizer, learning rate, schedule, warm-up, weight decay.</summary>
+    public static Recipe RecipeFor(TrainJobSpec spec)
+    {
+        ILearningRateSchedule schedule = spec.Schedule.ToLowerInvariant() switch
+        {
+            "constant" => new ConstantSchedule(),
+            "step" => new StepSchedule(spec.StepGamma, spec.StepEpochs),
+            "cosine" => new CosineSchedule(),
+            _ => throw new BasinException($"unknown schedule '{spec.Schedule}' (use constant, step or cosine)"),
+        };
+        if (spec.WarmupSteps < 0) throw new BasinException($"warm-up must be ≥ 0 steps, got {spec.WarmupSteps}");
+        if (spec.WarmupSteps > 0) schedule = new WarmupSchedule(spec.WarmupSteps, schedule);
+        if (spec.StepEpochs < 1) throw new BasinException($"step schedule interval must be at least 1 epoch, got {spec.StepEpochs}");
+        if (!(spec.WeightDecay >= 0)) throw new BasinException($"weight decay must be ≥ 0, got {spec.WeightDecay}");
+        if (!(spec.Momentum >= 0 && spec.Momentum < 1)) throw new BasinException($"momentum must be in [0, 1), got {spec.Momentum}");
+        if (!(spec.LearningRate > 0) || double.IsInfinity(spec.LearningRate)) throw new BasinException($"learning rate must be a positive number, got {spec.LearningRate}");
+        return spec.Optimizer.ToLowerInvariant() switch
+        {
+            "sgd" => Recipe.Sgd(spec.LearningRate, spec.Momentum, spec.Nesterov, spec.WeightDecay, schedule),
+            "adam" => Recipe.Adam(spec.LearningRate, weightDecay: spec.WeightDecay, schedule: schedule),
+            _ => throw new BasinException($"unknown optimizer '{spec.Optimizer}' (use sgd or adam)"),
+        };
+    }
+
+    /// <summary>Train and test sets for a spec: first N examples in file order, then label noise on the train set.</summary>
+    public static (LabeledDataset Train, LabeledDataset Test) LoadData(TrainJobSpec spec)
+    {
+        if (spec.Samples is < 1) throw new BasinException($"--samples must be at least 1, got {spec.Samples}");
+        if (spec.TestSamples is < 1) throw new BasinException($"--test-samples must be at least 1, got {spec.TestSamples}");
+        if (!(spec.LabelNoise >= 0 && spec.LabelNoise <= 1)) throw new BasinException($"label noise must be a fraction in [0, 1], got {spec.LabelNoise}");
+        LabeledDataset train, test;
+        var name = spec.Dataset.ToLowerInvariant();
+        if (ImageDatasets.Names.Contains(name))
+        {
+            train = ImageDatasets.Load(name, Split.Train, spec.DataPath, spec.Samples);
+            test = ImageDatasets.Load(name, Split.Test, spec.DataPath, spec.TestSamples);
+        }
+        else if (ToyDatasets.Names.Contains(name))
+        {
+            train = ToyDatasets.Create(name, checked((int)(spec.Samples ?? 1000)), spec.Seed);
+            test = ToyDatasets.Create(name, checked((int)(spec.TestSamples ?? 1000)), spec.Seed + 1_000_003);
+        }
+        else
+        {
+            throw new BasinException($"unknown dataset '{spec.Dataset}' (known: {string.Join(", ", ImageDatasets.Names.Concat(ToyDatasets.Names))})");
+        }
+        if (spec.LabelNoise > 0)
+        {
+            var noisy = LabelNoise.Apply(train, spec.LabelNoise, spec.Seed);
+            train.Dispose();
+            train = noisy.Dataset;
+        }
+        return (train, test);
+    }
+
+    static Prepared Prepare(TrainJobSpec spec)
+    {
+        var recipe = RecipeFor(spec);
+        new TrainingConfig(spec.Epochs, spec.BatchSize, spec.Seed) { StopAtTrainLoss = spec.StopAtTrainLoss, CheckpointEveryBatches = spec.CheckpointEveryBatches }.Validate();
+        var (train, test) = LoadData(spec);
+        try
+        {
+            var model = ModelSpec.Create(spec.Model, train.ExampleShape, train.ClassCount, spec.Seed);
+            return new Prepared(train, test, model, recipe);
+        }
+        catch
+        {
+            train.Dispose();
+            test.Dispose();
+            throw;
+        }
+    }
+
+    sealed record Prepared(LabeledDataset Train, LabeledDataset Test, Classifier Model, Recipe Recipe) : IDisposable
+    {
+        public void Dispose()
+        {
+            Train.Dispose();
+            Test.Dispose();
+            Model.Dispose();
+        }
+    }
+
+    /// <summary>Stores each epoch's metrics as it completes, then passes every event on.</summary>
+    sealed class RecordingProgress(RunStore store, string runId, IProgress<TrainingEvent>? inner) : IProgress<TrainingEvent>
+    {
+        public void Report(TrainingEvent value)
+        {
+            if (value is EpochDone done) store.AddEpoch(runId, done.Metrics.Epoch, done.Metrics);
+            inner?.Report(value);
+        }
+    }
+}
