@@ -5,9 +5,11 @@ namespace Basin.Training;
 
 /// <summary>
 /// Adam ("Adam: A Method for Stochastic Optimization"), step for step what torch.optim.Adam
-/// (amsgrad off) does: m ← lerp(m, g, 1−β₁), v ← β₂·v + (1−β₂)·g², then
+/// (amsgrad off) does: m ← β₁·m + (1−β₁)·g, v ← β₂·v + (1−β₂)·g², then
 /// w ← w − (lr / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + ε). Weight decay is the
 /// <see cref="WeightDecay"/> objective term (equal to torch's coupled weight_decay).
+/// torch ≥ 2 writes the first-moment update as lerp(m, g, 1−β₁), equal up to the last bit; TorchSharp
+/// offers lerp_ only with a tensor weight, whose dtype would have to follow every parameter's.
 /// </summary>
 public sealed record Adam(double Beta1 = 0.9, double Beta2 = 0.999, double Epsilon = 1e-8) : IUpdateRule
 {
@@ -27,7 +29,7 @@ public sealed record Adam(double Beta1 = 0.9, double Beta2 = 0.999, double Epsil
         readonly Adam _rule;
         readonly NamedParameter[] _parameters;
         readonly Tensor[] _expAvg, _expAvgSq;
-        readonly Scalar _oneMinusBeta1, _beta2, _oneMinusBeta2, _epsilon;
+        readonly Scalar _beta1, _oneMinusBeta1, _beta2, _oneMinusBeta2, _epsilon;
         long _step;
 
         public Updater(Adam rule, NamedParameter[] parameters)
@@ -44,6 +46,7 @@ public sealed record Adam(double Beta1 = 0.9, double Beta2 = 0.999, double Epsil
                     _expAvgSq[i] = zeros_like(parameters[i].Value).DetachFromDisposeScope();
                 }
             }
+            _beta1 = rule.Beta1.ToScalar();
             _oneMinusBeta1 = (1 - rule.Beta1).ToScalar();
             _beta2 = rule.Beta2.ToScalar();
             _oneMinusBeta2 = (1 - rule.Beta2).ToScalar();
@@ -63,7 +66,7 @@ public sealed record Adam(double Beta1 = 0.9, double Beta2 = 0.999, double Epsil
                 var p = _parameters[i].Value;
                 using var g = p.grad;
                 if (g is null) continue;
-                _expAvg[i].lerp_(g, _oneMinusBeta1);
+                _expAvg[i].mul_(_beta1).add_(g, _oneMinusBeta1);
                 _expAvgSq[i].mul_(_beta2).addcmul_(g, g, _oneMinusBeta2);
                 using var denom = _expAvgSq[i].sqrt();
                 denom.div_(biasCorrection2Sqrt).add_(_epsilon);
@@ -112,6 +115,7 @@ public sealed record Adam(double Beta1 = 0.9, double Beta2 = 0.999, double Epsil
         {
             foreach (var t in _expAvg) t.Dispose();
             foreach (var t in _expAvgSq) t.Dispose();
+            _beta1.Dispose();
             _oneMinusBeta1.Dispose();
             _beta2.Dispose();
             _oneMinusBeta2.Dispose();

@@ -46,11 +46,15 @@ public sealed class Trainer
 
         int threadsBefore = get_num_threads();
         if (Config.Threads is { } threads) set_num_threads(threads);
-        var run = new Session(this, model, train, test, device, progress);
-        try { return run.Execute(cancellationToken); }
+        Session? run = null;
+        try
+        {
+            run = new Session(this, model, train, test, device, progress);
+            return run.Execute(cancellationToken);
+        }
         finally
         {
-            run.Dispose();
+            run?.Dispose();
             if (Config.Threads is not null) set_num_threads(threadsBefore);
         }
     }
