@@ -87,6 +87,7 @@ public sealed class Trainer
         readonly IProgress<TrainingEvent>? _progress;
         readonly NamedParameter[] _parameters;
         readonly IObjectiveTerm[] _terms;
+        readonly Objective _objective;
         readonly IGradientProcedure _gradient;
         readonly ILearningRateSchedule _schedule;
         readonly double _baseRate;
@@ -114,6 +115,7 @@ public sealed class Trainer
             _parameters = NamedParameter.Of(model);
             if (_parameters.Length == 0) throw new BasinException("the model has no trainable parameters");
             _terms = trainer.Recipe.Objective.ToArray();
+            _objective = new Objective(_terms);
             _gradient = trainer.Recipe.Gradient;
             _schedule = trainer.Recipe.Schedule;
             _baseRate = trainer.Recipe.LearningRate;
@@ -162,7 +164,7 @@ public sealed class Trainer
             var onDevice = _onCpu ? batch : new Batch(batch.Inputs.to(_device), batch.Labels.to(_device), batch.Indices.to(_device));
             var position = new TrainingPosition(_epoch, _batch, _step);
             _learningRate = _schedule.At(_baseRate, new ScheduleClock(_step, _loader.BatchesPerEpoch, _totalSteps));
-            var context = new GradientContext(_model, _parameters, onDevice, position, part => Objective(part, position));
+            var context = new GradientContext(_model, _parameters, onDevice, position, part => _objective.Evaluate(_model, _parameters, part, position, _train.Count));
             var value = _gradient.ComputeGradients(context);
             double loss = value.Total.ToDouble();
             if (!double.IsFinite(loss))
@@ -175,16 +177,6 @@ public sealed class Trainer
             _progress?.Report(new BatchDone(_epoch + 1, _batch, _loader.BatchesPerEpoch, loss, _step));
             if (_config.CheckpointEveryBatches > 0 && _step % _config.CheckpointEveryBatches == 0 && _batch < _loader.BatchesPerEpoch)
                 WriteCheckpoint(_secondsBefore);
-        }
-
-        ObjectiveValue Objective(Batch part, TrainingPosition position)
-        {
-            var features = _model.Features(part.Inputs);
-            var logits = _model.Head.forward(features);
-            var context = new ObjectiveContext(_model, _parameters, part, features, logits, position, _train.Count);
-            var total = _terms[0].Compute(context);
-            for (int i = 1; i < _terms.Length; i++) total = total.add(_terms[i].Compute(context));
-            return new ObjectiveValue(total, logits, features);
         }
 
         EpochMetrics EndEpoch(Stopwatch clock)
