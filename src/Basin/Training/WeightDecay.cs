@@ -1,0 +1,30 @@
+using static TorchSharp.torch;
+
+namespace Basin.Training;
+
+/// <summary>
+/// L2 weight decay as an objective term, α/2·Σ‖w‖², so its gradient is α·w: the same step as
+/// torch.optim.SGD/Adam's coupled weight_decay=α. By default it covers every trainable parameter,
+/// weights and biases alike (what torch's weight_decay does); <see cref="IncludeBiases"/> = false
+/// leaves out parameters whose name ends in "bias".
+/// </summary>
+public sealed record WeightDecay(double Alpha) : IObjectiveTerm
+{
+    public bool IncludeBiases { get; init; } = true;
+
+    public string Name => "weight_decay";
+
+    public Tensor Compute(ObjectiveContext context)
+    {
+        if (!(Alpha >= 0) || double.IsInfinity(Alpha)) throw new BasinException($"weight decay must be a finite number ≥ 0, got {Alpha}");
+        Tensor? sum = null;
+        foreach (var p in context.Parameters)
+        {
+            if (!IncludeBiases && p.IsBias) continue;
+            var s = p.Value.square().sum();
+            sum = sum is null ? s : sum.add(s);
+        }
+        if (sum is null) return zeros(1, device: context.Logits.device).sum();
+        return sum.mul(Alpha / 2);
+    }
+}
