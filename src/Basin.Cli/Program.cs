@@ -1,6 +1,14 @@
 using System.CommandLine;
 using Basin.Cli;
 using Basin.Cli.Commands;
+using Spectre.Console;
+
+// Piped output gets plain text at a width that keeps tables readable.
+if (Console.IsOutputRedirected)
+{
+    AnsiConsole.Profile.Capabilities.Ansi = false;
+    AnsiConsole.Profile.Width = 200;
+}
 
 var root = new RootCommand("""
     Basin: train neural networks that generalize, and measure why they do.
