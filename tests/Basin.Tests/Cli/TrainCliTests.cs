@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Basin.IO;
+using Basin.Reports;
+using Xunit;
+
+namespace Basin.Tests.Cli;
+
+/// <summary>The CLI end to end on small generated data: records, JSON, bad input, Ctrl+C, kill and resume.</summary>
+public class TrainCliTests
+{
+    static string[] Train(string data, params string[] extra) =>
+        ["train", "--data", data, "--model", "mlp:16", "--epochs", "2", "--batch-size", "16", "--threads", "1", "--seed", "3", .. extra];
+
+    [Fact]
+    public void TrainRecordsTheRunAndEvalReproducesItsTestFigures()
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir);
+        var r = CliRunner.Run(dir, null, Train(data, "--json"));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var id = doc.RootElement.GetProperty("runId").GetString()!;
+        var testAcc = doc.RootElement.GetProperty("figures").GetProperty("testAccuracy").GetDouble();
+        var testLoss = doc.RootElement.GetProperty("figures").GetProperty("testLoss").GetDouble();
+        Assert.Equal(2, doc.RootElement.GetProperty("epochs").GetArrayLength());
+
+        var show = CliRunner.Run(dir, null, "runs", "show", id, "--json");
+        Assert.True(show.ExitCode == 0, show.ToString());
+        using var run = JsonDocument.Parse(show.Stdout);
+        Assert.Equal("finished", run.RootElement.GetProperty("summary").GetProperty("status").GetString());
+        Assert.Equal(3, run.RootElement.GetProperty("config").GetProperty("seed").GetInt64());
+        Assert.Equal(2, run.RootElement.GetProperty("epochs").GetArrayLength());
+        Assert.Equal("0.107.0", run.RootElement.GetProperty("versions").GetProperty("torchsharp").GetString());
+
+        var eval = CliRunner.Run(dir, null, "eval", "--run", id, "--json");
+        Assert.True(eval.ExitCode == 0, eval.ToString());
+        using var ev = JsonDocument.Parse(eval.Stdout);
+        Assert.Equal(testAcc, ev.RootElement.GetProperty("accuracy").GetDouble(), 12);
+        Assert.Equal(testLoss, ev.RootElement.GetProperty("loss").GetDouble(), 6);
+        Assert.Equal(32, ev.RootElement.GetProperty("count").GetInt64());
+
+        var list = CliRunner.Run(dir, null, "runs", "list");
+        Assert.Contains(id, list.Stdout);
+    }
+
+    [Fact]
+    public void SameSeedGivesIdenticalWeights()
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir);
+        var a = CliRunner.Run(dir, null, Train(data, "--out", Path.Combine(dir, "a.safetensors")));
+        var b = CliRunner.Run(dir, null, Train(data, "--out", Path.Combine(dir, "b.safetensors")));
+        Assert.True(a.ExitCode == 0 && b.ExitCode == 0, a + "\n" + b);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(dir, "a.safetensors")), File.ReadAllBytes(Path.Combine(dir, "b.safetensors")));
+    }
+
+    [Fact]
+    public void KilledRunResumesToTheSameWeightsBitForBit()
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir, train: 192);
+        string[] args = Train(data, "--epochs", "4", "--checkpoint-every", "2");
+
+        var full = CliRunner.Run(dir, null, [.. args, "--out", Path.Combine(dir, "full.safetensors")]);
+        Assert.True(full.ExitCode == 0, full.ToString());
+
+        // Start the same run, kill -9 it as soon as a checkpoint exists, then resume it.
+        var runs = Path.Combine(dir, "runs");
+        using var p = CliRunner.Start(dir, null, args);
+        string? runFolder = null;
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            runFolder = Directory.Exists(runs) ? Directory.GetDirectories(runs).FirstOrDefault(d => File.Exists(Path.Combine(d, "checkpoint.safetensors")) && !File.Exists(Path.Combine(d, "weights.safetensors")) && d != FullRunFolder(runs)) : null;
+            if (runFolder != null || p.HasExited) break;
+            Thread.Sleep(20);
+        }
+        if (!p.HasExited) p.Kill(entireProcessTree: true);
+        p.WaitForExit();
+        if (p.ExitCode == 0) return; // finished before it could be killed: nothing to resume (machine too fast); the Ctrl+C test covers resume
+        Assert.NotNull(runFolder);
+        var id = Path.GetFileName(runFolder)!;
+        // The checkpoint on disk is complete (atomic write): it loads.
+        using (var ck = SafeTensors.Load(Path.Combine(runFolder!, "checkpoint.safetensors"))) Assert.NotEmpty(ck.Tensors);
+
+        var resumed = CliRunner.Run(dir, null, "train", "--resume", id, "--threads", "1", "--out", Path.Combine(dir, "resumed.safetensors"));
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Equal(File.ReadAllBytes(Path.Combine(dir, "full.safetensors")), File.ReadAllBytes(Path.Combine(dir, "resumed.safetensors")));
+    }
+
+    static string? FullRunFolder(string runs)
+    {
+        using var store = RunStore.Open(runs);
+        var finished = store.List().LastOrDefault(r => r.Status == RunStatus.Finished);
+        return finished is null ? null : store.RunFolder(finished.Id);
+    }
+
+    [Fact]
+    public void CtrlCWritesACheckpointMarksTheRunCancelledAndResumeFinishesIt()
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir, train: 96);
+        using var p = CliRunner.Start(dir, null, Train(data, "--epochs", "500"));
+        var runs = Path.Combine(dir, "runs");
+        var sw = Stopwatch.StartNew();
+        // Wait until training is under way (the first epoch's checkpoint exists), then send SIGINT.
+        while (sw.Elapsed < TimeSpan.FromMinutes(2) && !(Directory.Exists(runs) && Directory.GetFiles(runs, "checkpoint.safetensors", SearchOption.AllDirectories).Length > 0))
+            Thread.Sleep(20);
+        Assert.False(p.HasExited, "run ended before it could be interrupted");
+        using (var kill = Process.Start("kill", ["-INT", p.Id.ToString()])) kill.WaitForExit();
+        Assert.True(p.WaitForExit(60_000), "run did not stop after SIGINT");
+        Assert.Equal(130, p.ExitCode);
+        var stderr = p.StandardError.ReadToEnd();
+        Assert.Contains("cancelled", stderr);
+
+        using (var store = RunStore.Open(runs))
+        {
+            var run = Assert.Single(store.List());
+            Assert.Equal(RunStatus.Cancelled, run.Status);
+            Assert.Contains("--resume", run.Message);
+        }
+        var id = Path.GetFileName(Directory.GetDirectories(runs).Single());
+        using (var ck = SafeTensors.Load(Path.Combine(runs, id, "checkpoint.safetensors"))) Assert.NotEmpty(ck.Tensors);
+    }
+
+    [Fact]
+    public void NaNLossIsAOneLineErrorAndTheRunIsRecordedAsFailed()
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir);
+        var r = CliRunner.Run(dir, null, Train(data, "--lr", "1e30", "--momentum", "0"));
+        CliRunner.AssertOneLineError(r, "NaN");
+        using var store = RunStore.Open(Path.Combine(dir, "runs"));
+        var run = Assert.Single(store.List());
+        Assert.Equal(RunStatus.Failed, run.Status);
+        Assert.False(File.Exists(Path.Combine(store.RunFolder(run.Id), "weights.safetensors")));
+    }
+
+    [Theory]
+    [InlineData("--model", "lenet7", "unknown model")]
+    [InlineData("--optimizer", "rmsprop", "unknown optimizer")]
+    [InlineData("--schedule", "zigzag", "unknown schedule")]
+    [InlineData("--label-noise", "1.5", "label noise")]
+    [InlineData("--epochs", "0", "epochs")]
+    [InlineData("--dataset", "cifar", "unknown dataset")]
+    [InlineData("--lr", "abc", "abc")]
+    public void BadOptionsAreOneLineErrorsAndRecordNoRun(string option, string value, string cause)
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir);
+        var r = CliRunner.Run(dir, null, Train(data, option, value));
+        CliRunner.AssertOneLineError(r, cause);
+        using var store = RunStore.Open(Path.Combine(dir, "runs"));
+        Assert.Empty(store.List());
+    }
+
+    [Fact]
+    public void CorruptDataFilesAreOneLineErrors()
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir);
+        var images = Path.Combine(data, "train-images-idx3-ubyte.gz");
+        var bytes = File.ReadAllBytes(images);
+
+        File.WriteAllBytes(images, bytes[..(bytes.Length / 2)]);
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, Train(data)), "truncated gzip");
+
+        var corrupt = (byte[])bytes.Clone();
+        for (int i = 20; i < 40; i++) corrupt[i] ^= 0x5a;
+        File.WriteAllBytes(images, corrupt);
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, Train(data)), "gzip");
+
+        var raw = Path.Combine(data, "train-images-idx3-ubyte");
+        File.Delete(images);
+        var idx = Basin.Tests.Data.IdxFiles.Idx([96, 28, 28], Basin.Tests.Data.IdxFiles.Images(96));
+        idx[2] = 0x0d; // float type code instead of unsigned byte
+        idx[0] = 1;    // and a wrong magic
+        File.WriteAllBytes(raw, idx);
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, Train(data)), "magic");
+
+        File.WriteAllBytes(raw, Basin.Tests.Data.IdxFiles.Idx([95, 28, 28], Basin.Tests.Data.IdxFiles.Images(95)));
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, Train(data)), "95");
+    }
+
+    [Fact]
+    public void WeightsThatDoNotFitTheModelAreAOneLineError()
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir);
+        var r = CliRunner.Run(dir, null, Train(data, "--epochs", "1", "--out", Path.Combine(dir, "mlp.safetensors")));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var e = CliRunner.Run(dir, null, "eval", "--weights", Path.Combine(dir, "mlp.safetensors"), "--model", "lenet5", "--data", data);
+        CliRunner.AssertOneLineError(e, "does not fit");
+        var ok = CliRunner.Run(dir, null, "eval", "--weights", Path.Combine(dir, "mlp.safetensors"), "--data", data, "--json");
+        Assert.True(ok.ExitCode == 0, ok.ToString()); // the model spec comes from the file's metadata
+        File.WriteAllBytes(Path.Combine(dir, "trunc.safetensors"), File.ReadAllBytes(Path.Combine(dir, "mlp.safetensors"))[..100]);
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "eval", "--weights", Path.Combine(dir, "trunc.safetensors"), "--model", "mlp:16", "--data", data), "trunc.safetensors");
+    }
+}
