@@ -200,6 +200,27 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void ResumingAFinishedRunReturnsItAndMoreEpochsContinueIt()
+    {
+        var path = Path.Combine(_dir, "done.safetensors");
+        using var train = TinyData.Make(64, seed: 2);
+        using var model = new TinyMlp(seed: 1);
+        var first = new Trainer(SgdRecipe, Config(1) with { CheckpointPath = path }).Run(model, train);
+
+        var events = new List<TrainingEvent>();
+        using var again = new TinyMlp(seed: 5);
+        var same = new Trainer(SgdRecipe, Config(1) with { CheckpointPath = path, Resume = true }).Run(again, train, null, new Callback<TrainingEvent>(events.Add));
+        Assert.Equal(StopReason.Completed, same.StopReason);
+        Assert.Empty(events.OfType<BatchDone>());
+        Assert.Equal(first.Final, same.Final);
+        AssertSameWeights(model, again);
+
+        var longer = new Trainer(SgdRecipe, Config(2) with { CheckpointPath = path, Resume = true }).Run(again, train);
+        Assert.Equal(2, longer.Epochs.Count);
+        Assert.Equal(14L, longer.Steps);
+    }
+
+    [Fact]
     public void CancellingWithoutACheckpointPathStillStops()
     {
         using var train = TinyData.Make(64, seed: 2);
