@@ -18,8 +18,10 @@ public sealed record WeightDecay(double Alpha) : IObjectiveTerm
     {
         if (!(Alpha >= 0) || double.IsInfinity(Alpha)) throw new BasinException($"weight decay must be a finite number ≥ 0, got {Alpha}");
         Tensor? sum = null;
-        foreach (var p in context.Parameters)
+        var parameters = context.Parameters;
+        for (int i = 0; i < parameters.Count; i++)
         {
+            var p = parameters[i];
             if (!IncludeBiases && p.IsBias) continue;
             var s = p.Value.square().sum();
             sum = sum is null ? s : sum.add(s);

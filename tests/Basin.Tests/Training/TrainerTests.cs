@@ -65,6 +65,7 @@ public sealed class TrainerTests : IDisposable
             Assert.Equal((expectedEpoch, expectedBatch, (long)cancelAfter), (checkpoint.Info.Epoch, checkpoint.Info.Batch, checkpoint.Info.Step));
         }
 
+        manual_seed(12345); // as in a fresh process: only the checkpoint can bring the generator back
         using var resumedModel = new TinyMlp(seed: 99);
         var resumedEvents = new List<TrainingEvent>();
         var resumed = new Trainer(recipe, Config(epochs) with { CheckpointPath = path, Resume = true })
@@ -196,6 +197,27 @@ public sealed class TrainerTests : IDisposable
         Assert.True(result.Epochs[1].Evaluated);
         Assert.Null(result.Final.Gap);
         Assert.Equal(path, result.CheckpointPath);
+    }
+
+    [Fact]
+    public void ResumingAFinishedRunReturnsItAndMoreEpochsContinueIt()
+    {
+        var path = Path.Combine(_dir, "done.safetensors");
+        using var train = TinyData.Make(64, seed: 2);
+        using var model = new TinyMlp(seed: 1);
+        var first = new Trainer(SgdRecipe, Config(1) with { CheckpointPath = path }).Run(model, train);
+
+        var events = new List<TrainingEvent>();
+        using var again = new TinyMlp(seed: 5);
+        var same = new Trainer(SgdRecipe, Config(1) with { CheckpointPath = path, Resume = true }).Run(again, train, null, new Callback<TrainingEvent>(events.Add));
+        Assert.Equal(StopReason.Completed, same.StopReason);
+        Assert.Empty(events.OfType<BatchDone>());
+        Assert.Equal(first.Final, same.Final);
+        AssertSameWeights(model, again);
+
+        var longer = new Trainer(SgdRecipe, Config(2) with { CheckpointPath = path, Resume = true }).Run(again, train);
+        Assert.Equal(2, longer.Epochs.Count);
+        Assert.Equal(14L, longer.Steps);
     }
 
     [Fact]
