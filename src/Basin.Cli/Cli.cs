@@ -14,21 +14,38 @@ public static class Cli
 
     public static async Task<int> InvokeAsync(RootCommand root, string[] args)
     {
+        if (args.Length == 0) args = ["--help"];
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
             var command = parse.CommandResult.Command;
             var name = command == root ? "basin" : "basin " + FullName(parse.CommandResult);
-            Error($"{parse.Errors[0].Message} (see '{name} --help')");
+            // "Unrecognized command or argument 'x'" says more than "Required command was not provided".
+            var error = parse.Errors.FirstOrDefault(e => e.Message.Contains('\'')) ?? parse.Errors[0];
+            Error($"{error.Message} (see '{name} --help')");
             return ExitUsage;
         }
+        // Ctrl+C (SIGINT) and SIGTERM cancel the command, which stops at the next batch boundary after
+        // writing a checkpoint; a second Ctrl+C ends the process at once.
+        using var cts = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            if (cts.IsCancellationRequested) return;
+            e.Cancel = true;
+            cts.Cancel();
+        };
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            cts.Cancel();
+        });
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cts.Token);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException e)
         {
-            Error("cancelled");
+            Error(e.Message.StartsWith("The operation was canceled", StringComparison.Ordinal) ? "cancelled" : e.Message);
             return ExitCancelled;
         }
         catch (BasinException e)

@@ -83,10 +83,11 @@ public static class TrainingJob
             store.Finish(id, RunStatus.Finished, figures);
             return new TrainJobResult(id, folder, weights, prepared.Model.Spec, spec.Dataset, figures, result);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException e)
         {
-            store.Finish<object>(id, RunStatus.Cancelled, null, $"cancelled; resume with 'basin train --resume {id}'");
-            throw;
+            var hint = $"resume with 'basin train --resume {id}'";
+            store.Finish<object>(id, RunStatus.Cancelled, null, $"cancelled; {hint}");
+            throw new OperationCanceledException($"{e.Message}; {hint}", e, e.CancellationToken);
         }
         catch (Exception e) when (e is BasinException)
         {

@@ -60,7 +60,7 @@ public static class CliRunner
         Xunit.Assert.True(r.ExitCode != 0 && r.ExitCode != 134, r.ToString());
         var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Xunit.Assert.True(lines.Length == 1, "expected one error line\n" + r);
-        Xunit.Assert.Contains(cause, lines[0], StringComparison.OrdinalIgnoreCase);
+        Xunit.Assert.True(lines[0].Contains(cause, StringComparison.OrdinalIgnoreCase), $"expected the cause '{cause}' in the error\n" + r);
         Xunit.Assert.StartsWith("basin: error:", lines[0]);
     }
 }
