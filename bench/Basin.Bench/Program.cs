@@ -1,0 +1,24 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Basin.Bench;
+
+// Basin benchmarks: each prints ratios against a baseline measured in the same run.
+//   dotnet run -c Release --project bench/Basin.Bench -- train-throughput [--threads 2] [--steps 200] [--repeats 3]
+var argsList = args.ToList();
+string command = argsList.Count > 0 && !argsList[0].StartsWith("--") ? argsList[0] : "train-throughput";
+int Opt(string name, int fallback)
+{
+    int i = argsList.IndexOf(name);
+    return i >= 0 && i + 1 < argsList.Count ? int.Parse(argsList[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+switch (command)
+{
+    case "train-throughput":
+        TrainThroughput.Run(threads: Opt("--threads", 2), steps: Opt("--steps", 200), repeats: Opt("--repeats", 3));
+        return 0;
+    default:
+        Console.Error.WriteLine($"unknown benchmark '{command}' (known: train-throughput)");
+        return 2;
+}
