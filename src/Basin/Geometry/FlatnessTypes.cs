@@ -31,7 +31,9 @@ public enum FlatnessVariant
 /// (population, over the data, and for a conv layer over positions too) of input feature j, measure in the
 /// coordinates φ'_j = φ_j/σ_j, W'_{·j} = σ_j W_{·j} (the function is unchanged; features with σ_j = 0 are left as
 /// they are). Implemented as that change of coordinates, H' = D⁻¹HD⁻¹ with D = diag(σ) on the input index, so it
-/// works for any activation; for ReLU networks it equals dividing row j and bias j of the previous layer by σ_j.</para>
+/// works for any activation; for ReLU networks it equals dividing row j and bias j of the previous layer by σ_j.
+/// A feature that is constant on the data (σ_j = 0, e.g. a dead ReLU unit) keeps its column of W as it is, so
+/// rescaling such a unit still changes κ.</para>
 /// </summary>
 public sealed record FlatnessOptions
 {

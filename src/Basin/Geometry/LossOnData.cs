@@ -44,9 +44,21 @@ sealed class LossOnData
     /// <summary>The chunk's mean loss; throws <see cref="BasinException"/> if it is not a scalar.</summary>
     public Tensor Loss(Tensor logits, Tensor labels)
     {
+        if (CustomLoss is null) CheckLabels(logits, labels);
         var loss = CustomLoss is null ? nn.functional.cross_entropy(logits, labels) : CustomLoss(logits, labels);
         if (loss.numel() != 1) throw new BasinException($"the loss must be a scalar (the chunk mean), got shape [{string.Join(",", loss.shape)}]");
         return loss;
+    }
+
+    // libtorch aborts the process on a class index outside the logits; say which instead.
+    static void CheckLabels(Tensor logits, Tensor labels)
+    {
+        if (logits.dim() != 2) throw new BasinException($"cross-entropy needs logits [N,classes], got [{string.Join(",", logits.shape)}]");
+        using var min = labels.min();
+        using var max = labels.max();
+        long lo = min.ToInt64(), hi = max.ToInt64();
+        if (lo < 0 || hi >= logits.shape[1])
+            throw new BasinException($"labels must lie in 0..{logits.shape[1] - 1} for a model with {logits.shape[1]} outputs, found {(lo < 0 ? lo : hi)}");
     }
 
     /// <summary>The mean loss over all data, accumulated in double; no gradients.</summary>

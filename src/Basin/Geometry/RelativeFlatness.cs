@@ -164,8 +164,8 @@ public static class RelativeFlatness
             using var chunk = torch.NewDisposeScope();
             long n = Math.Min(chunkSize, data.Count - start);
             var phi = layer.Features(LayerInputs.Capture(model, layer, data.Inputs.narrow(0, start, n).to_type(layer.Weight.dtype))).to_type(ScalarType.Float64);
-            sum.add_(phi.sum(0));
-            sumSquares.add_(phi.square().sum(0));
+            sum.add_(phi.sum(dim: 0));
+            sumSquares.add_(phi.square().sum(dim: 0));
             count += phi.shape[0];
         }
         var mean = sum.div(count);

@@ -69,6 +69,15 @@ public class HessianEngineErrorTests
     }
 
     [Fact]
+    public void LabelsOutsideTheModelsClassesAreRejected()
+    {
+        using var model = SmallMlp();
+        using var data = new LabeledDataset("toy", torch.randn(4, 6), torch.tensor(new long[] { 0, 1, 5, 2 }), 6);
+        var e = Assert.Throws<BasinException>(() => new HessianVectorProduct(model, data, ParameterSet.All(model)));
+        Assert.Equal("labels must lie in 0..2 for a model with 3 outputs, found 5", e.Message);
+    }
+
+    [Fact]
     public void FrozenOrMixedDtypeParametersAreRejected()
     {
         using var model = SmallMlp();

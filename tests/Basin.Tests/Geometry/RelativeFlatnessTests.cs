@@ -81,7 +81,7 @@ public class RelativeFlatnessTests
         Assert.True(RelativeError(kappa.ToDouble(), RelativeFlatness.Measure(model, data).Value) < 1e-12);
         var grad = torch.autograd.grad([kappa], [w])[0];
         // κ_Tr is invariant to adding one vector to every row of W (softmax shift) — its gradient sums to zero over rows.
-        Assert.True(MaxAbs(grad.sum(0)) < 1e-12 && MaxAbs(grad) > 1e-6);
+        Assert.True(MaxAbs(grad.sum(dim: 0)) < 1e-12 && MaxAbs(grad) > 1e-6);
         Assert.Throws<BasinException>(() => RelativeFlatness.TraceTerm(phi, w.T));
     }
 
