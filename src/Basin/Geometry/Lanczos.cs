@@ -1,0 +1,89 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Basin.Geometry;
+
+/// <summary>
+/// The Lanczos process with full reorthogonalization over a curvature operator: it builds an orthonormal
+/// Krylov basis and the tridiagonal T = QᵀHQ whose eigenvalues (Ritz values) approximate H's extreme
+/// eigenvalues after far fewer products than power iteration needs.
+/// </summary>
+public static class Lanczos
+{
+    /// <summary>
+    /// The <paramref name="k"/> largest (algebraic) eigenvalues. Stops when every one of them has a Ritz
+    /// residual |β_j·s_j| ≤ <paramref name="tolerance"/>·|θ| (the eigenvalue error is at most about the squared
+    /// residual over the gap), or after <paramref name="maxSteps"/> products.
+    /// </summary>
+    public static EigenvalueResult TopEigenvalues(ICurvatureProduct op, int k = 1, double tolerance = 1e-6, int maxSteps = 100,
+        long seed = 0, CancellationToken cancellationToken = default)
+    {
+        if (k < 1) throw new BasinException($"number of eigenvalues must be at least 1, got {k}");
+        if (k > op.Dimension) throw new BasinException($"asked for {k} eigenvalues of a {op.Dimension}-dimensional operator");
+        maxSteps = (int)Math.Min(Math.Max(maxSteps, k), op.Dimension);
+        double[] top = [];
+        bool converged = false;
+        var run = Run(op, maxSteps, seed, cancellationToken, (alpha, beta) =>
+        {
+            if (alpha.Count < k) return false;
+            var (values, vectors) = Tridiagonal.Eigen(alpha, beta);
+            int m = alpha.Count;
+            double lastBeta = beta.Count >= m ? beta[m - 1] : 0;
+            top = values.Reverse().Take(k).ToArray();
+            converged = true;
+            for (int i = 0; i < k; i++)
+            {
+                int col = m - 1 - i;
+                double residual = Math.Abs(lastBeta * vectors[m - 1, col]);
+                if (residual > tolerance * Math.Max(Math.Abs(values[col]), 1e-12)) { converged = false; break; }
+            }
+            return converged;
+        });
+        if (!converged)
+        {
+            var (values, _) = Tridiagonal.Eigen(run.Alpha, run.Beta.Take(run.Alpha.Count - 1).ToArray());
+            top = values.Reverse().Take(k).ToArray();
+            converged = run.InvariantSubspace && top.Length == k;
+        }
+        return new EigenvalueResult(top, run.Products, converged);
+    }
+
+    internal sealed record RunResult(List<double> Alpha, List<double> Beta, long Products, bool InvariantSubspace);
+
+    /// <summary>
+    /// Runs up to <paramref name="maxSteps"/> Lanczos steps from a normalized Rademacher start vector (or
+    /// <paramref name="start"/>). After each step <paramref name="stop"/> sees α_1..α_j and β_1..β_j
+    /// (β_j couples step j to the next) and may end the run.
+    /// </summary>
+    internal static RunResult Run(ICurvatureProduct op, int maxSteps, long seed, CancellationToken cancellationToken,
+        Func<List<double>, List<double>, bool>? stop = null, IReadOnlyList<Tensor>? start = null)
+    {
+        var alpha = new List<double>();
+        var beta = new List<double>();
+        var basis = new List<IReadOnlyList<Tensor>>();
+        long products = 0;
+        bool invariant = false;
+        using var scope = torch.NewDisposeScope();
+        using var generator = new torch.Generator(unchecked((ulong)seed));
+        var q = ParamVectors.Normalize(start ?? ParamVectors.Rademacher(op.Shapes, op.DType, generator));
+        double scale = 0;
+        for (int j = 0; j < maxSteps; j++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            basis.Add(q);
+            var w = op.Apply(q);
+            products++;
+            double a = ParamVectors.Dot(w, q);
+            alpha.Add(a);
+            // Full reorthogonalization against every basis vector, which also removes the α_j q_j and β_{j-1} q_{j-1} terms.
+            ParamVectors.Orthogonalize(w, basis);
+            double b = ParamVectors.Norm(w);
+            beta.Add(b);
+            scale = Math.Max(scale, Math.Abs(a) + b);
+            if (stop is not null && stop(alpha, beta)) break;
+            if (b <= 1e-10 * Math.Max(scale, 1e-300)) { invariant = true; break; }
+            q = ParamVectors.Scale(w, 1 / b);
+        }
+        return new RunResult(alpha, beta, products, invariant);
+    }
+}
