@@ -1,0 +1,137 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Basin.Gan;
+
+/// <summary>
+/// Trains a Wasserstein GAN: per generator iteration, k critic steps minimizing E_fake f − E_real f + λ·P
+/// (or the plain loss followed by weight clipping), then one generator step minimizing −E_fake f.
+/// Real minibatches are drawn uniformly with replacement from the given data. The networks are trained in place.
+/// </summary>
+public sealed class WganTrainer
+{
+    readonly Generator generator;
+    readonly Critic critic;
+
+    public WganTrainer(Generator generator, Critic critic, WganConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        ArgumentNullException.ThrowIfNull(critic);
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        if (!generator.SampleShape.SequenceEqual(critic.SampleShape))
+            throw new BasinException($"generator {generator.Spec} makes samples [{string.Join(",", generator.SampleShape)}] but critic {critic.Spec} takes [{string.Join(",", critic.SampleShape)}]");
+        this.generator = generator;
+        this.critic = critic;
+        Config = config;
+    }
+
+    public WganConfig Config { get; }
+
+    /// <param name="real">Real samples [N, ...sample shape], float32.</param>
+    /// <exception cref="DivergenceException">A critic or generator loss became NaN or infinite; the message names the iteration.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; the networks keep their state at that point.</exception>
+    public WganResult Train(Tensor real, IProgress<WganProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        CheckRealData(real);
+        var config = Config;
+        using var random = new torch.Generator(unchecked((ulong)config.Seed));
+        using var criticOptimizer = MakeOptimizer(critic.parameters());
+        using var generatorOptimizer = MakeOptimizer(generator.parameters());
+        generator.train();
+        critic.train();
+
+        var history = new List<WganProgress>();
+        var checkpoints = new List<string>();
+        long n = real.shape[0];
+        for (int iteration = 1; iteration <= config.GeneratorIterations; iteration++)
+        {
+            CriticStep last = default;
+            for (int k = config.CriticStepsAt(iteration); k > 0; k--)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                last = TrainCritic(real, n, random, criticOptimizer, iteration);
+            }
+            double generatorLoss = TrainGenerator(random, generatorOptimizer, iteration);
+
+            string? checkpoint = null;
+            bool lastIteration = iteration == config.GeneratorIterations;
+            if (config.CheckpointDirectory is not null && (lastIteration || (config.CheckpointInterval > 0 && iteration % config.CheckpointInterval == 0)))
+            {
+                checkpoint = Path.Combine(config.CheckpointDirectory, WganCheckpoint.FileName(iteration));
+                WganCheckpoint.Save(checkpoint, generator, critic, iteration);
+                checkpoints.Add(checkpoint);
+            }
+            if (lastIteration || iteration % config.ProgressInterval == 0 || checkpoint is not null)
+            {
+                var state = new WganProgress(iteration, config.GeneratorIterations, last.Estimate, last.Loss, last.Penalty, generatorLoss, checkpoint);
+                history.Add(state);
+                progress?.Report(state);
+            }
+        }
+        return new WganResult(config.GeneratorIterations, history, checkpoints);
+    }
+
+    readonly record struct CriticStep(double Estimate, double Loss, double Penalty);
+
+    CriticStep TrainCritic(Tensor real, long n, torch.Generator random, optim.Optimizer optimizer, int iteration)
+    {
+        var config = Config;
+        using var scope = torch.NewDisposeScope();
+        var realBatch = real.index(torch.randint(n, new long[] { config.BatchSize }, generator: random));
+        Tensor fakeBatch;
+        using (torch.no_grad()) fakeBatch = generator.forward(generator.SampleLatent(config.BatchSize, random));
+
+        var realMean = critic.forward(realBatch).mean();
+        var fakeMean = critic.forward(fakeBatch).mean();
+        var loss = fakeMean - realMean;
+        var penalty = torch.zeros(1).squeeze();
+        if (config.Regularization != LipschitzRegularization.WeightClipping)
+        {
+            var points = CriticPenalty.SamplePoints(config.Sampling, realBatch, fakeBatch, config.PerturbationScale, random);
+            penalty = CriticPenalty.Compute(config.Regularization, critic.forward, points);
+            loss = loss + config.Lambda * penalty;
+        }
+        double lossValue = loss.item<float>();
+        if (!double.IsFinite(lossValue))
+            throw new DivergenceException($"wgan diverged at generator iteration {iteration}: critic loss is {lossValue}");
+
+        optimizer.zero_grad();
+        loss.backward();
+        optimizer.step();
+        if (config.Regularization == LipschitzRegularization.WeightClipping)
+            CriticPenalty.ClipWeights(critic, config.ClipValue);
+        return new CriticStep(realMean.item<float>() - fakeMean.item<float>(), lossValue, penalty.item<float>());
+    }
+
+    double TrainGenerator(torch.Generator random, optim.Optimizer optimizer, int iteration)
+    {
+        using var scope = torch.NewDisposeScope();
+        var fake = generator.forward(generator.SampleLatent(Config.BatchSize, random));
+        var loss = -critic.forward(fake).mean();
+        double lossValue = loss.item<float>();
+        if (!double.IsFinite(lossValue))
+            throw new DivergenceException($"wgan diverged at generator iteration {iteration}: generator loss is {lossValue}");
+        optimizer.zero_grad();
+        loss.backward();
+        optimizer.step();
+        // The generator step also leaves gradients on the critic; its next step zeroes them before use.
+        return lossValue;
+    }
+
+    optim.Optimizer MakeOptimizer(IEnumerable<Parameter> parameters) => Config.Optimizer switch
+    {
+        GanOptimizer.Adam => torch.optim.Adam(parameters, Config.EffectiveLearningRate, beta1: 0.5, beta2: 0.9),
+        _ => torch.optim.RMSProp(parameters, Config.EffectiveLearningRate),
+    };
+
+    void CheckRealData(Tensor real)
+    {
+        var shape = generator.SampleShape;
+        if (real.dim() != shape.Length + 1 || !real.shape.Skip(1).SequenceEqual(shape) || real.shape[0] < 1)
+            throw new BasinException($"real data must be [N,{string.Join(",", shape)}] with N ≥ 1 for {generator.Spec}, got [{string.Join(",", real.shape)}]");
+        if (real.dtype != ScalarType.Float32)
+            throw new BasinException($"real data must be float32, got {real.dtype}");
+    }
+}
