@@ -13,6 +13,7 @@ public static class LibraryVersions
         ["libtorch"] = "2.10.0",
         ["dotnet"] = RuntimeInformation.FrameworkDescription,
         ["os"] = RuntimeInformation.OSDescription,
+        ["mkl_dispatch"] = $"{Native.MklCpuDispatch.Status} ({Native.MklCpuDispatch.Detail})",
         ["threads"] = TorchSharp.torch.get_num_threads().ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
