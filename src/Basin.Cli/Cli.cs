@@ -68,6 +68,16 @@ public static class Cli
         return string.Join(' ', names);
     }
 
+    /// <summary>
+    /// Help says "Usage: basin ..." rather than the assembly's name (Basin.Cli; an assembly named
+    /// "basin" would clash with the Basin library, as .NET assembly names ignore case). System.CommandLine
+    /// 2.0 has no setter for the root's name, so its backing field is set; if that ever fails, help
+    /// simply shows the assembly name.
+    /// </summary>
+    public static void NameRoot(RootCommand root, string name) =>
+        typeof(Symbol).GetField("<Name>k__BackingField", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)
+            ?.SetValue(root, name);
+
     /// <summary>Prints one error line to stderr (never multi-line: newlines are folded).</summary>
     public static void Error(string message) =>
         Console.Error.WriteLine("basin: error: " + message.ReplaceLineEndings(" "));

@@ -16,6 +16,7 @@ var root = new RootCommand("""
     Start with './basin demo' (trains LeNet-5 and an MLP on Fashion-MNIST and prints a table).
     Every command accepts --help; every command that reports results accepts --json.
     """);
+Cli.NameRoot(root, "basin");
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
