@@ -23,7 +23,7 @@ public static class Lanczos
         maxSteps = (int)Math.Min(Math.Max(maxSteps, k), op.Dimension);
         double[] top = [];
         bool converged = false;
-        var run = Run(op, maxSteps, seed, cancellationToken, (alpha, beta) =>
+        var run = Run(op, maxSteps, seed, cancellationToken, minSteps: k, stop: (alpha, beta) =>
         {
             if (alpha.Count < k) return false;
             var (values, vectors) = Tridiagonal.Eigen(alpha, beta);
@@ -56,7 +56,7 @@ public static class Lanczos
     /// (β_j couples step j to the next) and may end the run.
     /// </summary>
     internal static RunResult Run(ICurvatureProduct op, int maxSteps, long seed, CancellationToken cancellationToken,
-        Func<List<double>, List<double>, bool>? stop = null, IReadOnlyList<Tensor>? start = null)
+        Func<List<double>, List<double>, bool>? stop = null, IReadOnlyList<Tensor>? start = null, int minSteps = 0)
     {
         var alpha = new List<double>();
         var beta = new List<double>();
@@ -81,7 +81,19 @@ public static class Lanczos
             beta.Add(b);
             scale = Math.Max(scale, Math.Abs(a) + b);
             if (stop is not null && stop(alpha, beta)) break;
-            if (b <= 1e-10 * Math.Max(scale, 1e-300)) { invariant = true; break; }
+            if (b <= 1e-10 * Math.Max(scale, 1e-300))
+            {
+                // The Krylov space is invariant: its Ritz values are exact. If fewer than minSteps values are known
+                // (a low-rank operator, e.g. a head's Hessian), restart from a random vector orthogonal to the basis;
+                // the coupling β is then exactly 0 and T stays QᵀHQ (block-diagonal).
+                if (alpha.Count >= minSteps || alpha.Count >= op.Dimension) { invariant = true; break; }
+                beta[^1] = 0;
+                var fresh = ParamVectors.Rademacher(op.Shapes, op.DType, generator);
+                ParamVectors.Orthogonalize(fresh, basis);
+                if (ParamVectors.Norm(fresh) == 0) { invariant = true; break; }
+                q = ParamVectors.Normalize(fresh);
+                continue;
+            }
             q = ParamVectors.Scale(w, 1 / b);
         }
         return new RunResult(alpha, beta, products, invariant);
