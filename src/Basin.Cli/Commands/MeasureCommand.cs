@@ -150,7 +150,7 @@ public static class MeasureCommand
         {
             SplitOption.AcceptOnlyFromAmong("train", "test");
             SamplesOption.DefaultValueFactory = _ => defaultSamples;
-            SamplesOption.Description = $"Use the first N examples of the split (default {defaultSamples}; -1: all)";
+            SamplesOption.Description = $"Use the first N examples of the split, or all if it has fewer (default {defaultSamples}; -1: all)";
         }
 
         public void AddTo(Command cmd)

@@ -39,7 +39,7 @@ public static class MeasureJob
         if (spec.Samples is < 1) throw new BasinException($"--samples must be at least 1, got {spec.Samples}");
         if (tensorsPath is not null && dataset is not null) throw new BasinException("give either --dataset or --tensors, not both");
         var source = ModelSource.Resolve(runId, store, weightsPath, modelSpec, tensorsPath is null ? dataset : Path.GetFileName(tensorsPath), dataPath);
-        using var data = tensorsPath is null ? source.LoadData(spec.Split, spec.Samples) : LoadTensors(tensorsPath, source.WeightsPath, spec.Samples);
+        using var data = tensorsPath is null ? source.LoadData(spec.Split, spec.Samples, atMost: true) : LoadTensors(tensorsPath, source.WeightsPath, spec.Samples);
         using var model = source.LoadModel(data);
         var result = Measure(model, data, spec, source.RunFolder ?? Directory.GetCurrentDirectory(), progress, cancellationToken);
         return result with

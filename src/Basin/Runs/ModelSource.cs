@@ -44,11 +44,25 @@ public sealed record ModelSource(string WeightsPath, string Model, string Datase
     /// <summary>The folder of the run the weights came from, or null for a plain weights file.</summary>
     public string? RunFolder => Run is null ? null : Path.GetDirectoryName(WeightsPath);
 
-    /// <summary>The first <paramref name="samples"/> examples (all when null) of <paramref name="split"/> of the data set.</summary>
-    public LabeledDataset LoadData(Split split, long? samples)
+    /// <summary>
+    /// The first <paramref name="samples"/> examples (all when null) of <paramref name="split"/> of the data set; only that
+    /// split is read. With <paramref name="atMost"/>, a split smaller than <paramref name="samples"/> is used whole.
+    /// </summary>
+    public LabeledDataset LoadData(Split split, long? samples, bool atMost = false)
     {
         if (samples is < 1) throw new BasinException($"--samples must be at least 1, got {samples}");
-        var spec = new TrainJobSpec { Dataset = Dataset, DataPath = DataPath, Samples = samples, TestSamples = samples };
+        var name = Dataset.ToLowerInvariant();
+        if (ImageDatasets.Names.Contains(name))
+        {
+            if (atMost && samples is long n)
+            {
+                // The labels file is small: read it to know the split's size before converting images.
+                var labels = IdxFileNames.Find(ImageDatasets.Locate(name, DataPath), IdxFileNames.Labels(split));
+                if (labels is not null) samples = Math.Min(n, IdxReader.Read(labels).Count);
+            }
+            return ImageDatasets.Load(name, split, DataPath, samples);
+        }
+        var spec = new TrainJobSpec { Dataset = Dataset, DataPath = DataPath, Samples = split == Split.Train ? samples : 1, TestSamples = split == Split.Test ? samples : 1, Seed = Run?.Seed ?? 1 };
         var (train, test) = TrainingJob.LoadData(spec);
         if (split == Split.Train) { test.Dispose(); return train; }
         train.Dispose();

@@ -62,7 +62,7 @@ public static class ReparametrizeJob
         if ((runId is null) == (weightsPath is null)) throw new BasinException("give either a run id (--run) or a weights file (--weights)");
         if (spec.Samples is < 1) throw new BasinException($"--samples must be at least 1, got {spec.Samples}");
         var source = ModelSource.Resolve(runId, store, weightsPath, modelSpec, dataset, dataPath);
-        using var data = source.LoadData(spec.Split, spec.Samples);
+        using var data = source.LoadData(spec.Split, spec.Samples, atMost: true);
         using var model = source.LoadModel(data);
         return Compare(model, data, spec, progress, cancellationToken) with { Dataset = source.Dataset };
     }
