@@ -15,8 +15,9 @@ public static class Lanczos
     /// residual |β_j·s_j| ≤ <paramref name="tolerance"/>·|θ| (the eigenvalue error is at most about the squared
     /// residual over the gap), or after <paramref name="maxSteps"/> products.
     /// </summary>
+    /// <param name="onStep">Called after every step from the k-th on with the step count and the current top-k Ritz values (for studies of convergence).</param>
     public static EigenvalueResult TopEigenvalues(ICurvatureProduct op, int k = 1, double tolerance = 1e-6, int maxSteps = 100,
-        long seed = 0, CancellationToken cancellationToken = default)
+        long seed = 0, CancellationToken cancellationToken = default, Action<int, IReadOnlyList<double>>? onStep = null)
     {
         if (k < 1) throw new BasinException($"number of eigenvalues must be at least 1, got {k}");
         if (k > op.Dimension) throw new BasinException($"asked for {k} eigenvalues of a {op.Dimension}-dimensional operator");
@@ -30,6 +31,7 @@ public static class Lanczos
             int m = alpha.Count;
             double lastBeta = beta.Count >= m ? beta[m - 1] : 0;
             top = values.Reverse().Take(k).ToArray();
+            onStep?.Invoke(m, top);
             converged = true;
             for (int i = 0; i < k; i++)
             {
