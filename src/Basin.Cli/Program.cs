@@ -21,4 +21,6 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(RunsCommand.Create());
+root.Subcommands.Add(MeasureCommand.Create());
+root.Subcommands.Add(ReparametrizeCommand.Create());
 return await Cli.InvokeAsync(root, args);

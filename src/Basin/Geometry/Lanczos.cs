@@ -15,21 +15,23 @@ public static class Lanczos
     /// residual |β_j·s_j| ≤ <paramref name="tolerance"/>·|θ| (the eigenvalue error is at most about the squared
     /// residual over the gap), or after <paramref name="maxSteps"/> products.
     /// </summary>
+    /// <param name="onStep">Called after every step from the k-th on with the step count and the current top-k Ritz values (for studies of convergence).</param>
     public static EigenvalueResult TopEigenvalues(ICurvatureProduct op, int k = 1, double tolerance = 1e-6, int maxSteps = 100,
-        long seed = 0, CancellationToken cancellationToken = default)
+        long seed = 0, CancellationToken cancellationToken = default, Action<int, IReadOnlyList<double>>? onStep = null)
     {
         if (k < 1) throw new BasinException($"number of eigenvalues must be at least 1, got {k}");
         if (k > op.Dimension) throw new BasinException($"asked for {k} eigenvalues of a {op.Dimension}-dimensional operator");
         maxSteps = (int)Math.Min(Math.Max(maxSteps, k), op.Dimension);
         double[] top = [];
         bool converged = false;
-        var run = Run(op, maxSteps, seed, cancellationToken, (alpha, beta) =>
+        var run = Run(op, maxSteps, seed, cancellationToken, minSteps: k, stop: (alpha, beta) =>
         {
             if (alpha.Count < k) return false;
             var (values, vectors) = Tridiagonal.Eigen(alpha, beta);
             int m = alpha.Count;
             double lastBeta = beta.Count >= m ? beta[m - 1] : 0;
             top = values.Reverse().Take(k).ToArray();
+            onStep?.Invoke(m, top);
             converged = true;
             for (int i = 0; i < k; i++)
             {
@@ -56,7 +58,7 @@ public static class Lanczos
     /// (β_j couples step j to the next) and may end the run.
     /// </summary>
     internal static RunResult Run(ICurvatureProduct op, int maxSteps, long seed, CancellationToken cancellationToken,
-        Func<List<double>, List<double>, bool>? stop = null, IReadOnlyList<Tensor>? start = null)
+        Func<List<double>, List<double>, bool>? stop = null, IReadOnlyList<Tensor>? start = null, int minSteps = 0)
     {
         var alpha = new List<double>();
         var beta = new List<double>();
@@ -81,7 +83,19 @@ public static class Lanczos
             beta.Add(b);
             scale = Math.Max(scale, Math.Abs(a) + b);
             if (stop is not null && stop(alpha, beta)) break;
-            if (b <= 1e-10 * Math.Max(scale, 1e-300)) { invariant = true; break; }
+            if (b <= 1e-10 * Math.Max(scale, 1e-300))
+            {
+                // The Krylov space is invariant: its Ritz values are exact. If fewer than minSteps values are known
+                // (a low-rank operator, e.g. a head's Hessian), restart from a random vector orthogonal to the basis;
+                // the coupling β is then exactly 0 and T stays QᵀHQ (block-diagonal).
+                if (alpha.Count >= minSteps || alpha.Count >= op.Dimension) { invariant = true; break; }
+                beta[^1] = 0;
+                var fresh = ParamVectors.Rademacher(op.Shapes, op.DType, generator);
+                ParamVectors.Orthogonalize(fresh, basis);
+                if (ParamVectors.Norm(fresh) == 0) { invariant = true; break; }
+                q = ParamVectors.Normalize(fresh);
+                continue;
+            }
             q = ParamVectors.Scale(w, 1 / b);
         }
         return new RunResult(alpha, beta, products, invariant);

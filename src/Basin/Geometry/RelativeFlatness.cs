@@ -41,7 +41,11 @@ public static class RelativeFlatness
             return Result(kappa / divide);
         }
 
-        using var op = new LayerCurvature(model, data, flat, scale, options);
+        // The head with cross-entropy has exact products by matrix algebra on features computed once.
+        using var disposable = flat.IsHead && options.Loss is null
+            ? (IDisposable)HeadCurvature.Create(model, data, options.ChunkSize, scale, options.WeightDecay, cancellationToken)
+            : new LayerCurvature(model, data, flat, scale, options);
+        var op = (ICurvatureProduct)disposable;
         switch (variant)
         {
             case FlatnessVariant.Block:

@@ -1,0 +1,87 @@
+using System.Text.Json;
+using Basin.Data;
+using Basin.IO;
+using Basin.Models;
+using Basin.Reports;
+
+namespace Basin.Runs;
+
+/// <summary>
+/// Where saved weights come from and what they belong to: a recorded run (its weights file, model spec, data set
+/// and data folder) or a safetensors file (model spec from --model or the file's "basin.spec" metadata).
+/// Shared by every job that works on saved weights (eval, measure, reparametrize).
+/// </summary>
+public sealed record ModelSource(string WeightsPath, string Model, string Dataset, string? DataPath, TrainJobSpec? Run)
+{
+    /// <param name="weightsPath">A safetensors file; or null to use <paramref name="runId"/>'s weights.</param>
+    /// <param name="modelSpec">The model the weights belong to; read from the run or the file's "basin.spec" metadata when null.</param>
+    /// <param name="dataset">Data set name; the run's, else fashion-mnist, when null.</param>
+    public static ModelSource Resolve(string? runId, RunStore? store, string? weightsPath, string? modelSpec, string? dataset, string? dataPath)
+    {
+        if ((runId is null) == (weightsPath is null)) throw new BasinException("give either a run id (--run) or a weights file (--weights)");
+        TrainJobSpec? run = null;
+        if (runId is not null)
+        {
+            if (store is null) throw new BasinException("a run database is needed to use a run's weights");
+            var details = store.Get(runId);
+            run = details.Config.Deserialize<TrainJobSpec>(Json.Options) ?? throw new BasinException($"run {details.Summary.Id} has no readable config");
+            weightsPath = Path.Combine(store.RunFolder(details.Summary.Id), TrainingJob.WeightsFile);
+            if (!File.Exists(weightsPath)) throw new BasinException($"run {details.Summary.Id} has no saved weights (status {details.Summary.Status}); finish it with 'basin train --resume {details.Summary.Id}'");
+            modelSpec ??= run.Model;
+            dataset ??= run.Dataset;
+            dataPath ??= run.DataPath;
+        }
+        if (!File.Exists(weightsPath)) throw new BasinException($"weights file not found: {weightsPath}");
+        if (modelSpec is null)
+        {
+            using var file = SafeTensors.Load(weightsPath!);
+            modelSpec = file.Metadata.TryGetValue("basin.spec", out var s) ? s
+                : throw new BasinException($"{weightsPath} does not say which model it holds; pass --model (e.g. --model lenet5)");
+        }
+        return new ModelSource(Path.GetFullPath(weightsPath!), modelSpec, dataset ?? "fashion-mnist", dataPath, run);
+    }
+
+    /// <summary>The folder of the run the weights came from, or null for a plain weights file.</summary>
+    public string? RunFolder => Run is null ? null : Path.GetDirectoryName(WeightsPath);
+
+    /// <summary>
+    /// The first <paramref name="samples"/> examples (all when null) of <paramref name="split"/> of the data set; only that
+    /// split is read. With <paramref name="atMost"/>, a split smaller than <paramref name="samples"/> is used whole.
+    /// </summary>
+    public LabeledDataset LoadData(Split split, long? samples, bool atMost = false)
+    {
+        if (samples is < 1) throw new BasinException($"--samples must be at least 1, got {samples}");
+        var name = Dataset.ToLowerInvariant();
+        if (ImageDatasets.Names.Contains(name))
+        {
+            if (atMost && samples is long n)
+            {
+                // The labels file is small: read it to know the split's size before converting images.
+                var labels = IdxFileNames.Find(ImageDatasets.Locate(name, DataPath), IdxFileNames.Labels(split));
+                if (labels is not null) samples = Math.Min(n, IdxReader.Read(labels).Count);
+            }
+            return ImageDatasets.Load(name, split, DataPath, samples);
+        }
+        var spec = new TrainJobSpec { Dataset = Dataset, DataPath = DataPath, Samples = split == Split.Train ? samples : 1, TestSamples = split == Split.Test ? samples : 1, Seed = Run?.Seed ?? 1 };
+        var (train, test) = TrainingJob.LoadData(spec);
+        if (split == Split.Train) { test.Dispose(); return train; }
+        train.Dispose();
+        return test;
+    }
+
+    /// <summary>The model, built for <paramref name="data"/>'s example shape and classes, with the saved weights loaded.</summary>
+    public Classifier LoadModel(LabeledDataset data)
+    {
+        var model = ModelSpec.Create(Model, data.ExampleShape, data.ClassCount, seed: 0);
+        try
+        {
+            Weights.Load(model, WeightsPath);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+}
