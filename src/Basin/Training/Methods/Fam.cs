@@ -59,7 +59,7 @@ public sealed record Fam(double Lambda = 0.1, string? Layer = null, FamCurvature
             var p = nn.functional.softmax(nn.functional.linear(phi, weight.detach(), bias?.detach()), 1);
             var norms = phi.square().sum(1, keepdim: true);                 // ‖φ_n‖², [N,1]
             var weighted = p.mul(norms);                                    // ‖φ_n‖² p_n
-            t = diag(weighted.sum(0)).sub(weighted.T.mm(p)).div(phi.shape[0]);
+            t = diag(weighted.sum(dim: 0)).sub(weighted.T.mm(p)).div(phi.shape[0]);
         }
         return weight.mm(weight.T).mul(t).sum().MoveToOuterDisposeScope();
     }

@@ -26,7 +26,7 @@ public static class MCoherence
         {
             var g64 = g.detach().to_type(ScalarType.Float64).reshape(m, -1);
             sumNorms += g64.square().sum().ToDouble();
-            normOfSum += g64.sum(0).square().sum().ToDouble();
+            normOfSum += g64.sum(dim: 0).square().sum().ToDouble();
         }
         if (sumNorms == 0) throw new BasinException("m-coherence is undefined: every per-example gradient is zero");
         return normOfSum / sumNorms;

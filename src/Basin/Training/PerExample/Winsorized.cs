@@ -23,9 +23,9 @@ public sealed record Winsorized(int C = 1) : PerExampleAggregation
         long b = perExample.shape[0];
         long c = Math.Min(C, (b - 1) / 2);
         if (c == 0) return perExample.mean([0]);
-        var sorted = perExample.sort(0).Values;
-        var low = sorted[c];
-        var high = sorted[b - 1 - c];
+        // The (c+1)-th largest and smallest values per coordinate bound the kept range; topk beats a full sort for small c.
+        var high = perExample.topk((int)c + 1, dim: 0, largest: true, sorted: true).values[c];
+        var low = perExample.topk((int)c + 1, dim: 0, largest: false, sorted: true).values[c];
         return perExample.clamp(low, high).mean([0]);
     }
 }
