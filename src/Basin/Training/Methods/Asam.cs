@@ -23,7 +23,8 @@ public sealed record Asam(double Rho = 0.5, double Eta = 0.01) : WeightPerturbat
             t[i] = parameters[i].Value.detach().abs().add(Eta);
             tg[i] = t[i]!.mul(g);
         }
-        using var scale = JointNorm(tg).add(1e-12).reciprocal().mul(Rho);
+        double norm = JointNorm(tg);
+        double scale = norm > 0 ? Rho / norm : 0;
         var e = new Tensor?[gradients.Length];
         for (int i = 0; i < gradients.Length; i++)
             if (tg[i] is { } x) e[i] = t[i]!.mul(x).mul(scale);

@@ -68,6 +68,9 @@ public sealed record Fam(double Lambda = 0.1, string? Layer = null, FamCurvature
     Tensor Estimate(ObjectiveContext context, Linear layer)
     {
         var w = layer.weight!;
+        // Hessian-vector products need the forward pass's graph (a no_grad evaluation has none; autograd would abort).
+        if (!context.Logits.requires_grad || !w.requires_grad)
+            throw new BasinException($"FAM on layer '{Layer}' estimates curvature by double backward: evaluate it with gradients enabled and a trainable layer");
         var loss = nn.functional.cross_entropy(context.Logits, context.Batch.Labels);
         var g = torch.autograd.grad([loss], [w], create_graph: true, retain_graph: true)[0];
         Tensor? sum = null;

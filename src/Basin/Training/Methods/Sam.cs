@@ -15,8 +15,9 @@ public sealed record Sam(double Rho = 0.05) : WeightPerturbation
     protected override Tensor?[] Perturbation(IReadOnlyList<NamedParameter> parameters, Tensor?[] gradients)
     {
         if (!(Rho > 0) || double.IsInfinity(Rho)) throw new BasinException($"SAM ρ must be a finite number > 0, got {Rho}");
-        // The tiny constant keeps a zero gradient from dividing by zero (e is then 0).
-        using var scale = JointNorm(gradients).add(1e-12).reciprocal().mul(Rho);
+        double norm = JointNorm(gradients);
+        // A zero gradient gives no direction: e = 0 (the step is then the plain one).
+        double scale = norm > 0 ? Rho / norm : 0;
         return gradients.Select(g => g?.mul(scale)).ToArray();
     }
 }

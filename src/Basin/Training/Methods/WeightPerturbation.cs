@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Basin.Training.Methods;
@@ -46,16 +47,12 @@ public abstract record WeightPerturbation : IGradientProcedure
         return value;
     }
 
-    /// <summary>‖x‖ over all non-null tensors together, as a scalar tensor.</summary>
-    protected static Tensor JointNorm(IEnumerable<Tensor?> tensors)
+    /// <summary>‖x‖ over all non-null tensors together, accumulated in float64.</summary>
+    protected static double JointNorm(IEnumerable<Tensor?> tensors)
     {
-        Tensor? sum = null;
+        double sum = 0;
         foreach (var t in tensors)
-        {
-            if (t is null) continue;
-            var s = t.square().sum();
-            sum = sum is null ? s : sum.add(s);
-        }
-        return sum is null ? zeros(1).sum() : sum.sqrt();
+            if (t is not null) sum += t.to_type(ScalarType.Float64).square().sum().ToDouble();
+        return Math.Sqrt(sum);
     }
 }
