@@ -147,6 +147,6 @@ public class PerExampleTests
         new Trainer(Recipe.Sgd(0.1), config).Run(plain, data);
         foreach (var (name, t) in plain.state_dict()) TensorAssert.BitIdentical(t, probed.state_dict()[name], name);
         Assert.Equal(2, seen.Count);
-        Assert.All(seen, c => Assert.InRange(c.Value, 1.0, 16.0));
+        Assert.All(seen, c => Assert.InRange(c.Value, 1e-6, 16.0));   // m-coherence lies in [0, m]
     }
 }

@@ -8,7 +8,7 @@ namespace Basin.Training.PerExample;
 /// <summary>
 /// m-coherence of per-example gradients ("Coherent Gradients", Chatterjee 2020; Chatterjee &amp; Zielinski 2022):
 /// m·α = ‖Σ_i g_i‖² / Σ_i ‖g_i‖², with α = ‖(1/m)Σ g_i‖² / ((1/m)Σ ‖g_i‖²) the coherence of m examples.
-/// 1 for orthogonal gradients of equal norm, m for identical ones; the gradient is the concatenation of all
+/// 1 for orthogonal gradients of equal norm, m for identical ones, below 1 when they cancel (it lies in [0, m]); the gradient is the concatenation of all
 /// trainable parameters. Computed in float64.
 /// </summary>
 public static class MCoherence
