@@ -23,9 +23,11 @@ public sealed record Winsorized(int C = 1) : PerExampleAggregation
         long b = perExample.shape[0];
         long c = Math.Min(C, (b - 1) / 2);
         if (c == 0) return perExample.mean([0]);
-        // The (c+1)-th largest and smallest values per coordinate bound the kept range; topk beats a full sort for small c.
-        var high = perExample.topk((int)c + 1, dim: 0, largest: true, sorted: true).values[c];
-        var low = perExample.topk((int)c + 1, dim: 0, largest: false, sorted: true).values[c];
+        // Per coordinate, the (c+1)-th largest and smallest values bound the kept range. topk over a contiguous last
+        // axis (coordinates × examples) beats a full sort and a strided topk over the example axis.
+        var columns = perExample.reshape(b, -1).T.contiguous();
+        var high = columns.topk((int)c + 1, dim: 1, largest: true, sorted: true).values.select(1, c).reshape(perExample.shape[1..]);
+        var low = columns.topk((int)c + 1, dim: 1, largest: false, sorted: true).values.select(1, c).reshape(perExample.shape[1..]);
         return perExample.clamp(low, high).mean([0]);
     }
 }
