@@ -23,7 +23,7 @@ public static class DemoCommand
         var threads = Options.Threads();
         var cmd = new Command("demo", """
             Train LeNet-5 on the same Fashion-MNIST subset and seed with SGD, SAM, FAM and SAF (base recipe: SGD,
-            momentum 0.9, lr 0.02), and print test accuracy, generalization gap and seconds per step of each.
+            momentum 0.9, lr 0.05), and print test accuracy, generalization gap and seconds per step of each.
             Writes OUT/demo.json and a bar chart OUT/demo.png; every run is recorded ('basin runs list').
             """) { samples, testSamples, epochs, seed, methods, model, data, output, json, runs, threads };
         cmd.SetAction((pr, ct) => Task.Run(() =>
