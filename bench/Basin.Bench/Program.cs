@@ -6,6 +6,7 @@ using Basin.Bench;
 // Basin benchmarks: each prints ratios against a baseline measured in the same run.
 //   dotnet run -c Release --project bench/Basin.Bench -- train-throughput [--threads 2] [--steps 200] [--repeats 3]
 //   dotnet run -c Release --project bench/Basin.Bench -- geometry [--threads 2] [--repeats 3] [--eigen-samples 500]
+//   dotnet run -c Release --project bench/Basin.Bench -- methods [--threads 2] [--steps 40] [--rounds 3]
 var argsList = args.ToList();
 string command = argsList.Count > 0 && !argsList[0].StartsWith("--") ? argsList[0] : "train-throughput";
 int Opt(string name, int fallback)
@@ -20,7 +21,10 @@ switch (command)
         TrainThroughput.Run(threads: Opt("--threads", 2), steps: Opt("--steps", 200), repeats: Opt("--repeats", 3));
         return 0;
     case "geometry" or "geometry-memory-child": return GeometryBench.Main(argsList);
+    case "methods":
+        MethodsBench.Run(threads: Opt("--threads", 2), steps: Opt("--steps", 40), rounds: Opt("--rounds", 3));
+        return 0;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{command}' (known: train-throughput, geometry)");
+        Console.Error.WriteLine($"unknown benchmark '{command}' (known: train-throughput, geometry, methods)");
         return 2;
 }

@@ -5,51 +5,61 @@ using Spectre.Console;
 
 namespace Basin.Cli.Commands;
 
-/// <summary>`basin demo`: the main job — train and evaluate LeNet-5 and an MLP on real Fashion-MNIST.</summary>
+/// <summary>`basin demo`: SGD, SAM, FAM and SAF on the same Fashion-MNIST subset and seed, side by side.</summary>
 public static class DemoCommand
 {
     public static Command Create()
     {
-        var samples = new Option<long?>("--samples") { Description = "Train on the first N of the 60,000 training images (default: all)" };
-        var testSamples = new Option<long?>("--test-samples") { Description = "Evaluate on the first N of the 10,000 test images (default: all)" };
-        var epochs = new Option<int>("--epochs") { Description = "Epochs per model", DefaultValueFactory = _ => 3 };
-        var seed = new Option<long>("--seed") { Description = "Seed (same for every model)", DefaultValueFactory = _ => 1 };
-        var models = new Option<string[]>("--models") { Description = "Models to train (default: lenet5 mlp:512,512)", AllowMultipleArgumentsPerToken = true };
+        var samples = new Option<long?>("--samples") { Description = $"Train on the first N of the 60,000 training images (default {Demo.DefaultSamples})" };
+        var testSamples = new Option<long?>("--test-samples") { Description = $"Evaluate on the first N of the 10,000 test images (default {Demo.DefaultTestSamples})" };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs per method", DefaultValueFactory = _ => Demo.DefaultEpochs };
+        var seed = new Option<long>("--seed") { Description = "Seed (same for every method)", DefaultValueFactory = _ => 1 };
+        var methods = new Option<string[]>("--methods") { Description = "Methods to compare (default: sgd sam fam saf)", AllowMultipleArgumentsPerToken = true };
+        var model = new Option<string>("--model") { Description = "Model for every method", DefaultValueFactory = _ => "lenet5" };
         var data = new Option<string?>("--data") { Description = "Folder with the Fashion-MNIST IDX files" };
+        var output = new Option<string>("--out") { Description = "Folder for demo.json and demo.png", DefaultValueFactory = _ => "." };
         var json = Options.Json();
         var runs = Options.Runs();
         var threads = Options.Threads();
         var cmd = new Command("demo", """
-            Train LeNet-5 and an MLP (784-512-512-10) on real Fashion-MNIST with SGD (momentum 0.9),
-            evaluate train and test loss and accuracy every epoch, and print the generalization gap of each.
-            Both runs are recorded in the run database ('basin runs list').
-            """) { samples, testSamples, epochs, seed, models, data, json, runs, threads };
+            Train LeNet-5 on the same Fashion-MNIST subset and seed with SGD, SAM, FAM and SAF (base recipe: SGD,
+            momentum 0.9, lr 0.05), and print test accuracy, generalization gap and seconds per step of each.
+            Writes OUT/demo.json and a bar chart OUT/demo.png; every run is recorded ('basin runs list').
+            """) { samples, testSamples, epochs, seed, methods, model, data, output, json, runs, threads };
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
             bool asJson = pr.GetValue(json);
             int? nThreads = Threads.FromOption(pr.GetValue(threads));
-            var chosen = pr.GetValue(models) is { Length: > 0 } m ? m : null;
-            var specs = Demo.Specs(pr.GetValue(samples), pr.GetValue(testSamples), pr.GetValue(epochs), pr.GetValue(seed), pr.GetValue(data), chosen);
+            var chosen = pr.GetValue(methods) is { Length: > 0 } m ? m : null;
+            var specs = Demo.Specs(pr.GetValue(samples) ?? Demo.DefaultSamples, pr.GetValue(testSamples) ?? Demo.DefaultTestSamples,
+                pr.GetValue(epochs), pr.GetValue(seed), pr.GetValue(data), chosen, pr.GetValue(model)!);
+            foreach (var spec in specs) TrainingJob.RecipeFor(spec);   // an unknown method fails before any training
+            var folder = pr.GetValue(output)!;
+            Directory.CreateDirectory(folder);
             using var store = RunStore.Open(pr.GetValue(runs)!);
-            var results = new List<TrainJobResult>();
+            var rows = new List<DemoRow>();
             foreach (var spec in specs)
-                results.Add(TrainingView.Run(asJson, spec.Model, spec.Epochs, p => TrainingJob.Run(spec, store, p, ct, nThreads)));
+            {
+                var result = TrainingView.Run(asJson, $"{spec.Method} {spec.Model}", spec.Epochs, p => TrainingJob.Run(spec, store, p, ct, nThreads));
+                rows.Add(DemoRow.Of(spec.Method, result));
+            }
+            var jsonPath = Path.Combine(folder, "demo.json");
+            var chartPath = Path.Combine(folder, "demo.png");
+            Demo.WriteJson(rows, jsonPath);
+            Demo.WriteChart(rows, chartPath, $"Fashion-MNIST, {specs[0].Model}");
             if (asJson)
             {
-                Console.WriteLine(Json.Serialize(results.Select(r => new { r.RunId, r.Model, r.Dataset, r.Figures, r.WeightsPath })));
+                Console.WriteLine(Json.Serialize(new { Rows = rows, Json = jsonPath, Chart = chartPath }));
                 return Cli.ExitOk;
             }
-            var t = new Table().Title("Fashion-MNIST: generalization of LeNet-5 and an MLP")
-                .AddColumns("model", "train loss", "train acc", "test loss", "test acc", "gap (loss)", "gap (acc)", "epochs", "s/epoch", "run");
-            foreach (var r in results)
-            {
-                var f = r.Figures;
-                t.AddRow(Markup.Escape(r.Model), f.TrainLoss.ToString("F4"), TrainingView.Percent(f.TrainAccuracy), f.TestLoss?.ToString("F4") ?? "-",
-                    TrainingView.Percent(f.TestAccuracy), f.Gap?.ToString("F4") ?? "-", TrainingView.Percent(f.AccuracyGap), f.Epochs.ToString(),
-                    (f.TrainSeconds / Math.Max(1, f.Epochs)).ToString("F1"), r.RunId);
-            }
+            var t = new Table().Title($"Fashion-MNIST, {Markup.Escape(specs[0].Model)}: {specs.Count} methods, same data and seed")
+                .AddColumns("method", "test acc", "gap (acc)", "gap (loss)", "s/step", "rel. flatness", "Hessian trace", "λ_max", "run");
+            foreach (var r in rows)
+                t.AddRow(r.Method, TrainingView.Percent(r.TestAccuracy), TrainingView.Percent(r.AccuracyGap), r.LossGap?.ToString("F4") ?? "-",
+                    r.SecondsPerStep.ToString("F4"), r.RelativeFlatness?.ToString("G4") ?? "-", r.HessianTrace?.ToString("G4") ?? "-",
+                    r.LambdaMax?.ToString("G4") ?? "-", r.RunId);
             AnsiConsole.Write(t);
-            AnsiConsole.MarkupLine("gap (loss) = test loss − train loss; gap (acc) = train accuracy − test accuracy. Details: [bold]basin runs show ID[/]");
+            AnsiConsole.MarkupLine($"gap (acc) = train accuracy − test accuracy; gap (loss) = test loss − train loss. Wrote {Markup.Escape(jsonPath)} and {Markup.Escape(chartPath)}");
             return Cli.ExitOk;
         }, ct));
         return cmd;

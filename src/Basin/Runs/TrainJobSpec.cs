@@ -31,6 +31,44 @@ public sealed record TrainJobSpec
     public double StepGamma { get; init; } = 0.1;
     public int WarmupSteps { get; init; }
 
+    /// <summary>
+    /// Training method (docs/methods.md): sgd (plain; the optimizer option applies), sam, asam, fam, saf, mesa,
+    /// sgld, winsorized, m3, rm3. Every method but sgld steps with the chosen optimizer; sgld is its own update rule.
+    /// </summary>
+    public string Method { get; init; } = "sgd";
+    /// <summary>SAM/ASAM neighbourhood radius ρ (null: 0.05 for SAM, 0.5 for ASAM).</summary>
+    public double? Rho { get; init; }
+    /// <summary>ASAM's η in T_w = |w| + η.</summary>
+    public double Eta { get; init; } = 0.01;
+    /// <summary>FAM's λ.</summary>
+    public double FamLambda { get; init; } = 0.1;
+    /// <summary>FAM's layer (null: the head). A non-head linear layer uses the rank-one estimator.</summary>
+    public string? FamLayer { get; init; }
+    /// <summary>FAM with the reference code's detached curvature (gradient only through ⟨W_s, W_t⟩).</summary>
+    public bool FamDetached { get; init; }
+    /// <summary>Rank-one probes per step for a non-head FAM layer.</summary>
+    public int FamProbes { get; init; } = 1;
+    /// <summary>SAF/MESA trajectory-loss weight λ (null: 0.3 for SAF, 0.8 for MESA).</summary>
+    public double? SafLambda { get; init; }
+    /// <summary>SAF/MESA temperature τ.</summary>
+    public double SafTau { get; init; } = 5;
+    /// <summary>SAF's lag Ẽ in epochs.</summary>
+    public int SafLag { get; init; } = 2;
+    /// <summary>First epoch (0-based) with the trajectory loss (null: ⌊0.3·epochs⌋).</summary>
+    public int? SafStart { get; init; }
+    /// <summary>MESA's EMA decay (null: 1 − 1/(batches per epoch), within [0.9, 0.9998], so the average spans about an epoch).</summary>
+    public double? MesaDecay { get; init; }
+    /// <summary>SGLD temperature T (1: the posterior; 0: gradient descent).</summary>
+    public double Temperature { get; init; } = 1;
+    /// <summary>SGLD burn-in in updates (null: half the run).</summary>
+    public long? BurnIn { get; init; }
+    /// <summary>SGLD thinning: keep every this many updates after burn-in (null: about 10 samples).</summary>
+    public long? Thin { get; init; }
+    /// <summary>Winsorized gradient descent's c.</summary>
+    public int WinsorC { get; init; } = 1;
+    /// <summary>Log the m-coherence of the batch's per-example gradients every this many steps (0: never).</summary>
+    public int CoherenceEvery { get; init; }
+
     public int Epochs { get; init; } = 3;
     public int BatchSize { get; init; } = 128;
     public double? StopAtTrainLoss { get; init; }

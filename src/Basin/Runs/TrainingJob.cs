@@ -1,9 +1,12 @@
+using System.Globalization;
 using System.Text.Json;
 using Basin.Data;
 using Basin.IO;
 using Basin.Models;
 using Basin.Reports;
 using Basin.Training;
+using Basin.Training.Methods;
+using Basin.Training.PerExample;
 using TorchSharp;
 
 namespace Basin.Runs;
@@ -14,7 +17,28 @@ public sealed record RunStarted(string RunId, string RunFolder, bool Resumed) : 
 /// <summary>The final figures of a training run, as stored in the run database and printed by the CLI.</summary>
 public sealed record RunFigures(
     double TrainLoss, double TrainAccuracy, double? TestLoss, double? TestAccuracy,
-    double? Gap, double? AccuracyGap, int Epochs, long Steps, double TrainSeconds, string StopReason);
+    double? Gap, double? AccuracyGap, int Epochs, long Steps, double TrainSeconds, string StopReason)
+{
+    /// <summary>What a training method measured on top (SGLD's ensemble, the last logged m-coherence); null for most runs.</summary>
+    public MethodFigures? Method { get; init; }
+
+    /// <summary>Wall-clock seconds per update.</summary>
+    public double SecondsPerStep => Steps > 0 ? TrainSeconds / Steps : double.NaN;
+}
+
+/// <summary>Method-specific final figures of a run.</summary>
+public sealed record MethodFigures
+{
+    public EnsembleFigures? Ensemble { get; init; }
+    public double? FinalCoherence { get; init; }
+}
+
+/// <summary>SGLD: the posterior-predictive ensemble on the test set against its members (mean over members).</summary>
+public sealed record EnsembleFigures(int Samples, double EnsembleLogLoss, double EnsembleAccuracy, double MemberLogLoss, double MemberAccuracy)
+{
+    public static EnsembleFigures Of(EnsembleEvaluation e) =>
+        new(e.Members.Count, e.Ensemble.LogLoss, e.Ensemble.Accuracy, e.MeanMemberLogLoss, e.MeanMemberAccuracy);
+}
 
 public sealed record TrainJobResult(string RunId, string RunFolder, string WeightsPath, string Model, string Dataset, RunFigures Figures, TrainingResult Training);
 
@@ -28,6 +52,12 @@ public static class TrainingJob
 {
     public const string CheckpointFile = "checkpoint.safetensors";
     public const string WeightsFile = "weights.safetensors";
+    /// <summary>SGLD's collected samples, one weights file each (sample-0000.safetensors, ...).</summary>
+    public const string SamplesFolder = "samples";
+    /// <summary>The posterior-predictive ensemble's scores on the test set (SGLD runs).</summary>
+    public const string EnsembleFile = "ensemble.json";
+    /// <summary>Logged m-coherence per step (--coherence-every).</summary>
+    public const string CoherenceFile = "coherence.csv";
 
     /// <summary>Starts a new run.</summary>
     public static TrainJobResult Run(TrainJobSpec spec, RunStore store, IProgress<TrainingEvent>? progress = null,
@@ -73,13 +103,36 @@ public static class TrainingJob
             Threads = threads,
             Device = spec.Device,
         };
-        var recording = new RecordingProgress(store, id, progress);
+        var recording = new RecordingProgress(store, id, progress, Path.Combine(folder, CoherenceFile));
+        var recipe = prepared.Recipe;
+        var samples = Path.Combine(folder, SamplesFolder);
+        if (recipe.Update is Sgld sgld)
+        {
+            Directory.CreateDirectory(samples);
+            recipe = recipe with
+            {
+                Update = sgld with
+                {
+                    OnSample = s => Weights.Save(prepared.Model, Path.Combine(samples, $"sample-{s.Index:D4}.safetensors"),
+                        new Dictionary<string, string> { ["basin.spec"] = prepared.Model.Spec, ["basin.run"] = id, ["basin.sgld.step"] = s.Step.ToString(CultureInfo.InvariantCulture) }),
+                },
+            };
+        }
         try
         {
-            var result = new Trainer(prepared.Recipe, config).Run(prepared.Model, prepared.Train, prepared.Test, recording, ct);
+            var result = new Trainer(recipe, config).Run(prepared.Model, prepared.Train, prepared.Test, recording, ct);
             var weights = Path.Combine(folder, WeightsFile);
             Weights.Save(prepared.Model, weights, new Dictionary<string, string> { ["basin.spec"] = prepared.Model.Spec, ["basin.run"] = id });
             var figures = Figures(result);
+            if (recipe.Update is Sgld)
+            {
+                var files = Directory.GetFiles(samples, "sample-*.safetensors").Order(StringComparer.Ordinal).ToArray();
+                var ensemble = files.Length == 0 ? null : PosteriorPredictive.Evaluate(prepared.Model, files, prepared.Test);
+                if (ensemble is not null) AtomicFile.Write(Path.Combine(folder, EnsembleFile), stream => JsonSerializer.Serialize(stream, ensemble, Json.Options));
+                figures = figures with { Method = new MethodFigures { Ensemble = ensemble is null ? null : EnsembleFigures.Of(ensemble) } };
+            }
+            if (recording.Coherence.Count > 0)
+                figures = figures with { Method = (figures.Method ?? new MethodFigures()) with { FinalCoherence = recording.Coherence[^1].Value } };
             store.Finish(id, RunStatus.Finished, figures);
             return new TrainJobResult(id, folder, weights, prepared.Model.Spec, spec.Dataset, figures, result);
         }
@@ -103,8 +156,15 @@ public static class TrainingJob
             f.Epoch, r.Steps, r.Epochs.Sum(e => e.Seconds), r.StopReason.ToString());
     }
 
-    /// <summary>The recipe a spec names: optimizer, learning rate, schedule, warm-up, weight decay.</summary>
-    public static Recipe RecipeFor(TrainJobSpec spec)
+    public static readonly string[] Methods = ["sgd", "sam", "asam", "fam", "saf", "mesa", "sgld", "winsorized", "m3", "rm3"];
+
+    /// <summary>
+    /// The recipe a spec names: optimizer, learning rate, schedule, warm-up, weight decay, and the training method
+    /// (one objective term, gradient procedure or update rule more; docs/methods.md). <paramref name="trainCount"/> is
+    /// the number of training examples (SGLD's N and the defaults that depend on the number of steps); null while
+    /// only validating, before the data are loaded.
+    /// </summary>
+    public static Recipe RecipeFor(TrainJobSpec spec, long? trainCount = null)
     {
         ILearningRateSchedule schedule = spec.Schedule.ToLowerInvariant() switch
         {
@@ -119,13 +179,72 @@ public static class TrainingJob
         if (!(spec.WeightDecay >= 0)) throw new BasinException($"weight decay must be ≥ 0, got {spec.WeightDecay}");
         if (!(spec.Momentum >= 0 && spec.Momentum < 1)) throw new BasinException($"momentum must be in [0, 1), got {spec.Momentum}");
         if (!(spec.LearningRate > 0) || double.IsInfinity(spec.LearningRate)) throw new BasinException($"learning rate must be a positive number, got {spec.LearningRate}");
-        return spec.Optimizer.ToLowerInvariant() switch
+        var method = spec.Method.ToLowerInvariant();
+        if (!Methods.Contains(method)) throw new BasinException($"unknown method '{spec.Method}' (use {string.Join(", ", Methods)})");
+        var recipe = spec.Optimizer.ToLowerInvariant() switch
         {
             "sgd" => Recipe.Sgd(spec.LearningRate, spec.Momentum, spec.Nesterov, spec.WeightDecay, schedule),
             "adam" => Recipe.Adam(spec.LearningRate, weightDecay: spec.WeightDecay, schedule: schedule),
             _ => throw new BasinException($"unknown optimizer '{spec.Optimizer}' (use sgd or adam)"),
         };
+        if (spec.CoherenceEvery < 0) throw new BasinException($"--coherence-every must be ≥ 0 steps, got {spec.CoherenceEvery}");
+        long n = trainCount ?? spec.Samples ?? 60_000;
+        int batchesPerEpoch = (int)Math.Max(1, (n + spec.BatchSize - 1) / Math.Max(1, spec.BatchSize));
+        long totalSteps = (long)batchesPerEpoch * Math.Max(1, spec.Epochs);
+        recipe = method switch
+        {
+            "sgd" => recipe,
+            "sam" => recipe.With(new Sam(Positive(spec.Rho ?? 0.05, "--rho"))),
+            "asam" => recipe.With(new Asam(Positive(spec.Rho ?? 0.5, "--rho"), NonNegative(spec.Eta, "--eta"))),
+            "fam" => recipe.With(Fam(spec)),
+            "saf" => recipe.With(new Saf(NonNegative(spec.SafLambda ?? 0.3, "--saf-lambda"), Positive(spec.SafTau, "--saf-tau"), spec.SafLag, SafStart(spec))),
+            "mesa" => recipe.With(new Mesa(MesaDecay(spec, batchesPerEpoch), NonNegative(spec.SafLambda ?? 0.8, "--saf-lambda"), Positive(spec.SafTau, "--saf-tau"), SafStart(spec))),
+            "sgld" => recipe with { Update = Sgld(spec, n, totalSteps), LearningRate = 2 * spec.LearningRate / n },
+            "winsorized" => recipe.With(spec.WinsorC >= 0 ? new Winsorized(spec.WinsorC) { CoherenceEvery = spec.CoherenceEvery } : throw new BasinException($"--winsor-c must be ≥ 0, got {spec.WinsorC}")),
+            "m3" => recipe.With(new M3()),
+            "rm3" => recipe.With(new Rm3()),
+            _ => throw new BasinException($"unknown method '{spec.Method}'"),
+        };
+        if (spec.CoherenceEvery > 0 && recipe.Gradient is not PerExampleAggregation)
+            recipe = recipe.With(new CoherenceProbe(recipe.Gradient, spec.CoherenceEvery));
+        return recipe;
     }
+
+    static Fam Fam(TrainJobSpec spec)
+    {
+        if (spec.FamProbes < 1) throw new BasinException($"--fam-probes must be at least 1, got {spec.FamProbes}");
+        return new Fam(NonNegative(spec.FamLambda, "--fam-lambda"), string.IsNullOrWhiteSpace(spec.FamLayer) ? null : spec.FamLayer.Trim(),
+            spec.FamDetached ? FamCurvature.Detached : FamCurvature.Full) { Probes = spec.FamProbes };
+    }
+
+    static int SafStart(TrainJobSpec spec)
+    {
+        if (spec.SafLag < 1) throw new BasinException($"--saf-lag must be at least 1 epoch, got {spec.SafLag}");
+        int start = spec.SafStart ?? (int)(0.3 * spec.Epochs);
+        return start >= 0 ? start : throw new BasinException($"--saf-start must be ≥ 0, got {start}");
+    }
+
+    static double MesaDecay(TrainJobSpec spec, int batchesPerEpoch)
+    {
+        double decay = spec.MesaDecay ?? Math.Clamp(1 - 1.0 / batchesPerEpoch, 0.9, 0.9998);
+        return decay >= 0 && decay < 1 ? decay : throw new BasinException($"--mesa-decay must be in [0, 1), got {decay}");
+    }
+
+    static Sgld Sgld(TrainJobSpec spec, long n, long totalSteps)
+    {
+        var rule = new Sgld(NonNegative(spec.Temperature, "--temperature"), n,
+            spec.BurnIn ?? totalSteps / 2, spec.Thin ?? Math.Max(1, (totalSteps - (spec.BurnIn ?? totalSteps / 2)) / 10));
+        if (rule.BurnIn < 0) throw new BasinException($"--burn-in must be ≥ 0 steps, got {rule.BurnIn}");
+        if (rule.Thin < 1) throw new BasinException($"--thin must be at least 1 step, got {rule.Thin}");
+        rule.Check();
+        return rule;
+    }
+
+    static double Positive(double x, string option) =>
+        x > 0 && double.IsFinite(x) ? x : throw new BasinException($"{option} must be a finite number > 0, got {x}");
+
+    static double NonNegative(double x, string option) =>
+        x >= 0 && double.IsFinite(x) ? x : throw new BasinException($"{option} must be a finite number ≥ 0, got {x}");
 
     /// <summary>Train and test sets for a spec: first N examples in file order, then label noise on the train set.</summary>
     public static (LabeledDataset Train, LabeledDataset Test) LoadData(TrainJobSpec spec)
@@ -165,7 +284,18 @@ public static class TrainingJob
         var (train, test) = LoadData(spec);
         try
         {
+            recipe = RecipeFor(spec, train.Count);
             var model = ModelSpec.Create(spec.Model, train.ExampleShape, train.ClassCount, spec.Seed);
+            try
+            {
+                foreach (var term in recipe.Objective)
+                    if (term is Fam fam) fam.Check(model);
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
             return new Prepared(train, test, model, recipe);
         }
         catch
@@ -186,12 +316,20 @@ public static class TrainingJob
         }
     }
 
-    /// <summary>Stores each epoch's metrics as it completes, then passes every event on.</summary>
-    sealed class RecordingProgress(RunStore store, string runId, IProgress<TrainingEvent>? inner) : IProgress<TrainingEvent>
+    /// <summary>Stores each epoch's metrics as it completes and appends logged m-coherence to a CSV, then passes every event on.</summary>
+    sealed class RecordingProgress(RunStore store, string runId, IProgress<TrainingEvent>? inner, string coherencePath) : IProgress<TrainingEvent>
     {
+        public List<GradientCoherence> Coherence { get; } = [];
+
         public void Report(TrainingEvent value)
         {
             if (value is EpochDone done) store.AddEpoch(runId, done.Metrics.Epoch, done.Metrics);
+            if (value is GradientCoherence c)
+            {
+                if (!File.Exists(coherencePath)) File.WriteAllText(coherencePath, "epoch,step,examples,m_coherence\n");
+                File.AppendAllText(coherencePath, string.Create(CultureInfo.InvariantCulture, $"{c.Epoch},{c.Step},{c.Examples},{c.Value:R}\n"));
+                Coherence.Add(c);
+            }
             inner?.Report(value);
         }
     }

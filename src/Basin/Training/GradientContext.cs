@@ -26,6 +26,18 @@ public sealed class GradientContext
     public Batch Batch { get; }
     public TrainingPosition Position { get; }
 
+    /// <summary>
+    /// The objective's terms (empty when the caller did not say). Per-example procedures use them to evaluate
+    /// the non-per-example terms on the forward pass they replay themselves.
+    /// </summary>
+    public IReadOnlyList<IObjectiveTerm> Terms { get; init; } = [];
+
+    /// <summary>Examples in the training set (the N of ObjectiveContext.ExampleCount); 0 when the caller did not say.</summary>
+    public long ExampleCount { get; init; }
+
+    /// <summary>Where a procedure may report what it measured on the way (e.g. gradient coherence); may be null.</summary>
+    public IProgress<TrainingEvent>? Progress { get; init; }
+
     /// <summary>One forward pass and every objective term on the whole batch, at the current weights.</summary>
     public ObjectiveValue Evaluate() => _evaluate(Batch);
 

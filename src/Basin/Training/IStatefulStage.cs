@@ -11,6 +11,10 @@ public interface IStatefulStage
     /// <summary>The current state as named tensors (the stage keeps ownership).</summary>
     IEnumerable<KeyValuePair<string, Tensor>> State();
 
-    /// <summary>Replaces the state by a copy of <paramref name="state"/>; throws BasinException when it does not fit.</summary>
+    /// <summary>
+    /// Replaces the state by a copy of <paramref name="state"/>; throws BasinException when it does not fit.
+    /// An empty dictionary means "start afresh" (the trainer passes one to objective terms and gradient
+    /// procedures at the start of a new run, so a recipe can be run twice).
+    /// </summary>
     void LoadState(IReadOnlyDictionary<string, Tensor> state);
 }

@@ -138,6 +138,8 @@ public sealed class Trainer
             else
             {
                 manual_seed(_config.Seed);
+                // A recipe's stateful terms and procedures may have run before: a fresh run starts them empty.
+                foreach (var (_, stage) in StatefulStages()) stage.LoadState(new Dictionary<string, Tensor>());
             }
 
             _model.train();
@@ -164,7 +166,12 @@ public sealed class Trainer
             var onDevice = _onCpu ? batch : new Batch(batch.Inputs.to(_device), batch.Labels.to(_device), batch.Indices.to(_device));
             var position = new TrainingPosition(_epoch, _batch, _step);
             _learningRate = _schedule.At(_baseRate, new ScheduleClock(_step, _loader.BatchesPerEpoch, _totalSteps));
-            var context = new GradientContext(_model, _parameters, onDevice, position, part => _objective.Evaluate(_model, _parameters, part, position, _train.Count));
+            var context = new GradientContext(_model, _parameters, onDevice, position, part => _objective.Evaluate(_model, _parameters, part, position, _train.Count))
+            {
+                Terms = _terms,
+                ExampleCount = _train.Count,
+                Progress = _progress,
+            };
             var value = _gradient.ComputeGradients(context);
             double loss = value.Total.ToDouble();
             if (!double.IsFinite(loss))

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Globalization;
+using Basin.Data;
+using Basin.Models;
+using Basin.Training;
+using Basin.Training.Methods;
+using Basin.Training.PerExample;
+using TorchSharp;
+
+namespace Basin.Bench;
+
+/// <summary>
+/// Seconds per training step of each training method relative to plain SGD (momentum 0.9) on LeNet-5, batch 128,
+/// all in the same process. Methods are timed round-robin (one repeat of each, then the next round) so that
+/// changes in machine load fall on all of them alike; the figure per method is its median over rounds.
+/// The first epoch (20 steps) is not timed: it warms up and fills SAF's memory bank (Ẽ = 1, active from epoch 1).
+/// </summary>
+public static class MethodsBench
+{
+    const int BatchSize = 128;
+    const int BatchesPerEpoch = 20;
+
+    static readonly (string Name, Func<Recipe> Recipe)[] Methods =
+    [
+        ("sgd", () => Base()),
+        ("fam (closed form)", () => Base().With(new Fam(0.1))),
+        ("fam (detached)", () => Base().With(new Fam(0.1, Curvature: FamCurvature.Detached))),
+        ("saf", () => Base().With(new Saf(0.3, 5, lag: 1, startEpoch: 1))),
+        ("mesa", () => Base().With(new Mesa(0.99, 0.8, 5, startEpoch: 0))),
+        ("sam", () => Base().With(new Sam(0.05))),
+        ("asam", () => Base().With(new Asam(0.5, 0.01))),
+        ("sgld", () => Base() with { Update = new Sgld(1, BatchSize * BatchesPerEpoch), LearningRate = 1e-6 }),
+        ("per-example mean", () => Base().With(new MeanOfPerExample())),
+        ("winsorized c=1", () => Base().With(new Winsorized(1))),
+        ("winsorized c=4", () => Base().With(new Winsorized(4))),
+        ("m3", () => Base().With(new M3())),
+        ("rm3", () => Base().With(new Rm3())),
+    ];
+
+    static Recipe Base() => Recipe.Sgd(0.01, momentum: 0.9);
+
+    public static void Run(int threads, int steps, int rounds)
+    {
+        torch.set_num_threads(threads);
+        Console.WriteLine($"methods: LeNet-5, batch {BatchSize}, {steps} timed steps after a {BatchesPerEpoch}-step epoch, {threads} threads, median of {rounds} rounds");
+        var times = Methods.ToDictionary(m => m.Name, _ => new List<double>());
+        foreach (var (_, recipe) in Methods) SecondsPerStep(recipe(), 2);   // first-use costs (JIT, allocator) out of the way
+        for (int r = 0; r < rounds; r++)
+            foreach (var (name, recipe) in Methods)
+                times[name].Add(SecondsPerStep(recipe(), steps));
+        double sgd = Median(times["sgd"]);
+        Console.WriteLine($"{"method",-20} {"ms/step",9} {"× sgd",7}");
+        foreach (var (name, _) in Methods)
+        {
+            double t = Median(times[name]);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-20} {1000 * t,9:F1} {t / sgd,7:F2}"));
+        }
+    }
+
+    static double Median(List<double> xs)
+    {
+        var s = xs.Order().ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+    }
+
+    static double SecondsPerStep(Recipe recipe, int steps)
+    {
+        using var net = ModelSpec.Create("lenet5", [1, 28, 28], 10, seed: 0);
+        var gen = new torch.Generator(0);
+        using var data = new LabeledDataset("random", torch.rand([BatchSize * BatchesPerEpoch, 1, 28, 28], generator: gen),
+            torch.randint(0, 10, [BatchSize * BatchesPerEpoch], generator: gen), 10);
+        int epochs = 1 + (steps + BatchesPerEpoch - 1) / BatchesPerEpoch;
+        long last = BatchesPerEpoch + steps;
+        var config = new TrainingConfig(epochs, BatchSize, Seed: 0) { EvaluateEveryEpoch = false };
+        var timer = new Stopwatch();
+        using var cts = new CancellationTokenSource();
+        var progress = new Events(e =>
+        {
+            if (e is not BatchDone b) return;
+            if (b.Step == BatchesPerEpoch) timer.Start();
+            else if (b.Step == last) { timer.Stop(); cts.Cancel(); }
+        });
+        // Evaluation at the end of the run is not part of a step: the run is cancelled after the last timed step.
+        try { new Trainer(recipe, config).Run(net, data, null, progress, cts.Token); }
+        catch (OperationCanceledException) { }
+        return timer.Elapsed.TotalSeconds / steps;
+    }
+
+    sealed class Events(Action<TrainingEvent> action) : IProgress<TrainingEvent>
+    {
+        public void Report(TrainingEvent value) => action(value);
+    }
+}

@@ -1,0 +1,108 @@
+using Basin.Geometry;
+using Basin.Models;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Basin.Training.Methods;
+
+/// <summary>
+/// FAM ("FAM: Relative Flatness Aware Minimization", 2023): adds λ·κ_Tr(W) of one linear layer, measured on the
+/// mini-batch, to the loss. κ_Tr = Σ_{s,t} ⟨W_s, W_t⟩ Tr(H_{s,t}) with H the Hessian of the batch's mean
+/// cross-entropy by W (see <see cref="RelativeFlatness"/>).
+/// <list type="bullet">
+/// <item>The head (default): the closed form for softmax cross-entropy, <see cref="RelativeFlatness.TraceTerm"/>, on the
+/// features of the objective's own forward pass — no extra forward pass, differentiable end to end.</item>
+/// <item>Any other linear layer: the unbiased rank-one estimator E[⟨V, H V⟩] with V = (Wδ)εᵀ (δ, ε Rademacher),
+/// <see cref="Probes"/> probes per step, through double backward (and a third-order backward for the full gradient).
+/// Much slower; it also covers objectives whose curvature has no closed form.</item>
+/// </list>
+/// </summary>
+public sealed record Fam(double Lambda = 0.1, string? Layer = null, FamCurvature Curvature = FamCurvature.Full) : IObjectiveTerm
+{
+    /// <summary>Rank-one probes per step for a non-head layer (the estimator path).</summary>
+    public int Probes { get; init; } = 1;
+
+    public string Name => "fam";
+
+    /// <summary>Checks λ and that <see cref="Layer"/> names a Linear layer of <paramref name="model"/> (before a run starts).</summary>
+    public void Check(Classifier model)
+    {
+        if (!(Lambda >= 0) || double.IsInfinity(Lambda)) throw new BasinException($"FAM λ must be a finite number ≥ 0, got {Lambda}");
+        if (Probes < 1) throw new BasinException($"FAM needs at least 1 probe per step, got {Probes}");
+        Resolve(model);
+    }
+
+    public Tensor Compute(ObjectiveContext context)
+    {
+        var layer = Resolve(context.Model);
+        if (ReferenceEquals(layer, context.Model.Head))
+        {
+            var w = layer.weight!;
+            var b = layer.bias;
+            var kappa = Curvature == FamCurvature.Full
+                ? RelativeFlatness.TraceTerm(context.Features, w, b)
+                : DetachedTrace(context.Features, w, b);
+            return kappa.mul(Lambda);
+        }
+        return Estimate(context, layer).mul(Lambda);
+    }
+
+    /// <summary>κ = Σ_{s,t} (W Wᵀ)[s,t]·T[s,t] with T[s,t] = (1/N) Σ_n ‖φ_n‖² (diag p_n − p_n p_nᵀ)[s,t] held constant.</summary>
+    static Tensor DetachedTrace(Tensor features, Tensor weight, Tensor? bias)
+    {
+        using var scope = NewDisposeScope();
+        Tensor t;
+        using (no_grad())
+        {
+            var phi = features.detach();
+            var p = nn.functional.softmax(nn.functional.linear(phi, weight.detach(), bias?.detach()), 1);
+            var norms = phi.square().sum(1, keepdim: true);                 // ‖φ_n‖², [N,1]
+            var weighted = p.mul(norms);                                    // ‖φ_n‖² p_n
+            t = diag(weighted.sum(dim: 0)).sub(weighted.T.mm(p)).div(phi.shape[0]);
+        }
+        return weight.mm(weight.T).mul(t).sum().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>⟨V, H V⟩ averaged over probes; H is the Hessian of the batch's mean cross-entropy by the layer's weight.</summary>
+    Tensor Estimate(ObjectiveContext context, Linear layer)
+    {
+        var w = layer.weight!;
+        // Hessian-vector products need the forward pass's graph (a no_grad evaluation has none; autograd would abort).
+        if (!context.Logits.requires_grad || !w.requires_grad)
+            throw new BasinException($"FAM on layer '{Layer}' estimates curvature by double backward: evaluate it with gradients enabled and a trainable layer");
+        var loss = nn.functional.cross_entropy(context.Logits, context.Batch.Labels);
+        var g = torch.autograd.grad([loss], [w], create_graph: true, retain_graph: true)[0];
+        Tensor? sum = null;
+        bool full = Curvature == FamCurvature.Full;
+        for (int i = 0; i < Probes; i++)
+        {
+            var delta = Rademacher(w.shape[1], w);
+            var epsilon = Rademacher(w.shape[1], w);
+            var v = outer(w.mv(delta), epsilon);                   // V = (Wδ)εᵀ, a function of W
+            // H V by differentiating ⟨g, V⟩ with V held fixed.
+            var hv = torch.autograd.grad([g.mul(v.detach()).sum()], [w], create_graph: full, retain_graph: true)[0];
+            // Full: ⟨V, HV⟩ differentiated through V and H. Detached: H held fixed, so κ(W) = ⟨V(W), H V(W)⟩ is
+            // quadratic in W with gradient 2·(∂V/∂W)ᵀ HV; 2⟨V, HV⟩ − ⟨V, HV⟩(detached) has that value and gradient.
+            var term = full
+                ? v.mul(hv).sum()
+                : v.mul(hv.detach()).sum().mul(2).sub(v.detach().mul(hv.detach()).sum());
+            sum = sum is null ? term : sum.add(term);
+        }
+        return sum!.div(Probes);
+    }
+
+    static Tensor Rademacher(long n, Tensor like) =>
+        randint(0, 2, [n], dtype: like.dtype, device: like.device).mul(2).sub(1);
+
+    Linear Resolve(Classifier model)
+    {
+        if (Layer is null || Layer == model.HeadName) return model.Head;
+        var modules = model.named_modules().Where(nm => nm.name.Length > 0).ToDictionary(nm => nm.name, nm => nm.module);
+        var linear = modules.Where(kv => kv.Value is Linear).Select(kv => kv.Key).ToArray();
+        if (!modules.TryGetValue(Layer, out var module))
+            throw new BasinException($"FAM layer '{Layer}' does not exist in {model.Spec}; linear layers: {string.Join(", ", linear)}");
+        return module as Linear
+            ?? throw new BasinException($"FAM layer '{Layer}' is a {module.GetType().Name}, not a linear layer; linear layers of {model.Spec}: {string.Join(", ", linear)}");
+    }
+}

@@ -1,0 +1,150 @@
+using Basin.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Basin.Training.Methods;
+
+/// <summary>
+/// MESA (memory-efficient variant in "Sharpness-Aware Training for Free", 2022): the trajectory loss
+/// (<see cref="TrajectoryLoss"/>) against the logits of a teacher whose weights are an exponential moving average
+/// of the student's: ema ← decay·ema + (1 − decay)·w once per step, at the weights the step starts from (the
+/// average starts at the first step's weights). One extra forward pass (no backward) per step. Active from
+/// epoch <see cref="StartEpoch"/> on; the average is kept from the first step.
+///
+/// The teacher is a second copy of the network: the student's weights cannot be swapped in place, because its
+/// forward pass is already in the autograd graph when the term is computed. By default it is rebuilt from the
+/// model's spec (<see cref="ModelSpec"/>); other models pass <c>teacher</c>, a factory for an untrained copy.
+/// Buffers (batch-norm statistics) are copied from the student. The average is checkpointed by parameter name.
+/// </summary>
+public sealed class Mesa : IObjectiveTerm, IStatefulStage, IDisposable
+{
+    readonly Func<Classifier, Tensor, Classifier>? _teacherFactory;
+    Classifier? _teacher;
+    Dictionary<string, Tensor>? _average;
+    long _lastStep = -1;
+
+    /// <param name="teacher">Builds an architecture twin of the student (given the student and a batch of inputs); null: from the spec.</param>
+    public Mesa(double decay = 0.9998, double lambda = 0.8, double tau = 5, int startEpoch = 0, Func<Classifier, Tensor, Classifier>? teacher = null)
+    {
+        if (!(decay >= 0 && decay < 1)) throw new BasinException($"MESA decay must be in [0, 1), got {decay}");
+        if (!(lambda >= 0) || double.IsInfinity(lambda)) throw new BasinException($"MESA λ must be a finite number ≥ 0, got {lambda}");
+        if (!(tau > 0) || double.IsInfinity(tau)) throw new BasinException($"MESA τ must be a finite number > 0, got {tau}");
+        if (startEpoch < 0) throw new BasinException($"MESA start epoch must be ≥ 0, got {startEpoch}");
+        Decay = decay;
+        Lambda = lambda;
+        Tau = tau;
+        StartEpoch = startEpoch;
+        _teacherFactory = teacher;
+    }
+
+    public double Decay { get; }
+    public double Lambda { get; }
+    public double Tau { get; }
+    public int StartEpoch { get; }
+
+    public string Name => "mesa";
+
+    /// <summary>The averaged weights by parameter name (null before the first step).</summary>
+    public IReadOnlyDictionary<string, Tensor>? Average => _average;
+
+    public Tensor Compute(ObjectiveContext context)
+    {
+        var logits = context.Logits;
+        if (context.Position.Step != _lastStep)
+        {
+            UpdateAverage(context.Parameters);
+            _lastStep = context.Position.Step;
+        }
+        if (context.Position.Epoch < StartEpoch) return zeros(1, dtype: logits.dtype, device: logits.device).sum();
+        var teacher = Teacher(context);
+        Tensor reference;
+        using (no_grad())
+        {
+            teacher.train(context.Model.training);
+            reference = teacher.forward(context.Batch.Inputs);
+        }
+        return TrajectoryLoss.Compute(logits, reference, Lambda, Tau);
+    }
+
+    void UpdateAverage(IReadOnlyList<NamedParameter> parameters)
+    {
+        using var _ = no_grad();
+        if (_average is null)
+        {
+            _average = parameters.ToDictionary(p => p.Name, p => p.Value.detach().clone().DetachFromDisposeScope());
+            return;
+        }
+        foreach (var p in parameters)
+        {
+            if (!_average.TryGetValue(p.Name, out var a))
+                throw new BasinException($"MESA's average has no entry for parameter '{p.Name}'");
+            if (!a.shape.SequenceEqual(p.Value.shape))
+                throw new BasinException($"MESA's average for '{p.Name}' has shape [{string.Join(",", a.shape)}], the parameter [{string.Join(",", p.Value.shape)}]");
+            a.mul_(Decay).add_(p.Value.detach(), 1 - Decay);
+        }
+    }
+
+    Classifier Teacher(ObjectiveContext context)
+    {
+        var model = context.Model;
+        if (_teacher is null)
+        {
+            Classifier twin;
+            if (_teacherFactory is not null) twin = _teacherFactory(model, context.Batch.Inputs);
+            else
+            {
+                try { twin = ModelSpec.Create(model.Spec, context.Batch.Inputs.shape[1..], model.ClassCount, seed: 0); }
+                catch (BasinException e) { throw new BasinException($"MESA cannot build a teacher for {model.Spec} from its spec ({e.Message}); pass a teacher factory"); }
+            }
+            twin.to(context.Logits.device.type, context.Logits.device.index);
+            foreach (var (_, p) in twin.named_parameters()) p.requires_grad = false;
+            _teacher = twin;
+        }
+        using var _ = no_grad();
+        var target = _teacher.state_dict();
+        foreach (var (name, t) in model.state_dict())
+        {
+            if (!target.TryGetValue(name, out var dst) || !dst.shape.SequenceEqual(t.shape))
+                throw new BasinException($"MESA's teacher does not match the model at '{name}'");
+            dst.copy_(_average!.TryGetValue(name, out var avg) ? avg : t);
+        }
+        return _teacher;
+    }
+
+    public IEnumerable<KeyValuePair<string, Tensor>> State()
+    {
+        if (_average is null) yield break;
+        foreach (var (name, t) in _average) yield return new("ema." + name, t);
+    }
+
+    public void LoadState(IReadOnlyDictionary<string, Tensor> state)
+    {
+        var loaded = new Dictionary<string, Tensor>();
+        using (no_grad())
+        {
+            foreach (var (key, t) in state)
+            {
+                if (!key.StartsWith("ema.", StringComparison.Ordinal)) throw new BasinException($"MESA state has an unknown entry '{key}'");
+                loaded[key[4..]] = t.clone().DetachFromDisposeScope();
+            }
+        }
+        DisposeAverage();
+        _average = loaded.Count > 0 ? loaded : null;
+        // The step after a resume is a new step: the average moves once more, as it would have.
+        _lastStep = -1;
+    }
+
+    void DisposeAverage()
+    {
+        if (_average is null) return;
+        foreach (var t in _average.Values) t.Dispose();
+        _average = null;
+    }
+
+    public void Dispose()
+    {
+        DisposeAverage();
+        _teacher?.Dispose();
+        _teacher = null;
+    }
+}

@@ -1,0 +1,25 @@
+using static TorchSharp.torch;
+
+namespace Basin.Training.Methods;
+
+/// <summary>
+/// The trajectory loss of "Sharpness-Aware Training for Free" (SAF/MESA, 2022):
+/// λ·τ²·KL( softmax(z_ref/τ) ‖ softmax(z/τ) ), summed over the examples that have a reference and divided by the
+/// batch size (batchmean), with the gradient flowing only through the current logits z.
+/// </summary>
+public static class TrajectoryLoss
+{
+    /// <param name="logits">z, [B, C], in the graph.</param>
+    /// <param name="reference">z_ref, [B, C] (any graph is cut).</param>
+    /// <param name="valid">Which rows have a reference, [B] bool; null: all.</param>
+    public static Tensor Compute(Tensor logits, Tensor reference, double lambda, double tau, Tensor? valid = null)
+    {
+        using var scope = NewDisposeScope();
+        var target = nn.functional.softmax(reference.detach().div(tau), 1);
+        var logTarget = nn.functional.log_softmax(reference.detach().div(tau), 1);
+        var logCurrent = nn.functional.log_softmax(logits.div(tau), 1);
+        var perExample = target.mul(logTarget.sub(logCurrent)).sum(1);   // KL per example
+        if (valid is not null) perExample = perExample.mul(valid.to_type(perExample.dtype));
+        return perExample.sum().div(logits.shape[0]).mul(lambda * tau * tau).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,58 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Basin.Training.Methods;
+
+/// <summary>
+/// The common loop of SAM-style procedures: gradient at w, a perturbation e from it, gradient at w + e on the
+/// same batch, then the weights put back. The weights are restored by copying a saved copy, not by subtracting
+/// e, so they come back bit for bit ((w + e) − e need not equal w in floating point).
+/// </summary>
+public abstract record WeightPerturbation : IGradientProcedure
+{
+    public abstract string Name { get; }
+
+    /// <summary>The perturbation for every parameter with a gradient (same order; null where the gradient is null).</summary>
+    protected abstract Tensor?[] Perturbation(IReadOnlyList<NamedParameter> parameters, Tensor?[] gradients);
+
+    public ObjectiveValue ComputeGradients(GradientContext context)
+    {
+        context.ClearGradients();
+        var value = context.Evaluate();
+        value.Total.backward();
+        var parameters = context.Parameters;
+        var saved = new Tensor?[parameters.Count];
+        using (no_grad())
+        {
+            var gradients = parameters.Select(p => p.Value.grad).ToArray();
+            var e = Perturbation(parameters, gradients);
+            for (int i = 0; i < parameters.Count; i++)
+            {
+                if (e[i] is not { } ei) continue;
+                saved[i] = parameters[i].Value.detach().clone();
+                parameters[i].Value.add_(ei);
+            }
+        }
+        try
+        {
+            context.ClearGradients();
+            context.Evaluate().Total.backward();
+        }
+        finally
+        {
+            using var _ = no_grad();
+            for (int i = 0; i < parameters.Count; i++)
+                if (saved[i] is { } w) parameters[i].Value.copy_(w);
+        }
+        return value;
+    }
+
+    /// <summary>‖x‖ over all non-null tensors together, accumulated in float64.</summary>
+    protected static double JointNorm(IEnumerable<Tensor?> tensors)
+    {
+        double sum = 0;
+        foreach (var t in tensors)
+            if (t is not null) sum += t.to_type(ScalarType.Float64).square().sum().ToDouble();
+        return Math.Sqrt(sum);
+    }
+}

@@ -1,0 +1,33 @@
+using static TorchSharp.torch;
+
+namespace Basin.Training.PerExample;
+
+/// <summary>
+/// Winsorized gradient descent ("Making Coherence Out of Nothing At All", Chatterjee &amp; Zielinski 2022): for each
+/// coordinate, the c largest and the c smallest per-example values are set to the next value inward, then
+/// averaged. c = 0 is plain SGD, and takes the plain backward path (so it equals SGD bit for bit). A batch too
+/// small for c (2c ≥ B, e.g. a short last batch) is winsorized with c = ⌊(B−1)/2⌋, the median.
+/// </summary>
+public sealed record Winsorized(int C = 1) : PerExampleAggregation
+{
+    public override string Name => $"winsorized(c {C})";
+
+    public override ObjectiveValue ComputeGradients(GradientContext context)
+    {
+        if (C < 0) throw new BasinException($"winsorizing needs c ≥ 0, got {C}");
+        return C == 0 ? new Backpropagation().ComputeGradients(context) : base.ComputeGradients(context);
+    }
+
+    protected override Tensor Aggregate(Tensor perExample)
+    {
+        long b = perExample.shape[0];
+        long c = Math.Min(C, (b - 1) / 2);
+        if (c == 0) return perExample.mean([0]);
+        // Per coordinate, the (c+1)-th largest and smallest values bound the kept range. topk over a contiguous last
+        // axis (coordinates × examples) beats a full sort and a strided topk over the example axis.
+        var columns = perExample.reshape(b, -1).T.contiguous();
+        var high = columns.topk((int)c + 1, dim: 1, largest: true, sorted: true).values.select(1, c).reshape(perExample.shape[1..]);
+        var low = columns.topk((int)c + 1, dim: 1, largest: false, sorted: true).values.select(1, c).reshape(perExample.shape[1..]);
+        return perExample.clamp(low, high).mean([0]);
+    }
+}

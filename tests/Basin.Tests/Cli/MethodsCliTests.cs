@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Xunit;
+
+namespace Basin.Tests.Cli;
+
+/// <summary>`basin train --method ...` end to end on small generated data: runs, recorded extras, one-line errors.</summary>
+public class MethodsCliTests
+{
+    /// <summary>`basin train` with small defaults; <paramref name="extra"/> adds options or replaces a default's value.</summary>
+    static string[] Train(string data, params string[] extra)
+    {
+        var defaults = new List<string> { "--data", data, "--model", "mlp:16", "--epochs", "2", "--batch-size", "16", "--threads", "1", "--seed", "3" };
+        for (int i = 0; i + 1 < extra.Length; i++)
+        {
+            int at = extra[i].StartsWith("--") ? defaults.IndexOf(extra[i]) : -1;
+            if (at >= 0) defaults.RemoveRange(at, 2);
+        }
+        return ["train", .. defaults, .. extra];
+    }
+
+    [Theory]
+    [InlineData("unknown method 'sharp'", "--method", "sharp")]
+    [InlineData("--rhoo", "--method", "sam", "--rhoo", "1")]
+    [InlineData("--rho must be a finite number > 0", "--method", "sam", "--rho", "0")]
+    [InlineData("--fam-lambda must be a finite number ≥ 0", "--method", "fam", "--fam-lambda", "-0.5")]
+    [InlineData("--saf-lambda must be a finite number ≥ 0", "--method", "saf", "--saf-lambda", "-1")]
+    [InlineData("FAM layer 'fc7' does not exist", "--method", "fam", "--fam-layer", "fc7")]
+    [InlineData("not a linear layer", "--method", "fam", "--model", "lenet5", "--fam-layer", "conv2")]
+    [InlineData("--mesa-decay must be in [0, 1)", "--method", "mesa", "--mesa-decay", "1")]
+    [InlineData("--temperature must be a finite number ≥ 0", "--method", "sgld", "--temperature", "-1")]
+    public void BadMethodOptionsEndInOneLineAndRecordNoRun(string cause, params string[] extra)
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir);
+        var r = CliRunner.Run(dir, null, Train(data, extra));
+        CliRunner.AssertOneLineError(r, cause);
+        Assert.False(Directory.Exists(Path.Combine(dir, "runs")) && Directory.EnumerateDirectories(Path.Combine(dir, "runs")).Any(), "a run folder was left behind\n" + r);
+    }
+
+    [Fact]
+    public void SafAndSgldRunAndRecordTheirExtras()
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir);
+
+        var saf = CliRunner.Run(dir, null, Train(data, "--method", "saf", "--saf-lag", "1", "--saf-start", "1", "--coherence-every", "3", "--json"));
+        Assert.True(saf.ExitCode == 0, saf.ToString());
+        using (var doc = JsonDocument.Parse(saf.Stdout))
+        {
+            var folder = doc.RootElement.GetProperty("runFolder").GetString()!;
+            var lines = File.ReadAllLines(Path.Combine(folder, "coherence.csv"));
+            Assert.Equal("epoch,step,examples,m_coherence", lines[0]);
+            Assert.Equal(5, lines.Length);   // 6 batches per epoch × 2 epochs, every 3rd step: steps 0, 3, 6, 9
+            var last = doc.RootElement.GetProperty("figures").GetProperty("method").GetProperty("finalCoherence").GetDouble();
+            Assert.InRange(last, 1e-6, 16.0);   // m-coherence lies in [0, m]; below 1 when per-example gradients cancel
+        }
+
+        var sgld = CliRunner.Run(dir, null, Train(data, "--method", "sgld", "--burn-in", "6", "--thin", "2", "--json"));
+        Assert.True(sgld.ExitCode == 0, sgld.ToString());
+        using (var doc = JsonDocument.Parse(sgld.Stdout))
+        {
+            var folder = doc.RootElement.GetProperty("runFolder").GetString()!;
+            Assert.Equal(3, Directory.GetFiles(Path.Combine(folder, "samples"), "sample-*.safetensors").Length);   // steps 8, 10, 12
+            var ensemble = doc.RootElement.GetProperty("figures").GetProperty("method").GetProperty("ensemble");
+            Assert.Equal(3, ensemble.GetProperty("samples").GetInt32());
+            Assert.True(ensemble.GetProperty("ensembleLogLoss").GetDouble() <= ensemble.GetProperty("memberLogLoss").GetDouble() + 1e-12);
+            Assert.True(File.Exists(Path.Combine(folder, "ensemble.json")));
+        }
+    }
+}
