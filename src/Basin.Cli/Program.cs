@@ -20,4 +20,5 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(RunsCommand.Create());
+root.Subcommands.Add(GanCommand.Create());
 return await Cli.InvokeAsync(root, args);
