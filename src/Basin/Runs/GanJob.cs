@@ -116,8 +116,8 @@ public static class GanJob
         }
         catch (OperationCanceledException e)
         {
-            var at = e is WganCancelledException w ? $" at iteration {w.CompletedIterations}" : "";
-            var hint = $"stopped{at}; resume with 'basin gan train --resume {id}'";
+            var at = e is WganCancelledException w ? $" after {w.CompletedIterations} iterations" : "";
+            var hint = $"cancelled{at}; resume with 'basin gan train --resume {id}'";
             store.Finish<object>(id, RunStatus.Cancelled, null, hint);
             throw new OperationCanceledException(hint, e, e.CancellationToken);
         }
@@ -143,12 +143,16 @@ public static class GanJob
         return FrechetDistance.Compute(fake, realSubset, model.Features);
     }
 
-    /// <summary>Stores each reported state as one metrics row (keyed by generator iteration), then passes it on.</summary>
+    /// <summary>Stores each reported state as one metrics row (keyed by generator iteration), keeps only the newest
+    /// checkpoint file (a 3×512 pair is several MB), then passes the state on.</summary>
     sealed class Recording(RunStore store, string runId, IProgress<GanEvent>? inner) : IProgress<WganProgress>
     {
         public void Report(WganProgress value)
         {
             store.AddEpoch(runId, value.Iteration, value);
+            if (value.Checkpoint is { } newest)
+                foreach (var old in Directory.GetFiles(Path.GetDirectoryName(newest)!, "wgan-*.safetensors"))
+                    if (!string.Equals(Path.GetFullPath(old), Path.GetFullPath(newest), StringComparison.Ordinal)) File.Delete(old);
             inner?.Report(new GanStep(value));
         }
     }
