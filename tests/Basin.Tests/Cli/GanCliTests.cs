@@ -94,6 +94,52 @@ public class GanCliTests
     }
 
     [Fact]
+    public void ImageGanReportsTheFrechetDistanceAndInterpolateWritesImageStripsWithConfidence()
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir, train: 96, test: 32);
+        var classifier = CliRunner.Run(dir, null, "train", "--data", data, "--model", "mlp:16", "--epochs", "1", "--batch-size", "16", "--threads", "1", "--json");
+        Assert.True(classifier.ExitCode == 0, classifier.ToString());
+        var classifierId = JsonDocument.Parse(classifier.Stdout).RootElement.GetProperty("runId").GetString()!;
+
+        var r = CliRunner.Run(dir, null, Train("--data", "fashion-mnist", "--data-path", data, "--samples", "96", "--width", "4", "--latent", "8",
+            "--iterations", "3", "--warmup", "0", "--batch-size", "16", "--eval-count", "48", "--classifier", classifierId, "--json"));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var figures = doc.RootElement.GetProperty("figures");
+        Assert.True(figures.GetProperty("frechetDistance").GetDouble() > 0, r.Stdout);
+        Assert.Equal(JsonValueKind.Null, figures.GetProperty("exactW1").ValueKind);
+        Assert.StartsWith("conv-generator:8:w4", doc.RootElement.GetProperty("generator").GetString());
+
+        var interp = CliRunner.Run(dir, null, "gan", "interpolate", doc.RootElement.GetProperty("runId").GetString()!, "--method", "linear,disc-geodesic",
+            "--pairs", "2", "--steps", "3", "--geodesic-iterations", "2", "--classifier", classifierId, "--threads", "1", "--json");
+        Assert.True(interp.ExitCode == 0, interp.ToString());
+        using var idoc = JsonDocument.Parse(interp.Stdout);
+        var plots = idoc.RootElement.GetProperty("plots").EnumerateArray().Select(p => p.GetString()!).ToList();
+        Assert.Equal(["strip-linear.png", "strip-disc-geodesic.png"], plots.Select(Path.GetFileName));
+        foreach (var png in plots)
+        {
+            var bytes = File.ReadAllBytes(png);
+            Assert.Equal(PngSignature, bytes.Take(8));
+            // IHDR: 4 tiles of 56 px with 2 px gaps across, 2 rows down.
+            Assert.Equal((4 * 58 + 2, 2 * 58 + 2), (BigEndian(bytes, 16), BigEndian(bytes, 20)));
+        }
+        foreach (var m in idoc.RootElement.GetProperty("summary").EnumerateArray())
+        {
+            double min = m.GetProperty("meanConfidenceMin").GetDouble(), mean = m.GetProperty("meanConfidenceMean").GetDouble();
+            Assert.True(0.1 <= min && min <= mean && mean <= 1, m.ToString());
+            Assert.Equal(0.0, m.GetProperty("maxEndpointError").GetDouble());
+        }
+
+        // --classifier must name a classifier: a GAN run is refused.
+        var wrong = CliRunner.Run(dir, null, "gan", "interpolate", doc.RootElement.GetProperty("runId").GetString()!, "--pairs", "1",
+            "--classifier", doc.RootElement.GetProperty("runId").GetString()!);
+        CliRunner.AssertOneLineError(wrong, "not a classifier training run");
+    }
+
+    static int BigEndian(byte[] b, int at) => (b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3];
+
+    [Fact]
     public void CompareRunsTheGridAndWritesCsv()
     {
         var dir = CliRunner.TempDir();
