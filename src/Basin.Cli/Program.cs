@@ -23,4 +23,5 @@ root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(RunsCommand.Create());
 root.Subcommands.Add(MeasureCommand.Create());
 root.Subcommands.Add(ReparametrizeCommand.Create());
+root.Subcommands.Add(GanCommand.Create());
 return await Cli.InvokeAsync(root, args);

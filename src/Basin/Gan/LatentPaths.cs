@@ -86,7 +86,7 @@ public static class LatentPaths
         CheckPath(path);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        return EnergyTensor(generator, path, critic, weight).item<double>();
+        return EnergyTensor(generator, path, critic, weight).to(ScalarType.Float64).item<double>();
     }
 
     /// <summary>
@@ -120,7 +120,8 @@ public static class LatentPaths
         var samples = generator(path);
         var flat = samples.flatten(1).to(ScalarType.Float64);
         var segments = (flat.slice(0, 1, flat.shape[0], 1) - flat.slice(0, 0, flat.shape[0] - 1, 1)).square().sum(new long[] { 1 });
-        var scores = Scores(critic, samples);
+        // float32 critics are common; the summary statistics are read as doubles.
+        var scores = Scores(critic, samples).to(ScalarType.Float64);
         double? confidenceMin = null, confidenceMean = null;
         if (classifier is not null)
         {
@@ -172,7 +173,7 @@ public static class LatentPaths
             var moving = interior.detach().requires_grad_(true);
             var path = torch.cat(new[] { first, moving, last }, 0);
             var energy = EnergyTensor(generator, path, critic, weight);
-            double value = energy.item<double>();
+            double value = energy.to(ScalarType.Float64).item<double>();
             if (!double.IsFinite(value)) throw new DivergenceException($"latent path energy became {value} at iteration {iteration}");
             if (value < bestEnergy)
             {

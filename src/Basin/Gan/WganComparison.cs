@@ -39,6 +39,9 @@ public sealed record WganComparisonRow(
     string? Divergence)
 {
     public bool Diverged => Divergence is not null;
+
+    /// <summary>The run's recorded states (critic estimate, and exact W1 where the training config asks for it), up to divergence.</summary>
+    public IReadOnlyList<WganProgress> History { get; init; } = [];
 }
 
 /// <summary>One cell of the grid over seeds: mean and sample standard deviation of the final W1 of the runs that did not diverge.</summary>
@@ -104,15 +107,21 @@ public static class WganComparison
             CheckpointDirectory = null,
         };
         double initial = ExactWasserstein.GeneratorDistance(generator, data.Inputs, config.EvaluationCount, seed);
+        var history = new List<WganProgress>();
         try
         {
-            var result = new WganTrainer(generator, critic, training).Train(data.Inputs, cancellationToken: cancellationToken);
+            var result = new WganTrainer(generator, critic, training).Train(data.Inputs, new Collector(history), cancellationToken);
             double final = ExactWasserstein.GeneratorDistance(generator, data.Inputs, config.EvaluationCount, seed);
-            return new WganComparisonRow(regularization, lambda, seed, initial, final, result.Final.WassersteinEstimate, null);
+            return new WganComparisonRow(regularization, lambda, seed, initial, final, result.Final.WassersteinEstimate, null) { History = history };
         }
         catch (DivergenceException e)
         {
-            return new WganComparisonRow(regularization, lambda, seed, initial, double.NaN, double.NaN, e.Message);
+            return new WganComparisonRow(regularization, lambda, seed, initial, double.NaN, double.NaN, e.Message) { History = history };
         }
+    }
+
+    sealed class Collector(List<WganProgress> list) : IProgress<WganProgress>
+    {
+        public void Report(WganProgress value) => list.Add(value);
     }
 }

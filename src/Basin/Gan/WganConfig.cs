@@ -50,6 +50,12 @@ public enum GanOptimizer
 /// <param name="CheckpointDirectory">Where checkpoints go (null: none are written).</param>
 /// <param name="CheckpointInterval">Write a checkpoint every this many generator iterations, and after the last (0: only after the last).</param>
 /// <param name="ProgressInterval">Report (and record in the history) every this many generator iterations, and the last.</param>
+/// <param name="EvaluationInterval">Measure the exact W1 (<see cref="ExactWasserstein.GeneratorDistance"/>) every this many generator
+/// iterations, and after the last (0: never). The same latent codes and real subset are used every time (seeded by
+/// <paramref name="Seed"/>), so the curve shows the generator's change, not resampling noise.</param>
+/// <param name="EvaluationCount">Generated and real points of each W1 measurement (the WGAN-LP paper uses 512).</param>
+/// <param name="StartIteration">Generator iterations already done (resuming from a checkpoint): training runs
+/// iterations StartIteration + 1 … GeneratorIterations.</param>
 public sealed record WganConfig(
     LipschitzRegularization Regularization = LipschitzRegularization.LipschitzPenalty,
     double Lambda = 10,
@@ -66,7 +72,10 @@ public sealed record WganConfig(
     long Seed = 0,
     string? CheckpointDirectory = null,
     int CheckpointInterval = 0,
-    int ProgressInterval = 10)
+    int ProgressInterval = 10,
+    int EvaluationInterval = 0,
+    int EvaluationCount = 512,
+    int StartIteration = 0)
 {
     public double EffectiveLearningRate => LearningRate ?? (Optimizer == GanOptimizer.Adam ? 1e-4 : 5e-5);
 
@@ -88,5 +97,8 @@ public sealed record WganConfig(
         Require(LearningRate is null || (double.IsFinite(LearningRate.Value) && LearningRate > 0), $"wgan: learning rate must be a finite number > 0, got {LearningRate}");
         Require(CheckpointInterval >= 0, $"wgan: checkpoint interval must be ≥ 0, got {CheckpointInterval}");
         Require(ProgressInterval >= 1, $"wgan: progress interval must be at least 1, got {ProgressInterval}");
+        Require(EvaluationInterval >= 0, $"wgan: evaluation interval must be ≥ 0, got {EvaluationInterval}");
+        Require(EvaluationCount >= 1, $"wgan: evaluation count must be at least 1, got {EvaluationCount}");
+        Require(StartIteration >= 0 && StartIteration < GeneratorIterations, $"wgan: start iteration must be in [0, {GeneratorIterations}), got {StartIteration}");
     }
 }

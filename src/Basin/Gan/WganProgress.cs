@@ -13,7 +13,12 @@ public sealed record WganProgress(
     double CriticLoss,
     double Penalty,
     double GeneratorLoss,
-    string? Checkpoint);
+    string? Checkpoint)
+{
+    /// <summary>The exact W1 between generated and real points at this iteration, when it was measured
+    /// (see <see cref="WganConfig.EvaluationInterval"/>); null otherwise.</summary>
+    public double? ExactW1 { get; init; }
+}
 
 /// <summary>The outcome of <see cref="WganTrainer.Train"/>: the recorded history (every ProgressInterval
 /// iterations and the last) and the checkpoints written, oldest first.</summary>
@@ -23,4 +28,15 @@ public sealed record WganResult(
     IReadOnlyList<string> Checkpoints)
 {
     public WganProgress Final => History[^1];
+}
+
+/// <summary>
+/// Training was cancelled after <paramref name="CompletedIterations"/> generator iterations; when the config names a
+/// checkpoint folder, the networks' state at that point was saved to <paramref name="Checkpoint"/> first.
+/// </summary>
+public sealed class WganCancelledException(int completedIterations, string? checkpoint, CancellationToken token)
+    : OperationCanceledException($"cancelled after {completedIterations} generator iterations", token)
+{
+    public int CompletedIterations { get; } = completedIterations;
+    public string? Checkpoint { get; } = checkpoint;
 }

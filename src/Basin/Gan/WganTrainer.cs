@@ -36,7 +36,9 @@ public sealed class WganTrainer
     {
         CheckRealData(real);
         var config = Config;
-        using var random = new torch.Generator(unchecked((ulong)config.Seed));
+        // A resumed run draws a fresh stream: the random state of the interrupted run is not saved.
+        using var random = new torch.Generator(config.StartIteration == 0 ? unchecked((ulong)config.Seed)
+            : unchecked((ulong)config.Seed * 1_000_003UL + (ulong)config.StartIteration));
         using var criticOptimizer = MakeOptimizer(critic.parameters());
         using var generatorOptimizer = MakeOptimizer(generator.parameters());
         generator.train();
@@ -45,12 +47,25 @@ public sealed class WganTrainer
         var history = new List<WganProgress>();
         var checkpoints = new List<string>();
         long n = real.shape[0];
-        for (int iteration = 1; iteration <= config.GeneratorIterations; iteration++)
+        int evaluationCount = (int)Math.Min(config.EvaluationCount, n);
+        int done = config.StartIteration;
+        for (int iteration = config.StartIteration + 1; iteration <= config.GeneratorIterations; iteration++)
         {
             CriticStep last = default;
             for (int k = config.CriticStepsAt(iteration); k > 0; k--)
             {
-                cancellationToken.ThrowIfCancellationRequested();
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    // Ctrl+C: keep what has been learned so far, then stop.
+                    string? saved = null;
+                    if (config.CheckpointDirectory is not null && done > 0)
+                    {
+                        saved = Path.Combine(config.CheckpointDirectory, WganCheckpoint.FileName(done));
+                        WganCheckpoint.Save(saved, generator, critic, done);
+                        checkpoints.Add(saved);
+                    }
+                    throw new WganCancelledException(done, saved, cancellationToken);
+                }
                 last = TrainCritic(real, n, random, criticOptimizer, iteration);
             }
             double generatorLoss = TrainGenerator(random, generatorOptimizer, iteration);
@@ -63,12 +78,17 @@ public sealed class WganTrainer
                 WganCheckpoint.Save(checkpoint, generator, critic, iteration);
                 checkpoints.Add(checkpoint);
             }
-            if (lastIteration || iteration % config.ProgressInterval == 0 || checkpoint is not null)
+            bool evaluate = config.EvaluationInterval > 0 && (lastIteration || iteration % config.EvaluationInterval == 0);
+            if (lastIteration || iteration % config.ProgressInterval == 0 || checkpoint is not null || evaluate)
             {
-                var state = new WganProgress(iteration, config.GeneratorIterations, last.Estimate, last.Loss, last.Penalty, generatorLoss, checkpoint);
+                var state = new WganProgress(iteration, config.GeneratorIterations, last.Estimate, last.Loss, last.Penalty, generatorLoss, checkpoint)
+                {
+                    ExactW1 = evaluate ? ExactWasserstein.GeneratorDistance(generator, real, evaluationCount, config.Seed) : null,
+                };
                 history.Add(state);
                 progress?.Report(state);
             }
+            done = iteration;
         }
         return new WganResult(config.GeneratorIterations, history, checkpoints);
     }

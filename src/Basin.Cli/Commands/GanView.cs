@@ -1,0 +1,79 @@
+using System.Globalization;
+using Basin.Gan;
+using Basin.Runs;
+using Spectre.Console;
+
+namespace Basin.Cli.Commands;
+
+/// <summary>
+/// Renders GAN work: a Spectre.Console progress bar on a terminal, a line per reported state when output is redirected,
+/// nothing with --json (stdout is data then).
+/// </summary>
+public static class GanView
+{
+    public static T Run<T>(bool json, string title, Func<IProgress<object>, T> work)
+    {
+        if (json) return work(new Sink(_ => { }));
+        if (!Cli.Interactive(json)) return work(new Sink(e => { if (Line(title, e) is { } l) Console.WriteLine(l); }));
+        T result = default!;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask(Markup.Escape(title), maxValue: 1);
+                result = work(new Sink(e =>
+                {
+                    switch (e)
+                    {
+                        case GanRunStarted s:
+                            task.MaxValue = s.Iterations;
+                            task.Value = s.StartIteration;
+                            AnsiConsole.MarkupLine($"[grey]{Markup.Escape(Line(title, e)!)}[/]");
+                            break;
+                        case GanStep g:
+                            task.Value = g.Progress.Iteration;
+                            task.Description = Markup.Escape(Line(title, e)!);
+                            break;
+                        case GanComparisonStarted c:
+                            task.MaxValue = c.RunCount;
+                            AnsiConsole.MarkupLine($"[grey]{Markup.Escape(Line(title, e)!)}[/]");
+                            break;
+                        case WganComparisonProgress p:
+                            task.Value = p.Run;
+                            AnsiConsole.MarkupLine(Markup.Escape(Line(title, e)!));
+                            break;
+                        case InterpolationStep i:
+                            task.MaxValue = i.Of;
+                            task.Value = i.Done;
+                            break;
+                    }
+                }));
+                task.Value = task.MaxValue;
+            });
+        return result;
+    }
+
+    static string? Line(string title, object e)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        return e switch
+        {
+            GanRunStarted s => $"{title}: {(s.Resumed ? $"resuming at iteration {s.StartIteration}" : "run")} {s.RunId} ({s.RunFolder})",
+            GanStep { Progress: var p } => $"{title}: iteration {p.Iteration}/{p.TotalIterations}  critic W estimate {p.WassersteinEstimate.ToString("F4", inv)}"
+                + $"  penalty {p.Penalty.ToString("F4", inv)}" + (p.ExactW1 is { } w ? $"  exact W1 {w.ToString("F4", inv)}" : ""),
+            GanComparisonStarted c => $"{title}: run {c.RunId}, {c.RunCount} GANs to train",
+            WganComparisonProgress p => $"{title}: {p.Run}/{p.RunCount} {GanComparisonJob.PenaltyName(p.Row.Regularization)}"
+                + (p.Row.Lambda is { } l ? $" λ={l.ToString(inv)}" : "") + $" seed {p.Row.Seed}: W1 {p.Row.InitialW1.ToString("F4", inv)} → {p.Row.FinalW1.ToString("F4", inv)}"
+                + (p.Row.Diverged ? " (diverged)" : ""),
+            GanMeasuring m => $"{title}: measuring the {m.What}",
+            _ => null,
+        };
+    }
+
+    sealed class Sink(Action<object> onEvent) : IProgress<object>, IProgress<GanEvent>
+    {
+        public void Report(object value) => onEvent(value);
+        public void Report(GanEvent value) => onEvent(value);
+    }
+}
