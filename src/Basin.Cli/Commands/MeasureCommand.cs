@@ -26,7 +26,7 @@ public static class MeasureCommand
         var top = new Option<int>("--top") { Description = "Eigenvalues for top-eigen and gauss-newton-top", DefaultValueFactory = _ => 5 };
         var deltas = new Option<string>("--deltas") { Description = "Perturbation sizes δ for feature-robustness, comma-separated", DefaultValueFactory = _ => "0.01,0.03,0.1" };
         var plot = new Option<string?>("--plot") { Description = "PNG file for the spectral density (default: the run's folder, else ./density-LAYER.png)" };
-        var hutchinson = new Option<bool>("--hutchinson") { Description = "Estimate the head's Hessian trace by Hutchinson too (default: exact closed form for the head)" };
+        var hutchinson = new Option<bool>("--hutchinson") { Description = "Estimate the Hessian trace by Hutchinson everywhere (default: exact for the head, by its closed form, and for layers of at most --max-probes weights)" };
         var traceError = new Option<double>("--trace-error") { Description = "Stop Hutchinson and the flatness estimator at this relative standard error", DefaultValueFactory = _ => 0.05 };
         var maxProbes = new Option<int>("--max-probes") { Description = "Most probes for Hutchinson and the flatness estimator", DefaultValueFactory = _ => 200 };
         var float64 = new Option<bool>("--float64") { Description = "Measure in float64 (slower, more exact)" };

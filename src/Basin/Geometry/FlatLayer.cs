@@ -68,7 +68,9 @@ sealed class FlatLayer
     {
         if (Conv is not Conv2d conv) return layerInput.flatten(1);
         var k = conv.kernel_size;
-        using var patches = nn.functional.unfold(layerInput, (k[0], k[1]), (conv.dilation[0], conv.dilation[1]), (conv.padding[0], conv.padding[1]), (conv.stride[0], conv.stride[1]));
+        // Resolve() admits only numeric padding, so padding is set.
+        var padding = conv.padding ?? throw new BasinException($"layer '{Name}' has no numeric padding");
+        using var patches = nn.functional.unfold(layerInput, (k[0], k[1]), (conv.dilation[0], conv.dilation[1]), (padding[0], padding[1]), (conv.stride[0], conv.stride[1]));
         using var t = patches.transpose(1, 2);
         return t.reshape(-1, Columns);
     }

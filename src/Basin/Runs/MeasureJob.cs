@@ -235,6 +235,13 @@ public static class MeasureJob
         {
             var op = Hessian();
             if (op is HeadCurvature head && !spec.Hutchinson) return new TraceResult(head.Trace(), 0, "exact", 0, 0);
+            // A layer with no more weights than Hutchinson's probe limit: the exact diagonal costs at most as much.
+            if (!spec.Hutchinson && Dimension <= spec.MaxProbes)
+            {
+                long before = op.ProductCount;
+                double exact = HessianTrace.Exact(op, cancellationToken);
+                return new TraceResult(exact, 0, "exact", 0, op.ProductCount - before);
+            }
             var e = HessianTrace.Hutchinson(op, spec.RelativeStandardError, spec.MinProbes, spec.MaxProbes, spec.Seed, cancellationToken);
             return new TraceResult(e.Mean, e.StandardError, "hutchinson", e.Samples, e.Products);
         }

@@ -26,10 +26,14 @@ public class MeasureJobTests
         var (values, _) = torch.linalg.eigh(h);
         var exact = values.data<double>().ToArray().OrderByDescending(v => v).Take(2).ToArray();
         for (int i = 0; i < 2; i++) Assert.True(RelativeError(r.Layers[3].TopEigen!.Values[i], exact[i]) < 1e-6);
-        // Hutchinson away from the head, within 4 of its standard errors of the exact trace.
-        var trace = r.Layers[3].HessianTrace!;
+        // 74 parameters ≤ the probe limit: the trace is exact, from the diagonal.
+        Assert.Equal("exact", r.Layers[3].HessianTrace!.Method);
+        Assert.True(RelativeError(r.Layers[3].HessianTrace!.Value, h.trace().ToDouble()) < 1e-10);
+        // Hutchinson on request, within 4 of its standard errors of the exact trace.
+        var trace = MeasureJob.Measure(model, data, spec with { Layer = "fc2", Measures = [GeometryMeasures.HessianTrace], Hutchinson = true }).Layers[0].HessianTrace!;
         Assert.Equal("hutchinson", trace.Method);
-        Assert.True(Math.Abs(trace.Value - h.trace().ToDouble()) < 4 * trace.StandardError, $"{trace.Value} ± {trace.StandardError} vs {h.trace().ToDouble()}");
+        using var h2 = BruteForceHessian(model, data, ParameterSet.Select(model, "fc2.weight"));
+        Assert.True(Math.Abs(trace.Value - h2.trace().ToDouble()) < 4 * trace.StandardError, $"{trace.Value} ± {trace.StandardError} vs {h2.trace().ToDouble()}");
         // For the head, the Gauss–Newton matrix is the Hessian.
         Assert.Equal(r.Layers[2].TopEigen!.Values, r.Layers[2].GaussNewtonTop!.Values);
         // The whole network's GGN is positive semi-definite and differs from H away from a minimum.
