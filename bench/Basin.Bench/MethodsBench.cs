@@ -46,8 +46,11 @@ public static class MethodsBench
         var times = Methods.ToDictionary(m => m.Name, _ => new List<double>());
         foreach (var (_, recipe) in Methods) SecondsPerStep(recipe(), 2);   // first-use costs (JIT, allocator) out of the way
         for (int r = 0; r < rounds; r++)
+        {
             foreach (var (name, recipe) in Methods)
                 times[name].Add(SecondsPerStep(recipe(), steps));
+            Console.Error.WriteLine($"round {r + 1}: " + string.Join(", ", Methods.Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Name} {1000 * times[m.Name][^1]:F1}"))));
+        }
         double sgd = Median(times["sgd"]);
         Console.WriteLine($"{"method",-20} {"ms/step",9} {"× sgd",7}");
         foreach (var (name, _) in Methods)

@@ -41,7 +41,7 @@ public static class DemoCommand
             foreach (var spec in specs)
             {
                 var result = TrainingView.Run(asJson, $"{spec.Method} {spec.Model}", spec.Epochs, p => TrainingJob.Run(spec, store, p, ct, nThreads));
-                rows.Add(DemoRow.Of(spec.Method, result));
+                rows.Add(Demo.Row(spec, result));
             }
             var jsonPath = Path.Combine(folder, "demo.json");
             var chartPath = Path.Combine(folder, "demo.png");

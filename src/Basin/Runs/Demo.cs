@@ -1,4 +1,6 @@
+using Basin.Geometry;
 using Basin.IO;
+using Basin.Models;
 using Basin.Reports;
 using SkiaSharp;
 
@@ -7,8 +9,8 @@ namespace Basin.Runs;
 /// <summary>One method's line in the demo: what the run measured, plus the geometry columns.</summary>
 public sealed record DemoRow(string Method, string Model, double? TestAccuracy, double? AccuracyGap, double? LossGap, double SecondsPerStep, string RunId)
 {
-    // The geometry of each result (relative flatness of the head, Hessian trace, λ_max) is filled in by the
-    // measurement job (MeasureJob) once it is merged; until then these stay null and print as "-".
+    // The geometry of each result: relative flatness of the head (Demo.Row fills it in); Hessian trace and λ_max
+    // are for the measurement job (MeasureJob) to fill in once it is merged; until then they stay null ("-").
     public double? RelativeFlatness { get; init; }
     public double? HessianTrace { get; init; }
     public double? LambdaMax { get; init; }
@@ -50,6 +52,22 @@ public static class Demo
             SafLag = 1,
             SafStart = 1,
         }).ToList();
+
+    /// <summary>
+    /// The demo's row for a finished run, with the relative flatness κ_Tr of the trained head on the run's training
+    /// set (closed form, unnormalized; "Relative Flatness and Generalization"). Hessian trace and λ_max stay null
+    /// until the measurement job provides them.
+    /// </summary>
+    public static DemoRow Row(TrainJobSpec spec, TrainJobResult result)
+    {
+        var (train, test) = TrainingJob.LoadData(spec);
+        using var _train = train;
+        using var _test = test;
+        using var model = ModelSpec.Create(result.Model, train.ExampleShape, train.ClassCount, spec.Seed);
+        Weights.Load(model, result.WeightsPath);
+        double kappa = RelativeFlatness.Measure(model, train).Value;
+        return DemoRow.Of(spec.Method, result) with { RelativeFlatness = kappa };
+    }
 
     /// <summary>Writes the rows as JSON (Basin's conventions) to <paramref name="path"/>.</summary>
     public static void WriteJson(IReadOnlyList<DemoRow> rows, string path) => AtomicFile.WriteAllText(path, Json.Serialize(rows));

@@ -67,4 +67,27 @@ public class MethodsCliTests
             Assert.True(File.Exists(Path.Combine(folder, "ensemble.json")));
         }
     }
+
+    [Fact]
+    public void DemoComparesTheFourMethodsAndWritesJsonAndAChart()
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir);
+        var r = CliRunner.Run(dir, null, "demo", "--data", data, "--samples", "96", "--test-samples", "32", "--epochs", "2",
+            "--model", "mlp:16", "--threads", "1", "--out", "report", "--json");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var rows = doc.RootElement.GetProperty("rows").EnumerateArray().ToArray();
+        Assert.Equal(["sgd", "sam", "fam", "saf"], rows.Select(x => x.GetProperty("method").GetString()));
+        Assert.All(rows, x => Assert.True(x.GetProperty("secondsPerStep").GetDouble() > 0));
+        Assert.All(rows, x => Assert.True(x.GetProperty("relativeFlatness").GetDouble() > 0));
+        Assert.All(rows, x => Assert.Equal(JsonValueKind.Null, x.GetProperty("hessianTrace").ValueKind));
+        using var written = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "report", "demo.json")));
+        Assert.Equal(4, written.RootElement.GetArrayLength());
+        var png = File.ReadAllBytes(Path.Combine(dir, "report", "demo.png"));
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+
+        var bad = CliRunner.Run(dir, null, "demo", "--data", data, "--methods", "sgd", "nope");
+        CliRunner.AssertOneLineError(bad, "unknown method 'nope'");
+    }
 }

@@ -79,6 +79,26 @@ public sealed class TrajectoryTests : IDisposable
     }
 
     [Fact]
+    public void MesaResumesExactlyFromACheckpointedAverage()
+    {
+        using var data = TinyData.Make(36, seed: 2);
+        Mesa Fresh() => new(decay: 0.7, lambda: 0.8, tau: 2, startEpoch: 1, teacher: (_, _) => new TinyMlp(dropout: 0, seed: 3));
+        using var straight = new TinyMlp(dropout: 0, seed: 1);
+        new Trainer(WithTerm(Fresh()), Config(3)).Run(straight, data);
+
+        var path = Path.Combine(_dir, "mesa.safetensors");
+        using var interrupted = new TinyMlp(dropout: 0, seed: 1);
+        using var cts = new CancellationTokenSource();
+        var stop = new Callback<TrainingEvent>(e => { if (e is BatchDone { Step: 8 }) cts.Cancel(); });
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            new Trainer(WithTerm(Fresh()), Config(3) with { CheckpointPath = path }).Run(interrupted, data, null, stop, cts.Token));
+        using var resumed = new TinyMlp(dropout: 0, seed: 9);
+        new Trainer(WithTerm(Fresh()), Config(3) with { CheckpointPath = path, Resume = true }).Run(resumed, data);
+
+        foreach (var (name, t) in straight.state_dict()) TensorAssert.BitIdentical(t, resumed.state_dict()[name], name);
+    }
+
+    [Fact]
     public void SafNeedsDatasetIndicesAndAFittingBank()
     {
         using var data = TinyData.Make(6, seed: 2);

@@ -20,7 +20,9 @@ public sealed class Mesa : IObjectiveTerm, IStatefulStage, IDisposable
 {
     readonly Func<Classifier, Tensor, Classifier>? _teacherFactory;
     Classifier? _teacher;
-    Dictionary<string, Tensor>? _average;
+    Dictionary<string, Tensor>? _average;          // by parameter name; the teacher's parameters once it exists
+    (Tensor Teacher, Tensor Student)[]? _buffers;
+    bool _started;
     long _lastStep = -1;
 
     /// <param name="teacher">Builds an architecture twin of the student (given the student and a batch of inputs); null: from the spec.</param>
@@ -50,13 +52,13 @@ public sealed class Mesa : IObjectiveTerm, IStatefulStage, IDisposable
     public Tensor Compute(ObjectiveContext context)
     {
         var logits = context.Logits;
+        var teacher = Teacher(context);
         if (context.Position.Step != _lastStep)
         {
-            UpdateAverage(context.Parameters);
+            UpdateAverage(context);
             _lastStep = context.Position.Step;
         }
         if (context.Position.Epoch < StartEpoch) return zeros(1, dtype: logits.dtype, device: logits.device).sum();
-        var teacher = Teacher(context);
         Tensor reference;
         using (no_grad())
         {
@@ -66,49 +68,58 @@ public sealed class Mesa : IObjectiveTerm, IStatefulStage, IDisposable
         return TrajectoryLoss.Compute(logits, reference, Lambda, Tau);
     }
 
-    void UpdateAverage(IReadOnlyList<NamedParameter> parameters)
+    // The average lives in the teacher's own parameters, so the teacher needs no copying before its forward pass.
+    void UpdateAverage(ObjectiveContext context)
     {
         using var _ = no_grad();
-        if (_average is null)
+        bool start = !_started;
+        foreach (var p in context.Parameters)
         {
-            _average = parameters.ToDictionary(p => p.Name, p => p.Value.detach().clone().DetachFromDisposeScope());
-            return;
-        }
-        foreach (var p in parameters)
-        {
-            if (!_average.TryGetValue(p.Name, out var a))
+            if (!_average!.TryGetValue(p.Name, out var a))
                 throw new BasinException($"MESA's average has no entry for parameter '{p.Name}'");
             if (!a.shape.SequenceEqual(p.Value.shape))
                 throw new BasinException($"MESA's average for '{p.Name}' has shape [{string.Join(",", a.shape)}], the parameter [{string.Join(",", p.Value.shape)}]");
-            a.mul_(Decay).add_(p.Value.detach(), 1 - Decay);
+            if (start) a.copy_(p.Value);
+            else a.mul_(Decay).add_(p.Value.detach(), 1 - Decay);
         }
+        foreach (var (teacherBuffer, studentBuffer) in _buffers!) teacherBuffer.copy_(studentBuffer);
+        _started = true;
     }
 
     Classifier Teacher(ObjectiveContext context)
     {
+        if (_teacher is not null) return _teacher;
         var model = context.Model;
-        if (_teacher is null)
+        Classifier twin;
+        if (_teacherFactory is not null) twin = _teacherFactory(model, context.Batch.Inputs);
+        else
         {
-            Classifier twin;
-            if (_teacherFactory is not null) twin = _teacherFactory(model, context.Batch.Inputs);
-            else
-            {
-                try { twin = ModelSpec.Create(model.Spec, context.Batch.Inputs.shape[1..], model.ClassCount, seed: 0); }
-                catch (BasinException e) { throw new BasinException($"MESA cannot build a teacher for {model.Spec} from its spec ({e.Message}); pass a teacher factory"); }
-            }
-            twin.to(context.Logits.device.type, context.Logits.device.index);
-            foreach (var (_, p) in twin.named_parameters()) p.requires_grad = false;
-            _teacher = twin;
+            try { twin = ModelSpec.Create(model.Spec, context.Batch.Inputs.shape[1..], model.ClassCount, seed: 0); }
+            catch (BasinException e) { throw new BasinException($"MESA cannot build a teacher for {model.Spec} from its spec ({e.Message}); pass a teacher factory"); }
         }
-        using var _ = no_grad();
-        var target = _teacher.state_dict();
-        foreach (var (name, t) in model.state_dict())
+        twin.to(context.Logits.device.type, context.Logits.device.index);
+        var parameters = twin.named_parameters().ToDictionary(np => np.name, np => np.parameter);
+        foreach (var p in parameters.Values) p.requires_grad = false;
+        foreach (var p in context.Parameters)
+            if (!parameters.TryGetValue(p.Name, out var t) || !t.shape.SequenceEqual(p.Value.shape))
+                throw new BasinException($"MESA's teacher does not match the model at '{p.Name}'");
+        using (no_grad())
         {
-            if (!target.TryGetValue(name, out var dst) || !dst.shape.SequenceEqual(t.shape))
-                throw new BasinException($"MESA's teacher does not match the model at '{name}'");
-            dst.copy_(_average!.TryGetValue(name, out var avg) ? avg : t);
+            // A resumed average (loaded before the teacher existed) moves into the teacher.
+            if (_average is not null)
+                foreach (var (name, t) in _average)
+                {
+                    if (!parameters.TryGetValue(name, out var dst) || !dst.shape.SequenceEqual(t.shape))
+                        throw new BasinException($"MESA's saved average does not fit the model at '{name}'");
+                    dst.copy_(t);
+                    t.Dispose();
+                }
         }
-        return _teacher;
+        _average = context.Parameters.ToDictionary(p => p.Name, p => (Tensor)parameters[p.Name]);
+        var studentBuffers = model.named_buffers().ToDictionary(nb => nb.name, nb => nb.buffer);
+        _buffers = twin.named_buffers().Where(nb => studentBuffers.ContainsKey(nb.name)).Select(nb => (nb.buffer, studentBuffers[nb.name])).ToArray();
+        _teacher = twin;
+        return twin;
     }
 
     public IEnumerable<KeyValuePair<string, Tensor>> State()
@@ -120,23 +131,34 @@ public sealed class Mesa : IObjectiveTerm, IStatefulStage, IDisposable
     public void LoadState(IReadOnlyDictionary<string, Tensor> state)
     {
         var loaded = new Dictionary<string, Tensor>();
-        using (no_grad())
+        foreach (var (key, t) in state)
         {
-            foreach (var (key, t) in state)
+            if (!key.StartsWith("ema.", StringComparison.Ordinal)) throw new BasinException($"MESA state has an unknown entry '{key}'");
+            loaded[key[4..]] = t;
+        }
+        using var _ = no_grad();
+        if (_teacher is not null)
+        {
+            foreach (var (name, t) in loaded)
             {
-                if (!key.StartsWith("ema.", StringComparison.Ordinal)) throw new BasinException($"MESA state has an unknown entry '{key}'");
-                loaded[key[4..]] = t.clone().DetachFromDisposeScope();
+                if (!_average!.TryGetValue(name, out var dst) || !dst.shape.SequenceEqual(t.shape))
+                    throw new BasinException($"MESA's saved average does not fit the model at '{name}'");
+                dst.copy_(t);
             }
         }
-        DisposeAverage();
-        _average = loaded.Count > 0 ? loaded : null;
-        // The step after a resume is a new step: the average moves once more, as it would have.
+        else
+        {
+            DisposeAverage();
+            _average = loaded.Count > 0 ? loaded.ToDictionary(kv => kv.Key, kv => kv.Value.clone().DetachFromDisposeScope()) : null;
+        }
+        // An empty state starts a fresh average at the next step; a loaded one moves on from where it was.
+        _started = loaded.Count > 0;
         _lastStep = -1;
     }
 
     void DisposeAverage()
     {
-        if (_average is null) return;
+        if (_average is null || _teacher is not null) return;
         foreach (var t in _average.Values) t.Dispose();
         _average = null;
     }
@@ -146,5 +168,6 @@ public sealed class Mesa : IObjectiveTerm, IStatefulStage, IDisposable
         DisposeAverage();
         _teacher?.Dispose();
         _teacher = null;
+        _average = null;
     }
 }
