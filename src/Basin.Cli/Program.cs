@@ -21,4 +21,6 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(RunsCommand.Create());
+root.Subcommands.Add(MeasuresCommand.Create());
+root.Subcommands.Add(SweepCommand.Create());
 return await Cli.InvokeAsync(root, args);

@@ -52,9 +52,11 @@ public static class SweepPlan
         new TrainingConfig(spec.Epochs, spec.BatchSize, spec.Seed) { StopAtTrainLoss = spec.StopAtTrainLoss, CheckpointEveryBatches = spec.CheckpointEveryBatches }.Validate();
         if (spec.Samples is < 1) throw new BasinException($"samples must be at least 1, got {spec.Samples}");
         if (!(spec.LabelNoise >= 0 && spec.LabelNoise <= 1)) throw new BasinException($"label noise must be a fraction in [0, 1], got {spec.LabelNoise}");
+        bool image = Basin.Data.ImageDatasets.Names.Contains(spec.Dataset.ToLowerInvariant());
+        if (!image && !Basin.Data.ToyDatasets.Names.Contains(spec.Dataset.ToLowerInvariant()))
+            throw new BasinException($"unknown dataset '{spec.Dataset}' (known: {string.Join(", ", Basin.Data.ImageDatasets.Names.Concat(Basin.Data.ToyDatasets.Names))})");
         if (checkedModels.Add(spec.Model + "|" + spec.Dataset))
         {
-            bool image = Basin.Data.ImageDatasets.Names.Contains(spec.Dataset.ToLowerInvariant());
             using var model = ModelSpec.Create(spec.Model, image ? [1, 28, 28] : [2], 10, 0);
         }
     }
