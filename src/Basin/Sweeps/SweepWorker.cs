@@ -45,6 +45,11 @@ public static class SweepWorker
                     progress?.Report(new PointFinished(point.Key, PointStatus.Failed, clock.Elapsed.TotalSeconds, e.Message));
                     finished++;
                 }
+                catch (OperationCanceledException e)
+                {
+                    store.SetStatus(sweep.Name, point.Key, PointStatus.Pending);
+                    throw new OperationCanceledException($"sweep '{sweep.Name}' cancelled during point {point.Key}; run 'basin sweep run' with the same file again to continue", e, e.CancellationToken);
+                }
                 catch
                 {
                     store.SetStatus(sweep.Name, point.Key, PointStatus.Pending);
