@@ -24,4 +24,6 @@ root.Subcommands.Add(RunsCommand.Create());
 root.Subcommands.Add(MeasureCommand.Create());
 root.Subcommands.Add(ReparametrizeCommand.Create());
 root.Subcommands.Add(GanCommand.Create());
+root.Subcommands.Add(MeasuresCommand.Create());
+root.Subcommands.Add(SweepCommand.Create());
 return await Cli.InvokeAsync(root, args);

@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using System.Globalization;
+using Basin.Measures;
+using Basin.Runs;
+using Basin.Sweeps;
+using TorchSharp;
+
+namespace Basin.Bench;
+
+/// <summary>
+/// Sweep benchmarks: (1) seconds per model for every measure on a trained LeNet-5 (Fashion-MNIST, 2000 examples,
+/// measures on 1000 of them), one thread; (2) wall time of one small sweep (LeNet-5, 8 points, a few cheap measures)
+/// with `--workers 1` (in process, all cores) and `--workers 2` (two CLI worker processes, one thread each), and the
+/// speed-up, measured in the same run. Needs the CLI built (./basin builds it into .basin/cli).
+/// </summary>
+public static class SweepBench
+{
+    public static void Run(string cli, int threads)
+    {
+        Console.WriteLine($"sweep: load {File.ReadAllText("/proc/loadavg").Trim()} (1/5/15-min load, running/total tasks)");
+        MeasureTimes(threads);
+        WorkerSpeedup(cli);
+    }
+
+    static void MeasureTimes(int threads)
+    {
+        torch.set_num_threads(threads);
+        var folder = Path.Combine(Path.GetTempPath(), "basin-bench-measures-" + Guid.NewGuid().ToString("N")[..8]);
+        using var store = Basin.Reports.RunStore.Open(folder);
+        var spec = new TrainJobSpec { Model = "lenet5", Samples = 2000, TestSamples = 1000, Epochs = 5, BatchSize = 64, Seed = 1 };
+        var trained = TrainingJob.Run(spec, store, threads: threads);
+        var (train, test) = TrainingJob.LoadData(spec);
+        test.Dispose();
+        using var data = train.Take(1000);
+        using var model = Basin.Models.ModelSpec.Create(spec.Model, train.ExampleShape, train.ClassCount, spec.Seed);
+        Basin.IO.Weights.Load(model, trained.WeightsPath);
+        using var init = Basin.Models.ModelSpec.Create(spec.Model, train.ExampleShape, train.ClassCount, spec.Seed);
+        var context = new MeasureContext(model, data) { Initial = init, Curve = [new CurvePoint(trained.Figures.Steps, trained.Figures.TrainLoss)] };
+        Console.WriteLine($"measures on lenet5, 1000 examples, {threads} thread(s):");
+        double total = 0;
+        foreach (var m in MeasureRegistry.All)
+        {
+            var clock = Stopwatch.StartNew();
+            m.Compute(context);
+            double s = clock.Elapsed.TotalSeconds;
+            total += s;
+            Console.WriteLine($"  {m.Name,-32} {s,8:F3} s");
+        }
+        Console.WriteLine($"  {"all measures",-32} {total,8:F2} s per model (×2 with the reparametrized copy)");
+        train.Dispose();
+    }
+
+    static void WorkerSpeedup(string cli)
+    {
+        if (!File.Exists(cli)) { Console.WriteLine($"worker speed-up: skipped, {cli} not found (run ./basin once to build it)"); return; }
+        string SweepFile(string name) => $$"""
+            { "name": "{{name}}",
+              "base": { "model": "lenet5", "samples": 2000, "testSamples": 1000, "epochs": 4, "batchSize": 64 },
+              "axes": { "learningRate": [0.01, 0.05], "seed": [1, 2, 3, 4] },
+              "measures": ["params", "inverse-margin", "relative-flatness", "relative-flatness-normalized", "fisher-rao", "lambda-max-head"] }
+            """;
+        double Time(int workers, int threadsPerWorker)
+        {
+            var dir = Path.Combine(Path.GetTempPath(), "basin-bench-sweep-" + Guid.NewGuid().ToString("N")[..8]);
+            Directory.CreateDirectory(dir);
+            var file = Path.Combine(dir, "s.json");
+            File.WriteAllText(file, SweepFile("bench"));
+            var sweep = Basin.Sweeps.SweepFile.Load(file);
+            var clock = Stopwatch.StartNew();
+            var result = SweepRunner.Run(sweep, Path.Combine(dir, "runs"), new SweepRunOptions { Workers = workers, ThreadsPerWorker = threadsPerWorker },
+                (index, t) => Process.Start(new ProcessStartInfo("dotnet")
+                {
+                    ArgumentList = { cli, "sweep", "worker", file, "--runs", Path.Combine(dir, "runs"), "--worker", index.ToString(CultureInfo.InvariantCulture), "--threads", t.ToString(CultureInfo.InvariantCulture) },
+                    RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+                })!);
+            if (result.Open != 0) throw new InvalidOperationException($"bench sweep left {result.Open} points open");
+            return clock.Elapsed.TotalSeconds;
+        }
+        int cores = Environment.ProcessorCount;
+        double one = Time(1, cores), oneSingle = Time(1, 1), two = Time(2, Math.Max(1, cores / 2));
+        Console.WriteLine($"worker speed-up, 8 lenet5 points (train 4 epochs on 2000 examples + 6 measures ×2 variants), {cores} cores:");
+        Console.WriteLine($"  --workers 1 --threads {cores}: {one,7:F1} s");
+        Console.WriteLine($"  --workers 1 --threads 1: {oneSingle,7:F1} s");
+        Console.WriteLine($"  --workers 2 --threads {Math.Max(1, cores / 2)}: {two,7:F1} s");
+        Console.WriteLine($"  speed-up of 2 workers over 1 (all cores): {one / two:F2}×; over 1 (one thread): {oneSingle / two:F2}×");
+    }
+}

@@ -1,0 +1,77 @@
+using Basin.Data;
+using Basin.Geometry;
+using Basin.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Basin.Measures;
+
+/// <summary>
+/// Hessian measures through the Hessian engine (Geometry): Tr(H) by Hutchinson and λ_max by Lanczos, over the whole
+/// network or the head (its weight and bias), on the first <see cref="MeasureOptions.CurvatureSamples"/> examples;
+/// and relative flatness κ_Tr of the head by the softmax cross-entropy closed form, with or without the paper's
+/// feature normalization (features constant on the data folded into the bias first, see FoldConstantFeatures).
+/// </summary>
+public static class CurvatureMeasures
+{
+    public static double Trace(MeasureContext c, bool headOnly)
+    {
+        using var data = ModelParts.Head(c.Data, c.Options.CurvatureSamples);
+        using var op = Operator(c, data, headOnly);
+        return HessianTrace.Hutchinson(op, c.Options.TraceRelativeError, Math.Min(10, c.Options.MaxProbes), c.Options.MaxProbes, c.Options.Seed, c.CancellationToken).Mean;
+    }
+
+    public static double LambdaMax(MeasureContext c, bool headOnly)
+    {
+        using var data = ModelParts.Head(c.Data, c.Options.CurvatureSamples);
+        using var op = Operator(c, data, headOnly);
+        return Lanczos.TopEigenvalues(op, 1, c.Options.EigenTolerance, c.Options.MaxLanczosSteps, c.Options.Seed, c.CancellationToken).Values[0];
+    }
+
+    public static double RelativeFlatnessOfHead(MeasureContext c, bool normalizeFeatures)
+    {
+        var options = new FlatnessOptions { NormalizeFeatures = normalizeFeatures, ChunkSize = c.Options.ChunkSize };
+        if (!normalizeFeatures || c.Model is not (Mlp or LeNet5))
+            return RelativeFlatness.Measure(c.Model, c.Data, layer: null, FlatnessVariant.ClosedForm, options, c.CancellationToken).Value;
+        using var folded = Reparametrization.Copy(c.Model);
+        FoldConstantFeatures(folded, c.Data, c.Options.ChunkSize);
+        return RelativeFlatness.Measure(folded, c.Data, layer: null, FlatnessVariant.ClosedForm, options, c.CancellationToken).Value;
+    }
+
+    /// <summary>
+    /// Feature normalization divides by each feature's standard deviation, which is undefined for a feature that is
+    /// constant on the data (a dead ReLU unit). Such a feature's head column still enters κ_Tr through ⟨W_s, W_t⟩, and
+    /// rescaling the unit would change κ. Its contribution W_{·j}·c_j is the same for every example, so it is moved into
+    /// the head's bias and the column set to zero: the function on the data is unchanged and κ becomes invariant.
+    /// </summary>
+    internal static void FoldConstantFeatures(Classifier model, LabeledDataset data, int chunkSize)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        using var eval = new EvalMode(model);
+        var head = model.Head;
+        var dtype = head.weight!.dtype;
+        Tensor? sum = null, sumSquares = null;
+        for (long start = 0; start < data.Count; start += chunkSize)
+        {
+            long n = Math.Min(chunkSize, data.Count - start);
+            var phi = model.Features(data.Inputs.narrow(0, start, n).to_type(dtype)).to_type(ScalarType.Float64);
+            sum = sum is null ? phi.sum(dim: 0) : sum.add(phi.sum(dim: 0));
+            sumSquares = sumSquares is null ? phi.square().sum(dim: 0) : sumSquares.add(phi.square().sum(dim: 0));
+        }
+        var mean = sum!.div(data.Count);
+        var variance = sumSquares!.div(data.Count).sub(mean.square()).clamp_min(0);
+        var constant = variance.le(mean.square().mul(1e-12).add(1e-300));
+        if (!constant.any().ToBoolean()) return;
+        var keep = constant.logical_not().to_type(dtype);
+        var w = head.weight!;
+        if (head.bias is { } bias) bias.add_(w.mv(mean.to_type(dtype).mul(constant.to_type(dtype))));
+        w.mul_(keep.reshape(1, -1));
+    }
+
+    static HessianVectorProduct Operator(MeasureContext c, LabeledDataset data, bool headOnly)
+    {
+        var set = headOnly ? ParameterSet.Select(c.Model, c.Model.HeadName) : ParameterSet.All(c.Model);
+        return new HessianVectorProduct(c.Model, data, set, new CurvatureOptions { ChunkSize = c.Options.ChunkSize });
+    }
+}

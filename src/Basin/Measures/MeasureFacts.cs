@@ -1,0 +1,40 @@
+namespace Basin.Measures;
+
+/// <summary>Which function-preserving rescalings of a ReLU network leave a measure's value unchanged (as claimed; tests check it).</summary>
+public enum Invariance
+{
+    /// <summary>Changes under a layer-wise rescaling (one factor a for all units between two layers).</summary>
+    None,
+    /// <summary>Unchanged by layer-wise rescalings, changed by neuron-wise ones.</summary>
+    LayerWise,
+    /// <summary>Unchanged by neuron-wise rescalings (one factor per unit or channel), hence by layer-wise ones too.</summary>
+    NeuronWise,
+}
+
+/// <summary>How much work a measure takes, from cheapest to dearest.</summary>
+public enum CostClass
+{
+    /// <summary>Reads the weights (or the run's metrics) only.</summary>
+    Weights,
+    /// <summary>A forward pass over the measurement data.</summary>
+    Forward,
+    /// <summary>Gradients over the data (one or a few backward passes, or per-example gradients of a subset).</summary>
+    Gradient,
+    /// <summary>Many forward/backward passes: Monte Carlo over noise draws, bisection, gradient ascent.</summary>
+    Search,
+    /// <summary>Hessian-vector products (Hutchinson, Lanczos).</summary>
+    Curvature,
+}
+
+/// <summary>
+/// What the registry says about a measure: its name (as used on the command line and in the run database),
+/// a one-line definition, which parameters it reads, whether it needs the initial weights, its claimed
+/// invariance, and its cost class. Larger values are meant to predict a larger generalization gap.
+/// </summary>
+public sealed record MeasureFacts(
+    string Name,
+    string Definition,
+    string Reads,
+    bool NeedsInitialWeights,
+    Invariance Invariance,
+    CostClass Cost);

@@ -1,0 +1,80 @@
+using Basin.Data;
+using Basin.Geometry;
+using Basin.Models;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Basin.Measures;
+
+/// <summary>Weight matrices, logits and parameter snapshots that several measures share.</summary>
+static class ModelParts
+{
+    /// <summary>The weights of the linear and convolutional layers in order (biases and norm layers left out).</summary>
+    public static IReadOnlyList<(string Name, Parameter Weight)> WeightMatrices(nn.Module model) =>
+        model.named_parameters().Where(np => np.name.EndsWith(".weight", StringComparison.Ordinal) && np.parameter.dim() >= 2)
+            .Select(np => (np.name, np.parameter)).ToArray();
+
+    /// <summary>A weight as a matrix: rows are output units, a conv kernel is read as out × (in·kh·kw).</summary>
+    public static Tensor AsMatrix(Tensor weight) => weight.reshape(weight.shape[0], -1);
+
+    /// <summary>The initial weight of the same name.</summary>
+    public static Tensor InitialOf(MeasureContext c, string name)
+    {
+        var init = c.Initial!.named_parameters().FirstOrDefault(np => np.name == name).parameter
+            ?? throw new BasinException($"the initial weights have no '{name}'; they belong to another architecture");
+        return init;
+    }
+
+    /// <summary>Logits of every example, in eval mode, without gradients, computed chunk by chunk.</summary>
+    public static Tensor Logits(Classifier model, LabeledDataset data, int chunkSize)
+    {
+        using var eval = new EvalMode(model);
+        using var noGrad = torch.no_grad();
+        var dtype = model.parameters().First().dtype;
+        var parts = new List<Tensor>();
+        for (long start = 0; start < data.Count; start += chunkSize)
+        {
+            long n = Math.Min(chunkSize, data.Count - start);
+            using var x = data.Inputs.narrow(0, start, n).to_type(dtype);
+            parts.Add(model.forward(x));
+        }
+        var all = torch.cat(parts.ToArray());
+        foreach (var p in parts) p.Dispose();
+        return all;
+    }
+
+    /// <summary>Fraction of examples the model classifies correctly.</summary>
+    public static double Accuracy(Classifier model, LabeledDataset data, int chunkSize)
+    {
+        using var scope = torch.NewDisposeScope();
+        var logits = Logits(model, data, chunkSize);
+        return logits.argmax(1).eq(data.Labels).to_type(ScalarType.Float64).mean().ToDouble();
+    }
+
+    /// <summary>Mean cross-entropy over the data, in eval mode, without gradients.</summary>
+    public static double Loss(Classifier model, LabeledDataset data, int chunkSize)
+    {
+        using var scope = torch.NewDisposeScope();
+        var logits = Logits(model, data, chunkSize);
+        return nn.functional.cross_entropy(logits.to_type(ScalarType.Float64), data.Labels).ToDouble();
+    }
+
+    /// <summary>Copies of every parameter's current value, to restore after perturbing them in place.</summary>
+    public static Tensor[] Snapshot(nn.Module model)
+    {
+        using var noGrad = torch.no_grad();
+        return model.parameters().Select(p => p.detach().clone()).ToArray();
+    }
+
+    public static void Restore(nn.Module model, Tensor[] snapshot)
+    {
+        using var noGrad = torch.no_grad();
+        int i = 0;
+        foreach (var p in model.parameters()) p.copy_(snapshot[i++]);
+    }
+
+    /// <summary>The first <paramref name="n"/> examples (or all when there are fewer); the caller disposes it.</summary>
+    public static LabeledDataset Head(LabeledDataset data, int? n) =>
+        n is { } k && k < data.Count ? data.Take(k) : data.Take(data.Count);
+}

@@ -1,0 +1,113 @@
+using Basin.Data;
+using Basin.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Basin.Measures;
+
+/// <summary>The noise scale found by <see cref="PacBayesFlatness"/> and the accuracy drop measured at it.</summary>
+public sealed record NoiseScale(double Sigma, double Drop, double BaseAccuracy, int Evaluations);
+
+/// <summary>
+/// PAC-Bayes flatness (Jiang et al. 2020, after Dziugaite &amp; Roy 2017): σ is the largest scale of Gaussian weight
+/// noise u ~ N(0, σ²I) (every parameter, biases included) for which the mean training accuracy of θ + u is at most
+/// <see cref="MeasureOptions.AccuracyDropTarget"/> below that of θ; the measure is 1/σ². The magnitude-aware variant
+/// draws u_i ~ N(0, σ²θ_i²), i.e. multiplicative noise θ_i(1 + σz_i) (Jiang et al. add ε² = 10⁻⁶ to the variance;
+/// Basin uses ε = 0 so that the measure is exactly unchanged by rescalings: a rescaled network with the same z is
+/// the rescaled perturbed network).
+/// The drop is a Monte-Carlo mean over <see cref="MeasureOptions.NoiseDraws"/> draws; the same draws z_k are used
+/// for every σ (common random numbers), which makes the drop nearly monotone in σ. σ is bracketed by doubling or
+/// halving from 0.01, then bisected in log σ until the drop is within the tolerance of the target.
+/// </summary>
+public static class PacBayesFlatness
+{
+    const double Start = 0.01;
+    const int MaxBracketSteps = 40;
+
+    public static NoiseScale Search(Classifier model, LabeledDataset data, bool magnitudeAware, MeasureOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new MeasureOptions();
+        if (!(options.AccuracyDropTarget > 0 && options.AccuracyDropTarget < 1)) throw new BasinException($"accuracy-drop target must be in (0, 1), got {options.AccuracyDropTarget}");
+        if (options.NoiseDraws < 1) throw new BasinException($"noise draws must be at least 1, got {options.NoiseDraws}");
+        double target = options.AccuracyDropTarget, tol = options.AccuracyDropTolerance;
+        double baseAccuracy = ModelParts.Accuracy(model, data, options.ChunkSize);
+        int evaluations = 0;
+        double Drop(double sigma)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            evaluations++;
+            return AccuracyDrop(model, data, sigma, magnitudeAware, options.NoiseDraws, options.Seed, baseAccuracy, options.ChunkSize);
+        }
+
+        // Bracket: lo has a drop below the target, hi at or above it.
+        double lo = 0, hi = Start, dropHi = Drop(hi);
+        var best = (Sigma: hi, Drop: dropHi);
+        for (int i = 0; dropHi < target && i < MaxBracketSteps; i++)
+        {
+            lo = hi;
+            hi *= 2;
+            dropHi = Drop(hi);
+            best = Closer(best, (hi, dropHi), target);
+        }
+        if (dropHi < target) return new NoiseScale(hi, dropHi, baseAccuracy, evaluations);   // noise this large never costs the target
+        if (lo == 0)
+        {
+            for (int i = 0; i < MaxBracketSteps; i++)
+            {
+                double s = hi / 2, d = Drop(s);
+                best = Closer(best, (s, d), target);
+                if (d < target) { lo = s; break; }
+                hi = s;
+            }
+            if (lo == 0) return new NoiseScale(hi, dropHi, baseAccuracy, evaluations);
+        }
+        for (int step = 0; step < options.BisectionSteps && Math.Abs(best.Drop - target) > tol; step++)
+        {
+            double mid = Math.Sqrt(lo * hi), d = Drop(mid);
+            best = Closer(best, (mid, d), target);
+            if (d < target) lo = mid; else hi = mid;
+        }
+        return new NoiseScale(best.Sigma, best.Drop, baseAccuracy, evaluations);
+    }
+
+    static (double Sigma, double Drop) Closer((double Sigma, double Drop) a, (double Sigma, double Drop) b, double target) =>
+        Math.Abs(b.Drop - target) < Math.Abs(a.Drop - target) ? b : a;
+
+    /// <summary>
+    /// Base accuracy minus the mean accuracy over <paramref name="draws"/> noise draws at scale σ (draw k uses a
+    /// generator seeded with seed·7919 + k, so equal seeds give equal draws). The weights are restored afterwards.
+    /// </summary>
+    public static double AccuracyDrop(Classifier model, LabeledDataset data, double sigma, bool magnitudeAware, int draws, long seed,
+        double? baseAccuracy = null, int chunkSize = 1000)
+    {
+        double acc0 = baseAccuracy ?? ModelParts.Accuracy(model, data, chunkSize);
+        var snapshot = ModelParts.Snapshot(model);
+        try
+        {
+            double sum = 0;
+            for (int k = 0; k < draws; k++)
+            {
+                using (var noGrad = torch.no_grad())
+                using (var generator = new torch.Generator(unchecked((ulong)(seed * 7919 + k))))
+                {
+                    int i = 0;
+                    foreach (var p in model.parameters())
+                    {
+                        using var scope = torch.NewDisposeScope();
+                        var z = torch.randn(p.shape, p.dtype, generator: generator);
+                        var noise = magnitudeAware ? z.mul(snapshot[i].abs()).mul(sigma) : z.mul(sigma);
+                        p.copy_(snapshot[i].add(noise));
+                        i++;
+                    }
+                }
+                sum += ModelParts.Accuracy(model, data, chunkSize);
+            }
+            return acc0 - sum / draws;
+        }
+        finally
+        {
+            ModelParts.Restore(model, snapshot);
+            foreach (var t in snapshot) t.Dispose();
+        }
+    }
+}

@@ -1,0 +1,148 @@
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Basin.Measures;
+using Basin.Models;
+using Basin.Reports;
+using Basin.Runs;
+using Basin.Training;
+
+namespace Basin.Sweeps;
+
+/// <summary>
+/// Reads and checks a sweep file (JSON; comments and trailing commas allowed):
+/// <code>
+/// { "name": "fmnist-lenet",
+///   "base": { "dataset": "fashion-mnist", "model": "lenet5", "samples": 3000, "epochs": 10, "stopAtTrainLoss": 0.1 },
+///   "axes": { "learningRate": [0.01, 0.05], "batchSize": [32, 128], "seed": [1, 2] },
+///   "measures": ["all"],
+///   "measureOptions": { "samples": 1000 },
+///   "gap": "accuracy",
+///   "reparametrization": { "neuronWise": true, "maxFactor": 4, "seed": 1 } }
+/// </code>
+/// Base settings and axes are TrainJobSpec settings by their JSON names ("lr" is accepted for learningRate);
+/// "method" passes through to the spec once it has one. Every problem is a one-line <see cref="BasinException"/>
+/// naming the file and the cause: unknown key or axis, empty axis, duplicate point, malformed value.
+/// </summary>
+public static class SweepFile
+{
+    static readonly string[] TopLevel = ["name", "base", "axes", "measures", "measureOptions", "gap", "reparametrization"];
+    static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase) { ["lr"] = "learningRate" };
+
+    /// <summary>TrainJobSpec's settings by JSON name, with their types.</summary>
+    public static IReadOnlyDictionary<string, Type> Settings { get; } =
+        typeof(TrainJobSpec).GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite)
+            .ToDictionary(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name), p => p.PropertyType, StringComparer.OrdinalIgnoreCase);
+
+    public static SweepDefinition Load(string path)
+    {
+        if (!File.Exists(path)) throw new BasinException($"sweep file not found: {path}");
+        var name = Path.GetFileNameWithoutExtension(path);
+        return Parse(File.ReadAllText(path), path, name);
+    }
+
+    public static SweepDefinition Parse(string text, string source, string defaultName = "sweep")
+    {
+        JsonNode? root;
+        try { root = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
+        catch (JsonException e) { throw new BasinException($"{source}: not valid JSON: {e.Message}"); }
+        if (root is not JsonObject obj) throw new BasinException($"{source}: a sweep file is a JSON object with 'base' and 'axes'");
+        string Fail(string message) => throw new BasinException($"{source}: {message}");
+        foreach (var (key, _) in obj)
+            if (!TopLevel.Contains(key)) Fail($"unknown key '{key}' (known: {string.Join(", ", TopLevel)})");
+
+        var name = obj["name"] is JsonNode n ? (n.GetValueKind() == JsonValueKind.String ? n.GetValue<string>() : Fail("'name' must be a string")) : defaultName;
+        if (!Regex.IsMatch(name, "^[A-Za-z0-9._-]{1,80}$")) Fail($"sweep name '{name}' may use letters, digits, '.', '_' and '-' only");
+
+        var baseSpec = obj["base"] switch
+        {
+            null => new JsonObject(),
+            JsonObject b => (JsonObject)b.DeepClone(),
+            _ => throw new BasinException($"{source}: 'base' must be an object of training settings"),
+        };
+        var canonicalBase = new JsonObject();
+        foreach (var (key, value) in baseSpec)
+        {
+            var setting = SettingName(key, source, "base setting");
+            canonicalBase[setting] = value?.DeepClone();
+            Canonical(setting, value, source, $"base setting '{key}'");
+        }
+
+        if (obj["axes"] is not JsonObject axesNode || axesNode.Count == 0) throw new BasinException($"{source}: 'axes' must be a non-empty object of axis → list of values");
+        var axes = new List<SweepAxis>();
+        foreach (var (key, value) in axesNode)
+        {
+            var setting = SettingName(key, source, "axis");
+            if (axes.Any(a => a.Name == setting)) Fail($"axes '{key}' and '{axes.First(a => a.Name == setting).Name}' name the same setting");
+            if (value is not JsonArray list) throw new BasinException($"{source}: axis '{key}' must be a list of values");
+            if (list.Count == 0) Fail($"axis '{key}' is empty; give it at least one value");
+            var seen = new HashSet<string>();
+            foreach (var v in list)
+            {
+                var canonical = Canonical(setting, v, source, $"axis '{key}'");
+                if (!seen.Add(canonical)) Fail($"duplicate point: axis '{key}' lists {canonical} twice");
+            }
+            axes.Add(new SweepAxis(setting, list.Select(v => v!.DeepClone()).ToArray()));
+        }
+
+        var measures = obj["measures"] switch
+        {
+            null => new[] { "all" },
+            JsonArray a when a.Count > 0 && a.All(v => v?.GetValueKind() == JsonValueKind.String) => a.Select(v => v!.GetValue<string>()).ToArray(),
+            _ => throw new BasinException($"{source}: 'measures' must be a non-empty list of measure names (or [\"all\"])"),
+        };
+        try { MeasureRegistry.Select(measures); }
+        catch (BasinException e) { Fail(e.Message); }
+
+        var options = Deserialize<MeasureOptions>(obj["measureOptions"], source, "measureOptions") ?? new MeasureOptions();
+        var gap = obj["gap"]?.GetValueKind() == JsonValueKind.String ? obj["gap"]!.GetValue<string>() : obj["gap"] is null ? "accuracy" : Fail("'gap' must be \"accuracy\" or \"loss\"");
+        if (gap is not ("accuracy" or "loss")) Fail($"unknown gap '{gap}' (use \"accuracy\": train − test accuracy, or \"loss\": test − train loss)");
+        var reparam = Deserialize<ReparametrizationSettings>(obj["reparametrization"], source, "reparametrization") ?? new ReparametrizationSettings();
+        if (!(reparam.MaxFactor >= 1) || double.IsInfinity(reparam.MaxFactor)) Fail($"reparametrization maxFactor must be a finite number ≥ 1, got {reparam.MaxFactor}");
+
+        var definition = new SweepDefinition(name, canonicalBase, axes, measures, options, gap, reparam);
+        var points = SweepPlan.Expand(definition, source);   // checks every point's spec
+        return definition;
+    }
+
+    static T? Deserialize<T>(JsonNode? node, string source, string what) where T : class
+    {
+        if (node is null) return null;
+        var strict = new JsonSerializerOptions(Json.Options) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow };
+        try { return node.Deserialize<T>(strict); }
+        catch (JsonException e) { throw new BasinException($"{source}: '{what}' is malformed: {OneLine(e.Message)}"); }
+    }
+
+    static string SettingName(string key, string source, string what)
+    {
+        var name = Aliases.TryGetValue(key, out var alias) ? alias : key;
+        if (Settings.ContainsKey(name)) return Settings.Keys.First(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase));
+        if (string.Equals(name, "method", StringComparison.OrdinalIgnoreCase))
+            throw new BasinException($"{source}: {what} 'method' needs a Basin whose training spec has a method setting; this one trains with the plain recipe only");
+        throw new BasinException($"{source}: unknown {what} '{key}' (known: {string.Join(", ", Settings.Keys.Concat(Aliases.Keys).Order())})");
+    }
+
+    /// <summary>The value as the setting's type, written back as canonical JSON ("5e-4" and "0.0005" agree); a wrong type is an error.</summary>
+    internal static string Canonical(string setting, JsonNode? value, string source, string what)
+    {
+        var type = Settings[setting];
+        object? parsed;
+        try { parsed = value is null ? null : value.Deserialize(type, Json.Options); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new BasinException($"{source}: {what}: {value?.ToJsonString() ?? "null"} is not a valid {Describe(type)}");
+        }
+        if (parsed is null && Nullable.GetUnderlyingType(type) is null && type.IsValueType)
+            throw new BasinException($"{source}: {what}: null is not a valid {Describe(type)}");
+        return JsonSerializer.Serialize(parsed, type, Json.Options);
+    }
+
+    static string Describe(Type t)
+    {
+        var u = Nullable.GetUnderlyingType(t) ?? t;
+        return u == typeof(double) ? "number" : u == typeof(int) || u == typeof(long) ? "integer" : u == typeof(bool) ? "true/false" : u == typeof(string) ? "string" : u.Name;
+    }
+
+    internal static string OneLine(string s) => s.ReplaceLineEndings(" ");
+}
