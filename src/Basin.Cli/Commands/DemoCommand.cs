@@ -17,7 +17,7 @@ public static class DemoCommand
         var methods = new Option<string[]>("--methods") { Description = "Methods to compare (default: sgd sam fam saf)", AllowMultipleArgumentsPerToken = true };
         var model = new Option<string>("--model") { Description = "Model for every method", DefaultValueFactory = _ => "lenet5" };
         var data = new Option<string?>("--data") { Description = "Folder with the Fashion-MNIST IDX files" };
-        var output = new Option<string>("--out") { Description = "Folder for demo.json and demo.png", DefaultValueFactory = _ => "." };
+        var output = new Option<string?>("--out") { Description = "Folder for demo.json and demo.png (default: RUNS/demo)" };
         var json = Options.Json();
         var runs = Options.Runs();
         var threads = Options.Threads();
@@ -34,7 +34,7 @@ public static class DemoCommand
             var specs = Demo.Specs(pr.GetValue(samples) ?? Demo.DefaultSamples, pr.GetValue(testSamples) ?? Demo.DefaultTestSamples,
                 pr.GetValue(epochs), pr.GetValue(seed), pr.GetValue(data), chosen, pr.GetValue(model)!);
             foreach (var spec in specs) TrainingJob.RecipeFor(spec);   // an unknown method fails before any training
-            var folder = pr.GetValue(output)!;
+            var folder = pr.GetValue(output) ?? Path.Combine(pr.GetValue(runs)!, "demo");
             Directory.CreateDirectory(folder);
             using var store = RunStore.Open(pr.GetValue(runs)!);
             var rows = new List<DemoRow>();
@@ -53,9 +53,9 @@ public static class DemoCommand
                 return Cli.ExitOk;
             }
             var t = new Table().Title($"Fashion-MNIST, {Markup.Escape(specs[0].Model)}: {specs.Count} methods, same data and seed")
-                .AddColumns("method", "test acc", "gap (acc)", "gap (loss)", "s/step", "rel. flatness", "Hessian trace", "λ_max", "run");
+                .AddColumns("method", "train acc", "test acc", "gap (acc)", "gap (loss)", "s/step", "rel. flatness", "Hessian trace (head)", "λ_max (head)", "run");
             foreach (var r in rows)
-                t.AddRow(r.Method, TrainingView.Percent(r.TestAccuracy), TrainingView.Percent(r.AccuracyGap), r.LossGap?.ToString("F4") ?? "-",
+                t.AddRow(r.Method, TrainingView.Percent(r.TrainAccuracy), TrainingView.Percent(r.TestAccuracy), TrainingView.Percent(r.AccuracyGap), r.LossGap?.ToString("F4") ?? "-",
                     r.SecondsPerStep.ToString("F4"), r.RelativeFlatness?.ToString("G4") ?? "-", r.HessianTrace?.ToString("G4") ?? "-",
                     r.LambdaMax?.ToString("G4") ?? "-", r.RunId);
             AnsiConsole.Write(t);

@@ -9,28 +9,34 @@ namespace Basin.Runs;
 /// <summary>One method's line in the demo: what the run measured, plus the geometry columns.</summary>
 public sealed record DemoRow(string Method, string Model, double? TestAccuracy, double? AccuracyGap, double? LossGap, double SecondsPerStep, string RunId)
 {
-    // The geometry of each result: relative flatness of the head (Demo.Row fills it in); Hessian trace and λ_max
-    // are for the measurement job (MeasureJob) to fill in once it is merged; until then they stay null ("-").
+    // The geometry of each result, all for the head (last linear layer) on the first Demo.GeometrySamples training
+    // examples: relative flatness κ_Tr (closed form), the exact trace of the head's Hessian, and its λ_max (Lanczos).
+    public double? TrainAccuracy { get; init; }
     public double? RelativeFlatness { get; init; }
     public double? HessianTrace { get; init; }
     public double? LambdaMax { get; init; }
 
     public static DemoRow Of(string method, TrainJobResult r) =>
-        new(method, r.Model, r.Figures.TestAccuracy, r.Figures.AccuracyGap, r.Figures.Gap, r.Figures.SecondsPerStep, r.RunId);
+        new(method, r.Model, r.Figures.TestAccuracy, r.Figures.AccuracyGap, r.Figures.Gap, r.Figures.SecondsPerStep, r.RunId)
+        {
+            TrainAccuracy = r.Figures.TrainAccuracy,
+        };
 }
 
 /// <summary>
 /// The demo: SGD, SAM, FAM and SAF (docs/methods.md) train LeNet-5 on the same Fashion-MNIST subset with the same
 /// seed and base recipe (SGD, momentum 0.9, lr 0.05), each recorded as a run; the results table goes to JSON and a
-/// PNG bar chart. The default size (6,000 training and 2,000 test images, 3 epochs) keeps the whole demo within
+/// PNG bar chart. The default size (20,000 training and 5,000 test images, 3 epochs) keeps the whole demo within
 /// a few minutes on 2 cores. SAF compares with the logits of one epoch earlier from the second epoch on.
 /// </summary>
 public static class Demo
 {
     public static readonly string[] Methods = ["sgd", "sam", "fam", "saf"];
-    public const long DefaultSamples = 6_000;
-    public const long DefaultTestSamples = 2_000;
+    public const long DefaultSamples = 20_000;
+    public const long DefaultTestSamples = 5_000;
     public const int DefaultEpochs = 3;
+    /// <summary>The geometry columns are measured on the first this-many training examples.</summary>
+    public const int GeometrySamples = 2_000;
 
     /// <summary>The training specs the demo runs, one per method.</summary>
     public static IReadOnlyList<TrainJobSpec> Specs(long? samples = DefaultSamples, long? testSamples = DefaultTestSamples, int epochs = DefaultEpochs,
@@ -55,8 +61,8 @@ public static class Demo
 
     /// <summary>
     /// The demo's row for a finished run, with the relative flatness κ_Tr of the trained head on the run's training
-    /// set (closed form, unnormalized; "Relative Flatness and Generalization"). Hessian trace and λ_max stay null
-    /// until the measurement job provides them.
+    /// set (closed form, unnormalized; "Relative Flatness and Generalization"), the trace of the head's Hessian and
+    /// its largest eigenvalue, all on the first <see cref="GeometrySamples"/> training examples.
     /// </summary>
     public static DemoRow Row(TrainJobSpec spec, TrainJobResult result)
     {
@@ -65,8 +71,8 @@ public static class Demo
         using var _test = test;
         using var model = ModelSpec.Create(result.Model, train.ExampleShape, train.ClassCount, spec.Seed);
         Weights.Load(model, result.WeightsPath);
-        double kappa = RelativeFlatness.Measure(model, train).Value;
-        return DemoRow.Of(spec.Method, result) with { RelativeFlatness = kappa };
+        var g = MeasureJob.Summarize(model, train, GeometrySamples);
+        return DemoRow.Of(spec.Method, result) with { RelativeFlatness = g.RelativeFlatness, HessianTrace = g.HessianTrace, LambdaMax = g.LambdaMax };
     }
 
     /// <summary>Writes the rows as JSON (Basin's conventions) to <paramref name="path"/>.</summary>
