@@ -5,7 +5,7 @@ using Basin.Bench;
 
 // Basin benchmarks: each prints ratios against a baseline measured in the same run.
 //   dotnet run -c Release --project bench/Basin.Bench -- train-throughput [--threads 2] [--steps 200] [--repeats 3]
-//   dotnet run -c Release --project bench/Basin.Bench -- methods [--threads 2] [--steps 40] [--rounds 3]
+//   dotnet run -c Release --project bench/Basin.Bench -- methods [--threads 2] [--steps 40] [--rounds 3] [--only NAME]
 var argsList = args.ToList();
 string command = argsList.Count > 0 && !argsList[0].StartsWith("--") ? argsList[0] : "train-throughput";
 int Opt(string name, int fallback)
@@ -20,7 +20,7 @@ switch (command)
         TrainThroughput.Run(threads: Opt("--threads", 2), steps: Opt("--steps", 200), repeats: Opt("--repeats", 3));
         return 0;
     case "methods":
-        MethodsBench.Run(threads: Opt("--threads", 2), steps: Opt("--steps", 40), rounds: Opt("--rounds", 3));
+        MethodsBench.Run(threads: Opt("--threads", 2), steps: Opt("--steps", 40), rounds: Opt("--rounds", 3), only: argsList.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault());
         return 0;
     default:
         Console.Error.WriteLine($"unknown benchmark '{command}' (known: train-throughput, methods)");
