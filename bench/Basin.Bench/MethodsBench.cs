@@ -39,21 +39,23 @@ public static class MethodsBench
 
     static Recipe Base() => Recipe.Sgd(0.01, momentum: 0.9);
 
-    public static void Run(int threads, int steps, int rounds)
+    /// <param name="only">Run just the methods whose name contains this (sgd is always run, as the baseline).</param>
+    public static void Run(int threads, int steps, int rounds, string? only = null)
     {
         torch.set_num_threads(threads);
+        var methods = Methods.Where(m => m.Name == "sgd" || only is null || m.Name.Contains(only, StringComparison.OrdinalIgnoreCase)).ToArray();
         Console.WriteLine($"methods: LeNet-5, batch {BatchSize}, {steps} timed steps after a {BatchesPerEpoch}-step epoch, {threads} threads, median of {rounds} rounds");
-        var times = Methods.ToDictionary(m => m.Name, _ => new List<double>());
-        foreach (var (_, recipe) in Methods) SecondsPerStep(recipe(), 2);   // first-use costs (JIT, allocator) out of the way
+        var times = methods.ToDictionary(m => m.Name, _ => new List<double>());
+        foreach (var (_, recipe) in methods) SecondsPerStep(recipe(), 2);   // first-use costs (JIT, allocator) out of the way
         for (int r = 0; r < rounds; r++)
         {
-            foreach (var (name, recipe) in Methods)
+            foreach (var (name, recipe) in methods)
                 times[name].Add(SecondsPerStep(recipe(), steps));
-            Console.Error.WriteLine($"round {r + 1}: " + string.Join(", ", Methods.Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Name} {1000 * times[m.Name][^1]:F1}"))));
+            Console.Error.WriteLine($"round {r + 1}: " + string.Join(", ", methods.Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Name} {1000 * times[m.Name][^1]:F1}"))));
         }
         double sgd = Median(times["sgd"]);
         Console.WriteLine($"{"method",-20} {"ms/step",9} {"× sgd",7}");
-        foreach (var (name, _) in Methods)
+        foreach (var (name, _) in methods)
         {
             double t = Median(times[name]);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-20} {1000 * t,9:F1} {t / sgd,7:F2}"));

@@ -6,7 +6,7 @@ using Basin.Bench;
 // Basin benchmarks: each prints ratios against a baseline measured in the same run.
 //   dotnet run -c Release --project bench/Basin.Bench -- train-throughput [--threads 2] [--steps 200] [--repeats 3]
 //   dotnet run -c Release --project bench/Basin.Bench -- geometry [--threads 2] [--repeats 3] [--eigen-samples 500]
-//   dotnet run -c Release --project bench/Basin.Bench -- methods [--threads 2] [--steps 40] [--rounds 3]
+//   dotnet run -c Release --project bench/Basin.Bench -- methods [--threads 2] [--steps 40] [--rounds 3] [--only NAME]
 var argsList = args.ToList();
 string command = argsList.Count > 0 && !argsList[0].StartsWith("--") ? argsList[0] : "train-throughput";
 int Opt(string name, int fallback)
@@ -22,7 +22,7 @@ switch (command)
         return 0;
     case "geometry" or "geometry-memory-child": return GeometryBench.Main(argsList);
     case "methods":
-        MethodsBench.Run(threads: Opt("--threads", 2), steps: Opt("--steps", 40), rounds: Opt("--rounds", 3));
+        MethodsBench.Run(threads: Opt("--threads", 2), steps: Opt("--steps", 40), rounds: Opt("--rounds", 3), only: argsList.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault());
         return 0;
     case "sweep": SweepBench.Run(argsList.Contains("--cli") ? argsList[argsList.IndexOf("--cli") + 1] : ".basin/cli/Basin.Cli.dll", threads: Opt("--threads", 1)); return 0;
     default:

@@ -23,26 +23,15 @@ public sealed record Winsorized(int C = 1) : PerExampleAggregation
         long b = perExample.shape[0];
         long c = Math.Min(C, (b - 1) / 2);
         if (c == 0) return perExample.mean([0]);
-        // Per coordinate, the (c+1)-th largest and smallest values bound the kept range. For the small c that
-        // winsorizing uses, c+1 rounds of max (min) over the example axis, each striking out the extreme it found,
-        // are cheaper than sorting or topk: every round is one vectorized reduction over [B, P].
+        // With the c+1 largest values per coordinate (top c, then the bound h) and likewise the c+1 smallest (bound l),
+        // the winsorized mean is (Σ x − Σ top c − Σ bottom c + c·h + c·l)/B: one sum and two topk over the example
+        // axis, no clamp pass over [B, P]. Ties are counted with multiplicity, as sorting would.
         var columns = perExample.reshape(b, -1);
-        var high = KthExtreme(columns, c, largest: true);
-        var low = KthExtreme(columns, c, largest: false);
-        return columns.clamp(low, high).mean([0]).reshape(perExample.shape[1..]);
-    }
-
-    /// <summary>The (k+1)-th largest (smallest) value in each column of [B, P].</summary>
-    static Tensor KthExtreme(Tensor columns, long k, bool largest)
-    {
-        var work = columns.clone();
-        double strike = largest ? double.NegativeInfinity : double.PositiveInfinity;
-        for (long j = 0; ; j++)
-        {
-            var (values, indices) = largest ? work.max(0) : work.min(0);
-            if (j == k) return values;
-            var at = indices.unsqueeze(0);
-            work.scatter_(0, at, full(at.shape, strike, work.dtype, work.device));
-        }
+        var top = columns.topk((int)c + 1, dim: 0, largest: true, sorted: true).values;       // [c+1, P], descending
+        var bottom = columns.topk((int)c + 1, dim: 0, largest: false, sorted: true).values;   // [c+1, P], ascending
+        var total = columns.sum([0])
+            .sub(top.narrow(0, 0, c).sum([0])).add(top[c], c)
+            .sub(bottom.narrow(0, 0, c).sum([0])).add(bottom[c], c);
+        return total.div(b).reshape(perExample.shape[1..]);
     }
 }
