@@ -18,7 +18,7 @@ switch (command)
     case "train-throughput":
         TrainThroughput.Run(threads: Opt("--threads", 2), steps: Opt("--steps", 200), repeats: Opt("--repeats", 3));
         return 0;
-    case "sweep": SweepBench.Run(argsList.Contains("--cli") ? argsList[argsList.IndexOf("--cli") + 1] : ".basin/cli/Basin.Cli.dll", threads: Opt("--threads", 1)); return 0;
+    case "sweep": SweepBench.Run(argsList.Contains("--cli") ? argsList[argsList.IndexOf("--cli") + 1] : ".basin/cli/Basin.Cli.dll", threads: Opt("--threads", 1), repeats: Opt("--repeats", 2)); return 0;
     default:
         Console.Error.WriteLine($"unknown benchmark '{command}' (known: train-throughput)");
         return 2;
