@@ -24,7 +24,7 @@ switch (command)
     case "methods":
         MethodsBench.Run(threads: Opt("--threads", 2), steps: Opt("--steps", 40), rounds: Opt("--rounds", 3), only: argsList.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault());
         return 0;
-    case "sweep": SweepBench.Run(argsList.Contains("--cli") ? argsList[argsList.IndexOf("--cli") + 1] : ".basin/cli/Basin.Cli.dll", threads: Opt("--threads", 1)); return 0;
+    case "sweep": SweepBench.Run(argsList.Contains("--cli") ? argsList[argsList.IndexOf("--cli") + 1] : ".basin/cli/Basin.Cli.dll", threads: Opt("--threads", 1), repeats: Opt("--repeats", 2)); return 0;
     default:
         Console.Error.WriteLine($"unknown benchmark '{command}' (known: train-throughput, geometry, methods, sweep)");
         return 2;

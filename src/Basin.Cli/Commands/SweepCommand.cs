@@ -107,13 +107,14 @@ public static class SweepCommand
         var sweepArg = new Argument<string>("sweep") { Description = "Sweep file or the sweep's name" };
         var gap = new Option<string>("--gap") { Description = "Gap to score against: accuracy (train − test accuracy) or loss (test − train loss); default: the sweep file's" };
         var output = new Option<string?>("--out") { Description = "Folder for ranking.csv/json, models.csv and scatter/*.png (default: RUNS/sweeps/NAME)" };
+        var reached = new Option<bool>("--reached-target-only") { Description = "Score only models whose run reached the sweep's training-loss target (leave out those that ran out of epochs)" };
         var json = Options.Json();
         var runs = Options.Runs();
         var cmd = new Command("report", """
             Rank the measures of a sweep by Kendall τ with the generalization gap, with granulated Ψ per axis and
             overall and the CMI score, before and after random function-preserving reparametrization; write the table
             as CSV/JSON and scatter plots as PNG.
-            """) { sweepArg, gap, output, json, runs };
+            """) { sweepArg, gap, output, reached, json, runs };
         cmd.SetAction(pr =>
         {
             var arg = pr.GetValue(sweepArg)!;
@@ -125,7 +126,7 @@ public static class SweepCommand
                 gapName = pr.GetValue(gap) ?? sweep.Gap;
             }
             var folder = pr.GetValue(runs)!;
-            var report = SweepReport.Build(folder, name, gapName);
+            var report = SweepReport.Build(folder, name, gapName, pr.GetValue(reached));
             var outFolder = pr.GetValue(output) ?? Path.Combine(folder, "sweeps", name);
             var files = SweepReportFiles.Write(report, outFolder);
             if (pr.GetValue(json)) { Console.WriteLine(Reports.Json.Serialize(report)); return Cli.ExitOk; }
@@ -140,7 +141,7 @@ public static class SweepCommand
 
     static void Render(SweepReportResult r)
     {
-        AnsiConsole.MarkupLine($"sweep [bold]{Markup.Escape(r.Sweep)}[/]: {r.Done} of {r.Points} points done, {r.Failed} failed; gap = {r.Gap}; axes: {Markup.Escape(string.Join(", ", r.Axes))}");
+        AnsiConsole.MarkupLine($"sweep [bold]{Markup.Escape(r.Sweep)}[/]: {r.Done} of {r.Points} points done, {r.Failed} failed; {r.Models.Count} models scored{(r.ReachedTargetOnly ? " (reached the loss target)" : "")}; gap = {r.Gap}; axes: {Markup.Escape(string.Join(", ", r.Axes))}");
         var t = new Table().AddColumns("measure", "invariant", "τ", "Ψ");
         foreach (var a in r.Axes) t.AddColumn("ψ " + Markup.Escape(a));
         t.AddColumns("CMI", "τ reparam", "Ψ reparam", "max change", "s/model");

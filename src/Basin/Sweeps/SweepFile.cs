@@ -102,7 +102,7 @@ public static class SweepFile
         if (!(reparam.MaxFactor >= 1) || double.IsInfinity(reparam.MaxFactor)) Fail($"reparametrization maxFactor must be a finite number ≥ 1, got {reparam.MaxFactor}");
 
         var definition = new SweepDefinition(name, canonicalBase, axes, measures, options, gap, reparam);
-        var points = SweepPlan.Expand(definition, source);   // checks every point's spec
+        _ = SweepPlan.Expand(definition, source);   // checks every point's spec
         return definition;
     }
 

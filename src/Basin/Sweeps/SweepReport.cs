@@ -19,7 +19,11 @@ public sealed record RankingRow(string Measure, Invariance Invariance, CostClass
     double MaxRelativeChange, double MeanSeconds);
 
 public sealed record SweepReportResult(string Sweep, string Gap, IReadOnlyList<string> Axes, int Points, int Done, int Failed,
-    IReadOnlyList<ReportedModel> Models, IReadOnlyList<RankingRow> Ranking);
+    IReadOnlyList<ReportedModel> Models, IReadOnlyList<RankingRow> Ranking)
+{
+    /// <summary>True when only models whose run reached its training-loss target were scored.</summary>
+    public bool ReachedTargetOnly { get; init; }
+}
 
 /// <summary>
 /// Scores every stored measure of a sweep against the generalization gap (Jiang et al. 2020): Kendall τ-b over all
@@ -28,7 +32,9 @@ public sealed record SweepReportResult(string Sweep, string Gap, IReadOnlyList<s
 /// </summary>
 public static class SweepReport
 {
-    public static SweepReportResult Build(string runsFolder, string sweepName, string gap = "accuracy")
+    /// <param name="reachedTargetOnly">Score only the models whose run stopped at its training-loss target (the protocol
+    /// of Jiang et al.: every model at the same training loss), leaving out those that ran out of epochs first.</param>
+    public static SweepReportResult Build(string runsFolder, string sweepName, string gap = "accuracy", bool reachedTargetOnly = false)
     {
         if (gap is not ("accuracy" or "loss")) throw new BasinException($"unknown gap '{gap}' (use accuracy or loss)");
         using var runs = RunStore.Open(runsFolder);
@@ -45,6 +51,7 @@ public static class SweepReport
         {
             var final = runs.Get(p.RunId!).Summary.Final;
             if (final is not { ValueKind: JsonValueKind.Object } f) continue;
+            if (reachedTargetOnly && !(f.TryGetProperty("stopReason", out var stop) && stop.GetString() == nameof(Training.StopReason.ReachedTrainLoss))) continue;
             var g = f.TryGetProperty(gap == "accuracy" ? "accuracyGap" : "gap", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
             var stored = store.Measures(p.RunId!);
             foreach (var m in stored.Where(m => m.Variant == SweepStore.OriginalVariant))
@@ -66,7 +73,7 @@ public static class SweepReport
                 seconds.TryGetValue(n, out var s) && s.Count > 0 ? s.Average() : double.NaN);
         }).OrderByDescending(r => double.IsNaN(r.Original.Tau) ? double.NegativeInfinity : r.Original.Tau).ToArray();
         return new SweepReportResult(sweepName, gap, axes, points.Count, points.Count(p => p.Status == PointStatus.Done),
-            points.Count(p => p.Status == PointStatus.Failed), models, rows);
+            points.Count(p => p.Status == PointStatus.Failed), models, rows) { ReachedTargetOnly = reachedTargetOnly };
     }
 
     static MeasureScore Score(IReadOnlyList<ReportedModel> models, IReadOnlyList<string> axes, Func<ReportedModel, double> value)
