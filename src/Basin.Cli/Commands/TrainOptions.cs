@@ -30,7 +30,7 @@ public sealed class TrainOptions
     public Option<int> CheckpointEvery { get; } = new("--checkpoint-every") { Description = "Also checkpoint every N batches (default: at each epoch end)", DefaultValueFactory = _ => 0 };
     public Option<string> Device { get; } = new("--device") { Description = "cpu or cuda[:n] (this build has CPU libtorch only)", DefaultValueFactory = _ => D.Device };
 
-    public Option<string> Method { get; } = new("--method") { Description = "Training method: sgd, sam, asam, fam, saf, mesa, sgld, winsorized, m3, rm3 (docs/methods.md)", DefaultValueFactory = _ => D.Method };
+    public Option<string> Method { get; } = new("--method") { Description = "Training method: sgd, sam, asam, fam, saf, mesa, sgld, winsorized, m3, rm3, or several joined by + (e.g. sam+fam; docs/methods.md)", DefaultValueFactory = _ => D.Method };
     public Option<double?> Rho { get; } = new("--rho") { Description = "SAM/ASAM radius ρ > 0 (default 0.05 for sam, 0.5 for asam)" };
     public Option<double> Eta { get; } = new("--eta") { Description = "ASAM's η in T = |w| + η", DefaultValueFactory = _ => D.Eta };
     public Option<double> FamLambda { get; } = new("--fam-lambda") { Description = "FAM: weight λ ≥ 0 of the relative-flatness term", DefaultValueFactory = _ => D.FamLambda };

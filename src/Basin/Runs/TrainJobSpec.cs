@@ -33,7 +33,8 @@ public sealed record TrainJobSpec
 
     /// <summary>
     /// Training method (docs/methods.md): sgd (plain; the optimizer option applies), sam, asam, fam, saf, mesa,
-    /// sgld, winsorized, m3, rm3. Every method but sgld steps with the chosen optimizer; sgld is its own update rule.
+    /// sgld, winsorized, m3, rm3, or several joined by '+' (sam+fam, sgld+saf; at most one of sam, asam, winsorized,
+    /// m3, rm3). Every method but sgld steps with the chosen optimizer; sgld is its own update rule.
     /// </summary>
     public string Method { get; init; } = "sgd";
     /// <summary>SAM/ASAM neighbourhood radius ρ (null: 0.05 for SAM, 0.5 for ASAM).</summary>

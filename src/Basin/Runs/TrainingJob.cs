@@ -179,8 +179,13 @@ public static class TrainingJob
         if (!(spec.WeightDecay >= 0)) throw new BasinException($"weight decay must be ≥ 0, got {spec.WeightDecay}");
         if (!(spec.Momentum >= 0 && spec.Momentum < 1)) throw new BasinException($"momentum must be in [0, 1), got {spec.Momentum}");
         if (!(spec.LearningRate > 0) || double.IsInfinity(spec.LearningRate)) throw new BasinException($"learning rate must be a positive number, got {spec.LearningRate}");
-        var method = spec.Method.ToLowerInvariant();
-        if (!Methods.Contains(method)) throw new BasinException($"unknown method '{spec.Method}' (use {string.Join(", ", Methods)})");
+        // Methods combine with '+' (e.g. sam+fam, sgld+saf): terms add up; at most one gradient procedure.
+        var methods = spec.Method.ToLowerInvariant().Split('+', StringSplitOptions.TrimEntries);
+        foreach (var m in methods)
+            if (!Methods.Contains(m)) throw new BasinException($"unknown method '{m}' (use {string.Join(", ", Methods)}, or several joined by '+', e.g. sam+fam)");
+        var procedures = methods.Where(m => m is "sam" or "asam" or "winsorized" or "m3" or "rm3").ToArray();
+        if (procedures.Length > 1) throw new BasinException($"methods {string.Join(" and ", procedures)} both decide how the gradient is computed; choose one");
+        if (methods.Distinct().Count() != methods.Length) throw new BasinException($"method '{spec.Method}' names a method twice");
         var recipe = spec.Optimizer.ToLowerInvariant() switch
         {
             "sgd" => Recipe.Sgd(spec.LearningRate, spec.Momentum, spec.Nesterov, spec.WeightDecay, schedule),
@@ -191,20 +196,21 @@ public static class TrainingJob
         long n = trainCount ?? spec.Samples ?? 60_000;
         int batchesPerEpoch = (int)Math.Max(1, (n + spec.BatchSize - 1) / Math.Max(1, spec.BatchSize));
         long totalSteps = (long)batchesPerEpoch * Math.Max(1, spec.Epochs);
-        recipe = method switch
-        {
-            "sgd" => recipe,
-            "sam" => recipe.With(new Sam(Positive(spec.Rho ?? 0.05, "--rho"))),
-            "asam" => recipe.With(new Asam(Positive(spec.Rho ?? 0.5, "--rho"), NonNegative(spec.Eta, "--eta"))),
-            "fam" => recipe.With(Fam(spec)),
-            "saf" => recipe.With(new Saf(NonNegative(spec.SafLambda ?? 0.3, "--saf-lambda"), Positive(spec.SafTau, "--saf-tau"), spec.SafLag, SafStart(spec))),
-            "mesa" => recipe.With(new Mesa(MesaDecay(spec, batchesPerEpoch), NonNegative(spec.SafLambda ?? 0.8, "--saf-lambda"), Positive(spec.SafTau, "--saf-tau"), SafStart(spec))),
-            "sgld" => recipe with { Update = Sgld(spec, n, totalSteps), LearningRate = 2 * spec.LearningRate / n },
-            "winsorized" => recipe.With(spec.WinsorC >= 0 ? new Winsorized(spec.WinsorC) { CoherenceEvery = spec.CoherenceEvery } : throw new BasinException($"--winsor-c must be ≥ 0, got {spec.WinsorC}")),
-            "m3" => recipe.With(new M3()),
-            "rm3" => recipe.With(new Rm3()),
-            _ => throw new BasinException($"unknown method '{spec.Method}'"),
-        };
+        foreach (var method in methods)
+            recipe = method switch
+            {
+                "sgd" => recipe,
+                "sam" => recipe.With(new Sam(Positive(spec.Rho ?? 0.05, "--rho"))),
+                "asam" => recipe.With(new Asam(Positive(spec.Rho ?? 0.5, "--rho"), NonNegative(spec.Eta, "--eta"))),
+                "fam" => recipe.With(Fam(spec)),
+                "saf" => recipe.With(new Saf(NonNegative(spec.SafLambda ?? 0.3, "--saf-lambda"), Positive(spec.SafTau, "--saf-tau"), spec.SafLag, SafStart(spec))),
+                "mesa" => recipe.With(new Mesa(MesaDecay(spec, batchesPerEpoch), NonNegative(spec.SafLambda ?? 0.8, "--saf-lambda"), Positive(spec.SafTau, "--saf-tau"), SafStart(spec))),
+                "sgld" => recipe with { Update = Sgld(spec, n, totalSteps), LearningRate = 2 * spec.LearningRate / n },
+                "winsorized" => recipe.With(spec.WinsorC >= 0 ? new Winsorized(spec.WinsorC) { CoherenceEvery = spec.CoherenceEvery } : throw new BasinException($"--winsor-c must be ≥ 0, got {spec.WinsorC}")),
+                "m3" => recipe.With(new M3()),
+                "rm3" => recipe.With(new Rm3()),
+                _ => throw new BasinException($"unknown method '{method}'"),
+            };
         if (spec.CoherenceEvery > 0 && recipe.Gradient is not PerExampleAggregation)
             recipe = recipe.With(new CoherenceProbe(recipe.Gradient, spec.CoherenceEvery));
         return recipe;

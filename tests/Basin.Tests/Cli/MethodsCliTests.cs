@@ -21,6 +21,7 @@ public class MethodsCliTests
     [Theory]
     [InlineData("unknown method 'sharp'", "--method", "sharp")]
     [InlineData("--rhoo", "--method", "sam", "--rhoo", "1")]
+    [InlineData("sam and m3 both decide how the gradient is computed", "--method", "sam+m3")]
     [InlineData("--rho must be a finite number > 0", "--method", "sam", "--rho", "0")]
     [InlineData("--fam-lambda must be a finite number ≥ 0", "--method", "fam", "--fam-lambda", "-0.5")]
     [InlineData("--saf-lambda must be a finite number ≥ 0", "--method", "saf", "--saf-lambda", "-1")]
@@ -38,12 +39,12 @@ public class MethodsCliTests
     }
 
     [Fact]
-    public void SafAndSgldRunAndRecordTheirExtras()
+    public void SamWithSafAndSgldRunAndRecordTheirExtras()
     {
         var dir = CliRunner.TempDir();
         var data = CliDataFolder.Create(dir);
 
-        var saf = CliRunner.Run(dir, null, Train(data, "--method", "saf", "--saf-lag", "1", "--saf-start", "1", "--coherence-every", "3", "--json"));
+        var saf = CliRunner.Run(dir, null, Train(data, "--method", "sam+saf", "--saf-lag", "1", "--saf-start", "1", "--coherence-every", "3", "--json"));
         Assert.True(saf.ExitCode == 0, saf.ToString());
         using (var doc = JsonDocument.Parse(saf.Stdout))
         {
