@@ -1,3 +1,4 @@
+#nullable enable
 // Compiled by MSBuild's RoslynCodeTaskFactory (see TorchSharpNativeFix.targets).
 // Marks one symbol-version requirement of an ELF64 shared library as weak, so that the
 // dynamic loader accepts the library on a system whose libstdc++ lacks that version.

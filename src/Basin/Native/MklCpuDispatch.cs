@@ -35,7 +35,11 @@ public static class MklCpuDispatch
     /// <summary>Why the state is what it is, for run records and diagnostics.</summary>
     public static string Detail { get; private set; } = "";
 
+    // A library module initializer on purpose: the fix must be in place before the first matrix product,
+    // whichever Basin or TorchSharp call comes first.
+#pragma warning disable CA2255
     [ModuleInitializer]
+#pragma warning restore CA2255
     internal static void OnLoad()
     {
         try { _ = Status; }
