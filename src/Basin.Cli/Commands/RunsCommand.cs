@@ -30,7 +30,7 @@ public static class RunsCommand
             var table = new Table().AddColumns("id", "kind", "status", "model", "dataset", "seed", "test acc", "gap (acc)");
             foreach (var r in list)
                 table.AddRow(r.Id, r.Kind, StatusMarkup(r.Status), Markup.Escape(r.Model ?? ""), Markup.Escape(r.Dataset ?? ""), r.Seed.ToString(),
-                    Figure(r.Final, "testAccuracy"), Figure(r.Final, "accuracyGap"));
+                    Percent(r.Final, "testAccuracy"), Percent(r.Final, "accuracyGap"));
             AnsiConsole.Write(table);
             return Cli.ExitOk;
         });
@@ -76,8 +76,10 @@ public static class RunsCommand
         _ => Markup.Escape(status),
     };
 
-    static string Figure(JsonElement? final, string name) =>
-        final is { ValueKind: JsonValueKind.Object } f && f.TryGetProperty(name, out var v) ? Format(v) : "";
+    static string Percent(JsonElement? final, string name) =>
+        final is { ValueKind: JsonValueKind.Object } f && f.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number
+            ? TrainingView.Percent(v.GetDouble())
+            : "";
 
     internal static string Format(JsonElement v) => v.ValueKind switch
     {
