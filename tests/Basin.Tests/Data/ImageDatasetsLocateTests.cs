@@ -19,9 +19,9 @@ public class ImageDatasetsLocateTests
     [Fact]
     public void SearchOrderIsEnvironmentThenDebianThenCache()
     {
-        using var env = new EnvironmentScope().Set("BASIN_DATA", "/data/root").Set("XDG_CACHE_HOME", "/xdg");
+        using var env = new EnvironmentScope().Set("BASIN_DATA", "/data/shared").Set("XDG_CACHE_HOME", "/xdg");
         Assert.Equal(
-            new[] { "/data/root", "/data/root/fashion-mnist", "/data/root/FashionMNIST/raw", $"{Debian}/fashion-mnist", "/xdg/basin/fashion-mnist" },
+            new[] { "/data/shared", "/data/shared/fashion-mnist", "/data/shared/FashionMNIST/raw", $"{Debian}/fashion-mnist", "/xdg/basin/fashion-mnist" },
             ImageDatasets.SearchedFolders("fashion-mnist"));
         Assert.Equal(
             new[] { $"{Debian}/mnist", "/my/cache/mnist" },
