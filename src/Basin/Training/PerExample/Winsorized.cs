@@ -23,15 +23,6 @@ public sealed record Winsorized(int C = 1) : PerExampleAggregation
         long b = perExample.shape[0];
         long c = Math.Min(C, (b - 1) / 2);
         if (c == 0) return perExample.mean([0]);
-        // With the c+1 largest values per coordinate (top c, then the bound h) and likewise the c+1 smallest (bound l),
-        // the winsorized mean is (Σ x − Σ top c − Σ bottom c + c·h + c·l)/B: one sum and two topk over the example
-        // axis, no clamp pass over [B, P]. Ties are counted with multiplicity, as sorting would.
-        var columns = perExample.reshape(b, -1);
-        var top = columns.topk((int)c + 1, dim: 0, largest: true, sorted: true).values;       // [c+1, P], descending
-        var bottom = columns.topk((int)c + 1, dim: 0, largest: false, sorted: true).values;   // [c+1, P], ascending
-        var total = columns.sum([0])
-            .sub(top.narrow(0, 0, c).sum([0])).add(top[c], c)
-            .sub(bottom.narrow(0, 0, c).sum([0])).add(bottom[c], c);
-        return total.div(b).reshape(perExample.shape[1..]);
+        return WinsorizedMean.Compute(perExample.reshape(b, -1), (int)c).reshape(perExample.shape[1..]);
     }
 }
