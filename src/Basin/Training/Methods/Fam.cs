@@ -17,6 +17,9 @@ namespace Basin.Training.Methods;
 /// <see cref="Probes"/> probes per step, through double backward (and a third-order backward for the full gradient).
 /// Much slower; it also covers objectives whose curvature has no closed form.</item>
 /// </list>
+/// On a model with a bottleneck (<see cref="BottleneckClassifier"/>, spec "…+bottleneck:K") the default stays the head,
+/// now Linear(K → classes) on the K bottleneck features, which is what the FAM paper regularizes; Layer "bottleneck"
+/// targets the bottleneck itself.
 /// </summary>
 public sealed record Fam(double Lambda = 0.1, string? Layer = null, FamCurvature Curvature = FamCurvature.Full) : IObjectiveTerm
 {
