@@ -11,6 +11,9 @@ namespace Basin.Models;
 /// <item><c>mlp:W1,W2,...</c>: an MLP with the given hidden widths and ReLU, e.g. <c>mlp:512,512</c>.</item>
 /// <item><c>mlp:W1,W2,...:ACT</c>: ACT one of relu, tanh, sigmoid, e.g. <c>mlp:256,128:tanh</c>.</item>
 /// <item><c>resnet</c>: the small ResNet with width multiplier 1; <c>resnet:K</c> with multiplier K, e.g. <c>resnet:2</c>.</item>
+/// <item><c>MODEL+bottleneck:K</c>: any of the above with a linear bottleneck of K features before the head, as in the
+/// FAM paper, e.g. <c>lenet5+bottleneck:64</c>; <c>MODEL+bottleneck:K:ACT</c> (ACT = linear|relu|tanh|sigmoid) puts a
+/// nonlinearity after it (see <see cref="BottleneckClassifier"/>).</item>
 /// </list>
 /// The MLP's input size is the product of the example shape; convolutional models take the channel count from it.
 /// <see cref="Classifier.Spec"/> gives back a canonical spec that this accepts.
@@ -19,16 +22,21 @@ public static class ModelSpec
 {
     const int MaxWidth = 1 << 16;
     const int MaxResNetWidth = 64;
+    const string BottleneckOption = "bottleneck";
 
-    public static IReadOnlyList<string> Examples { get; } = ["lenet5", "mlp", "mlp:512,512", "mlp:256,128:tanh", "resnet", "resnet:2"];
+    public static IReadOnlyList<string> Examples { get; } =
+        ["lenet5", "mlp", "mlp:512,512", "mlp:256,128:tanh", "resnet", "resnet:2", "lenet5+bottleneck:64", "mlp:512+bottleneck:32:relu"];
 
     public static string Help { get; } =
         "Model specs: lenet5 (LeNet-5, inputs [C,28,28]); mlp (hidden widths 512,512, relu); " +
         "mlp:W1,W2,... (hidden widths); mlp:W1,W2,...:ACT (ACT = relu|tanh|sigmoid); " +
-        "resnet (small ResNet, width 1: 16-32-64 channels); resnet:K (width multiplier K). " +
+        "resnet (small ResNet, width 1: 16-32-64 channels); resnet:K (width multiplier K); " +
+        "MODEL+bottleneck:K (a linear layer of K features before the head, as in the FAM paper); " +
+        "MODEL+bottleneck:K:ACT (ACT = linear|relu|tanh|sigmoid after it). " +
         "Examples: " + string.Join(", ", Examples) + ".";
 
-    static string ValidForms => "valid forms: lenet5, mlp, mlp:W1,W2,..., mlp:W1,W2,...:relu|tanh|sigmoid, resnet, resnet:K";
+    static string ValidForms => "valid forms: lenet5, mlp, mlp:W1,W2,..., mlp:W1,W2,...:relu|tanh|sigmoid, resnet, resnet:K, " +
+        "and any of these followed by +bottleneck:K or +bottleneck:K:linear|relu|tanh|sigmoid";
 
     /// <summary>
     /// Builds the model with torch.manual_seed(<paramref name="seed"/>) set first, so its initial weights
@@ -44,7 +52,9 @@ public static class ModelSpec
         if (classCount < 2) throw new BasinException($"model '{spec}' needs at least 2 classes, got {classCount}");
         if (exampleShape.Length == 0 || exampleShape.Any(d => d < 1))
             throw new BasinException($"model '{spec}' needs an example shape of positive sizes, got [{string.Join(",", exampleShape)}]");
-        var parts = spec.Trim().ToLowerInvariant().Split(':');
+        // MODEL[+bottleneck:K[:ACT]]: the model family first, then the options that modify it.
+        var pieces = spec.Trim().ToLowerInvariant().Split('+');
+        var parts = pieces[0].Trim().Split(':');
         Func<Classifier> build = parts[0] switch
         {
             "lenet5" => ParseLeNet5(spec, parts, exampleShape, classCount),
@@ -52,6 +62,8 @@ public static class ModelSpec
             "resnet" => ParseResNet(spec, parts, exampleShape, classCount),
             _ => throw new BasinException($"unknown model spec '{spec}'; {ValidForms}"),
         };
+        if (pieces.Length > 2) throw new BasinException($"model spec '{spec}' has more than one '+' option; {ValidForms}");
+        if (pieces.Length == 2) build = ParseBottleneck(spec, pieces[1], build);
         torch.manual_seed(seed);
         var model = build();
         DefaultInit.Reset(model, seed);
@@ -103,6 +115,31 @@ public static class ModelSpec
         int channels = ToChannels(spec, shape[0]);
         return () => new ResNet(classes, width, channels);
     }
+
+    static Func<Classifier> ParseBottleneck(string spec, string option, Func<Classifier> trunk)
+    {
+        var parts = option.Trim().Split(':');
+        if (parts[0].Trim() != BottleneckOption)
+            throw new BasinException($"model spec '{spec}': unknown option '+{option.Trim()}' (the option is +bottleneck:K); {ValidForms}");
+        if (parts.Length < 2 || parts.Length > 3)
+            throw new BasinException($"model spec '{spec}': write the bottleneck as +bottleneck:K or +bottleneck:K:ACT, e.g. +bottleneck:64; {ValidForms}");
+        if (!int.TryParse(parts[1].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int width) || width < 1 || width > MaxWidth)
+            throw new BasinException($"model spec '{spec}': bottleneck width '{parts[1].Trim()}' is not an integer from 1 to {MaxWidth}; {ValidForms}");
+        Activation? activation = parts.Length < 3 ? null : parts[2].Trim() switch
+        {
+            "linear" => null,
+            "relu" => Activation.Relu,
+            "tanh" => Activation.Tanh,
+            "sigmoid" => Activation.Sigmoid,
+            var a => throw new BasinException($"model spec '{spec}': unknown bottleneck activation '{a}' (linear, relu, tanh or sigmoid); {ValidForms}"),
+        };
+        return () => new BottleneckClassifier(trunk(), width, activation);
+    }
+
+    /// <summary>The canonical spec of <paramref name="trunkSpec"/> with a bottleneck: "lenet5+bottleneck:64", "mlp:512:relu+bottleneck:32:relu".</summary>
+    public static string WithBottleneck(string trunkSpec, int width, Activation? activation) =>
+        $"{trunkSpec}+{BottleneckOption}:{width.ToString(CultureInfo.InvariantCulture)}" +
+        (activation is { } a ? ":" + a.ToString().ToLowerInvariant() : "");
 
     static int ToChannels(string spec, long channels) =>
         channels <= 64 ? (int)channels : throw new BasinException($"model '{spec}': {channels} input channels is implausible (at most 64)");

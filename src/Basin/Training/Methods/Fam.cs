@@ -17,6 +17,9 @@ namespace Basin.Training.Methods;
 /// <see cref="Probes"/> probes per step, through double backward (and a third-order backward for the full gradient).
 /// Much slower; it also covers objectives whose curvature has no closed form.</item>
 /// </list>
+/// On a model with a bottleneck (<see cref="BottleneckClassifier"/>, spec "…+bottleneck:K") the default stays the head,
+/// now Linear(K → classes) on the K bottleneck features, which is what the FAM paper regularizes; Layer "bottleneck"
+/// targets the bottleneck itself.
 /// </summary>
 public sealed record Fam(double Lambda = 0.1, string? Layer = null, FamCurvature Curvature = FamCurvature.Full) : IObjectiveTerm
 {
@@ -82,11 +85,13 @@ public sealed record Fam(double Lambda = 0.1, string? Layer = null, FamCurvature
             var v = outer(w.mv(delta), epsilon);                   // V = (Wδ)εᵀ, a function of W
             // H V by differentiating ⟨g, V⟩ with V held fixed.
             var hv = torch.autograd.grad([g.mul(v.detach()).sum()], [w], create_graph: full, retain_graph: true)[0];
-            // Full: ⟨V, HV⟩ differentiated through V and H. Detached: H held fixed, so κ(W) = ⟨V(W), H V(W)⟩ is
-            // quadratic in W with gradient 2·(∂V/∂W)ᵀ HV; 2⟨V, HV⟩ − ⟨V, HV⟩(detached) has that value and gradient.
+            // κ(W) = ⟨V(W), H(W) V(W)⟩ has gradient 2·(∂V/∂W)ᵀ HV + ⟨V, (∂H/∂W) V⟩. hv was taken with V held fixed, so
+            // ⟨V, hv⟩ carries (∂V/∂W)ᵀ HV once and the H term; 2⟨V, HV⟩ − ⟨V, HV⟩(detached) carries 2·(∂V/∂W)ᵀ HV
+            // with the same value. Full: both V terms and the H term; Detached (H held fixed): the V terms only.
+            var vTerms = v.mul(hv.detach()).sum().mul(2).sub(v.detach().mul(hv.detach()).sum());
             var term = full
-                ? v.mul(hv).sum()
-                : v.mul(hv.detach()).sum().mul(2).sub(v.detach().mul(hv.detach()).sum());
+                ? vTerms.add(v.detach().mul(hv).sum()).sub(v.detach().mul(hv.detach()).sum())
+                : vTerms;
             sum = sum is null ? term : sum.add(term);
         }
         return sum!.div(Probes);
