@@ -42,13 +42,13 @@ static class LayerInputs
                     if (layer.Name == "conv1") return x.alias();
                     using var c1 = Step("conv1", x);
                     using var r1 = nn.functional.relu(c1);
-                    var p1 = nn.functional.max_pool2d(r1, 2);
+                    var p1 = MaxPool.TwoByTwo(r1);
                     if (layer.Name == "conv2") return p1;
                     using (p1)
                     {
                         using var c2 = Step("conv2", p1);
                         using var r2 = nn.functional.relu(c2);
-                        using var p2 = nn.functional.max_pool2d(r2, 2);
+                        using var p2 = MaxPool.TwoByTwo(r2);
                         var flat = p2.flatten(1);
                         if (layer.Name == "fc1") return flat;
                         using (flat)

@@ -49,10 +49,10 @@ public sealed class LeNet5 : Classifier
             throw new BasinException($"lenet5 expects input [N,{InputChannels},{ImageSize},{ImageSize}], got [{string.Join(",", s)}]");
         using var c1 = conv1.forward(input);
         using var r1 = nn.functional.relu(c1);
-        using var p1 = nn.functional.max_pool2d(r1, 2);
+        using var p1 = MaxPool.TwoByTwo(r1);
         using var c2 = conv2.forward(p1);
         using var r2 = nn.functional.relu(c2);
-        using var p2 = nn.functional.max_pool2d(r2, 2);
+        using var p2 = MaxPool.TwoByTwo(r2);
         using var flat = p2.flatten(1);
         using var h1 = fc1.forward(flat);
         using var a1 = nn.functional.relu(h1);

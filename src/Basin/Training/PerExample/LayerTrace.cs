@@ -56,8 +56,8 @@ public sealed record LayerTrace(Tensor Features, Tensor Logits, IReadOnlyList<Tr
                     var s = input.shape;
                     if (s.Length != 4 || s[1] != lenet.InputChannels || s[2] != LeNet5.ImageSize || s[3] != LeNet5.ImageSize)
                         throw new BasinException($"lenet5 expects input [N,{lenet.InputChannels},{LeNet5.ImageSize},{LeNet5.ImageSize}], got [{string.Join(",", s)}]");
-                    var p1 = nn.functional.max_pool2d(nn.functional.relu(Apply("conv1", input)), 2);
-                    var p2 = nn.functional.max_pool2d(nn.functional.relu(Apply("conv2", p1)), 2);
+                    var p1 = MaxPool.TwoByTwo(nn.functional.relu(Apply("conv1", input)));
+                    var p2 = MaxPool.TwoByTwo(nn.functional.relu(Apply("conv2", p1)));
                     var a1 = nn.functional.relu(Apply("fc1", p2.flatten(1)));
                     features = nn.functional.relu(Apply("fc2", a1));
                     break;
