@@ -62,6 +62,17 @@ public static class TrainCommand
             f.TestLoss?.ToString("F4") ?? "-", TrainingView.Percent(f.TestAccuracy), f.Gap?.ToString("F4") ?? "-", TrainingView.Percent(f.AccuracyGap),
             f.Epochs.ToString(), f.StopReason);
         AnsiConsole.Write(t);
+        if (f.Method?.Ensemble is { } e)
+        {
+            AnsiConsole.MarkupLine($"posterior-predictive ensemble of {e.Samples} SGLD samples on the test set: log-loss {e.EnsembleLogLoss:F4} " +
+                $"(members {e.MemberLogLoss:F4}), accuracy {TrainingView.Percent(e.EnsembleAccuracy)} (members {TrainingView.Percent(e.MemberAccuracy)})");
+            if (e.FlatnessWeightTau is { } tau)
+                AnsiConsole.MarkupLine($"Kendall τ between a sample's relative flatness and its mixture weight: {tau:+0.00;-0.00;0.00} " +
+                    $"(negative: flatter samples weigh more; per sample in {Markup.Escape(Path.Combine(r.RunFolder, TrainingJob.EnsembleFlatnessFile))})");
+            if (e.SampleOrderWeightTau is { } order)
+                AnsiConsole.MarkupLine($"Kendall τ between a sample's position in the chain and its mixture weight: {order:+0.00;-0.00;0.00} (far from 0: the chain had not settled)");
+        }
+        if (f.Method?.FinalCoherence is { } coherence) AnsiConsole.MarkupLine($"last logged m-coherence: {coherence:F3}");
         AnsiConsole.MarkupLine($"weights: {Markup.Escape(r.WeightsPath)}");
     }
 }

@@ -34,10 +34,17 @@ public sealed record MethodFigures
 }
 
 /// <summary>SGLD: the posterior-predictive ensemble on the test set against its members (mean over members).</summary>
+/// <see cref="FlatnessWeightTau"/>: Kendall τ-b between the samples' relative flatness and their mixture weights
+/// (<see cref="EnsembleFlatness"/>; negative: flatter samples weigh more).
 public sealed record EnsembleFigures(int Samples, double EnsembleLogLoss, double EnsembleAccuracy, double MemberLogLoss, double MemberAccuracy)
 {
-    public static EnsembleFigures Of(EnsembleEvaluation e) =>
-        new(e.Members.Count, e.Ensemble.LogLoss, e.Ensemble.Accuracy, e.MeanMemberLogLoss, e.MeanMemberAccuracy);
+    public double? FlatnessWeightTau { get; init; }
+    /// <summary>Kendall τ-b between the samples' positions in the chain and their mixture weights (the control).</summary>
+    public double? SampleOrderWeightTau { get; init; }
+
+    public static EnsembleFigures Of(EnsembleEvaluation e, EnsembleFlatnessResult? flatness = null) =>
+        new(e.Members.Count, e.Ensemble.LogLoss, e.Ensemble.Accuracy, e.MeanMemberLogLoss, e.MeanMemberAccuracy)
+        { FlatnessWeightTau = flatness?.TauRelativeFlatness, SampleOrderWeightTau = flatness?.TauSampleOrder };
 }
 
 public sealed record TrainJobResult(string RunId, string RunFolder, string WeightsPath, string Model, string Dataset, RunFigures Figures, TrainingResult Training);
@@ -56,6 +63,8 @@ public static class TrainingJob
     public const string SamplesFolder = "samples";
     /// <summary>The posterior-predictive ensemble's scores on the test set (SGLD runs).</summary>
     public const string EnsembleFile = "ensemble.json";
+    /// <summary>Each SGLD sample's mixture weight and head flatness, and their Kendall τ (<see cref="EnsembleFlatness"/>).</summary>
+    public const string EnsembleFlatnessFile = "ensemble-flatness.json";
     /// <summary>Logged m-coherence per step (--coherence-every).</summary>
     public const string CoherenceFile = "coherence.csv";
 
@@ -128,8 +137,14 @@ public static class TrainingJob
             {
                 var files = Directory.GetFiles(samples, "sample-*.safetensors").Order(StringComparer.Ordinal).ToArray();
                 var ensemble = files.Length == 0 ? null : PosteriorPredictive.Evaluate(prepared.Model, files, prepared.Test);
-                if (ensemble is not null) AtomicFile.Write(Path.Combine(folder, EnsembleFile), stream => JsonSerializer.Serialize(stream, ensemble, Json.Options));
-                figures = figures with { Method = new MethodFigures { Ensemble = ensemble is null ? null : EnsembleFigures.Of(ensemble) } };
+                EnsembleFlatnessResult? flatness = null;
+                if (ensemble is not null)
+                {
+                    AtomicFile.Write(Path.Combine(folder, EnsembleFile), stream => JsonSerializer.Serialize(stream, ensemble, Json.Options));
+                    flatness = EnsembleFlatness.Analyze(prepared.Model, files, ensemble, prepared.Train, ct: ct);
+                    AtomicFile.Write(Path.Combine(folder, EnsembleFlatnessFile), stream => JsonSerializer.Serialize(stream, flatness, Json.Options));
+                }
+                figures = figures with { Method = new MethodFigures { Ensemble = ensemble is null ? null : EnsembleFigures.Of(ensemble, flatness) } };
             }
             if (recording.Coherence.Count > 0)
                 figures = figures with { Method = (figures.Method ?? new MethodFigures()) with { FinalCoherence = recording.Coherence[^1].Value } };

@@ -84,5 +84,49 @@ public sealed class SgldTests : IDisposable
         Assert.True(result.Ensemble.LogLoss <= result.MeanMemberLogLoss);
         foreach (var (name, t) in model.state_dict()) TensorAssert.BitIdentical(before[name], t, name);
         Assert.True(model.training);
+        // The mixture weights are those of the members' true-label likelihoods.
+        var fitted = MixtureWeights.Fit(stack(probs.Select(p => p.gather(1, y).squeeze(1)).ToArray())).Weights;
+        Assert.Equal(3, result.MixtureWeights.Count);
+        for (int s = 0; s < 3; s++) Assert.Equal(fitted[s], result.MixtureWeights[s], 6);
+
+        // Each member's flatness is its own head geometry on the training data; τ relates it to the weights.
+        var flatness = Basin.Runs.EnsembleFlatness.Analyze(model, files, result, data, maxSamples: 40);
+        Assert.Equal(40, flatness.Examples);
+        using var subset = data.Take(40);
+        for (int s = 0; s < 3; s++)
+        {
+            using var member = new TinyMlp(dropout: 0, seed: s + 1);
+            var own = Basin.Runs.MeasureJob.Summarize(member, subset);
+            Assert.Equal(own.RelativeFlatness, flatness.Members[s].RelativeFlatness, 9);
+            Assert.Equal(own.HessianTrace, flatness.Members[s].HessianTrace, 9);
+            Assert.Equal(result.MixtureWeights[s], flatness.Members[s].MixtureWeight);
+        }
+        Assert.Equal(Basin.Measures.KendallTau.TauB(flatness.Members.Select(m => m.RelativeFlatness).ToArray(), result.MixtureWeights.ToArray()),
+            flatness.TauRelativeFlatness!.Value, 12);
+        Assert.Equal(Basin.Measures.KendallTau.TauB([0.0, 1, 2], result.MixtureWeights.ToArray()), flatness.TauSampleOrder!.Value, 12);
+        foreach (var (name, t) in model.state_dict()) TensorAssert.BitIdentical(before[name], t, name);
+    }
+
+    [Fact]
+    public void MixtureWeightsMaximizeTheHeldOutLikelihoodOnTheSimplex()
+    {
+        // Two members: the log-likelihood is concave in w = weight of the first; a fine grid finds its maximum.
+        using var p = tensor(new double[,] { { 0.9, 0.2, 0.6, 0.05, 0.7 }, { 0.3, 0.8, 0.5, 0.6, 0.1 } });
+        var (weights, meanLogLikelihood, _) = MixtureWeights.Fit(p);
+        double Ll(double w) => Enumerable.Range(0, 5).Average(n => Math.Log(w * p[0, n].ToDouble() + (1 - w) * p[1, n].ToDouble()));
+        var best = Enumerable.Range(0, 100_001).Select(i => i / 100_000.0).MaxBy(Ll);
+        Assert.Equal(best, weights[0], 3);
+        Assert.Equal(1.0, weights.Sum(), 12);
+        Assert.Equal(Ll(weights[0]), meanLogLikelihood, 12);
+        Assert.True(meanLogLikelihood >= Ll(best) - 1e-9);
+
+        // Identical members keep uniform weights; a member that is always right takes (nearly) all the weight.
+        using var same = tensor(new double[,] { { 0.4, 0.7 }, { 0.4, 0.7 }, { 0.4, 0.7 } });
+        Assert.All(MixtureWeights.Fit(same).Weights, w => Assert.Equal(1.0 / 3, w, 12));
+        using var dominant = tensor(new double[,] { { 1, 1, 1 }, { 0.5, 0.2, 0.9 } });
+        Assert.True(MixtureWeights.Fit(dominant).Weights[0] > 0.99);
+
+        var e = Assert.Throws<BasinException>(() => MixtureWeights.Fit(tensor(new double[] { 0.5, 0.5 })));
+        Assert.Contains("[members, examples]", e.Message);
     }
 }

@@ -10,8 +10,14 @@ namespace Basin.Training.Methods;
 public sealed record PredictiveScore(string Name, double LogLoss, double Accuracy);
 
 /// <summary>The posterior-predictive ensemble against its members, on one data set.</summary>
+/// <summary>
+/// <paramref name="MixtureWeights"/>: per member, the weight it earns in the best mixture of the members on the same
+/// data (<see cref="Methods.MixtureWeights"/>); the ensemble itself weighs members equally.
+/// </summary>
 public sealed record EnsembleEvaluation(IReadOnlyList<PredictiveScore> Members, PredictiveScore Ensemble, long Count)
 {
+    public IReadOnlyList<double> MixtureWeights { get; init; } = [];
+
     public double MeanMemberLogLoss => Members.Average(m => m.LogLoss);
     public double MeanMemberAccuracy => Members.Average(m => m.Accuracy);
 }
@@ -41,15 +47,26 @@ public static class PosteriorPredictive
             using var _ = no_grad();
             using var sum = zeros([data.Count, model.ClassCount], ScalarType.Float64);
             var members = new List<PredictiveScore>();
-            foreach (var file in sampleFiles)
+            var truth = new List<Tensor>();
+            try
             {
-                Weights.Load(model, file);
-                using var probs = Probabilities(model, data, batchSize);
-                members.Add(Score(Path.GetFileNameWithoutExtension(file), probs, data.Labels));
-                sum.add_(probs);
+                foreach (var file in sampleFiles)
+                {
+                    Weights.Load(model, file);
+                    using var probs = Probabilities(model, data, batchSize);
+                    members.Add(Score(Path.GetFileNameWithoutExtension(file), probs, data.Labels));
+                    truth.Add(probs.gather(1, data.Labels.unsqueeze(1)).squeeze(1));
+                    sum.add_(probs);
+                }
+                using var mean = sum.div(sampleFiles.Count);
+                using var likelihoods = stack(truth);
+                var mixture = MixtureWeights.Fit(likelihoods);
+                return new EnsembleEvaluation(members, Score("ensemble", mean, data.Labels), data.Count) { MixtureWeights = mixture.Weights };
             }
-            using var mean = sum.div(sampleFiles.Count);
-            return new EnsembleEvaluation(members, Score("ensemble", mean, data.Labels), data.Count);
+            finally
+            {
+                foreach (var t in truth) t.Dispose();
+            }
         }
         finally
         {
