@@ -27,9 +27,25 @@ public enum CostClass
 }
 
 /// <summary>
+/// How a measure μ enters a generalization bound as a function of the training-set size m, following Jiang et al.
+/// (2020) and their public reimplementation (Dziugaite et al. 2020), which turn every complexity measure into a bound
+/// term before scoring it.
+/// </summary>
+public enum SizeScaling
+{
+    /// <summary>Not a complexity term (a loss increase, a gradient statistic, a training speed): not adjusted.</summary>
+    None,
+    /// <summary>A complexity term C: the bound term is √(C/m).</summary>
+    SquareRoot,
+    /// <summary>The logarithm of a complexity term, μ = log C: the bound term is log √(C/m) = ½(μ − log m).</summary>
+    HalfLog,
+}
+
+/// <summary>
 /// What the registry says about a measure: its name (as used on the command line and in the run database),
 /// a one-line definition, which parameters it reads, whether it needs the initial weights, its claimed
-/// invariance, and its cost class. Larger values are meant to predict a larger generalization gap.
+/// invariance, its cost class, and how it scales with the training-set size as a bound term (and why).
+/// Larger values are meant to predict a larger generalization gap.
 /// </summary>
 public sealed record MeasureFacts(
     string Name,
@@ -37,4 +53,6 @@ public sealed record MeasureFacts(
     string Reads,
     bool NeedsInitialWeights,
     Invariance Invariance,
-    CostClass Cost);
+    CostClass Cost,
+    SizeScaling Scaling,
+    string ScalingReason);

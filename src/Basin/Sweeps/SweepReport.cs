@@ -4,9 +4,17 @@ using Basin.Reports;
 
 namespace Basin.Sweeps;
 
-/// <summary>A finished model of a sweep: its settings, run, gap and measure values (trained and reparametrized).</summary>
+/// <summary>
+/// A finished model of a sweep: its settings, run, gap and measure values (trained and reparametrized), the derived
+/// measures (<see cref="MeasureRegistry.Derived"/>) included.
+/// </summary>
 public sealed record ReportedModel(string Key, IReadOnlyDictionary<string, string> Settings, string RunId, double Gap,
-    IReadOnlyDictionary<string, double> Original, IReadOnlyDictionary<string, double> Reparametrized);
+    IReadOnlyDictionary<string, double> Original, IReadOnlyDictionary<string, double> Reparametrized)
+{
+    /// <summary>m, the number of examples the model was trained on (its run's "samples"); NaN when the run used the
+    /// whole training set, whose size the report does not know.</summary>
+    public double TrainingExamples { get; init; } = double.NaN;
+}
 
 /// <summary>Scores of one measure on one variant of the models: τ-b with the gap, Ψ and its per-axis ψ_i, and the CMI score.</summary>
 public sealed record MeasureScore(double Tau, double Psi, IReadOnlyDictionary<string, double> PsiPerAxis, double Cmi, int Models);
@@ -28,7 +36,9 @@ public sealed record SweepReportResult(string Sweep, string Gap, IReadOnlyList<s
 /// <summary>
 /// Scores every stored measure of a sweep against the generalization gap (Jiang et al. 2020): Kendall τ-b over all
 /// finished models, granulated Ψ over the axes that take at least two values, and the CMI score; once for the trained
-/// models and once for their reparametrized copies. Rows are ranked by τ on the trained models.
+/// models and once for their reparametrized copies. Rows are ranked by τ on the trained models. Besides the stored
+/// measures it scores the derived ones, computed from the stored values and each model's training-set size m: the
+/// PAC-Bayes bounds and the size-adjusted bound terms NAME@m (<see cref="SizeAdjustment"/>).
 /// </summary>
 public static class SweepReport
 {
@@ -49,32 +59,52 @@ public static class SweepReport
         var seconds = new Dictionary<string, List<double>>();
         foreach (var p in points.Where(p => p.Status == PointStatus.Done && p.RunId is not null))
         {
-            var final = runs.Get(p.RunId!).Summary.Final;
+            var details = runs.Get(p.RunId!);
+            var final = details.Summary.Final;
             if (final is not { ValueKind: JsonValueKind.Object } f) continue;
             if (reachedTargetOnly && !(f.TryGetProperty("stopReason", out var stop) && stop.GetString() == nameof(Training.StopReason.ReachedTrainLoss))) continue;
+            double examples = TrainingExamples(details.Config);
             var g = f.TryGetProperty(gap == "accuracy" ? "accuracyGap" : "gap", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
             var stored = store.Measures(p.RunId!);
             foreach (var m in stored.Where(m => m.Variant == SweepStore.OriginalVariant))
                 (seconds.TryGetValue(m.Measure, out var list) ? list : seconds[m.Measure] = []).Add(m.Seconds);
             IReadOnlyDictionary<string, double> Values(string variant) =>
-                stored.Where(m => m.Variant == variant).ToDictionary(m => m.Measure, m => m.Value ?? double.NaN);
-            models.Add(new ReportedModel(p.Key, p.Settings, p.RunId!, g, Values(SweepStore.OriginalVariant), Values(SweepStore.ReparametrizedVariant)));
+                MeasureRegistry.WithDerived(stored.Where(x => x.Variant == variant).ToDictionary(x => x.Measure, x => x.Value ?? double.NaN), examples);
+            models.Add(new ReportedModel(p.Key, p.Settings, p.RunId!, g, Values(SweepStore.OriginalVariant), Values(SweepStore.ReparametrizedVariant)) { TrainingExamples = examples });
         }
         var axes = points.SelectMany(p => p.Settings.Keys).Distinct()
             .Where(a => models.Select(m => m.Settings.GetValueOrDefault(a)).Distinct().Count() > 1).ToArray();
-        var names = MeasureRegistry.Names.Where(n => models.Any(m => m.Original.ContainsKey(n))).ToArray();
-        var rows = names.Select(n =>
+        var meanSeconds = seconds.Where(kv => kv.Value.Count > 0).ToDictionary(kv => kv.Key, kv => kv.Value.Average());
+        return new SweepReportResult(sweepName, gap, axes, points.Count, points.Count(p => p.Status == PointStatus.Done),
+            points.Count(p => p.Status == PointStatus.Failed), models, Rank(models, axes, meanSeconds)) { ReachedTargetOnly = reachedTargetOnly };
+    }
+
+    /// <summary>
+    /// The ranking rows of every computed and derived measure some model has, best τ first. A derived measure's time is
+    /// the sum of its inputs' (it costs nothing more).
+    /// </summary>
+    public static IReadOnlyList<RankingRow> Rank(IReadOnlyList<ReportedModel> models, IReadOnlyList<string> axes, IReadOnlyDictionary<string, double> meanSeconds)
+    {
+        var time = new Dictionary<string, double>(meanSeconds);
+        foreach (var d in MeasureRegistry.Derived)
+            time[d.Name] = d.Inputs.Sum(i => time.GetValueOrDefault(i, double.NaN));
+        var names = MeasureRegistry.Names.Concat(MeasureRegistry.Derived.Select(d => d.Name))
+            .Where(n => models.Any(m => m.Original.ContainsKey(n))).ToArray();
+        return names.Select(n =>
         {
-            var facts = MeasureRegistry.Get(n).Facts;
+            var facts = MeasureRegistry.FactsOf(n);
             return new RankingRow(n, facts.Invariance, facts.Cost,
                 Score(models, axes, m => m.Original.GetValueOrDefault(n, double.NaN)),
                 Score(models, axes, m => m.Reparametrized.GetValueOrDefault(n, double.NaN)),
                 MaxRelativeChange(models, n),
-                seconds.TryGetValue(n, out var s) && s.Count > 0 ? s.Average() : double.NaN);
+                time.GetValueOrDefault(n, double.NaN));
         }).OrderByDescending(r => double.IsNaN(r.Original.Tau) ? double.NegativeInfinity : r.Original.Tau).ToArray();
-        return new SweepReportResult(sweepName, gap, axes, points.Count, points.Count(p => p.Status == PointStatus.Done),
-            points.Count(p => p.Status == PointStatus.Failed), models, rows) { ReachedTargetOnly = reachedTargetOnly };
     }
+
+    /// <summary>m from a run's config: its "samples" (the first N training examples); NaN when absent or null.</summary>
+    public static double TrainingExamples(JsonElement config) =>
+        config.ValueKind == JsonValueKind.Object && config.TryGetProperty("samples", out var s) && s.ValueKind == JsonValueKind.Number
+            ? s.GetDouble() : double.NaN;
 
     static MeasureScore Score(IReadOnlyList<ReportedModel> models, IReadOnlyList<string> axes, Func<ReportedModel, double> value)
     {

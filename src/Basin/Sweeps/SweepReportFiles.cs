@@ -7,8 +7,8 @@ namespace Basin.Sweeps;
 
 /// <summary>
 /// Writes a sweep report to a folder: ranking.csv and ranking.json (the table), models.csv (every model's settings,
-/// gap and measure values, trained and reparametrized), and scatter/MEASURE.png (gap against the measure, both
-/// variants in one plot).
+/// gap, training-set size and measure values, derived ones included, trained and reparametrized), and
+/// scatter/MEASURE.png (gap against the measure, both variants in one plot; scatter/NAME@m.png for adjusted ones).
 /// </summary>
 public static class SweepReportFiles
 {
@@ -64,10 +64,10 @@ public static class SweepReportFiles
         var measures = r.Ranking.Select(x => x.Measure).ToArray();
         var settings = r.Models.SelectMany(m => m.Settings.Keys).Distinct().ToArray();
         var sb = new StringBuilder();
-        sb.AppendLine(string.Join(",", new[] { "point", "run" }.Concat(settings).Append("gap").Concat(measures).Concat(measures.Select(m => m + "_reparametrized"))));
+        sb.AppendLine(string.Join(",", new[] { "point", "run" }.Concat(settings).Append("gap").Append("training_examples").Concat(measures).Concat(measures.Select(m => m + "_reparametrized"))));
         foreach (var m in r.Models)
             sb.AppendLine(string.Join(",", new[] { Quote(m.Key), m.RunId }.Concat(settings.Select(s => Quote(m.Settings.GetValueOrDefault(s, ""))))
-                .Append(F(m.Gap)).Concat(measures.Select(x => F(m.Original.GetValueOrDefault(x, double.NaN))))
+                .Append(F(m.Gap)).Append(F(m.TrainingExamples)).Concat(measures.Select(x => F(m.Original.GetValueOrDefault(x, double.NaN))))
                 .Concat(measures.Select(x => F(m.Reparametrized.GetValueOrDefault(x, double.NaN))))));
         return sb.ToString();
     }
