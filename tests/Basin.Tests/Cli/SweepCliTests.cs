@@ -89,7 +89,7 @@ public class SweepCliTests
         using (var doc = JsonDocument.Parse(report.Stdout))
         {
             var ranking = doc.RootElement.GetProperty("ranking");
-            Assert.Equal(Basin.Measures.MeasureRegistry.All.Count, ranking.GetArrayLength());
+            Assert.Equal(Basin.Measures.MeasureRegistry.All.Count + Basin.Measures.MeasureRegistry.Derived.Count, ranking.GetArrayLength());
             Assert.Equal(["learningRate", "seed"], doc.RootElement.GetProperty("axes").EnumerateArray().Select(a => a.GetString()));
             var pathNorm = ranking.EnumerateArray().Single(x => x.GetProperty("measure").GetString() == "path-norm");
             Assert.True(pathNorm.GetProperty("maxRelativeChange").GetDouble() < 1e-4);     // invariant, on six trained models
