@@ -16,11 +16,13 @@ namespace Basin.Bench;
 /// </summary>
 public static class SweepBench
 {
-    public static void Run(string cli, int threads, int repeats)
+    /// <param name="epochs">Training epochs per sweep point (8: ≈ 6 s per point on one thread; more amortizes worker start-up).</param>
+    /// <param name="skipMeasures">Only the worker speed-up.</param>
+    public static void Run(string cli, int threads, int repeats, int epochs = 8, bool skipMeasures = false)
     {
         Console.WriteLine($"sweep: load {File.ReadAllText("/proc/loadavg").Trim()} (1/5/15-min load, running/total tasks)");
-        MeasureTimes(threads);
-        WorkerSpeedup(cli, repeats);
+        if (!skipMeasures) MeasureTimes(threads);
+        WorkerSpeedup(cli, repeats, epochs);
         Console.WriteLine($"sweep: load at the end {File.ReadAllText("/proc/loadavg").Trim()}");
     }
 
@@ -52,12 +54,12 @@ public static class SweepBench
         train.Dispose();
     }
 
-    static void WorkerSpeedup(string cli, int repeats)
+    static void WorkerSpeedup(string cli, int repeats, int epochs)
     {
         if (!File.Exists(cli)) { Console.WriteLine($"worker speed-up: skipped, {cli} not found (run ./basin once to build it)"); return; }
         string SweepFile(string name) => $$"""
             { "name": "{{name}}",
-              "base": { "model": "lenet5", "samples": 2000, "testSamples": 1000, "epochs": 8, "batchSize": 64 },
+              "base": { "model": "lenet5", "samples": 2000, "testSamples": 1000, "epochs": {{epochs}}, "batchSize": 64 },
               "axes": { "learningRate": [0.01, 0.05], "seed": [1, 2, 3, 4] },
               "measures": ["params", "inverse-margin", "relative-flatness", "relative-flatness-normalized", "fisher-rao", "lambda-max-head", "hessian-trace"] }
             """;
@@ -87,7 +89,7 @@ public static class SweepBench
             two = Math.Min(two, Time(2, Math.Max(1, cores / 2)));
             oneSingle = Math.Min(oneSingle, Time(1, 1));
         }
-        Console.WriteLine($"worker speed-up, 8 lenet5 points (train 8 epochs on 2000 examples + 7 measures ×2 variants), {cores} cores, best of {repeats}:");
+        Console.WriteLine($"worker speed-up, 8 lenet5 points (train {epochs} epochs on 2000 examples + 7 measures ×2 variants), {cores} cores, best of {repeats}:");
         Console.WriteLine($"  --workers 1 --threads {cores}: {one,7:F1} s");
         Console.WriteLine($"  --workers 1 --threads 1: {oneSingle,7:F1} s");
         Console.WriteLine($"  --workers 2 --threads {Math.Max(1, cores / 2)}: {two,7:F1} s");
