@@ -54,7 +54,8 @@ public sealed class WganTrainerState : IDisposable
                     if (value is not null) tensors[$"{Prefix}{side}.{i}.{field}"] = value.detach().clone();
             }
         }
-        return new WganTrainerState(iteration, criticStepsDone, kind, randomGenerator.get_state().clone(), tensors);
+        // get_state returns a fresh copy of the generator state.
+        return new WganTrainerState(iteration, criticStepsDone, kind, randomGenerator.get_state(), tensors);
     }
 
     /// <summary>Puts this state into a freshly built trainer's random generator and optimizers. Everything is checked
