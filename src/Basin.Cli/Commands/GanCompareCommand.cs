@@ -13,18 +13,11 @@ public static class GanCompareCommand
 
     public static Command Create()
     {
+        var loop = GanLoopOptions.For(D);
         var dataset = new Option<string>("--data") { Description = "8gaussians, 25gaussians or swissroll", DefaultValueFactory = _ => D.Dataset };
         var penalties = new Option<string>("--penalties") { Description = "Comma-separated penalties among clip, gp, lp", DefaultValueFactory = _ => string.Join(",", D.Penalties) };
         var lambdas = new Option<string>("--lambdas") { Description = "Comma-separated λ values for gp and lp", DefaultValueFactory = _ => "1,10,100" };
         var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds", DefaultValueFactory = _ => "0,1,2" };
-        var iterations = new Option<int>("--iterations") { Description = "Generator iterations per run", DefaultValueFactory = _ => D.Iterations };
-        var criticSteps = new Option<int>("--critic-steps") { Description = "Critic steps per generator step", DefaultValueFactory = _ => D.CriticSteps };
-        var warmup = new Option<int>("--warmup") { Description = "Warm-up generator iterations (100 critic steps each by default)", DefaultValueFactory = _ => D.WarmupIterations };
-        var warmupSteps = new Option<int>("--warmup-critic-steps") { Description = "Critic steps per generator step in the warm-up", DefaultValueFactory = _ => D.WarmupCriticSteps };
-        var batch = new Option<int>("--batch-size") { Description = "Samples per step", DefaultValueFactory = _ => D.BatchSize };
-        var optimizer = new Option<string>("--optimizer") { Description = "rmsprop or adam", DefaultValueFactory = _ => D.Optimizer };
-        var lr = new Option<double?>("--lr") { Description = "Learning rate (default: the optimizer's)" };
-        var hidden = new Option<string?>("--hidden") { Description = "MLP hidden widths (default 512,512,512)" };
         var samples = new Option<int>("--samples") { Description = "Toy points per run", DefaultValueFactory = _ => D.Samples };
         var evalEvery = new Option<int>("--eval-every") { Description = "Exact W1 every N iterations (default: at the end)", DefaultValueFactory = _ => 0 };
         var evalCount = new Option<int>("--eval-count") { Description = "Points per exact W1", DefaultValueFactory = _ => D.EvaluationCount };
@@ -37,21 +30,19 @@ public static class GanCompareCommand
             the WGAN-LP paper's test of whether a penalty is sensitive to λ.
             Example: basin gan compare --data 8gaussians --lambdas 1,10,100 --seeds 0,1,2 --iterations 2000
             """)
-        { dataset, penalties, lambdas, seeds, iterations, criticSteps, warmup, warmupSteps, batch, optimizer, lr, hidden, samples, evalEvery, evalCount, csv, json, runs, threads };
+        { dataset, penalties, lambdas, seeds, loop.Iterations, loop.CriticSteps, loop.Warmup, loop.WarmupCriticSteps, loop.BatchSize, loop.Optimizer, loop.Lr,
+          loop.Hidden, samples, evalEvery, evalCount, csv, json, runs, threads };
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
             bool asJson = pr.GetValue(json);
-            var spec = new GanComparisonSpec
+            var spec = loop.Apply(new GanComparisonSpec
             {
                 Dataset = pr.GetValue(dataset)!,
                 Penalties = GanCommand.ParseList(pr.GetValue(penalties)!, "--penalties", s => s.ToLowerInvariant()),
                 Lambdas = GanCommand.ParseList(pr.GetValue(lambdas)!, "--lambdas", s => double.Parse(s, CultureInfo.InvariantCulture)),
                 Seeds = GanCommand.ParseList(pr.GetValue(seeds)!, "--seeds", s => long.Parse(s, CultureInfo.InvariantCulture)),
-                Iterations = pr.GetValue(iterations), CriticSteps = pr.GetValue(criticSteps), WarmupIterations = pr.GetValue(warmup),
-                WarmupCriticSteps = pr.GetValue(warmupSteps), BatchSize = pr.GetValue(batch), Optimizer = pr.GetValue(optimizer)!, LearningRate = pr.GetValue(lr),
-                Hidden = GanCommand.ParseInts(pr.GetValue(hidden), "--hidden"), Samples = pr.GetValue(samples),
-                EvaluationInterval = pr.GetValue(evalEvery), EvaluationCount = pr.GetValue(evalCount),
-            };
+                Samples = pr.GetValue(samples), EvaluationInterval = pr.GetValue(evalEvery), EvaluationCount = pr.GetValue(evalCount),
+            }, pr);
             spec.ToConfig();
             int? nThreads = Threads.FromOption(pr.GetValue(threads));
             using var store = RunStore.Open(pr.GetValue(runs)!);

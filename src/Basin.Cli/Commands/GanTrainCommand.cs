@@ -13,6 +13,7 @@ public static class GanTrainCommand
 
     public static Command Create()
     {
+        var loop = GanLoopOptions.For(D);
         var dataset = new Option<string>("--data") { Description = "8gaussians, 25gaussians, swissroll or fashion-mnist", DefaultValueFactory = _ => D.Dataset };
         var dataPath = new Option<string?>("--data-path") { Description = "Folder with the Fashion-MNIST IDX files" };
         var samples = new Option<int?>("--samples") { Description = "Real samples: toy points drawn (default 10000) or the first N Fashion-MNIST images (default all)" };
@@ -20,15 +21,7 @@ public static class GanTrainCommand
         var lambda = new Option<double>("--lambda") { Description = "Penalty weight λ ≥ 0", DefaultValueFactory = _ => D.Lambda };
         var clip = new Option<double>("--clip") { Description = "Weight clipping bound c", DefaultValueFactory = _ => D.ClipValue };
         var sampling = new Option<string>("--sampling") { Description = "Penalty points: interpolates (real–fake lines) or perturbations (of real samples)", DefaultValueFactory = _ => D.Sampling };
-        var iterations = new Option<int>("--iterations") { Description = "Generator iterations", DefaultValueFactory = _ => D.Iterations };
-        var criticSteps = new Option<int>("--critic-steps") { Description = "Critic steps per generator step", DefaultValueFactory = _ => D.CriticSteps };
-        var warmup = new Option<int>("--warmup") { Description = "Generator iterations with --warmup-critic-steps critic steps (0: none)", DefaultValueFactory = _ => D.WarmupIterations };
-        var warmupSteps = new Option<int>("--warmup-critic-steps") { Description = "Critic steps per generator step during the warm-up", DefaultValueFactory = _ => D.WarmupCriticSteps };
-        var batch = new Option<int>("--batch-size") { Description = "Real and fake samples per step", DefaultValueFactory = _ => D.BatchSize };
-        var optimizer = new Option<string>("--optimizer") { Description = "rmsprop (lr 5e-5) or adam (lr 1e-4, β 0.5, 0.9)", DefaultValueFactory = _ => D.Optimizer };
-        var lr = new Option<double?>("--lr") { Description = "Learning rate (default: the optimizer's)" };
         var seed = new Option<long>("--seed") { Description = "Seed for data, initialization, batches and latent codes", DefaultValueFactory = _ => D.Seed };
-        var hidden = new Option<string?>("--hidden") { Description = "Toy MLP hidden widths, e.g. 512,512,512 (default)" };
         var width = new Option<int>("--width") { Description = "Conv generator/critic width w (fashion-mnist)", DefaultValueFactory = _ => D.Width };
         var latent = new Option<int?>("--latent") { Description = "Latent dimension (default 2 for toy data, 64 for images)" };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N iterations (default: a tenth of the run)", DefaultValueFactory = _ => 0 };
@@ -47,8 +40,8 @@ public static class GanTrainCommand
             classifier's features (fashion-mnist with --classifier).
             Example: basin gan train --data 8gaussians --penalty lp --lambda 10 --iterations 20000 --seed 1 --json
             """)
-        { dataset, dataPath, samples, penalty, lambda, clip, sampling, iterations, criticSteps, warmup, warmupSteps, batch, optimizer, lr, seed,
-          hidden, width, latent, checkpointEvery, progressEvery, evalEvery, evalCount, classifier, resume, json, runs, threads };
+        { dataset, dataPath, samples, penalty, lambda, clip, sampling, loop.Iterations, loop.CriticSteps, loop.Warmup, loop.WarmupCriticSteps,
+          loop.BatchSize, loop.Optimizer, loop.Lr, seed, loop.Hidden, width, latent, checkpointEvery, progressEvery, evalEvery, evalCount, classifier, resume, json, runs, threads };
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
             bool asJson = pr.GetValue(json);
@@ -61,16 +54,14 @@ public static class GanTrainCommand
             }
             else
             {
-                var spec = new GanJobSpec
+                var spec = loop.Apply(new GanJobSpec
                 {
                     Dataset = pr.GetValue(dataset)!, DataPath = pr.GetValue(dataPath), Samples = pr.GetValue(samples), Penalty = pr.GetValue(penalty)!,
-                    Lambda = pr.GetValue(lambda), ClipValue = pr.GetValue(clip), Sampling = pr.GetValue(sampling)!, Iterations = pr.GetValue(iterations),
-                    CriticSteps = pr.GetValue(criticSteps), WarmupIterations = pr.GetValue(warmup), WarmupCriticSteps = pr.GetValue(warmupSteps),
-                    BatchSize = pr.GetValue(batch), Optimizer = pr.GetValue(optimizer)!, LearningRate = pr.GetValue(lr), Seed = pr.GetValue(seed),
-                    Hidden = GanCommand.ParseInts(pr.GetValue(hidden), "--hidden"), Width = pr.GetValue(width), LatentDim = pr.GetValue(latent),
-                    CheckpointInterval = pr.GetValue(checkpointEvery), ProgressInterval = pr.GetValue(progressEvery), EvaluationInterval = pr.GetValue(evalEvery),
-                    EvaluationCount = pr.GetValue(evalCount), Classifier = pr.GetValue(classifier),
-                };
+                    Lambda = pr.GetValue(lambda), ClipValue = pr.GetValue(clip), Sampling = pr.GetValue(sampling)!, Seed = pr.GetValue(seed),
+                    Width = pr.GetValue(width), LatentDim = pr.GetValue(latent), CheckpointInterval = pr.GetValue(checkpointEvery),
+                    ProgressInterval = pr.GetValue(progressEvery), EvaluationInterval = pr.GetValue(evalEvery), EvaluationCount = pr.GetValue(evalCount),
+                    Classifier = pr.GetValue(classifier),
+                }, pr);
                 result = GanView.Run(asJson, "gan " + spec.Dataset, p => GanJob.Run(spec, store, p, ct, nThreads));
             }
             if (asJson) Console.WriteLine(Json.Serialize(result));

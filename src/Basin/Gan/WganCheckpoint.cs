@@ -1,3 +1,4 @@
+using System.Globalization;
 using Basin.IO;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -5,33 +6,79 @@ using static TorchSharp.torch;
 namespace Basin.Gan;
 
 /// <summary>
-/// A WGAN checkpoint: one safetensors file holding the generator's tensors under "generator.*" and the critic's
-/// under "critic.*", with metadata (iteration, architectures). Optimizer state is not saved: a run resumed from a
-/// checkpoint restarts RMSProp/Adam from zero moments, which the adaptive optimizers recover from within a few
-/// hundred steps. Files are written atomically (temporary file, fsync, rename).
+/// A WGAN checkpoint: one safetensors file holding the generator's tensors under "generator.*", the critic's under
+/// "critic.*" (PyTorch names), and, for checkpoints the trainer writes, the <see cref="WganTrainerState"/> under
+/// "trainer.*" (random generator state, RMSProp/Adam step counts and moments, critic steps already taken of the next
+/// iteration), with metadata (iteration, architectures, trainer optimizer). Network, optimizer and random state go into
+/// the same file, written atomically (temporary file, fsync, rename), so they always belong together and a run resumed
+/// from it continues bit-identically. Files without "trainer.*" (the final weights, and checkpoints written before the
+/// state was stored) still load; resuming from one restarts the optimizers' moments and the random stream.
 /// </summary>
 public static class WganCheckpoint
 {
     public static string FileName(int iteration) => $"wgan-{iteration:D7}.safetensors";
 
-    public static void Save(string path, Generator generator, Critic critic, int iteration)
+    /// <summary>Writes both networks and, when given, the trainer state.</summary>
+    public static void Save(string path, Generator generator, Critic critic, int iteration, WganTrainerState? trainerState = null)
     {
+        if (trainerState is not null && trainerState.Iteration != iteration)
+            throw new ArgumentException($"trainer state is at iteration {trainerState.Iteration}, checkpoint at {iteration}", nameof(trainerState));
         using var pair = new GanPair(generator, critic);
-        Weights.Save(pair, path, new Dictionary<string, string>
+        var metadata = new Dictionary<string, string>
         {
-            ["iteration"] = iteration.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["iteration"] = iteration.ToString(CultureInfo.InvariantCulture),
             ["generator"] = generator.Spec,
             ["critic"] = critic.Spec,
-        });
+        };
+        IEnumerable<KeyValuePair<string, Tensor>> tensors = pair.state_dict();
+        if (trainerState is not null)
+        {
+            foreach (var (k, v) in trainerState.Metadata()) metadata[k] = v;
+            tensors = tensors.Concat(trainerState.Tensors());
+        }
+        SafeTensors.Save(path, tensors, metadata);
     }
 
     /// <summary>Loads both networks from <paramref name="path"/>; returns the iteration it was written at.</summary>
     /// <exception cref="DataFormatException">The file does not fit the networks.</exception>
     public static int Load(string path, Generator generator, Critic critic)
     {
-        using (var pair = new GanPair(generator, critic)) Weights.Load(pair, path);
-        using var file = SafeTensors.Load(path);
-        return file.Metadata.TryGetValue("iteration", out var s) && int.TryParse(s, out var it) ? it : 0;
+        using var contents = Restore(path, generator, critic);
+        return contents.Iteration;
+    }
+
+    /// <summary>
+    /// Loads both networks from <paramref name="path"/> and returns the iteration with the trainer state to pass to
+    /// <see cref="WganTrainer.Train"/> (null in <see cref="WganCheckpointContents.TrainerState"/> for a file that has none).
+    /// </summary>
+    /// <exception cref="DataFormatException">The file does not fit the networks or its trainer state is malformed.</exception>
+    public static WganCheckpointContents Restore(string path, Generator generator, Critic critic)
+    {
+        int iteration;
+        WganTrainerState? state;
+        using var pair = new GanPair(generator, critic);
+        using (var file = SafeTensors.Load(path))
+        {
+            // Weights.Load is strict about extra names, so the networks' names are checked here and the trainer's set aside.
+            var names = pair.state_dict().Keys.ToHashSet(StringComparer.Ordinal);
+            var problems = names.Where(n => !file.Tensors.ContainsKey(n)).Select(n => $"missing {n}")
+                .Concat(file.Tensors.Keys.Where(n => !names.Contains(n) && !WganTrainerState.IsTrainerTensor(n)).Select(n => $"unexpected {n}"))
+                .ToList();
+            if (problems.Count > 0)
+                throw new DataFormatException($"{Path.GetFileName(path)} does not fit {generator.Spec} / {critic.Spec}: {string.Join("; ", problems.Take(5))}{(problems.Count > 5 ? $"; and {problems.Count - 5} more" : "")}");
+            iteration = file.Metadata.TryGetValue("iteration", out var s) && int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var it) ? it : 0;
+            state = WganTrainerState.Read(file, iteration);
+        }
+        try
+        {
+            Weights.Load(pair, path, strict: false);
+        }
+        catch
+        {
+            state?.Dispose();
+            throw;
+        }
+        return new WganCheckpointContents(iteration, state);
     }
 
     sealed class GanPair : nn.Module
@@ -45,4 +92,11 @@ public static class WganCheckpoint
         // The networks belong to the caller; the pair only names them.
         protected override void Dispose(bool disposing) { }
     }
+}
+
+/// <summary>What <see cref="WganCheckpoint.Restore"/> read besides the networks: the iteration and, when the file has
+/// one, the trainer state (owned by this object).</summary>
+public sealed record WganCheckpointContents(int Iteration, WganTrainerState? TrainerState) : IDisposable
+{
+    public void Dispose() => TrainerState?.Dispose();
 }

@@ -30,17 +30,23 @@ public sealed class WganTrainer
     public WganConfig Config { get; }
 
     /// <param name="real">Real samples [N, ...sample shape], float32.</param>
+    /// <param name="resumeFrom">The trainer state of the checkpoint the networks were loaded from
+    /// (<see cref="WganCheckpoint.Restore"/>); it must be at <see cref="WganConfig.StartIteration"/>. With it the run
+    /// continues bit-identically to one that was never interrupted. Without it, a run with StartIteration &gt; 0 (an old
+    /// checkpoint that has no trainer state) starts fresh optimizer moments and a fresh random stream.</param>
     /// <exception cref="DivergenceException">A critic or generator loss became NaN or infinite; the message names the iteration.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the networks keep their state at that point.</exception>
-    public WganResult Train(Tensor real, IProgress<WganProgress>? progress = null, CancellationToken cancellationToken = default)
+    public WganResult Train(Tensor real, IProgress<WganProgress>? progress = null, CancellationToken cancellationToken = default,
+        WganTrainerState? resumeFrom = null)
     {
         CheckRealData(real);
         var config = Config;
-        // A resumed run draws a fresh stream: the random state of the interrupted run is not saved.
-        using var random = new torch.Generator(config.StartIteration == 0 ? unchecked((ulong)config.Seed)
+        CheckResumeState(resumeFrom);
+        using var random = new torch.Generator(config.StartIteration == 0 || resumeFrom is not null ? unchecked((ulong)config.Seed)
             : unchecked((ulong)config.Seed * 1_000_003UL + (ulong)config.StartIteration));
         using var criticOptimizer = MakeOptimizer(critic.parameters());
         using var generatorOptimizer = MakeOptimizer(generator.parameters());
+        resumeFrom?.Restore(random, criticOptimizer, generatorOptimizer);
         generator.train();
         critic.train();
 
@@ -49,19 +55,21 @@ public sealed class WganTrainer
         long n = real.shape[0];
         int evaluationCount = (int)Math.Min(config.EvaluationCount, n);
         int done = config.StartIteration;
+        int alreadyTaken = resumeFrom?.CriticStepsDone ?? 0;
         for (int iteration = config.StartIteration + 1; iteration <= config.GeneratorIterations; iteration++)
         {
             CriticStep last = default;
-            for (int k = config.CriticStepsAt(iteration); k > 0; k--)
+            int steps = config.CriticStepsAt(iteration);
+            for (int k = iteration == config.StartIteration + 1 ? alreadyTaken : 0; k < steps; k++)
             {
                 if (cancellationToken.IsCancellationRequested)
                 {
-                    // Ctrl+C: keep what has been learned so far, then stop.
+                    // Ctrl+C: keep what has been learned so far, with the k critic steps of this iteration already taken, then stop.
                     string? saved = null;
                     if (config.CheckpointDirectory is not null && done > 0)
                     {
                         saved = Path.Combine(config.CheckpointDirectory, WganCheckpoint.FileName(done));
-                        WganCheckpoint.Save(saved, generator, critic, done);
+                        SaveCheckpoint(saved, done, k, random, criticOptimizer, generatorOptimizer);
                         checkpoints.Add(saved);
                     }
                     throw new WganCancelledException(done, saved, cancellationToken);
@@ -75,7 +83,7 @@ public sealed class WganTrainer
             if (config.CheckpointDirectory is not null && (lastIteration || (config.CheckpointInterval > 0 && iteration % config.CheckpointInterval == 0)))
             {
                 checkpoint = Path.Combine(config.CheckpointDirectory, WganCheckpoint.FileName(iteration));
-                WganCheckpoint.Save(checkpoint, generator, critic, iteration);
+                SaveCheckpoint(checkpoint, iteration, 0, random, criticOptimizer, generatorOptimizer);
                 checkpoints.Add(checkpoint);
             }
             bool evaluate = config.EvaluationInterval > 0 && (lastIteration || iteration % config.EvaluationInterval == 0);
@@ -91,6 +99,25 @@ public sealed class WganTrainer
             done = iteration;
         }
         return new WganResult(config.GeneratorIterations, history, checkpoints);
+    }
+
+    void SaveCheckpoint(string path, int iteration, int criticStepsDone, torch.Generator random, optim.Optimizer criticOptimizer, optim.Optimizer generatorOptimizer)
+    {
+        using var state = WganTrainerState.Capture(iteration, criticStepsDone, Config.Optimizer, random, criticOptimizer, generatorOptimizer);
+        WganCheckpoint.Save(path, generator, critic, iteration, state);
+    }
+
+    void CheckResumeState(WganTrainerState? state)
+    {
+        if (state is null) return;
+        var config = Config;
+        if (state.Iteration != config.StartIteration)
+            throw new BasinException($"wgan: the trainer state is at iteration {state.Iteration} but the run starts at {config.StartIteration}");
+        if (state.Optimizer != config.Optimizer)
+            throw new BasinException($"wgan: the trainer state holds {state.Optimizer} moments but the run uses {config.Optimizer}");
+        int steps = config.CriticStepsAt(config.StartIteration + 1);
+        if (state.CriticStepsDone >= steps)
+            throw new BasinException($"wgan: the trainer state has {state.CriticStepsDone} critic steps of iteration {config.StartIteration + 1} done, which has only {steps}");
     }
 
     readonly record struct CriticStep(double Estimate, double Loss, double Penalty);

@@ -55,7 +55,9 @@ public static class GanJob
         }
     }
 
-    /// <summary>Continues a cancelled or crashed GAN run from its latest checkpoint (fresh optimizer moments and random stream).</summary>
+    /// <summary>Continues a cancelled or crashed GAN run from its latest checkpoint. The checkpoint holds the optimizers' and
+    /// the random generator's state, so the finished run is bit-identical to an uninterrupted one; a checkpoint written
+    /// before that state was stored resumes with fresh optimizer moments and a fresh random stream.</summary>
     public static GanJobResult Resume(string runIdOrPrefix, RunStore store, IProgress<GanEvent>? progress = null, CancellationToken ct = default, int? threads = null)
     {
         var details = store.Get(runIdOrPrefix);
@@ -72,11 +74,12 @@ public static class GanJob
         using (generator)
         using (critic)
         {
-            int start = WganCheckpoint.Load(checkpoint, generator, critic);
+            using var contents = WganCheckpoint.Restore(checkpoint, generator, critic);
+            int start = contents.Iteration;
             if (start >= spec.Iterations) throw new BasinException($"run {id}: its checkpoint is already at iteration {start} of {spec.Iterations}");
             store.Reopen(id);
             progress?.Report(new GanRunStarted(id, folder, true, start, spec.Iterations));
-            return Execute(id, folder, spec, generator, critic, real, classifier, start, store, progress, ct);
+            return Execute(id, folder, spec, generator, critic, real, classifier, start, store, progress, ct, contents.TrainerState);
         }
     }
 
@@ -92,14 +95,15 @@ public static class GanJob
         Directory.Exists(folder) ? Directory.GetFiles(folder, "wgan-*.safetensors").OrderBy(f => f, StringComparer.Ordinal).LastOrDefault() : null;
 
     static GanJobResult Execute(string id, string folder, GanJobSpec spec, Generator generator, Critic critic, Tensor real,
-        nn.Module<Tensor, Tensor>? classifier, int start, RunStore store, IProgress<GanEvent>? progress, CancellationToken ct)
+        nn.Module<Tensor, Tensor>? classifier, int start, RunStore store, IProgress<GanEvent>? progress, CancellationToken ct,
+        WganTrainerState? resumeFrom = null)
     {
         var watch = Stopwatch.StartNew();
         var recording = new Recording(store, id, progress);
         try
         {
             var trainer = new WganTrainer(generator, critic, spec.Training(folder, start));
-            var result = trainer.Train(real, recording, ct);
+            var result = trainer.Train(real, recording, ct, resumeFrom);
             var weights = Path.Combine(folder, WeightsFile);
             WganCheckpoint.Save(weights, generator, critic, spec.Iterations);
             double? frechet = null;

@@ -57,6 +57,10 @@ public class GanCliTests
             Assert.Equal(RunStatus.Finished, run.Summary.Status);
             Assert.Equal(w1, run.Summary.Final!.Value.GetProperty("exactW1").GetDouble());
             Assert.Equal("lp", run.Config.GetProperty("penalty").GetString());
+            // The shared loop options (GanLoopOptions) reach the spec.
+            Assert.Equal([12, 2, 2, 3, 32], new[] { "iterations", "criticSteps", "warmupIterations", "warmupCriticSteps", "batchSize" }.Select(n => run.Config.GetProperty(n).GetInt32()));
+            Assert.Equal([16, 16], run.Config.GetProperty("hidden").EnumerateArray().Select(e => e.GetInt32()));
+            Assert.Equal("rmsprop", run.Config.GetProperty("optimizer").GetString());
             Assert.Equal([4, 6, 8, 12], run.Epochs.Select(e => e.GetProperty("iteration").GetInt32()));
         }
         var folder = Path.Combine(runs, id);
@@ -164,6 +168,10 @@ public class GanCliTests
         using var store = RunStore.Open(Path.Combine(dir, "runs"));
         var run = store.Get(doc.RootElement.GetProperty("runId").GetString()!);
         Assert.Equal(("gan-compare", RunStatus.Finished, 5), (run.Summary.Kind, run.Summary.Status, run.Epochs.Count));
+        // The shared loop options (GanLoopOptions) reach the spec, with compare's defaults where not given.
+        Assert.Equal([3, 1, 0, 100, 16], new[] { "iterations", "criticSteps", "warmupIterations", "warmupCriticSteps", "batchSize" }.Select(n => run.Config.GetProperty(n).GetInt32()));
+        Assert.Equal([8], run.Config.GetProperty("hidden").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal("rmsprop", run.Config.GetProperty("optimizer").GetString());
     }
 
     [Theory]
@@ -239,5 +247,17 @@ public class GanCliTests
         Assert.Equal(RunStatus.Finished, store2.Get(id).Summary.Status);
         var again = CliRunner.Run(dir, null, "gan", "train", "--resume", id);
         CliRunner.AssertOneLineError(again, "already finished");
+
+        // The checkpoint holds the optimizers' moments and the random state, so the interrupted-and-resumed run ends with
+        // exactly the networks of an uninterrupted run with the same options.
+        var straightDir = CliRunner.TempDir();
+        var straight = CliRunner.Run(straightDir, null, Train("--iterations", "1500", "--progress-every", "50", "--checkpoint-every", "100000", "--json"));
+        Assert.True(straight.ExitCode == 0, straight.ToString());
+        var straightWeights = JsonDocument.Parse(straight.Stdout).RootElement.GetProperty("weightsPath").GetString()!;
+        using var expected = SafeTensors.Load(straightWeights);
+        using var actual = SafeTensors.Load(doc.RootElement.GetProperty("weightsPath").GetString()!);
+        Assert.Equal(expected.Tensors.Keys.Order(), actual.Tensors.Keys.Order());
+        foreach (var (name, tensor) in expected.Tensors)
+            Assert.True(tensor.eq(actual.Tensors[name]).all().item<bool>(), $"{name} differs after resume");
     }
 }
