@@ -72,11 +72,19 @@ public static class SweepBench
             var sweep = Basin.Sweeps.SweepFile.Load(file);
             var clock = Stopwatch.StartNew();
             var result = SweepRunner.Run(sweep, Path.Combine(dir, "runs"), new SweepRunOptions { Workers = workers, ThreadsPerWorker = threadsPerWorker },
-                (index, t) => Process.Start(new ProcessStartInfo("dotnet")
+                (index, t) =>
                 {
-                    ArgumentList = { cli, "sweep", "worker", file, "--runs", Path.Combine(dir, "runs"), "--worker", index.ToString(CultureInfo.InvariantCulture), "--threads", t.ToString(CultureInfo.InvariantCulture) },
-                    RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-                })!);
+                    // As `basin sweep run` starts its workers (SweepCommand.StartWorker), thread-count variables included.
+                    var psi = new ProcessStartInfo("dotnet")
+                    {
+                        ArgumentList = { cli, "sweep", "worker", file, "--runs", Path.Combine(dir, "runs"), "--worker", index.ToString(CultureInfo.InvariantCulture), "--threads", t.ToString(CultureInfo.InvariantCulture) },
+                        RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+                    };
+                    psi.Environment["OMP_NUM_THREADS"] = t.ToString(CultureInfo.InvariantCulture);
+                    psi.Environment["MKL_NUM_THREADS"] = t.ToString(CultureInfo.InvariantCulture);
+                    psi.Environment[Basin.Native.MallocTunables.Variable] = Basin.Native.MallocTunables.ForChild();
+                    return Process.Start(psi)!;
+                });
             if (result.Open != 0) throw new InvalidOperationException($"bench sweep left {result.Open} points open");
             return clock.Elapsed.TotalSeconds;
         }
