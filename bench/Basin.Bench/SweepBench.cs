@@ -88,19 +88,46 @@ public static class SweepBench
             if (result.Open != 0) throw new InvalidOperationException($"bench sweep left {result.Open} points open");
             return clock.Elapsed.TotalSeconds;
         }
+        // The commands as a user types them: `basin sweep run FILE --workers W --threads T`, start-up included.
+        double TimeCli(int workers, int threadsPerWorker)
+        {
+            var dir = Path.Combine(Path.GetTempPath(), "basin-bench-sweep-" + Guid.NewGuid().ToString("N")[..8]);
+            Directory.CreateDirectory(dir);
+            var file = Path.Combine(dir, "s.json");
+            File.WriteAllText(file, SweepFile("bench"));
+            var psi = new ProcessStartInfo("dotnet")
+            {
+                ArgumentList = { cli, "sweep", "run", file, "--runs", Path.Combine(dir, "runs"), "--workers", workers.ToString(CultureInfo.InvariantCulture),
+                    "--threads", threadsPerWorker.ToString(CultureInfo.InvariantCulture), "--json" },
+                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            };
+            psi.Environment[Basin.Native.MallocTunables.Variable] = Basin.Native.MallocTunables.ForChild();
+            var clock = Stopwatch.StartNew();
+            using var p = Process.Start(psi)!;
+            var stderr = p.StandardError.ReadToEndAsync();
+            p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            if (p.ExitCode != 0) throw new InvalidOperationException($"basin sweep run failed ({p.ExitCode}): {stderr.Result}");
+            return clock.Elapsed.TotalSeconds;
+        }
         int cores = Environment.ProcessorCount;
         Time(2, Math.Max(1, cores / 2));   // warm-up: page cache, JIT of the CLI
         double one = double.PositiveInfinity, oneSingle = double.PositiveInfinity, two = double.PositiveInfinity;
+        double cliOne = double.PositiveInfinity, cliTwo = double.PositiveInfinity;
         for (int r = 0; r < repeats; r++)
         {
             one = Math.Min(one, Time(1, cores));
             two = Math.Min(two, Time(2, Math.Max(1, cores / 2)));
             oneSingle = Math.Min(oneSingle, Time(1, 1));
+            cliOne = Math.Min(cliOne, TimeCli(1, 1));
+            cliTwo = Math.Min(cliTwo, TimeCli(2, Math.Max(1, cores / 2)));
         }
         Console.WriteLine($"worker speed-up, 8 lenet5 points (train {epochs} epochs on 2000 examples + 7 measures ×2 variants), {cores} cores, best of {repeats}:");
         Console.WriteLine($"  --workers 1 --threads {cores}: {one,7:F1} s");
         Console.WriteLine($"  --workers 1 --threads 1: {oneSingle,7:F1} s");
         Console.WriteLine($"  --workers 2 --threads {Math.Max(1, cores / 2)}: {two,7:F1} s");
         Console.WriteLine($"  speed-up of 2 workers over 1 (all cores): {one / two:F2}×; over 1 (one thread): {oneSingle / two:F2}×");
+        Console.WriteLine($"  as commands (`basin sweep run`, process start included): --workers 1 --threads 1 {cliOne:F1} s, " +
+            $"--workers 2 --threads {Math.Max(1, cores / 2)} {cliTwo:F1} s, speed-up {cliOne / cliTwo:F2}×");
     }
 }
