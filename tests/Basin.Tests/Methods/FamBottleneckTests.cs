@@ -50,23 +50,7 @@ public class FamBottleneckTests
         var parameters = NamedParameter.Of(model);
         Assert.Contains(parameters, p => p.Name == "bottleneck.weight");
         Assert.True(grads[parameters.ToList().FindIndex(p => p.Name == "bottleneck.weight")].abs().max().ToDouble() > 1e-6);
-        const double h = 1e-6;
-        for (int i = 0; i < parameters.Length; i++)
-        {
-            var flat = parameters[i].Value.detach().view(-1);
-            var g = grads[i].view(-1);
-            for (long k = 0; k < flat.shape[0]; k++)
-            {
-                double w = flat[k].ToDouble();
-                using (no_grad()) flat[k] = w + h;
-                double up = Loss(model, batch, terms, probes);
-                using (no_grad()) flat[k] = w - h;
-                double down = Loss(model, batch, terms, probes);
-                using (no_grad()) flat[k] = w;
-                double fd = (up - down) / (2 * h), analytic = g[k].ToDouble();
-                Assert.True(Math.Abs(fd - analytic) <= 1e-7 + 1e-6 * Math.Abs(fd), $"{parameters[i].Name}[{k}]: autograd {analytic}, finite differences {fd}");
-            }
-        }
+        MethodFixtures.AssertMatchesFiniteDifferences(parameters, grads, () => Loss(model, batch, terms, probes));
     }
 
     [Fact]

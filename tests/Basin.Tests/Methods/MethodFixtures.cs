@@ -39,6 +39,30 @@ internal static class MethodFixtures
         return g;
     }
 
+    /// <summary>
+    /// Central finite differences of <paramref name="loss"/> (step <paramref name="h"/>, float64 models) in every coordinate
+    /// of every parameter against the autograd gradients <paramref name="grads"/>, to 1e-7 + 1e-6·|fd|.
+    /// </summary>
+    public static void AssertMatchesFiniteDifferences(NamedParameter[] parameters, Tensor[] grads, Func<double> loss, double h = 1e-6)
+    {
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            var flat = parameters[i].Value.detach().view(-1);
+            var g = grads[i].view(-1);
+            for (long k = 0; k < flat.shape[0]; k++)
+            {
+                double w = flat[k].ToDouble();
+                using (no_grad()) flat[k] = w + h;
+                double up = loss();
+                using (no_grad()) flat[k] = w - h;
+                double down = loss();
+                using (no_grad()) flat[k] = w;
+                double fd = (up - down) / (2 * h), analytic = g[k].ToDouble();
+                Xunit.Assert.True(Math.Abs(fd - analytic) <= 1e-7 + 1e-6 * Math.Abs(fd), $"{parameters[i].Name}[{k}]: autograd {analytic}, finite differences {fd}");
+            }
+        }
+    }
+
     public static double MaxAbsDiff(Tensor a, Tensor b) => a.to_type(ScalarType.Float64).sub(b.to_type(ScalarType.Float64)).abs().max().ToDouble();
 
 }
