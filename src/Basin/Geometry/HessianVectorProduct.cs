@@ -28,8 +28,7 @@ public sealed class HessianVectorProduct : ICurvatureProduct, IDisposable
         using var eval = new EvalMode(model);
         using var grad = torch.enable_grad();
         using var scope = torch.NewDisposeScope();
-        var (x, y, _) = lossOnData.Chunk(0);
-        var loss = lossOnData.Loss(model.forward(x), y);
+        var loss = lossOnData.ChunkLoss(0);
         GradientPath.Check(loss, parameters);
         if (options.ReuseGraph && lossOnData.ChunkCount == 1)
         {
@@ -55,8 +54,7 @@ public sealed class HessianVectorProduct : ICurvatureProduct, IDisposable
         ParamVectors.Dispose(cachedGrads);
         ParamVectors.Dispose(cachedAt);
         using var scope = torch.NewDisposeScope();
-        var (x, y, _) = lossOnData.Chunk(0);
-        cachedGrads = FirstOrder(lossOnData.Loss(model.forward(x), y));
+        cachedGrads = FirstOrder(lossOnData.ChunkLoss(0));
         foreach (var g in cachedGrads) g.DetachFromDisposeScope();
         cachedAt = paramTensors.Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray();
     }

@@ -50,6 +50,13 @@ sealed class LossOnData
         return loss;
     }
 
+    /// <summary>The model's mean loss on chunk <paramref name="index"/>, with its graph when autograd is on; in the caller's scope.</summary>
+    public Tensor ChunkLoss(int index)
+    {
+        var (x, y, _) = Chunk(index);
+        return Loss(Model.forward(x), y);
+    }
+
     // libtorch aborts the process on a class index outside the logits; say which instead.
     static void CheckLabels(Tensor logits, Tensor labels)
     {
