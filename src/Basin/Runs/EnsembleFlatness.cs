@@ -3,7 +3,6 @@ using Basin.IO;
 using Basin.Measures;
 using Basin.Models;
 using Basin.Training.Methods;
-using static TorchSharp.torch;
 
 namespace Basin.Runs;
 
@@ -36,36 +35,24 @@ public static class EnsembleFlatness
         ArgumentNullException.ThrowIfNull(ensemble);
         if (ensemble.MixtureWeights.Count != sampleFiles.Count)
             throw new BasinException($"the ensemble has {ensemble.MixtureWeights.Count} mixture weights for {sampleFiles.Count} samples");
-        var saved = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
-        bool wasTraining = model.training;
-        model.eval();
-        try
+        using var snapshot = new ModelStateSnapshot(model);
+        var members = new List<MemberFlatness>();
+        for (int i = 0; i < sampleFiles.Count; i++)
         {
-            var members = new List<MemberFlatness>();
-            for (int i = 0; i < sampleFiles.Count; i++)
-            {
-                ct.ThrowIfCancellationRequested();
-                Weights.Load(model, sampleFiles[i]);
-                var g = MeasureJob.Summarize(model, train, maxSamples, ct);
-                members.Add(new MemberFlatness(Path.GetFileNameWithoutExtension(sampleFiles[i]), ensemble.MixtureWeights[i], g.RelativeFlatness, g.HessianTrace, g.LambdaMax));
-            }
-            var weights = members.Select(m => m.MixtureWeight).ToArray();
-            double? Tau(IReadOnlyList<double> values)
-            {
-                if (members.Count < 2) return null;
-                double tau = KendallTau.TauB(values, weights);
-                return double.IsFinite(tau) ? tau : null;
-            }
-            return new EnsembleFlatnessResult(members, (int)Math.Min(maxSamples, train.Count),
-                Tau([.. members.Select(m => m.RelativeFlatness)]), Tau([.. members.Select(m => m.HessianTrace)]),
-                Tau([.. members.Select(m => m.LambdaMax)]), Tau([.. Enumerable.Range(0, members.Count).Select(i => (double)i)]));
+            ct.ThrowIfCancellationRequested();
+            Weights.Load(model, sampleFiles[i]);
+            var g = MeasureJob.Summarize(model, train, maxSamples, ct);
+            members.Add(new MemberFlatness(Path.GetFileNameWithoutExtension(sampleFiles[i]), ensemble.MixtureWeights[i], g.RelativeFlatness, g.HessianTrace, g.LambdaMax));
         }
-        finally
+        var weights = members.Select(m => m.MixtureWeight).ToArray();
+        double? Tau(IReadOnlyList<double> values)
         {
-            using (no_grad())
-                foreach (var (name, t) in model.state_dict()) t.copy_(saved[name]);
-            foreach (var t in saved.Values) t.Dispose();
-            model.train(wasTraining);
+            if (members.Count < 2) return null;
+            double tau = KendallTau.TauB(values, weights);
+            return double.IsFinite(tau) ? tau : null;
         }
+        return new EnsembleFlatnessResult(members, (int)Math.Min(maxSamples, train.Count),
+            Tau([.. members.Select(m => m.RelativeFlatness)]), Tau([.. members.Select(m => m.HessianTrace)]),
+            Tau([.. members.Select(m => m.LambdaMax)]), Tau([.. Enumerable.Range(0, members.Count).Select(i => (double)i)]));
     }
 }

@@ -39,41 +39,29 @@ public static class PosteriorPredictive
         if (data.Count == 0) throw new BasinException($"{data.Name}: no examples to evaluate the ensemble on");
         if (data.ClassCount != model.ClassCount) throw new BasinException($"{data.Name} has {data.ClassCount} classes but the model has {model.ClassCount}");
         if (batchSize < 1) throw new BasinException($"batch size must be at least 1, got {batchSize}");
-        var saved = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
-        bool wasTraining = model.training;
-        model.eval();
+        using var snapshot = new ModelStateSnapshot(model);
+        using var _ = no_grad();
+        using var sum = zeros([data.Count, model.ClassCount], ScalarType.Float64);
+        var members = new List<PredictiveScore>();
+        var truth = new List<Tensor>();
         try
         {
-            using var _ = no_grad();
-            using var sum = zeros([data.Count, model.ClassCount], ScalarType.Float64);
-            var members = new List<PredictiveScore>();
-            var truth = new List<Tensor>();
-            try
+            foreach (var file in sampleFiles)
             {
-                foreach (var file in sampleFiles)
-                {
-                    Weights.Load(model, file);
-                    using var probs = Probabilities(model, data, batchSize);
-                    members.Add(Score(Path.GetFileNameWithoutExtension(file), probs, data.Labels));
-                    truth.Add(probs.gather(1, data.Labels.unsqueeze(1)).squeeze(1));
-                    sum.add_(probs);
-                }
-                using var mean = sum.div(sampleFiles.Count);
-                using var likelihoods = stack(truth);
-                var mixture = MixtureWeights.Fit(likelihoods);
-                return new EnsembleEvaluation(members, Score("ensemble", mean, data.Labels), data.Count) { MixtureWeights = mixture.Weights };
+                Weights.Load(model, file);
+                using var probs = Probabilities(model, data, batchSize);
+                members.Add(Score(Path.GetFileNameWithoutExtension(file), probs, data.Labels));
+                truth.Add(probs.gather(1, data.Labels.unsqueeze(1)).squeeze(1));
+                sum.add_(probs);
             }
-            finally
-            {
-                foreach (var t in truth) t.Dispose();
-            }
+            using var mean = sum.div(sampleFiles.Count);
+            using var likelihoods = stack(truth);
+            var mixture = MixtureWeights.Fit(likelihoods);
+            return new EnsembleEvaluation(members, Score("ensemble", mean, data.Labels), data.Count) { MixtureWeights = mixture.Weights };
         }
         finally
         {
-            using (no_grad())
-                foreach (var (name, t) in model.state_dict()) t.copy_(saved[name]);
-            foreach (var t in saved.Values) t.Dispose();
-            model.train(wasTraining);
+            foreach (var t in truth) t.Dispose();
         }
     }
 
