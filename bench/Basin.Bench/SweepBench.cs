@@ -80,9 +80,7 @@ public static class SweepBench
                         ArgumentList = { cli, "sweep", "worker", file, "--runs", Path.Combine(dir, "runs"), "--worker", index.ToString(CultureInfo.InvariantCulture), "--threads", t.ToString(CultureInfo.InvariantCulture) },
                         RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
                     };
-                    psi.Environment["OMP_NUM_THREADS"] = t.ToString(CultureInfo.InvariantCulture);
-                    psi.Environment["MKL_NUM_THREADS"] = t.ToString(CultureInfo.InvariantCulture);
-                    psi.Environment[Basin.Native.MallocTunables.Variable] = Basin.Native.MallocTunables.ForChild();
+                    SweepRunner.PrepareWorkerEnvironment(psi, t);
                     return Process.Start(psi)!;
                 });
             if (result.Open != 0) throw new InvalidOperationException($"bench sweep left {result.Open} points open");

@@ -1,4 +1,3 @@
-using Basin.Native;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -77,11 +76,7 @@ public static class SweepCommand
         foreach (var a in new[] { "sweep", "worker", file, "--runs", runs, "--worker", index.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture) })
             psi.ArgumentList.Add(a);
         if (measures is not null) { psi.ArgumentList.Add("--measures"); psi.ArgumentList.Add(measures); }
-        // From the first instruction: libtorch's OpenMP and MKL pools would otherwise start with one thread per core
-        // and spin-wait beside the other workers until the worker sets its thread count.
-        psi.Environment["OMP_NUM_THREADS"] = threads.ToString(CultureInfo.InvariantCulture);
-        psi.Environment["MKL_NUM_THREADS"] = threads.ToString(CultureInfo.InvariantCulture);
-        psi.Environment[MallocTunables.Variable] = MallocTunables.ForChild();
+        SweepRunner.PrepareWorkerEnvironment(psi, threads);
         return Process.Start(psi) ?? throw new BasinException($"could not start a sweep worker ({exe})");
     }
 

@@ -27,6 +27,20 @@ public delegate Process WorkerLauncher(int index, int threads);
 /// </summary>
 public static class SweepRunner
 {
+    /// <summary>
+    /// The environment a worker process needs from its first instruction: libtorch's OpenMP and MKL pools sized to
+    /// <paramref name="threads"/> (otherwise they start with one thread per core and spin beside the other workers until
+    /// the worker sets its thread count), and Basin's malloc tunables (<see cref="Native.MallocTunables"/>).
+    /// </summary>
+    public static void PrepareWorkerEnvironment(ProcessStartInfo psi, int threads)
+    {
+        ArgumentNullException.ThrowIfNull(psi);
+        var count = threads.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        psi.Environment["OMP_NUM_THREADS"] = count;
+        psi.Environment["MKL_NUM_THREADS"] = count;
+        psi.Environment[Native.MallocTunables.Variable] = Native.MallocTunables.ForChild();
+    }
+
     public static SweepRunResult Run(SweepDefinition sweep, string runsFolder, SweepRunOptions options, WorkerLauncher? launcher = null,
         IProgress<SweepEvent>? progress = null, CancellationToken ct = default)
     {

@@ -42,6 +42,11 @@ public class MallocTunablesTests
     {
         var own = Environment.GetEnvironmentVariable(MallocTunables.Variable);
         Assert.Equal(string.IsNullOrEmpty(own) ? MallocTunables.Value : own, MallocTunables.ForChild());
+        var worker = new ProcessStartInfo("true");
+        Basin.Sweeps.SweepRunner.PrepareWorkerEnvironment(worker, 3);
+        Assert.Equal("3", worker.Environment["OMP_NUM_THREADS"]);
+        Assert.Equal("3", worker.Environment["MKL_NUM_THREADS"]);
+        Assert.Equal(MallocTunables.ForChild(), worker.Environment[MallocTunables.Variable]);
         foreach (var setting in MallocTunables.Value.Split(':'))
             Assert.Matches(@"^glibc\.malloc\.(arena_max|mmap_threshold|trim_threshold)=\d+$", setting);
     }
