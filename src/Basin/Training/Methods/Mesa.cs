@@ -29,8 +29,7 @@ public sealed class Mesa : IObjectiveTerm, IStatefulStage, IDisposable
     public Mesa(double decay = 0.9998, double lambda = 0.8, double tau = 5, int startEpoch = 0, Func<Classifier, Tensor, Classifier>? teacher = null)
     {
         if (!(decay >= 0 && decay < 1)) throw new BasinException($"MESA decay must be in [0, 1), got {decay}");
-        if (!(lambda >= 0) || double.IsInfinity(lambda)) throw new BasinException($"MESA λ must be a finite number ≥ 0, got {lambda}");
-        if (!(tau > 0) || double.IsInfinity(tau)) throw new BasinException($"MESA τ must be a finite number > 0, got {tau}");
+        TrajectoryLoss.CheckOptions("MESA", lambda, tau);
         if (startEpoch < 0) throw new BasinException($"MESA start epoch must be ≥ 0, got {startEpoch}");
         Decay = decay;
         Lambda = lambda;

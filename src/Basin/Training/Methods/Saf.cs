@@ -25,8 +25,7 @@ public sealed class Saf : IObjectiveTerm, IStatefulStage
 
     public Saf(double lambda = 0.3, double tau = 5, int lag = 2, int startEpoch = 0)
     {
-        if (!(lambda >= 0) || double.IsInfinity(lambda)) throw new BasinException($"SAF λ must be a finite number ≥ 0, got {lambda}");
-        if (!(tau > 0) || double.IsInfinity(tau)) throw new BasinException($"SAF τ must be a finite number > 0, got {tau}");
+        TrajectoryLoss.CheckOptions("SAF", lambda, tau);
         if (lag < 1) throw new BasinException($"SAF lag Ẽ must be at least 1 epoch, got {lag}");
         if (startEpoch < 0) throw new BasinException($"SAF start epoch must be ≥ 0, got {startEpoch}");
         Lambda = lambda;
