@@ -51,7 +51,7 @@ public static class Cli
         catch (BasinException e)
         {
             Error(e.Message);
-            return ExitError;
+            return e is OptionException ? ExitUsage : ExitError;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -22,3 +22,9 @@ public class DivergenceException : BasinException
 {
     public DivergenceException(string message) : base(message) { }
 }
+
+/// <summary>A setting outside its allowed values (a negative λ, an unknown name): a usage error, exit 2 in the CLI.</summary>
+public class OptionException : BasinException
+{
+    public OptionException(string message) : base(message) { }
+}

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Basin.Reports;
+using Basin.Runs;
 using Spectre.Console;
 
 namespace Basin.Cli.Commands;
@@ -53,6 +54,7 @@ public static class RunsCommand
             AnsiConsole.MarkupLine($"started {s.CreatedUtc:u}" + (s.FinishedUtc is { } f ? $", ended {f:u}" : ""));
             if (s.Message is { } m) AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(m)}[/]");
             AnsiConsole.MarkupLine("[bold]config[/] " + Markup.Escape(run.Config.GetRawText().ReplaceLineEndings(" ")));
+            if (s.Kind == "train" && TrainJobSpec.FamFormNote(run.Config) is { } famNote) AnsiConsole.MarkupLine($"[yellow]note:[/] {Markup.Escape(famNote)}");
             AnsiConsole.MarkupLine("[bold]versions[/] " + Markup.Escape(run.Versions.GetRawText().ReplaceLineEndings(" ")));
             if (run.Epochs.Count > 0)
             {

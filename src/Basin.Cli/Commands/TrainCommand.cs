@@ -38,7 +38,8 @@ public static class TrainCommand
             TrainJobResult result;
             if (resumeId is not null)
             {
-                var spec = store.Get(resumeId).Config.Deserialize<TrainJobSpec>(Json.Options)!;
+                var stored = store.Get(resumeId);
+                var spec = TrainJobSpec.FromStored(stored.Config, stored.Summary.Id);
                 result = TrainingView.Run(asJson, spec.Model, spec.Epochs, p => TrainingJob.Resume(resumeId, store, p, ct, nThreads));
             }
             else

@@ -33,7 +33,8 @@ public sealed class TrainOptions
     public Option<string> Method { get; } = new("--method") { Description = "Training method: sgd, sam, asam, fam, saf, mesa, sgld, winsorized, m3, rm3, or several joined by + (e.g. sam+fam; docs/methods.md)", DefaultValueFactory = _ => D.Method };
     public Option<double?> Rho { get; } = new("--rho") { Description = "SAM/ASAM radius ρ > 0 (default 0.05 for sam, 0.5 for asam)" };
     public Option<double> Eta { get; } = new("--eta") { Description = "ASAM's η in T = |w| + η", DefaultValueFactory = _ => D.Eta };
-    public Option<double> FamLambda { get; } = new("--fam-lambda") { Description = "FAM: weight λ ≥ 0 of the relative-flatness term", DefaultValueFactory = _ => D.FamLambda };
+    public Option<double> FamLambda { get; } = new("--fam-lambda") { Description = "FAM: weight λ ≥ 0 of the relative flatness κ_Tr/m of the layer (m: its inputs per neuron); 0.1 is the FAM paper's value", DefaultValueFactory = _ => D.FamLambda };
+    public Option<string> FamNormalization { get; } = FamNormalizationOption();
     public Option<string?> FamLayer { get; } = new("--fam-layer") { Description = "FAM: linear layer to flatten (default: the head; other layers use the rank-one estimator)" };
     public Option<bool> FamDetached { get; } = new("--fam-detached") { Description = "FAM: detach the curvature, as the reference code does (gradient only through the weights)" };
     public Option<int> FamProbes { get; } = new("--fam-probes") { Description = "FAM: rank-one probes per step for a non-head layer", DefaultValueFactory = _ => D.FamProbes };
@@ -50,7 +51,7 @@ public sealed class TrainOptions
 
     public IEnumerable<Option> All => [Dataset, Data, Samples, TestSamples, LabelNoise, Model, Optimizer, Lr, Momentum, Nesterov, WeightDecay,
         Schedule, StepEpochs, Gamma, Warmup, Epochs, BatchSize, StopAtLoss, Seed, CheckpointEvery, Device,
-        Method, Rho, Eta, FamLambda, FamLayer, FamDetached, FamProbes, SafLambda, SafTau, SafLag, SafStart, MesaDecay,
+        Method, Rho, Eta, FamLambda, FamNormalization, FamLayer, FamDetached, FamProbes, SafLambda, SafTau, SafLag, SafStart, MesaDecay,
         Temperature, BurnIn, Thin, WinsorC, CoherenceEvery];
 
     public TrainJobSpec Read(ParseResult p) => new()
@@ -82,6 +83,7 @@ public sealed class TrainOptions
         FamLambda = p.GetValue(FamLambda),
         FamLayer = p.GetValue(FamLayer),
         FamDetached = p.GetValue(FamDetached),
+        FamNormalization = p.GetValue(FamNormalization)!,
         FamProbes = p.GetValue(FamProbes),
         SafLambda = p.GetValue(SafLambda),
         SafTau = p.GetValue(SafTau),
@@ -94,4 +96,15 @@ public sealed class TrainOptions
         WinsorC = p.GetValue(WinsorC),
         CoherenceEvery = p.GetValue(CoherenceEvery),
     };
+
+    static Option<string> FamNormalizationOption()
+    {
+        var o = new Option<string>("--fam-normalization")
+        {
+            Description = "FAM: layer-inputs (λ·κ_Tr/m, the FAM paper's objective) or none (λ·κ_Tr, m times stronger)",
+            DefaultValueFactory = _ => D.FamNormalization,
+        };
+        o.AcceptOnlyFromAmong(Basin.Training.Methods.FamNormalizations.Names);
+        return o;
+    }
 }

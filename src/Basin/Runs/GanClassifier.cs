@@ -25,7 +25,7 @@ public static class GanClassifier
         {
             var run = store.Get(runOrFile);
             if (run.Summary.Kind != "train") throw new BasinException($"--classifier: run {run.Summary.Id} is a {run.Summary.Kind} run, not a classifier training run");
-            var trainSpec = run.Config.Deserialize<TrainJobSpec>(Json.Options) ?? throw new BasinException($"run {run.Summary.Id} has no readable config");
+            var trainSpec = TrainJobSpec.FromStored(run.Config, run.Summary.Id);
             weights = Path.Combine(store.RunFolder(run.Summary.Id), TrainingJob.WeightsFile);
             if (!File.Exists(weights)) throw new BasinException($"--classifier: run {run.Summary.Id} has no saved weights (status {run.Summary.Status})");
             spec = trainSpec.Model;

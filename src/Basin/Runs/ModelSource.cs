@@ -24,7 +24,7 @@ public sealed record ModelSource(string WeightsPath, string Model, string Datase
         {
             if (store is null) throw new BasinException("a run database is needed to use a run's weights");
             var details = store.Get(runId);
-            run = details.Config.Deserialize<TrainJobSpec>(Json.Options) ?? throw new BasinException($"run {details.Summary.Id} has no readable config");
+            run = TrainJobSpec.FromStored(details.Config, details.Summary.Id);
             weightsPath = Path.Combine(store.RunFolder(details.Summary.Id), TrainingJob.WeightsFile);
             if (!File.Exists(weightsPath)) throw new BasinException($"run {details.Summary.Id} has no saved weights (status {details.Summary.Status}); finish it with 'basin train --resume {details.Summary.Id}'");
             modelSpec ??= run.Model;

@@ -1,3 +1,7 @@
+using System.Text.Json;
+using Basin.Reports;
+using Basin.Training.Methods;
+
 namespace Basin.Runs;
 
 /// <summary>
@@ -41,8 +45,13 @@ public sealed record TrainJobSpec
     public double? Rho { get; init; }
     /// <summary>ASAM's η in T_w = |w| + η.</summary>
     public double Eta { get; init; } = 0.01;
-    /// <summary>FAM's λ.</summary>
-    public double FamLambda { get; init; } = 0.1;
+    /// <summary>FAM's λ: the weight of κ_Tr/m (or of κ_Tr when <see cref="FamNormalization"/> is "none").</summary>
+    public double FamLambda { get; init; } = Fam.DefaultLambda;
+    /// <summary>
+    /// FAM's normalization: "layer-inputs" (λ·κ_Tr/m, the paper's form) or "none" (λ·κ_Tr). Configs stored before the
+    /// option existed read as "none" (see <see cref="FromStored"/>), which is what those runs used.
+    /// </summary>
+    public string FamNormalization { get; init; } = FamNormalizations.Names[0];
     /// <summary>FAM's layer (null: the head). A non-head linear layer uses the rank-one estimator.</summary>
     public string? FamLayer { get; init; }
     /// <summary>FAM with the reference code's detached curvature (gradient only through ⟨W_s, W_t⟩).</summary>
@@ -78,4 +87,26 @@ public sealed record TrainJobSpec
     public int CheckpointEveryBatches { get; init; }
     /// <summary>cpu (CUDA builds of libtorch are not available here; the option is kept for them).</summary>
     public string Device { get; init; } = "cpu";
+
+    /// <summary>
+    /// A spec from a stored run config. Runs recorded before FAM's normalization option used the unnormalized λ·κ_Tr,
+    /// so a config without the field reads as "none": resuming, evaluating or showing such a run stays true to it.
+    /// </summary>
+    public static TrainJobSpec FromStored(JsonElement config, string runId)
+    {
+        var spec = config.Deserialize<TrainJobSpec>(Json.Options) ?? throw new BasinException($"run {runId} has no readable config");
+        return UsedUnnormalizedFamBeforeTheOption(config) ? spec with { FamNormalization = "none" } : spec;
+    }
+
+    /// <summary>True for a stored config written before the FAM normalization option existed.</summary>
+    public static bool UsedUnnormalizedFamBeforeTheOption(JsonElement config) =>
+        config.ValueKind == JsonValueKind.Object && !config.TryGetProperty("famNormalization", out _);
+
+    /// <summary>A note for a stored training config whose FAM term was the unnormalized λ·κ_Tr (recorded before the option), else null.</summary>
+    public static string? FamFormNote(JsonElement config) =>
+        UsedUnnormalizedFamBeforeTheOption(config)
+        && config.TryGetProperty("method", out var m) && m.ValueKind == JsonValueKind.String
+        && m.GetString()!.ToLowerInvariant().Split('+', StringSplitOptions.TrimEntries).Contains("fam")
+            ? "FAM in this run is the unnormalized λ·κ_Tr (recorded before FAM's normalization option; today's default is λ·κ_Tr/m)"
+            : null;
 }

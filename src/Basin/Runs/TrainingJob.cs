@@ -90,7 +90,7 @@ public static class TrainingJob
         var id = details.Summary.Id;
         if (details.Summary.Kind != "train") throw new BasinException($"run {id} is a {details.Summary.Kind} run, not a training run");
         if (details.Summary.Status == RunStatus.Finished) throw new BasinException($"run {id} has already finished; nothing to resume");
-        var spec = details.Config.Deserialize<TrainJobSpec>(Json.Options) ?? throw new BasinException($"run {id} has no readable config");
+        var spec = TrainJobSpec.FromStored(details.Config, id);
         var folder = store.RunFolder(id);
         if (!File.Exists(Path.Combine(folder, CheckpointFile)))
             throw new BasinException($"run {id} has no checkpoint in {folder}; it cannot be resumed (start it again with 'basin train')");
@@ -231,12 +231,13 @@ public static class TrainingJob
         return recipe;
     }
 
-    static Fam Fam(TrainJobSpec spec)
-    {
-        if (spec.FamProbes < 1) throw new BasinException($"--fam-probes must be at least 1, got {spec.FamProbes}");
-        return new Fam(NonNegative(spec.FamLambda, "--fam-lambda"), string.IsNullOrWhiteSpace(spec.FamLayer) ? null : spec.FamLayer.Trim(),
-            spec.FamDetached ? FamCurvature.Detached : FamCurvature.Full) { Probes = spec.FamProbes };
-    }
+    static Fam Fam(TrainJobSpec spec) =>
+        new(Check.NonNegative(spec.FamLambda, "--fam-lambda"), string.IsNullOrWhiteSpace(spec.FamLayer) ? null : spec.FamLayer.Trim(),
+            spec.FamDetached ? FamCurvature.Detached : FamCurvature.Full)
+        {
+            Probes = Check.AtLeast(spec.FamProbes, 1, "--fam-probes"),
+            Normalization = FamNormalizations.Parse(spec.FamNormalization, "--fam-normalization"),
+        };
 
     static int SafStart(TrainJobSpec spec)
     {
@@ -261,11 +262,9 @@ public static class TrainingJob
         return rule;
     }
 
-    static double Positive(double x, string option) =>
-        x > 0 && double.IsFinite(x) ? x : throw new BasinException($"{option} must be a finite number > 0, got {x}");
+    static double Positive(double x, string option) => Check.Positive(x, option);
 
-    static double NonNegative(double x, string option) =>
-        x >= 0 && double.IsFinite(x) ? x : throw new BasinException($"{option} must be a finite number ≥ 0, got {x}");
+    static double NonNegative(double x, string option) => Check.NonNegative(x, option);
 
     /// <summary>Train and test sets for a spec: first N examples in file order, then label noise on the train set.</summary>
     public static (LabeledDataset Train, LabeledDataset Test) LoadData(TrainJobSpec spec)

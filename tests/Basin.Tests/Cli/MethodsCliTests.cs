@@ -38,6 +38,20 @@ public class MethodsCliTests
         Assert.False(Directory.Exists(Path.Combine(dir, "runs")) && Directory.EnumerateDirectories(Path.Combine(dir, "runs")).Any(), "a run folder was left behind\n" + r);
     }
 
+    [Theory]
+    [InlineData("--fam-normalization", "neuronwise", "neuronwise")]
+    [InlineData("--fam-lambda", "-0.5", "--fam-lambda must be a finite number ≥ 0")]
+    [InlineData("--fam-lambda", "NaN", "--fam-lambda must be a finite number ≥ 0")]
+    public void BadFamSettingsAreUsageErrorsWithExit2AndRecordNoRun(string option, string value, string cause)
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir);
+        var r = CliRunner.Run(dir, null, Train(data, "--method", "fam", option, value));
+        CliRunner.AssertOneLineError(r, cause);
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.False(Directory.Exists(Path.Combine(dir, "runs")) && Directory.EnumerateDirectories(Path.Combine(dir, "runs")).Any(), "a run folder was left behind\n" + r);
+    }
+
     [Fact]
     public void SamWithSafAndSgldRunAndRecordTheirExtras()
     {

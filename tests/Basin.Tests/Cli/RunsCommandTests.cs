@@ -19,6 +19,31 @@ public class RunsCommandTests
     }
 
     [Fact]
+    public void RunsShowSaysThatAFamRunRecordedBeforeTheNormalizationOptionUsedTheUnnormalizedForm()
+    {
+        var dir = CliRunner.TempDir();
+        var runs = Path.Combine(dir, "runs");
+        using (var store = RunStore.Open(runs))
+        {
+            store.Start(new RunRecord("20261101-000000-old", "train", DateTime.UtcNow, "lenet5", "fashion-mnist", 1,
+                """{"method":"sam+fam","famLambda":0.1}""", "{}"));
+            store.Start(new RunRecord("20261201-000000-new", "train", DateTime.UtcNow, "lenet5", "fashion-mnist", 1,
+                """{"method":"fam","famLambda":0.1,"famNormalization":"layer-inputs"}""", "{}"));
+        }
+        var old = CliRunner.Run(dir, null, "runs", "show", "20261101");
+        Assert.True(old.ExitCode == 0, old.ToString());
+        Assert.Contains("unnormalized λ·κ_Tr", old.Stdout);
+        var fresh = CliRunner.Run(dir, null, "runs", "show", "20261201");
+        Assert.True(fresh.ExitCode == 0, fresh.ToString());
+        Assert.DoesNotContain("unnormalized", fresh.Stdout);
+
+        using var doc = System.Text.Json.JsonDocument.Parse("""{"method":"fam","famLambda":0.1}""");
+        Assert.Equal("none", Basin.Runs.TrainJobSpec.FromStored(doc.RootElement, "x").FamNormalization);
+        using var now = System.Text.Json.JsonDocument.Parse("""{"method":"fam","famNormalization":"layer-inputs"}""");
+        Assert.Equal("layer-inputs", Basin.Runs.TrainJobSpec.FromStored(now.RootElement, "x").FamNormalization);
+    }
+
+    [Fact]
     public void RunsShowUnknownIdIsAOneLineError()
     {
         var dir = CliRunner.TempDir();

@@ -63,7 +63,7 @@ public class FamBottleneckTests
         Assert.Equal(new long[] { Classes, 3 }, model.Head.weight!.shape); // the head reads the k = 3 bottleneck features
         double fam = Loss(model, MethodFixtures.WholeBatch(data), [new Fam(0.7)], null);
         double kappa = RelativeFlatness.Measure(model, data, variant: FlatnessVariant.Block).Value;
-        Assert.Equal(0.7 * kappa, fam, 1e-9);
+        Assert.Equal(0.7 / 3 * kappa, fam, 1e-9);                          // λ/m with m = the k = 3 bottleneck features
         Assert.Equal(fam, Loss(model, MethodFixtures.WholeBatch(data), [new Fam(0.7, "fc2")], null), 1e-12);
     }
 

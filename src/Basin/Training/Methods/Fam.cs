@@ -7,9 +7,10 @@ using static TorchSharp.torch;
 namespace Basin.Training.Methods;
 
 /// <summary>
-/// FAM ("FAM: Relative Flatness Aware Minimization", 2023): adds λ·κ_Tr(W) of one linear layer, measured on the
-/// mini-batch, to the loss. κ_Tr = Σ_{s,t} ⟨W_s, W_t⟩ Tr(H_{s,t}) with H the Hessian of the batch's mean
-/// cross-entropy by W (see <see cref="RelativeFlatness"/>).
+/// FAM ("FAM: Relative Flatness Aware Minimization", 2023): adds λ·κ_Tr(W)/m of one linear layer with m inputs per
+/// neuron, measured on the mini-batch, to the loss, as the paper does (<see cref="Normalization"/> = None drops the 1/m).
+/// κ_Tr = Σ_{s,t} ⟨W_s, W_t⟩ Tr(H_{s,t}) with H the Hessian of the batch's mean cross-entropy by W
+/// (see <see cref="RelativeFlatness"/>).
 /// <list type="bullet">
 /// <item>The head (default): the closed form for softmax cross-entropy, <see cref="RelativeFlatness.TraceTerm"/>, on the
 /// features of the objective's own forward pass — no extra forward pass, differentiable end to end.</item>
@@ -21,8 +22,14 @@ namespace Basin.Training.Methods;
 /// now Linear(K → classes) on the K bottleneck features, which is what the FAM paper regularizes; Layer "bottleneck"
 /// targets the bottleneck itself.
 /// </summary>
-public sealed record Fam(double Lambda = 0.1, string? Layer = null, FamCurvature Curvature = FamCurvature.Full) : IObjectiveTerm
+public sealed record Fam(double Lambda = Fam.DefaultLambda, string? Layer = null, FamCurvature Curvature = FamCurvature.Full) : IObjectiveTerm
 {
+    /// <summary>The FAM paper's λ on Fashion-MNIST and CIFAR-10 (a weight of the normalized κ_Tr/m).</summary>
+    public const double DefaultLambda = 0.1;
+
+    /// <summary>Whether λ weighs κ_Tr/m (the paper's form, the default) or κ_Tr.</summary>
+    public FamNormalization Normalization { get; init; } = FamNormalization.LayerInputs;
+
     /// <summary>Rank-one probes per step for a non-head layer (the estimator path).</summary>
     public int Probes { get; init; } = 1;
 
@@ -46,9 +53,17 @@ public sealed record Fam(double Lambda = 0.1, string? Layer = null, FamCurvature
             var kappa = Curvature == FamCurvature.Full
                 ? RelativeFlatness.TraceTerm(context.Features, w, b)
                 : DetachedTrace(context.Features, w, b);
-            return kappa.mul(Lambda);
+            return Weigh(kappa, w);
         }
-        return Estimate(context, layer).mul(Lambda);
+        return Weigh(Estimate(context, layer), layer.weight!);
+    }
+
+    /// <summary>λ·κ (or λ·κ/m with m = the layer's inputs), the scalar kept alive for the native call.</summary>
+    Tensor Weigh(Tensor kappa, Tensor weight)
+    {
+        double factor = Normalization == FamNormalization.LayerInputs ? Lambda / weight.shape[1] : Lambda;
+        using var s = factor.ToScalar();
+        return kappa.mul(s);
     }
 
     /// <summary>κ = Σ_{s,t} (W Wᵀ)[s,t]·T[s,t] with T[s,t] = (1/N) Σ_n ‖φ_n‖² (diag p_n − p_n p_nᵀ)[s,t] held constant.</summary>
