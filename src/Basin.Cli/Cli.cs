@@ -48,10 +48,17 @@ public static class Cli
             Error(e.Message.StartsWith("The operation was canceled", StringComparison.Ordinal) ? "cancelled" : e.Message);
             return ExitCancelled;
         }
+        catch (OptionException e)
+        {
+            // The library names settings by their keys (famLambda); the CLI shows the flag (--fam-lambda).
+            var flag = Basin.Training.Catalog.MethodCatalog.Flag(e.Parameter);
+            Error(flag is not null && e.Message.StartsWith(e.Parameter, StringComparison.Ordinal) ? flag + e.Message[e.Parameter.Length..] : e.Message);
+            return ExitUsage;
+        }
         catch (BasinException e)
         {
             Error(e.Message);
-            return e is OptionException ? ExitUsage : ExitError;
+            return ExitError;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

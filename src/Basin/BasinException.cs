@@ -23,8 +23,13 @@ public class DivergenceException : BasinException
     public DivergenceException(string message) : base(message) { }
 }
 
-/// <summary>A setting outside its allowed values (a negative λ, an unknown name): a usage error, exit 2 in the CLI.</summary>
+/// <summary>
+/// A setting outside its allowed values (a negative λ, an unknown name): a usage error, exit 2 in the CLI.
+/// <see cref="Parameter"/> names the setting as the library knows it (e.g. famLambda); the CLI shows its flag.
+/// </summary>
 public class OptionException : BasinException
 {
-    public OptionException(string message) : base(message) { }
+    public OptionException(string parameter, string message) : base(message) => Parameter = parameter;
+
+    public string Parameter { get; }
 }

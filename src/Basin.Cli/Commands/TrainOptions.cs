@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Basin.Runs;
+using Basin.Training.Catalog;
 
 namespace Basin.Cli.Commands;
 
@@ -30,31 +31,29 @@ public sealed class TrainOptions
     public Option<int> CheckpointEvery { get; } = new("--checkpoint-every") { Description = "Also checkpoint every N batches (default: at each epoch end)", DefaultValueFactory = _ => 0 };
     public Option<string> Device { get; } = new("--device") { Description = "cpu or cuda[:n] (this build has CPU libtorch only)", DefaultValueFactory = _ => D.Device };
 
-    public Option<string> Method { get; } = new("--method") { Description = "Training method: sgd, sam, asam, fam, saf, mesa, sgld, winsorized, m3, rm3, or several joined by + (e.g. sam+fam; docs/methods.md)", DefaultValueFactory = _ => D.Method };
-    public Option<double?> Rho { get; } = new("--rho") { Description = "SAM/ASAM radius ρ > 0 (default 0.05 for sam, 0.5 for asam)" };
-    public Option<double> Eta { get; } = new("--eta") { Description = "ASAM's η in T = |w| + η", DefaultValueFactory = _ => D.Eta };
-    public Option<double> FamLambda { get; } = new("--fam-lambda") { Description = "FAM: weight λ ≥ 0 of the relative flatness κ_Tr/m of the layer (m: its inputs per neuron); 0.1 is the FAM paper's value", DefaultValueFactory = _ => D.FamLambda };
-    public Option<string> FamNormalization { get; } = FamNormalizationOption();
-    public Option<string?> FamLayer { get; } = new("--fam-layer") { Description = "FAM: linear layer to flatten (default: the head; other layers use the rank-one estimator)" };
-    public Option<bool> FamDetached { get; } = new("--fam-detached") { Description = "FAM: detach the curvature, as the reference code does (gradient only through the weights)" };
-    public Option<int> FamProbes { get; } = new("--fam-probes") { Description = "FAM: rank-one probes per step for a non-head layer", DefaultValueFactory = _ => D.FamProbes };
-    public Option<double?> SafLambda { get; } = new("--saf-lambda") { Description = "SAF/MESA: trajectory-loss weight λ ≥ 0 (default 0.3 for saf, 0.8 for mesa)" };
-    public Option<double> SafTau { get; } = new("--saf-tau") { Description = "SAF/MESA: temperature τ > 0", DefaultValueFactory = _ => D.SafTau };
-    public Option<int> SafLag { get; } = new("--saf-lag") { Description = "SAF: compare with the logits of this many epochs earlier (Ẽ ≥ 1)", DefaultValueFactory = _ => D.SafLag };
-    public Option<int?> SafStart { get; } = new("--saf-start") { Description = "SAF/MESA: first epoch (0-based) with the trajectory loss (default ⌊0.3·epochs⌋)" };
-    public Option<double?> MesaDecay { get; } = new("--mesa-decay") { Description = "MESA: EMA decay in [0, 1) (default 1 − 1/batches per epoch, within [0.9, 0.9998])" };
-    public Option<double> Temperature { get; } = new("--temperature") { Description = "SGLD: temperature T ≥ 0 (1: posterior, 0: gradient descent)", DefaultValueFactory = _ => D.Temperature };
-    public Option<long?> BurnIn { get; } = new("--burn-in") { Description = "SGLD: updates before samples are kept (default: half the run)" };
-    public Option<long?> Thin { get; } = new("--thin") { Description = "SGLD: keep every N-th update after burn-in (default: about 10 samples)" };
-    public Option<int> WinsorC { get; } = new("--winsor-c") { Description = "Winsorized GD: clip the c largest and smallest per-example values per coordinate", DefaultValueFactory = _ => D.WinsorC };
+    public Option<string> Method { get; } = new("--method")
+    {
+        Description = $"Training method: {string.Join(", ", MethodCatalog.Names)}, or several joined by + (e.g. sam+fam; docs/methods.md)",
+        DefaultValueFactory = _ => D.Method,
+    };
+    /// <summary>One option per method setting of the catalog (--rho, --fam-lambda, ...), help and defaults from there.</summary>
+    public IReadOnlyList<(string Key, Option Option)> MethodSettings { get; } = MethodCatalog.Settings.Select(kv => (kv.Key, SettingOption(kv.Value))).ToList();
     public Option<int> CoherenceEvery { get; } = new("--coherence-every") { Description = "Log the batch's m-coherence every N steps to RUN/coherence.csv (0: never)", DefaultValueFactory = _ => 0 };
 
     public IEnumerable<Option> All => [Dataset, Data, Samples, TestSamples, LabelNoise, Model, Optimizer, Lr, Momentum, Nesterov, WeightDecay,
         Schedule, StepEpochs, Gamma, Warmup, Epochs, BatchSize, StopAtLoss, Seed, CheckpointEvery, Device,
-        Method, Rho, Eta, FamLambda, FamNormalization, FamLayer, FamDetached, FamProbes, SafLambda, SafTau, SafLag, SafStart, MesaDecay,
-        Temperature, BurnIn, Thin, WinsorC, CoherenceEvery];
+        Method, .. MethodSettings.Select(s => s.Option), CoherenceEvery];
 
-    public TrainJobSpec Read(ParseResult p) => new()
+    public TrainJobSpec Read(ParseResult p)
+    {
+        var spec = ReadCore(p);
+        foreach (var (key, option) in MethodSettings)
+            if (p.GetResult(option) is { Implicit: false } given && given.GetValueOrDefault<object?>() is { } value)
+                spec = spec.With(key, value);
+        return spec;
+    }
+
+    TrainJobSpec ReadCore(ParseResult p) => new()
     {
         Dataset = p.GetValue(Dataset)!,
         DataPath = p.GetValue(Data),
@@ -78,33 +77,26 @@ public sealed class TrainOptions
         CheckpointEveryBatches = p.GetValue(CheckpointEvery),
         Device = p.GetValue(Device)!,
         Method = p.GetValue(Method)!,
-        Rho = p.GetValue(Rho),
-        Eta = p.GetValue(Eta),
-        FamLambda = p.GetValue(FamLambda),
-        FamLayer = p.GetValue(FamLayer),
-        FamDetached = p.GetValue(FamDetached),
-        FamNormalization = p.GetValue(FamNormalization)!,
-        FamProbes = p.GetValue(FamProbes),
-        SafLambda = p.GetValue(SafLambda),
-        SafTau = p.GetValue(SafTau),
-        SafLag = p.GetValue(SafLag),
-        SafStart = p.GetValue(SafStart),
-        MesaDecay = p.GetValue(MesaDecay),
-        Temperature = p.GetValue(Temperature),
-        BurnIn = p.GetValue(BurnIn),
-        Thin = p.GetValue(Thin),
-        WinsorC = p.GetValue(WinsorC),
         CoherenceEvery = p.GetValue(CoherenceEvery),
     };
 
-    static Option<string> FamNormalizationOption()
+    /// <summary>A CLI option for a method setting: typed, no default of its own (the catalog's applies), help with the defaults.</summary>
+    static Option SettingOption(IReadOnlyList<(MethodEntry Entry, MethodSetting Setting)> declared)
     {
-        var o = new Option<string>("--fam-normalization")
+        var setting = declared[0].Setting;
+        var defaults = declared.Select(d => d.Setting.DefaultText).Distinct().Count() == 1
+            ? $"default {setting.DefaultText}"
+            : "default " + string.Join(", ", declared.Select(d => $"{d.Setting.DefaultText} for {d.Entry.Name}"));
+        var description = $"{setting.Help} ({defaults})";
+        Option option = setting.ValueType switch
         {
-            Description = "FAM: layer-inputs (λ·κ_Tr/m, the FAM paper's objective) or none (λ·κ_Tr, m times stronger)",
-            DefaultValueFactory = _ => D.FamNormalization,
+            var t when t == typeof(double) => new Option<double?>(setting.Flag) { Description = description },
+            var t when t == typeof(int) => new Option<int?>(setting.Flag) { Description = description },
+            var t when t == typeof(long) => new Option<long?>(setting.Flag) { Description = description },
+            var t when t == typeof(bool) => new Option<bool>(setting.Flag) { Description = description },
+            _ => new Option<string?>(setting.Flag) { Description = description },
         };
-        o.AcceptOnlyFromAmong(Basin.Training.Methods.FamNormalizations.Names);
-        return o;
+        if (setting.Choices is { } choices && option is Option<string?> text) text.AcceptOnlyFromAmong([.. choices]);
+        return option;
     }
 }

@@ -55,9 +55,7 @@ public static class Demo
             BatchSize = 128,
             Seed = seed,
             Method = m,
-            SafLag = 1,
-            SafStart = 1,
-        }).ToList();
+        }.With("safLag", 1).With("safStart", 1)).ToList();
 
     /// <summary>
     /// The demo's row for a finished run, with the relative flatness κ_Tr of the trained head on the run's training

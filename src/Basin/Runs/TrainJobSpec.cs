@@ -1,6 +1,7 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Basin.Reports;
-using Basin.Training.Methods;
+using Basin.Training.Catalog;
 
 namespace Basin.Runs;
 
@@ -36,46 +37,17 @@ public sealed record TrainJobSpec
     public int WarmupSteps { get; init; }
 
     /// <summary>
-    /// Training method (docs/methods.md): sgd (plain; the optimizer option applies), sam, asam, fam, saf, mesa,
-    /// sgld, winsorized, m3, rm3, or several joined by '+' (sam+fam, sgld+saf; at most one of sam, asam, winsorized,
-    /// m3, rm3). Every method but sgld steps with the chosen optimizer; sgld is its own update rule.
+    /// Training method, a name from <see cref="MethodCatalog"/> or several joined by '+' (sam+fam, sgld+saf; at most one
+    /// gradient procedure). Every method but sgld steps with the chosen optimizer; sgld is its own update rule.
     /// </summary>
     public string Method { get; init; } = "sgd";
-    /// <summary>SAM/ASAM neighbourhood radius ρ (null: 0.05 for SAM, 0.5 for ASAM).</summary>
-    public double? Rho { get; init; }
-    /// <summary>ASAM's η in T_w = |w| + η.</summary>
-    public double Eta { get; init; } = 0.01;
-    /// <summary>FAM's λ: the weight of κ_Tr/m (or of κ_Tr when <see cref="FamNormalization"/> is "none").</summary>
-    public double FamLambda { get; init; } = Fam.DefaultLambda;
     /// <summary>
-    /// FAM's normalization: "layer-inputs" (λ·κ_Tr/m, the paper's form) or "none" (λ·κ_Tr). Configs stored before the
-    /// option existed read as "none" (see <see cref="FromStored"/>), which is what those runs used.
+    /// The settings of the methods, by their keys in the method catalog (e.g. famLambda, rho, safStart), stored flat in
+    /// the run's config as before; a setting not given takes its one default from the catalog
+    /// (<see cref="MethodCatalog"/>; docs/methods.md lists them). Treat as read-only: use <see cref="With"/>.
     /// </summary>
-    public string FamNormalization { get; init; } = FamNormalizations.Names[0];
-    /// <summary>FAM's layer (null: the head). A non-head linear layer uses the rank-one estimator.</summary>
-    public string? FamLayer { get; init; }
-    /// <summary>FAM with the reference code's detached curvature (gradient only through ⟨W_s, W_t⟩).</summary>
-    public bool FamDetached { get; init; }
-    /// <summary>Rank-one probes per step for a non-head FAM layer.</summary>
-    public int FamProbes { get; init; } = 1;
-    /// <summary>SAF/MESA trajectory-loss weight λ (null: 0.3 for SAF, 0.8 for MESA).</summary>
-    public double? SafLambda { get; init; }
-    /// <summary>SAF/MESA temperature τ.</summary>
-    public double SafTau { get; init; } = 5;
-    /// <summary>SAF's lag Ẽ in epochs.</summary>
-    public int SafLag { get; init; } = 2;
-    /// <summary>First epoch (0-based) with the trajectory loss (null: ⌊0.3·epochs⌋).</summary>
-    public int? SafStart { get; init; }
-    /// <summary>MESA's EMA decay (null: 1 − 1/(batches per epoch), within [0.9, 0.9998], so the average spans about an epoch).</summary>
-    public double? MesaDecay { get; init; }
-    /// <summary>SGLD temperature T (1: the posterior; 0: gradient descent).</summary>
-    public double Temperature { get; init; } = 1;
-    /// <summary>SGLD burn-in in updates (null: half the run).</summary>
-    public long? BurnIn { get; init; }
-    /// <summary>SGLD thinning: keep every this many updates after burn-in (null: about 10 samples).</summary>
-    public long? Thin { get; init; }
-    /// <summary>Winsorized gradient descent's c.</summary>
-    public int WinsorC { get; init; } = 1;
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? MethodSettings { get; init; }
     /// <summary>Log the m-coherence of the batch's per-example gradients every this many steps (0: never).</summary>
     public int CoherenceEvery { get; init; }
 
@@ -95,18 +67,31 @@ public sealed record TrainJobSpec
     public static TrainJobSpec FromStored(JsonElement config, string runId)
     {
         var spec = config.Deserialize<TrainJobSpec>(Json.Options) ?? throw new BasinException($"run {runId} has no readable config");
-        return UsedUnnormalizedFamBeforeTheOption(config) ? spec with { FamNormalization = "none" } : spec;
+        return UsedUnnormalizedFamBeforeTheOption(config) ? spec.With("famNormalization", "none") : spec;
     }
 
-    /// <summary>True for a stored config written before the FAM normalization option existed.</summary>
+    /// <summary>True for a stored config of a FAM run written before the FAM normalization option existed.</summary>
     public static bool UsedUnnormalizedFamBeforeTheOption(JsonElement config) =>
-        config.ValueKind == JsonValueKind.Object && !config.TryGetProperty("famNormalization", out _);
+        config.ValueKind == JsonValueKind.Object && !config.TryGetProperty("famNormalization", out _)
+        && config.TryGetProperty("method", out var m) && m.ValueKind == JsonValueKind.String
+        && m.GetString()!.ToLowerInvariant().Split('+', StringSplitOptions.TrimEntries).Contains("fam");
 
     /// <summary>A note for a stored training config whose FAM term was the unnormalized λ·κ_Tr (recorded before the option), else null.</summary>
     public static string? FamFormNote(JsonElement config) =>
         UsedUnnormalizedFamBeforeTheOption(config)
-        && config.TryGetProperty("method", out var m) && m.ValueKind == JsonValueKind.String
-        && m.GetString()!.ToLowerInvariant().Split('+', StringSplitOptions.TrimEntries).Contains("fam")
             ? "FAM in this run is the unnormalized λ·κ_Tr (recorded before FAM's normalization option; today's default is λ·κ_Tr/m)"
             : null;
+
+    /// <summary>This spec with one method setting given (a new dictionary; null removes the setting).</summary>
+    public TrainJobSpec With(string key, object? value)
+    {
+        var settings = MethodSettings is null ? new Dictionary<string, JsonElement>() : new Dictionary<string, JsonElement>(MethodSettings);
+        if (value is null) settings.Remove(key);
+        else settings[key] = value is JsonElement e ? e.Clone() : JsonSerializer.SerializeToElement(value, Json.Options);
+        return this with { MethodSettings = settings };
+    }
+
+    /// <summary>The method settings as given (empty when none).</summary>
+    [JsonIgnore]
+    public IReadOnlyDictionary<string, JsonElement> Settings => MethodSettings ?? [];
 }

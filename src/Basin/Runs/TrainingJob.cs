@@ -5,6 +5,7 @@ using Basin.IO;
 using Basin.Models;
 using Basin.Reports;
 using Basin.Training;
+using Basin.Training.Catalog;
 using Basin.Training.Methods;
 using Basin.Training.PerExample;
 using TorchSharp;
@@ -73,6 +74,8 @@ public static class TrainingJob
         CancellationToken cancellationToken = default, int? threads = null)
     {
         using var prepared = Prepare(spec);
+        // The record states every setting the methods used, defaults included, so a resumed run never changes.
+        spec = spec with { MethodSettings = Resolved(spec, prepared.Train.Count) };
         var id = RunStore.NewRunId();
         var folder = store.RunFolder(id);
         Directory.CreateDirectory(folder);
@@ -164,6 +167,14 @@ public static class TrainingJob
         }
     }
 
+    static Dictionary<string, JsonElement> Resolved(TrainJobSpec spec, long trainCount)
+    {
+        var settings = new Dictionary<string, JsonElement>(spec.Settings);
+        foreach (var (key, value) in MethodCatalog.Resolve(spec.Method, spec.Settings, MethodContextFor(spec, trainCount)))
+            settings[key] = value;
+        return settings;
+    }
+
     static RunFigures Figures(TrainingResult r)
     {
         var f = r.Final;
@@ -171,7 +182,8 @@ public static class TrainingJob
             f.Epoch, r.Steps, r.Epochs.Sum(e => e.Seconds), r.StopReason.ToString());
     }
 
-    public static readonly string[] Methods = ["sgd", "sam", "asam", "fam", "saf", "mesa", "sgld", "winsorized", "m3", "rm3"];
+    /// <summary>The training methods' names (<see cref="MethodCatalog"/>).</summary>
+    public static IReadOnlyList<string> Methods => MethodCatalog.Names;
 
     /// <summary>
     /// The recipe a spec names: optimizer, learning rate, schedule, warm-up, weight decay, and the training method
@@ -194,13 +206,6 @@ public static class TrainingJob
         if (!(spec.WeightDecay >= 0)) throw new BasinException($"weight decay must be ≥ 0, got {spec.WeightDecay}");
         if (!(spec.Momentum >= 0 && spec.Momentum < 1)) throw new BasinException($"momentum must be in [0, 1), got {spec.Momentum}");
         if (!(spec.LearningRate > 0) || double.IsInfinity(spec.LearningRate)) throw new BasinException($"learning rate must be a positive number, got {spec.LearningRate}");
-        // Methods combine with '+' (e.g. sam+fam, sgld+saf): terms add up; at most one gradient procedure.
-        var methods = spec.Method.ToLowerInvariant().Split('+', StringSplitOptions.TrimEntries);
-        foreach (var m in methods)
-            if (!Methods.Contains(m)) throw new BasinException($"unknown method '{m}' (use {string.Join(", ", Methods)}, or several joined by '+', e.g. sam+fam)");
-        var procedures = methods.Where(m => m is "sam" or "asam" or "winsorized" or "m3" or "rm3").ToArray();
-        if (procedures.Length > 1) throw new BasinException($"methods {string.Join(" and ", procedures)} both decide how the gradient is computed; choose one");
-        if (methods.Distinct().Count() != methods.Length) throw new BasinException($"method '{spec.Method}' names a method twice");
         var recipe = spec.Optimizer.ToLowerInvariant() switch
         {
             "sgd" => Recipe.Sgd(spec.LearningRate, spec.Momentum, spec.Nesterov, spec.WeightDecay, schedule),
@@ -208,63 +213,20 @@ public static class TrainingJob
             _ => throw new BasinException($"unknown optimizer '{spec.Optimizer}' (use sgd or adam)"),
         };
         if (spec.CoherenceEvery < 0) throw new BasinException($"--coherence-every must be ≥ 0 steps, got {spec.CoherenceEvery}");
-        long n = trainCount ?? spec.Samples ?? 60_000;
-        int batchesPerEpoch = (int)Math.Max(1, (n + spec.BatchSize - 1) / Math.Max(1, spec.BatchSize));
-        long totalSteps = (long)batchesPerEpoch * Math.Max(1, spec.Epochs);
-        foreach (var method in methods)
-            recipe = method switch
-            {
-                "sgd" => recipe,
-                "sam" => recipe.With(new Sam(Positive(spec.Rho ?? 0.05, "--rho"))),
-                "asam" => recipe.With(new Asam(Positive(spec.Rho ?? 0.5, "--rho"), NonNegative(spec.Eta, "--eta"))),
-                "fam" => recipe.With(Fam(spec)),
-                "saf" => recipe.With(new Saf(NonNegative(spec.SafLambda ?? 0.3, "--saf-lambda"), Positive(spec.SafTau, "--saf-tau"), spec.SafLag, SafStart(spec))),
-                "mesa" => recipe.With(new Mesa(MesaDecay(spec, batchesPerEpoch), NonNegative(spec.SafLambda ?? 0.8, "--saf-lambda"), Positive(spec.SafTau, "--saf-tau"), SafStart(spec))),
-                "sgld" => recipe with { Update = Sgld(spec, n, totalSteps), LearningRate = 2 * spec.LearningRate / n },
-                "winsorized" => recipe.With(spec.WinsorC >= 0 ? new Winsorized(spec.WinsorC) { CoherenceEvery = spec.CoherenceEvery } : throw new BasinException($"--winsor-c must be ≥ 0, got {spec.WinsorC}")),
-                "m3" => recipe.With(new M3()),
-                "rm3" => recipe.With(new Rm3()),
-                _ => throw new BasinException($"unknown method '{method}'"),
-            };
+        // Methods combine with '+' (e.g. sam+fam, sgld+saf): terms add up; at most one gradient procedure (MethodCatalog).
+        recipe = MethodCatalog.Apply(recipe, spec.Method, spec.Settings, MethodContextFor(spec, trainCount));
         if (spec.CoherenceEvery > 0 && recipe.Gradient is not PerExampleAggregation)
             recipe = recipe.With(new CoherenceProbe(recipe.Gradient, spec.CoherenceEvery));
         return recipe;
     }
 
-    static Fam Fam(TrainJobSpec spec) =>
-        new(Check.NonNegative(spec.FamLambda, "--fam-lambda"), string.IsNullOrWhiteSpace(spec.FamLayer) ? null : spec.FamLayer.Trim(),
-            spec.FamDetached ? FamCurvature.Detached : FamCurvature.Full)
-        {
-            Probes = Check.AtLeast(spec.FamProbes, 1, "--fam-probes"),
-            Normalization = FamNormalizations.Parse(spec.FamNormalization, "--fam-normalization"),
-        };
-
-    static int SafStart(TrainJobSpec spec)
+    /// <summary>The run facts method defaults depend on; <paramref name="trainCount"/> null: the spec's samples, else 60,000.</summary>
+    public static MethodContext MethodContextFor(TrainJobSpec spec, long? trainCount = null)
     {
-        if (spec.SafLag < 1) throw new BasinException($"--saf-lag must be at least 1 epoch, got {spec.SafLag}");
-        int start = spec.SafStart ?? (int)(0.3 * spec.Epochs);
-        return start >= 0 ? start : throw new BasinException($"--saf-start must be ≥ 0, got {start}");
+        long n = trainCount ?? spec.Samples ?? 60_000;
+        int batchesPerEpoch = (int)Math.Max(1, (n + spec.BatchSize - 1) / Math.Max(1, spec.BatchSize));
+        return new MethodContext(n, batchesPerEpoch, (long)batchesPerEpoch * Math.Max(1, spec.Epochs), spec.Epochs, spec.CoherenceEvery);
     }
-
-    static double MesaDecay(TrainJobSpec spec, int batchesPerEpoch)
-    {
-        double decay = spec.MesaDecay ?? Math.Clamp(1 - 1.0 / batchesPerEpoch, 0.9, 0.9998);
-        return decay >= 0 && decay < 1 ? decay : throw new BasinException($"--mesa-decay must be in [0, 1), got {decay}");
-    }
-
-    static Sgld Sgld(TrainJobSpec spec, long n, long totalSteps)
-    {
-        var rule = new Sgld(NonNegative(spec.Temperature, "--temperature"), n,
-            spec.BurnIn ?? totalSteps / 2, spec.Thin ?? Math.Max(1, (totalSteps - (spec.BurnIn ?? totalSteps / 2)) / 10));
-        if (rule.BurnIn < 0) throw new BasinException($"--burn-in must be ≥ 0 steps, got {rule.BurnIn}");
-        if (rule.Thin < 1) throw new BasinException($"--thin must be at least 1 step, got {rule.Thin}");
-        rule.Check();
-        return rule;
-    }
-
-    static double Positive(double x, string option) => Check.Positive(x, option);
-
-    static double NonNegative(double x, string option) => Check.NonNegative(x, option);
 
     /// <summary>Train and test sets for a spec: first N examples in file order, then label noise on the train set.</summary>
     public static (LabeledDataset Train, LabeledDataset Test) LoadData(TrainJobSpec spec)

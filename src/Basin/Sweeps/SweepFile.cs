@@ -6,6 +6,7 @@ using Basin.Measures;
 using Basin.Models;
 using Basin.Reports;
 using Basin.Runs;
+using Basin.Training.Catalog;
 using Basin.Training;
 
 namespace Basin.Sweeps;
@@ -30,10 +31,16 @@ public static class SweepFile
     static readonly string[] TopLevel = ["name", "base", "axes", "measures", "measureOptions", "gap", "reparametrization"];
     static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase) { ["lr"] = "learningRate" };
 
-    /// <summary>TrainJobSpec's settings by JSON name, with their types.</summary>
+    /// <summary>TrainJobSpec's settings by JSON name, with their types: its own properties, then the method catalog's settings.</summary>
     public static IReadOnlyDictionary<string, Type> Settings { get; } =
-        typeof(TrainJobSpec).GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite)
-            .ToDictionary(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name), p => p.PropertyType, StringComparer.OrdinalIgnoreCase);
+        typeof(TrainJobSpec).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite && p.Name != nameof(TrainJobSpec.MethodSettings))
+            .Select(p => (Name: JsonNamingPolicy.CamelCase.ConvertName(p.Name), Type: p.PropertyType))
+            // A method setting may be null in a sweep file: null means the catalog's default.
+            .Concat(MethodCatalog.Settings.Select(kv => (Name: kv.Key, Type: AllowingNull(kv.Value[0].Setting.ValueType))))
+            .ToDictionary(x => x.Name, x => x.Type, StringComparer.OrdinalIgnoreCase);
+
+    static Type AllowingNull(Type t) => t.IsValueType ? typeof(Nullable<>).MakeGenericType(t) : t;
 
     public static SweepDefinition Load(string path)
     {

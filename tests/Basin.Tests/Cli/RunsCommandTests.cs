@@ -38,9 +38,9 @@ public class RunsCommandTests
         Assert.DoesNotContain("unnormalized", fresh.Stdout);
 
         using var doc = System.Text.Json.JsonDocument.Parse("""{"method":"fam","famLambda":0.1}""");
-        Assert.Equal("none", Basin.Runs.TrainJobSpec.FromStored(doc.RootElement, "x").FamNormalization);
+        Assert.Equal("none", Basin.Runs.TrainJobSpec.FromStored(doc.RootElement, "x").Settings["famNormalization"].GetString());
         using var now = System.Text.Json.JsonDocument.Parse("""{"method":"fam","famNormalization":"layer-inputs"}""");
-        Assert.Equal("layer-inputs", Basin.Runs.TrainJobSpec.FromStored(now.RootElement, "x").FamNormalization);
+        Assert.Equal("layer-inputs", Basin.Runs.TrainJobSpec.FromStored(now.RootElement, "x").Settings["famNormalization"].GetString());
     }
 
     [Fact]

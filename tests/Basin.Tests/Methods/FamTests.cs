@@ -79,7 +79,8 @@ public class FamTests
     {
         Assert.Equal(FamNormalization.LayerInputs, new Fam().Normalization);
         Assert.Equal(0.1, new Fam().Lambda);
-        Assert.Equal("layer-inputs", new Basin.Runs.TrainJobSpec().FamNormalization);
+        var fam = Basin.Runs.TrainingJob.RecipeFor(new Basin.Runs.TrainJobSpec { Method = "fam" }).Objective.OfType<Fam>().Single();
+        Assert.Equal(FamNormalization.LayerInputs, fam.Normalization);
         Assert.Equal(FamNormalization.None, FamNormalizations.Parse(" None ", "p"));
         Assert.Contains("p must be one of layer-inputs, none, got 'neuronwise'",
             Assert.Throws<OptionException>(() => FamNormalizations.Parse("neuronwise", "p")).Message);

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Basin.Training.Catalog;
 using static TorchSharp.torch;
 
 namespace Basin.Training.Methods;
@@ -7,8 +9,11 @@ namespace Basin.Training.Methods;
 /// Kwon et al. 2021): SAM in the normalized coordinates T_w⁻¹w with T_w = |w| + η elementwise, so
 /// e = ρ·T_w² g / ‖T_w g‖ and ‖T_w⁻¹ e‖ = ρ. Applied to every trainable parameter, biases included.
 /// </summary>
-public sealed record Asam(double Rho = 0.5, double Eta = 0.01) : WeightPerturbation
+public sealed record Asam(double Rho = Asam.DefaultRho, double Eta = Asam.DefaultEta) : WeightPerturbation
 {
+    /// <summary>ASAM's defaults in the paper (Kwon et al.).</summary>
+    public const double DefaultRho = 0.5, DefaultEta = 0.01;
+
     public override string Name => $"asam(ρ {Rho}, η {Eta})";
 
     protected override Tensor?[] Perturbation(IReadOnlyList<NamedParameter> parameters, Tensor?[] gradients)
@@ -30,4 +35,19 @@ public sealed record Asam(double Rho = 0.5, double Eta = 0.01) : WeightPerturbat
             if (tg[i] is { } x) e[i] = t[i]!.mul(x).mul(scale);
         return e;
     }
+}
+
+/// <summary>ASAM in the method catalog: --rho, --eta.</summary>
+sealed class AsamEntry : MethodEntry
+{
+    static readonly Setting<double> Rho = SamEntry.Rho with { Default = _ => Asam.DefaultRho, DefaultDescription = "0.5" };
+    static readonly Setting<double> Eta = Setting.Of("eta", "ASAM: η in T_w = |w| + η", Asam.DefaultEta, Check.NonNegative);
+
+    public override string Name => "asam";
+    public override MethodStage Stage => MethodStage.GradientProcedure;
+    public override string Summary => "adaptive SAM: the radius scaled by |w| + η (Kwon et al. 2021)";
+    public override IReadOnlyList<MethodSetting> Settings => [Rho, Eta];
+
+    public override Recipe Apply(Recipe recipe, IReadOnlyDictionary<string, JsonElement> values, MethodContext context) =>
+        recipe.With(new Asam(Rho.Value(values, context), Eta.Value(values, context)));
 }

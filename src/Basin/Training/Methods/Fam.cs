@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Basin.Training.Catalog;
 using Basin.Geometry;
 using Basin.Models;
 using TorchSharp;
@@ -124,5 +126,38 @@ public sealed record Fam(double Lambda = Fam.DefaultLambda, string? Layer = null
             throw new BasinException($"FAM layer '{Layer}' does not exist in {model.Spec}; linear layers: {string.Join(", ", linear)}");
         return module as Linear
             ?? throw new BasinException($"FAM layer '{Layer}' is a {module.GetType().Name}, not a linear layer; linear layers of {model.Spec}: {string.Join(", ", linear)}");
+    }
+}
+
+/// <summary>FAM in the method catalog: --fam-lambda, --fam-normalization, --fam-layer, --fam-detached, --fam-probes.</summary>
+sealed class FamEntry : MethodEntry
+{
+    static readonly Setting<double> Lambda = Setting.Of("famLambda",
+        "FAM: weight λ ≥ 0 of the layer's relative flatness κ_Tr/m (m: its inputs per neuron); 0.1 is the FAM paper's value",
+        Fam.DefaultLambda, Check.NonNegative);
+    static readonly Setting<string> Normalization = Setting.Of("famNormalization",
+        "FAM: layer-inputs (λ·κ_Tr/m, the FAM paper's objective) or none (λ·κ_Tr, m times stronger)",
+        FamNormalizations.Names[0]) with { Choices = FamNormalizations.Names };
+    static readonly Setting<string?> Layer = Setting.Derived<string?>("famLayer",
+        "FAM: linear layer to flatten; a layer other than the head (e.g. the bottleneck) uses the rank-one estimator", _ => null, "the head");
+    static readonly Setting<bool> Detached = Setting.Of("famDetached",
+        "FAM: detach the curvature, as the reference code does (gradient only through the weights)", false);
+    static readonly Setting<int> Probes = Setting.Of("famProbes", "FAM: rank-one probes per step for a non-head layer", 1,
+        (x, key) => Check.AtLeast(x, 1, key));
+
+    public override string Name => "fam";
+    public override MethodStage Stage => MethodStage.ObjectiveTerm;
+    public override string Summary => "relative-flatness-aware minimization: + λ·κ_Tr/m of the head (FAM, 2023)";
+    public override IReadOnlyList<MethodSetting> Settings => [Lambda, Normalization, Layer, Detached, Probes];
+
+    public override Recipe Apply(Recipe recipe, IReadOnlyDictionary<string, JsonElement> values, MethodContext context)
+    {
+        var layer = Layer.Value(values, context);
+        return recipe.With(new Fam(Lambda.Value(values, context), string.IsNullOrWhiteSpace(layer) ? null : layer.Trim(),
+            Detached.Value(values, context) ? FamCurvature.Detached : FamCurvature.Full)
+        {
+            Probes = Probes.Value(values, context),
+            Normalization = FamNormalizations.Parse(Normalization.Value(values, context), Normalization.Key),
+        });
     }
 }

@@ -22,10 +22,6 @@ public static class FamNormalizations
     public static string Name(FamNormalization n) => n == FamNormalization.LayerInputs ? "layer-inputs" : "none";
 
     /// <summary>Parses a name; the message names <paramref name="parameter"/> and the accepted values.</summary>
-    public static FamNormalization Parse(string? name, string parameter) => name?.Trim().ToLowerInvariant() switch
-    {
-        "layer-inputs" => FamNormalization.LayerInputs,
-        "none" => FamNormalization.None,
-        _ => throw new OptionException($"{parameter} must be one of {string.Join(", ", Names)}, got '{name}'"),
-    };
+    public static FamNormalization Parse(string? name, string parameter) =>
+        Check.OneOf(name, Names, parameter) == "none" ? FamNormalization.None : FamNormalization.LayerInputs;
 }

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Basin.Training.Catalog;
 using Basin.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -169,4 +171,24 @@ public sealed class Mesa : IObjectiveTerm, IStatefulStage, IDisposable
         _teacher = null;
         _average = null;
     }
+}
+
+/// <summary>MESA in the method catalog: --mesa-decay, --saf-lambda (0.8 here), --saf-tau, --saf-start.</summary>
+sealed class MesaEntry : MethodEntry
+{
+    /// <summary>MESA's λ in the SAF paper.</summary>
+    public const double DefaultLambda = 0.8;
+
+    static readonly Setting<double> Decay = Setting.Derived("mesaDecay", "MESA: EMA decay of the teacher's weights in [0, 1)",
+        c => Math.Clamp(1 - 1.0 / c.BatchesPerEpoch, 0.9, 0.9998), "1 − 1/batches per epoch, within [0.9, 0.9998]", Check.Fraction);
+    static readonly Setting<double> Lambda = SafEntry.Lambda with { Default = _ => DefaultLambda, DefaultDescription = "0.8" };
+
+    public override string Name => "mesa";
+    public override MethodStage Stage => MethodStage.ObjectiveTerm;
+    public override string Summary => "memory-efficient SAF: a KL term to an EMA teacher (Du et al. 2022)";
+    public override IReadOnlyList<MethodSetting> Settings => [Decay, Lambda, SafEntry.Tau, SafEntry.Start];
+
+    public override Recipe Apply(Recipe recipe, IReadOnlyDictionary<string, JsonElement> values, MethodContext context) =>
+        recipe.With(new Mesa(Decay.Value(values, context), Lambda.Value(values, context), SafEntry.Tau.Value(values, context),
+            SafEntry.Start.Value(values, context)));
 }

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Basin.Training.Catalog;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,7 +25,11 @@ public sealed class Saf : IObjectiveTerm, IStatefulStage
     Tensor? _epochs;      // [N, Ẽ+1] int64: epoch each slot was written in (−1: never)
     Tensor? _steps;       // [N] int64: last step an example's logits were recorded in (−1: never)
 
-    public Saf(double lambda = 0.3, double tau = 5, int lag = 2, int startEpoch = 0)
+    /// <summary>The SAF paper's λ, τ and lag Ẽ.</summary>
+    public const double DefaultLambda = 0.3, DefaultTau = 5;
+    public const int DefaultLag = 2;
+
+    public Saf(double lambda = DefaultLambda, double tau = DefaultTau, int lag = DefaultLag, int startEpoch = 0)
     {
         TrajectoryLoss.CheckOptions("SAF", lambda, tau);
         if (lag < 1) throw new BasinException($"SAF lag Ẽ must be at least 1 epoch, got {lag}");
@@ -148,4 +154,24 @@ public sealed class Saf : IObjectiveTerm, IStatefulStage
         _steps?.Dispose();
         _bank = _epochs = _steps = null;
     }
+}
+
+/// <summary>SAF in the method catalog: --saf-lambda, --saf-tau, --saf-lag, --saf-start.</summary>
+sealed class SafEntry : MethodEntry
+{
+    public static readonly Setting<double> Lambda = Setting.Of("safLambda", "SAF/MESA: trajectory-loss weight λ ≥ 0", Saf.DefaultLambda, Check.NonNegative);
+    public static readonly Setting<double> Tau = Setting.Of("safTau", "SAF/MESA: temperature τ > 0", Saf.DefaultTau, Check.Positive);
+    static readonly Setting<int> Lag = Setting.Of("safLag", "SAF: compare with the logits of this many epochs earlier (Ẽ ≥ 1)", Saf.DefaultLag,
+        (x, key) => Check.AtLeast(x, 1, key));
+    /// <summary>The first epoch (0-based) with the trajectory loss: ⌊0.3·epochs⌋ unless given.</summary>
+    public static readonly Setting<int> Start = Setting.Derived("safStart", "SAF/MESA: first epoch (0-based) with the trajectory loss",
+        c => (int)(0.3 * c.Epochs), "⌊0.3·epochs⌋", (x, key) => Check.AtLeast(x, 0, key));
+
+    public override string Name => "saf";
+    public override MethodStage Stage => MethodStage.ObjectiveTerm;
+    public override string Summary => "sharpness-aware training for free: a KL term to the logits of Ẽ epochs earlier (Du et al. 2022)";
+    public override IReadOnlyList<MethodSetting> Settings => [Lambda, Tau, Lag, Start];
+
+    public override Recipe Apply(Recipe recipe, IReadOnlyDictionary<string, JsonElement> values, MethodContext context) =>
+        recipe.With(new Saf(Lambda.Value(values, context), Tau.Value(values, context), Lag.Value(values, context), Start.Value(values, context)));
 }

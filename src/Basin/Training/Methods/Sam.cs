@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Basin.Training.Catalog;
 using static TorchSharp.torch;
 
 namespace Basin.Training.Methods;
@@ -8,8 +10,11 @@ namespace Basin.Training.Methods;
 /// batch, weights restored. Two forward-backward passes per step. With batch normalization the second pass
 /// updates the running statistics a second time (as in the common PyTorch implementations).
 /// </summary>
-public sealed record Sam(double Rho = 0.05) : WeightPerturbation
+public sealed record Sam(double Rho = Sam.DefaultRho) : WeightPerturbation
 {
+    /// <summary>SAM's neighbourhood radius in the paper (Foret et al.).</summary>
+    public const double DefaultRho = 0.05;
+
     public override string Name => $"sam(ρ {Rho})";
 
     protected override Tensor?[] Perturbation(IReadOnlyList<NamedParameter> parameters, Tensor?[] gradients)
@@ -20,4 +25,18 @@ public sealed record Sam(double Rho = 0.05) : WeightPerturbation
         double scale = norm > 0 ? Rho / norm : 0;
         return gradients.Select(g => g?.mul(scale)).ToArray();
     }
+}
+
+/// <summary>SAM in the method catalog: --rho.</summary>
+sealed class SamEntry : MethodEntry
+{
+    public static readonly Setting<double> Rho = Setting.Of("rho", "SAM/ASAM: neighbourhood radius ρ > 0", Sam.DefaultRho, Check.Positive);
+
+    public override string Name => "sam";
+    public override MethodStage Stage => MethodStage.GradientProcedure;
+    public override string Summary => "sharpness-aware minimization: the gradient at w + ρ·g/‖g‖ (Foret et al. 2021)";
+    public override IReadOnlyList<MethodSetting> Settings => [Rho];
+
+    public override Recipe Apply(Recipe recipe, IReadOnlyDictionary<string, JsonElement> values, MethodContext context) =>
+        recipe.With(new Sam(Rho.Value(values, context)));
 }

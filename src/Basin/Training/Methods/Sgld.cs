@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Basin.Training.Catalog;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -83,5 +85,30 @@ public sealed record Sgld(double Temperature = 1, long DatasetSize = 1, long Bur
         }
 
         public void Dispose() { }
+    }
+}
+
+/// <summary>SGLD in the method catalog: --temperature, --burn-in, --thin; the step size is 2·lr/N.</summary>
+sealed class SgldEntry : MethodEntry
+{
+    static readonly Setting<double> Temperature = Setting.Of("temperature", "SGLD: temperature T ≥ 0 (1: posterior, 0: gradient descent)", 1.0,
+        Check.NonNegative);
+    static readonly Setting<long> BurnIn = Setting.Derived("burnIn", "SGLD: updates before samples are kept", c => c.TotalSteps / 2,
+        "half the run", (x, key) => Check.AtLeast(x, 0, key));
+    static readonly Setting<long?> Thin = Setting.Derived<long?>("thin", "SGLD: keep every N-th update after burn-in", _ => null,
+        "about 10 samples", (x, key) => x is { } n ? Check.AtLeast(n, 1, key) : null);
+
+    public override string Name => "sgld";
+    public override MethodStage Stage => MethodStage.UpdateRule;
+    public override string Summary => "stochastic gradient Langevin dynamics: samples of the posterior (Welling & Teh 2011)";
+    public override IReadOnlyList<MethodSetting> Settings => [Temperature, BurnIn, Thin];
+
+    public override Recipe Apply(Recipe recipe, IReadOnlyDictionary<string, JsonElement> values, MethodContext context)
+    {
+        long burnIn = BurnIn.Value(values, context);
+        long thin = Thin.Value(values, context) ?? Math.Max(1, (context.TotalSteps - burnIn) / 10);   // about 10 samples
+        var rule = new Sgld(Temperature.Value(values, context), context.TrainCount, burnIn, thin);
+        rule.Check();
+        return recipe with { Update = rule, LearningRate = 2 * recipe.LearningRate / context.TrainCount };
     }
 }

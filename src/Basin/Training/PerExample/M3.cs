@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Basin.Training.Catalog;
 using Basin.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -51,4 +53,14 @@ public sealed record M3 : IGradientProcedure
         }
         return new ObjectiveValue(total!, cat(logits, 0), cat(features, 0));
     }
+}
+
+/// <summary>M3 in the method catalog (no settings).</summary>
+sealed class M3Entry : MethodEntry
+{
+    public override string Name => "m3";
+    public override MethodStage Stage => MethodStage.GradientProcedure;
+    public override string Summary => "median of three means of per-example gradients (Chatterjee 2020)";
+
+    public override Recipe Apply(Recipe recipe, IReadOnlyDictionary<string, JsonElement> values, MethodContext context) => recipe.With(new M3());
 }

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Basin.Training.Catalog;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -66,4 +68,14 @@ public sealed class Rm3 : IGradientProcedure, IStatefulStage
         _previous[1] = loaded[1];
         _count = loaded[1].Count > 0 ? 2 : loaded[0].Count > 0 ? 1 : 0;
     }
+}
+
+/// <summary>RM3 in the method catalog (no settings).</summary>
+sealed class Rm3Entry : MethodEntry
+{
+    public override string Name => "rm3";
+    public override MethodStage Stage => MethodStage.GradientProcedure;
+    public override string Summary => "M3 over this batch and the two before it (Chatterjee 2020)";
+
+    public override Recipe Apply(Recipe recipe, IReadOnlyDictionary<string, JsonElement> values, MethodContext context) => recipe.With(new Rm3());
 }

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Basin.Training.Catalog;
 using static TorchSharp.torch;
 
 namespace Basin.Training.PerExample;
@@ -25,4 +27,19 @@ public sealed record Winsorized(int C = 1) : PerExampleAggregation
         if (c == 0) return perExample.mean([0]);
         return WinsorizedMean.Compute(perExample.reshape(b, -1), (int)c).reshape(perExample.shape[1..]);
     }
+}
+
+/// <summary>Winsorized gradient descent in the method catalog: --winsor-c.</summary>
+sealed class WinsorizedEntry : MethodEntry
+{
+    static readonly Setting<int> C = Setting.Of("winsorC", "Winsorized GD: clip the c largest and smallest per-example values per coordinate", 1,
+        (x, key) => Check.AtLeast(x, 0, key));
+
+    public override string Name => "winsorized";
+    public override MethodStage Stage => MethodStage.GradientProcedure;
+    public override string Summary => "winsorized per-example gradients (Chatterjee & Zielinski 2022)";
+    public override IReadOnlyList<MethodSetting> Settings => [C];
+
+    public override Recipe Apply(Recipe recipe, IReadOnlyDictionary<string, JsonElement> values, MethodContext context) =>
+        recipe.With(new Winsorized(C.Value(values, context)) { CoherenceEvery = context.CoherenceEvery });
 }
