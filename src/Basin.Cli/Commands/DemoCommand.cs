@@ -35,6 +35,7 @@ public static class DemoCommand
             var specs = Demo.Specs(pr.GetValue(samples) ?? Demo.DefaultSamples, pr.GetValue(testSamples) ?? Demo.DefaultTestSamples,
                 pr.GetValue(epochs), pr.GetValue(seed), pr.GetValue(data), chosen, pr.GetValue(model)!);
             foreach (var spec in specs) TrainingJob.RecipeFor(spec);   // an unknown method fails before any training
+            foreach (var warning in specs.SelectMany(MethodWarnings.For)) CliWarning.Write(warning);
             var folder = pr.GetValue(output) ?? Path.Combine(pr.GetValue(runs)!, "demo");
             Directory.CreateDirectory(folder);
             using var store = RunStore.Open(pr.GetValue(runs)!);

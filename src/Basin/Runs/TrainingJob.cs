@@ -238,7 +238,7 @@ public static class TrainingJob
             spec.FamDetached ? FamCurvature.Detached : FamCurvature.Full) { Probes = spec.FamProbes };
     }
 
-    static int SafStart(TrainJobSpec spec)
+    internal static int SafStart(TrainJobSpec spec)
     {
         if (spec.SafLag < 1) throw new BasinException($"--saf-lag must be at least 1 epoch, got {spec.SafLag}");
         int start = spec.SafStart ?? (int)(0.3 * spec.Epochs);
