@@ -12,7 +12,7 @@ public sealed record FeatureRobustnessResult(string Layer, double Kappa, Flatnes
     IReadOnlyList<FeatureRobustnessPoint> Points);
 
 /// <summary>
-/// Feature robustness ("Relative Flatness and Generalization", §1e of METHODS.md): for a perturbation A of the
+/// Feature robustness ("Relative Flatness and Generalization", docs/definitions.md §1e): for a perturbation A of the
 /// layer's input features, E_F(δA) = mean_n ℓ(g(W(I+δA)φ_n), y_n) − ℓ(g(Wφ_n), y_n), a weight perturbation
 /// W → W + δWA. Averaged over Haar-random orthogonal A, E[(WA)_{sk}(WA)_{tl}] = δ_{kl}⟨W_s,W_t⟩/m, so at a
 /// minimum of the layer E_F ≈ δ²κ_Tr/(2m). Both are reported side by side for several δ.

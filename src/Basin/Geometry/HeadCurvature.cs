@@ -7,7 +7,7 @@ namespace Basin.Geometry;
 
 /// <summary>
 /// The exact Hessian of the mean softmax cross-entropy by the head's weight W ∈ R^{d×m}, from features computed
-/// once: H[(s,k),(t,l)] = (1/N) Σ_n A_n[s,t] φ_n[k] φ_n[l], A_n = diag(p_n) − p_n p_nᵀ (METHODS.md §1a).
+/// once: H[(s,k),(t,l)] = (1/N) Σ_n A_n[s,t] φ_n[k] φ_n[l], A_n = diag(p_n) − p_n p_nᵀ (docs/definitions.md §1a).
 /// A product is two matrix products, HV = (1/N) (A∘(Φ Vᵀ))ᵀ Φ, with no pass through the network, so every
 /// spectrum tool runs on the head at the cost of matrix algebra. The trace has a closed form too:
 /// Tr H = (1/N) Σ_n ‖φ_n‖² Σ_s p_n[s](1 − p_n[s]).

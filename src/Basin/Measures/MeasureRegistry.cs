@@ -4,7 +4,7 @@ using static Basin.Measures.Invariance;
 namespace Basin.Measures;
 
 /// <summary>
-/// Every generalization measure of METHODS.md §7 by name, with its facts. Names are what `basin measures` lists,
+/// Every generalization measure of docs/definitions.md §7 by name, with its facts. Names are what `basin measures` lists,
 /// what sweep files and --measures name, and the keys in the run database.
 /// </summary>
 public static class MeasureRegistry

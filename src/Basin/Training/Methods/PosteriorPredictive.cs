@@ -23,7 +23,7 @@ public sealed record EnsembleEvaluation(IReadOnlyList<PredictiveScore> Members, 
 }
 
 /// <summary>
-/// The posterior-predictive ensemble of SGLD samples (METHODS §12): p(y | x) ≈ (1/S) Σ_s softmax(f(x; θ_s)),
+/// The posterior-predictive ensemble of SGLD samples (docs/definitions.md §10): p(y | x) ≈ (1/S) Σ_s softmax(f(x; θ_s)),
 /// the average of the members' predicted probabilities (not of their logits), scored by log-loss and accuracy
 /// next to each member's own scores.
 /// </summary>
