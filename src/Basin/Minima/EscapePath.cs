@@ -42,10 +42,11 @@ public sealed record EscapePoint(int Index, EscapePhase Phase, double? Lambda, d
 /// <summary>
 /// The escape from a split minimum. StartLoss is L* (the loss at θ(From)); EscapeEigenvalue the most negative eigenvalue at
 /// θ(To); MaxIncrease the largest rise between consecutive recorded losses (rounding only on the line, where the loss is
-/// exactly constant; the escape and descent steps strictly decrease it). The end point's Hessian eigenvalues say where it stopped.
+/// exactly constant; the escape and descent steps strictly decrease it). The end point's gradient, smallest Hessian eigenvalue and
+/// largest |parameter| say where it stopped (sigmoid networks often descend towards minima at infinity).
 /// </summary>
 public sealed record EscapeResult(string Network, int Layer, int Unit, double From, double To, double StartLoss, double EscapeEigenvalue,
-    double EscapeStep, double EndLoss, double EndGradientNorm, int DescentSteps, double EndSmallestEigenvalue, double MaxIncrease,
+    double EscapeStep, double EndLoss, double EndGradientNorm, int DescentSteps, double EndSmallestEigenvalue, double EndMaxAbsParameter, double MaxIncrease,
     IReadOnlyList<EscapePoint> Points);
 
 /// <summary>
@@ -100,7 +101,7 @@ public static class EscapePath
         for (int i = 1; i < points.Count; i++) maxIncrease = Math.Max(maxIncrease, points[i].Loss - points[i - 1].Loss);
         double endSmallest = SymmetricEigen.Of(NetLoss.Hessian(endNet, data)).Smallest;
         return new EscapeResult(small.Describe(), layer, unit, options.From, options.To, startLoss, eigen.Smallest, step, endLoss,
-            NetLoss.Norm(g), steps, endSmallest, maxIncrease, points);
+            NetLoss.Norm(g), steps, endSmallest, endNet.Theta.Max(Math.Abs), maxIncrease, points);
     }
 
     static SmoothNet Move(SmoothNet net, IReadOnlyList<double> direction, double t) =>

@@ -25,8 +25,11 @@ public sealed class FitData : IDisposable
             throw new BasinException($"squared-error targets must be [N,K] with N = {inputs.shape[0]}, got [{string.Join(",", targets.shape)}]");
         if (loss == FitLoss.CrossEntropy && (targets.dim() != 1 || targets.shape[0] != inputs.shape[0]))
             throw new BasinException($"cross-entropy labels must be [N] with N = {inputs.shape[0]}, got [{string.Join(",", targets.shape)}]");
-        Inputs = inputs.to(float64).detach();
-        Targets = loss == FitLoss.Mse ? targets.to(float64).detach() : targets.to(int64).detach();
+        // Copies detached from any dispose scope: the data owns them (Dispose frees them).
+        using var x = inputs.to(float64);
+        using var t = loss == FitLoss.Mse ? targets.to(float64) : targets.to(int64);
+        Inputs = x.detach().clone().DetachFromDisposeScope();
+        Targets = t.detach().clone().DetachFromDisposeScope();
         Loss = loss;
     }
 
@@ -37,7 +40,12 @@ public sealed class FitData : IDisposable
     public long InputSize => Inputs.shape[1];
 
     /// <summary>Squared-error data from row-major arrays: inputs [N, d], targets [N, K].</summary>
-    public static FitData Regression(double[,] x, double[,] y) => new(torch.tensor(x, dtype: float64), torch.tensor(y, dtype: float64), FitLoss.Mse);
+    public static FitData Regression(double[,] x, double[,] y)
+    {
+        using var inputs = torch.tensor(x, dtype: float64);
+        using var targets = torch.tensor(y, dtype: float64);
+        return new FitData(inputs, targets, FitLoss.Mse);
+    }
 
     public void Dispose()
     {

@@ -18,11 +18,16 @@ public static class NetLoss
     {
         if (data.InputSize != net.Sizes[0]) throw new BasinException($"{net.Describe()} takes {net.Sizes[0]} inputs, the data has {data.InputSize}");
         using var scope = torch.NewDisposeScope();
-        var f = net.Forward(theta, data.Inputs);
+        return OfOutputs(net.Forward(theta, data.Inputs), data).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The loss of the outputs <paramref name="f"/> [N, K] against the data's targets (differentiable).</summary>
+    public static Tensor OfOutputs(Tensor f, FitData data)
+    {
         Tensor loss;
         if (data.Loss == FitLoss.Mse)
         {
-            if (data.Targets.shape[1] != f.shape[1]) throw new BasinException($"{net.Describe()} has {f.shape[1]} outputs, the targets have {data.Targets.shape[1]}");
+            if (data.Targets.shape[1] != f.shape[1]) throw new BasinException($"the network has {f.shape[1]} outputs, the targets have {data.Targets.shape[1]}");
             using var half = (0.5 / data.Count).ToScalar();
             loss = f.sub(data.Targets).square().sum().mul(half);
         }
@@ -35,7 +40,7 @@ public static class NetLoss
             if (min < 0 || max >= classes) throw new BasinException($"labels must lie in 0…{classes - 1}, got {min}…{max}");
             loss = nn.functional.cross_entropy(f, data.Targets);
         }
-        return loss.MoveToOuterDisposeScope();
+        return loss;
     }
 
     public static double Loss(SmoothNet net, FitData data)

@@ -96,6 +96,19 @@ public sealed class SmoothNet
         return new ForwardTrace(pre, act, z);
     }
 
+    /// <summary>The outputs computed from the pre-activations <paramref name="pre"/> of layer <paramref name="layer"/> (1-based) onwards.</summary>
+    public Tensor ForwardFrom(Tensor theta, Tensor pre, int layer)
+    {
+        var z = pre;
+        for (int i = layer + 1; i < Sizes.Count; i++)
+        {
+            var w = theta.narrow(0, WeightOffset(i), Sizes[i] * Sizes[i - 1]).view(Sizes[i], Sizes[i - 1]);
+            var b = theta.narrow(0, BiasOffset(i), Sizes[i]);
+            z = Activate(z).matmul(w.t()).add(b);
+        }
+        return z;
+    }
+
     public Tensor Activate(Tensor z) => Activation == Activation.Sigmoid ? torch.sigmoid(z) : torch.tanh(z);
 
     /// <summary>σ'(z) and σ''(z) of the activation: sigmoid σ(1−σ), σ(1−σ)(1−2σ); tanh 1−t², −2t(1−t²).</summary>

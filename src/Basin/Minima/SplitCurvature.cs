@@ -22,7 +22,7 @@ public sealed record SplitCurvature(double[,] B, double[,] M, double[] Incoming,
         var z = trace.Pre[layer - 1].select(1, unit - 1);
         // δ: the loss as a function of layer l+1's pre-activations, differentiated there.
         var next = net.Trace(theta, data.Inputs, upToLayer: layer + 1).Pre[layer].detach().requires_grad_(true);
-        var rest = Downstream(net, theta, next, layer + 1, data);
+        var rest = NetLoss.OfOutputs(net.ForwardFrom(theta, next, layer + 1), data);
         var delta = torch.autograd.grad([rest], [next])[0];
         var v = torch.tensor(NeuronSplit.Outgoing(net, layer, unit), dtype: float64);
         var g = delta.matmul(v);
@@ -33,25 +33,6 @@ public sealed record SplitCurvature(double[,] B, double[,] M, double[] Incoming,
         var (d0, _) = net.Derivatives(torch.zeros(1, dtype: float64));
         double ratio = d1.max().item<double>() / d0.item<double>();
         return new SplitCurvature(ToArray(b), ToArray(m), NeuronSplit.Incoming(net, layer, unit), NeuronSplit.Outgoing(net, layer, unit), ratio);
-    }
-
-    /// <summary>The loss from the pre-activations of layer <paramref name="from"/> onwards.</summary>
-    static Tensor Downstream(SmoothNet net, Tensor theta, Tensor pre, int from, FitData data)
-    {
-        var z = pre;
-        for (int i = from + 1; i < net.Sizes.Count; i++)
-        {
-            var a = net.Activate(z);
-            var w = theta.narrow(0, net.WeightOffset(i), net.Sizes[i] * net.Sizes[i - 1]).view(net.Sizes[i], net.Sizes[i - 1]);
-            var bias = theta.narrow(0, net.BiasOffset(i), net.Sizes[i]);
-            z = a.matmul(w.t()).add(bias);
-        }
-        if (data.Loss == FitLoss.Mse)
-        {
-            using var half = (0.5 / data.Count).ToScalar();
-            return z.sub(data.Targets).square().sum().mul(half);
-        }
-        return nn.functional.cross_entropy(z, data.Targets);
     }
 
     static double[,] ToArray(Tensor t)
