@@ -12,6 +12,8 @@ public enum ResidualFeed
     M,
     /// <summary>The trace of B (pushes B towards positive definite).</summary>
     B,
+    /// <summary>Both, with equal weight (after normalizing each).</summary>
+    Both,
 }
 
 /// <summary>How to build a constructed critical point (see <see cref="ConstructedCritical"/>).</summary>
@@ -151,11 +153,12 @@ public static class ConstructedCritical
         var input = torch.cat([trace.Activations[layer - 1], torch.ones(n, 1, dtype: float64)], dim: 1);
         var (d1, d2) = net.Derivatives(z);
         var v = NeuronSplit.Outgoing(net, layer, spec.Unit);
-        // w_n ∈ R^{next}: the vector that δ_n is paired with.
-        Tensor w;
-        if (spec.Feed == ResidualFeed.M)
+        if (spec.Feed != ResidualFeed.B && next < 2)
+            throw new BasinException($"M vanishes when the next layer has one unit; layer {layer + 1} has {next}: feed B instead");
+        // w_n ∈ R^{next}: the vector that δ_n is paired with, for M (random A with v*ᵀA = 0) and for trace B.
+        Tensor? wM = null, wB = null;
+        if (spec.Feed != ResidualFeed.B)
         {
-            if (next < 2) throw new BasinException($"M vanishes when the next layer has one unit; layer {layer + 1} has {next}: feed B instead");
             var a = new double[next, width];
             double vv = v.Sum(t => t * t);
             for (int j = 0; j < width; j++)
@@ -165,23 +168,32 @@ public static class ConstructedCritical
                 for (int i = 0; i < next; i++) dot += v[i] * a[i, j];
                 for (int i = 0; i < next; i++) a[i, j] -= v[i] * dot / vv;
             }
-            w = input.matmul(torch.tensor(a, dtype: float64).t()).mul(d1.unsqueeze(1));
+            wM = input.matmul(torch.tensor(a, dtype: float64).t()).mul(d1.unsqueeze(1));
         }
-        else
-        {
-            var weight = d2.mul(input.square().sum(dim: 1));
-            w = weight.unsqueeze(1).mul(torch.tensor(v, dtype: float64).unsqueeze(0));
-        }
+        if (spec.Feed != ResidualFeed.M)
+            wB = d2.mul(input.square().sum(dim: 1)).unsqueeze(1).mul(torch.tensor(v, dtype: float64).unsqueeze(0));
         // c0_n = J⁽ˡ⁺¹⁾_n w_n (the 1/N is a common factor and dropped), by one backward pass per output.
         var next0 = net.Trace(theta, x, upToLayer: layer + 1).Pre[layer].detach().requires_grad_(true);
         var f = net.ForwardFrom(theta, next0, layer + 1);
-        var c0 = new double[n * k];
-        for (int o = 0; o < k; o++)
+        var jacobians = Enumerable.Range(0, k).Select(o => torch.autograd.grad([f.select(1, o).sum()], [next0], retain_graph: true)[0]).ToArray();
+        double[] Pair(Tensor w)
         {
-            var jo = torch.autograd.grad([f.select(1, o).sum()], [next0], retain_graph: true)[0];
-            var c = jo.mul(w).sum(dim: 1).contiguous().data<double>().ToArray();
-            for (int i = 0; i < n; i++) c0[i * k + o] = c[i];
+            var c = new double[n * k];
+            for (int o = 0; o < k; o++)
+            {
+                var co = jacobians[o].mul(w).sum(dim: 1).contiguous().data<double>().ToArray();
+                for (int i = 0; i < n; i++) c[i * k + o] = co[i];
+            }
+            double norm = NetLoss.Norm(c);
+            return norm > 0 ? c.Select(t => t / norm).ToArray() : c;
         }
+        var c0 = new double[n * k];
+        foreach (var w in new[] { wM, wB })
+            if (w is not null)
+            {
+                var c = Pair(w);
+                for (int i = 0; i < c0.Length; i++) c0[i] += c[i];
+            }
         return c0;
     }
 }

@@ -41,12 +41,13 @@ public sealed record SplitOptions
 }
 
 /// <summary>
-/// One point θ(λ) of the split line: the predicted type (from H_small, λ(1−λ)B and M) and the type the full Hessian's
-/// spectrum shows. Observed "minimum" means no negative eigenvalue (second order only). KernelLineCosine is |cos| between
+/// One point θ(λ) of the split line: the predicted type and inertia (H_small's inertia plus the split block's, see
+/// <see cref="SplitClassification.SplitBlock"/>) and the type and inertia the full Hessian's spectrum shows; they agree when
+/// the types and the numbers of negative eigenvalues match. Observed "minimum" means no negative eigenvalue (second order only). KernelLineCosine is |cos| between
 /// the eigenvector of the smallest |eigenvalue| and the line direction dθ/dλ. PlaneCurvature (M ≠ 0 only) is the least
 /// curvature in the plane of the split direction D_u and the transfer direction D_η built from M's top singular pair.
 /// </summary>
-public sealed record SplitPoint(double Lambda, PointType Predicted, string Reason, PointType? Observed, Inertia? PredictedInertia,
+public sealed record SplitPoint(double Lambda, PointType Predicted, string Reason, PointType? Observed, Inertia? BlockInertia, Inertia? PredictedInertia,
     Inertia? ObservedInertia, double[] SmallestEigenvalues, double? KernelLineCosine, double? PlaneCurvature, bool? Agrees);
 
 /// <summary>The classification of a split line: the small network's facts, B, M, and one row per λ.</summary>
@@ -56,8 +57,9 @@ public sealed record SplitClassification(string Network, int Layer, int Unit, in
 {
     /// <summary>
     /// Classifies θ(λ) for each λ (Petzka & Sminchisescu, "Non-attracting regions of local minima in deep and wide neural
-    /// networks"; second-order analysis as in the Basin docs): with M = 0 the inertia of the Hessian at θ(λ) is that of
-    /// H_small plus that of λ(1−λ)B plus one zero (the line); with M ≠ 0 every point is a saddle. Each prediction is checked
+    /// networks"; second-order analysis as in the Basin docs): the inertia of the Hessian at θ(λ) is that of H_small plus that
+    /// of the split block [[λ(1−λ)B, Mᵀ], [M, 0]]. With M = 0 that is λ(1−λ)B's plus one zero per transfer direction (for one
+    /// next-layer unit: the line); with M ≠ 0 the block has a negative eigenvalue, so every point is a saddle. Each prediction is checked
     /// against the split network's full Hessian spectrum (dense, double backward).
     /// </summary>
     public static SplitClassification Classify(SmoothNet small, FitData data, int layer, int unit, IReadOnlyList<double> lambdas,
@@ -91,7 +93,7 @@ public sealed record SplitClassification(string Network, int Layer, int Unit, in
         foreach (var lambda in lambdas)
         {
             progress?.Report($"λ = {lambda:G4}");
-            points.Add(Point(small, data, layer, unit, lambda, options, curvature, smallInertia, bEigen, mZero, line));
+            points.Add(Point(small, data, layer, unit, lambda, options, curvature, smallEigen, smallInertia, bEigen, mZero, line));
         }
         return new SplitClassification(small.Describe(), layer, unit, small.ParameterCount(), small.ParameterCount() + small.Sizes[layer - 1] + 1 + small.Sizes[layer + 1],
             loss, gradNorm, smallEigen.Values, smallInertia, bEigen.Values, mNorm, mOrth, curvature.OutgoingTimesMNorm(), mZero,
@@ -102,26 +104,30 @@ public sealed record SplitClassification(string Network, int Layer, int Unit, in
     public static bool IsBoundary(double lambda) => Math.Abs(lambda) <= 1e-12 || Math.Abs(lambda - 1) <= 1e-12;
 
     static SplitPoint Point(SmoothNet small, FitData data, int layer, int unit, double lambda, SplitOptions options, SplitCurvature curvature,
-        Inertia smallInertia, SymmetricEigen bEigen, bool mZero, double[] line)
+        SymmetricEigen smallEigen, Inertia smallInertia, SymmetricEigen bEigen, bool mZero, double[] line)
     {
         if (IsBoundary(lambda))
             return new SplitPoint(lambda, PointType.Boundary, "λ ∈ {0, 1}: the quadratic term vanishes and higher orders decide; not classified",
-                null, null, null, [], null, null, null);
-        double factor = lambda * (1 - lambda);
-        var scaledB = new SymmetricEigen(bEigen.Values.Select(v => factor * v).ToArray(), bEigen.Vectors).InertiaAt(options.ZeroTolerance);
+                null, null, null, null, [], null, null, null);
+        double tolerance = options.ZeroTolerance * smallEigen.Scale;
+        var scaledB = bEigen.Values.Select(v => lambda * (1 - lambda) * v).ToArray();
+        int bNegative = scaledB.Count(v => v < -tolerance);
+        var block = SymmetricEigen.Of(SplitBlock(curvature, lambda)).InertiaAbove(tolerance);
+        var predictedInertia = new Inertia(smallInertia.Negative + block.Negative, smallInertia.Zero + block.Zero, smallInertia.Positive + block.Positive);
+        int transfer = small.Sizes[layer + 1];
         PointType predicted;
         string reason;
-        Inertia? predictedInertia = null;
-        if (smallInertia.Negative > 0) (predicted, reason) = (PointType.Saddle, "the small network is itself a saddle");
-        else if (!mZero) (predicted, reason) = (PointType.Saddle, "M ≠ 0: the split and transfer directions couple into negative curvature");
-        else if (smallInertia.Zero > 0) (predicted, reason) = (PointType.Undecided, "the small network is not a strict minimum (H_small is singular)");
-        else
+        if (predictedInertia.Negative > 0)
         {
-            predictedInertia = new Inertia(scaledB.Negative, 1 + scaledB.Zero, smallInertia.Positive + scaledB.Positive);
-            if (scaledB.Negative > 0) (predicted, reason) = (PointType.Saddle, $"M = 0 and λ(1−λ)B has {scaledB.Negative} negative eigenvalue(s)");
-            else if (scaledB.Zero > 0) (predicted, reason) = (PointType.Undecided, "M = 0 but B is singular: higher orders decide");
-            else (predicted, reason) = (PointType.Minimum, "M = 0 and λ(1−λ)B ≻ 0: a degenerate minimum (kernel = the line)");
+            var causes = new List<string>();
+            if (smallInertia.Negative > 0) causes.Add($"H_small has {smallInertia.Negative} negative eigenvalue(s)");
+            if (bNegative > 0) causes.Add($"λ(1−λ)B has {bNegative}");
+            if (block.Negative > bNegative) causes.Add($"M ≠ 0 adds {block.Negative - bNegative} (split and transfer directions couple)");
+            (predicted, reason) = (PointType.Saddle, string.Join("; ", causes));
         }
+        else if (predictedInertia.Zero == transfer)
+            (predicted, reason) = (PointType.Minimum, "H_small ≻ 0, λ(1−λ)B ≻ 0 and M = 0: a degenerate minimum (kernel = the line)");
+        else (predicted, reason) = (PointType.Undecided, "no negative curvature, but the Hessian is singular beyond the line: higher orders decide");
         var split = NeuronSplit.Split(small, layer, unit, lambda);
         var hessian = NetLoss.Hessian(split, data);
         var eigen = SymmetricEigen.Of(hessian);
@@ -130,10 +136,25 @@ public sealed record SplitClassification(string Network, int Layer, int Unit, in
         int kernel = Enumerable.Range(0, eigen.Values.Length).MinBy(i => Math.Abs(eigen.Values[i]));
         double cosine = Math.Abs(Dot(eigen.Vectors[kernel], line)) / NetLoss.Norm(line);
         double? plane = mZero ? null : PlaneCurvature(small, layer, unit, lambda, curvature, hessian);
-        bool? agrees = predicted is PointType.Minimum or PointType.Saddle ? predicted == observed : null;
-        if (agrees == true && predictedInertia is not null) agrees = predictedInertia == inertia;
-        return new SplitPoint(lambda, predicted, reason, observed, predictedInertia, inertia,
+        bool? agrees = predicted is PointType.Minimum or PointType.Saddle ? predicted == observed && predictedInertia.Negative == inertia.Negative : null;
+        return new SplitPoint(lambda, predicted, reason, observed, block, predictedInertia, inertia,
             eigen.Values.Take(options.Smallest).ToArray(), cosine, plane, agrees);
+    }
+
+    /// <summary>
+    /// The Hessian's bilinear form on the split directions D_u(u) and the transfer directions D_η(η), coordinates (u, η):
+    /// [[λ(1−λ)B, Mᵀ], [M, 0]]. Nothing else couples to them, so the split network's inertia is H_small's plus this block's
+    /// (Sylvester's law of inertia).
+    /// </summary>
+    public static double[,] SplitBlock(SplitCurvature curvature, double lambda)
+    {
+        int c = curvature.B.GetLength(0), k = curvature.M.GetLength(0);
+        var s = new double[c + k, c + k];
+        for (int i = 0; i < c; i++) for (int j = 0; j < c; j++) s[i, j] = lambda * (1 - lambda) * curvature.B[i, j];
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < c; j++)
+                s[c + i, j] = s[j, c + i] = curvature.M[i, j];
+        return s;
     }
 
     /// <summary>Least Rayleigh quotient of H on span{D_u, D_η}, u and η M's top right and left singular vectors.</summary>

@@ -26,9 +26,11 @@ public sealed record SymmetricEigen(double[] Values, double[][] Vectors)
     public double Scale => Values.Length == 0 ? 0 : Math.Max(Math.Abs(Values[0]), Math.Abs(Values[^1]));
 
     /// <summary>(negative, zero, positive) counts, an eigenvalue counting as zero when |value| ≤ <paramref name="relativeTolerance"/>·Scale.</summary>
-    public Inertia InertiaAt(double relativeTolerance)
+    public Inertia InertiaAt(double relativeTolerance) => InertiaAbove(relativeTolerance * Scale);
+
+    /// <summary>(negative, zero, positive) counts, an eigenvalue counting as zero when |value| ≤ <paramref name="tol"/>.</summary>
+    public Inertia InertiaAbove(double tol)
     {
-        double tol = relativeTolerance * Scale;
         return new Inertia(Values.Count(v => v < -tol), Values.Count(v => Math.Abs(v) <= tol), Values.Count(v => v > tol));
     }
 }

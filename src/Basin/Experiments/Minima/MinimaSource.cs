@@ -36,11 +36,11 @@ public sealed record MinimaSource
         MinimaCase.Fixture => ConstructedExample.Create(),
         MinimaCase.Deep => ConstructedCritical.Build("deep", new ConstructionSpec
         {
-            Sizes = [2, 3, 2, 1], Count = 60, Layer = 1, Unit = 1, Feed = ResidualFeed.M, Seed = 1,
+            Sizes = [2, 3, 2, 1], Count = 60, Layer = 1, Unit = 1, Feed = ResidualFeed.M, ResidualScale = 0.05, Seed = 1,
         }),
         MinimaCase.MultiOutput => ConstructedCritical.Build("multi-output", new ConstructionSpec
         {
-            Sizes = [2, 3, 2], Count = 40, Layer = 1, Unit = 1, Feed = ResidualFeed.M, Seed = 1,
+            Sizes = [2, 3, 2], Count = 40, Layer = 1, Unit = 1, Feed = ResidualFeed.Both, Seed = 1,
         }),
         _ => throw new BasinException($"unknown case {c}"),
     };
