@@ -12,7 +12,7 @@ public enum ResidualFeed
     M,
     /// <summary>The trace of B (pushes B towards positive definite).</summary>
     B,
-    /// <summary>Both, with equal weight (after normalizing each).</summary>
+    /// <summary>Both: the M part plus <see cref="ConstructionSpec.BWeight"/> times the B part (each normalized).</summary>
     Both,
 }
 
@@ -36,6 +36,16 @@ public sealed record ConstructionSpec
     /// </summary>
     public double? ResidualScale { get; init; }
     public long Seed { get; init; } = 1;
+    /// <summary>The weight of the B part when feeding both.</summary>
+    public double BWeight { get; init; } = 1;
+    /// <summary>A vector c_base [N·K, example-major] added to the fed one: c0 = c_base + FeedWeight·‖c_base‖·ĉ_feed (null: none).</summary>
+    public IReadOnlyList<double>? BaseDirection { get; init; }
+    /// <summary>The weight of the fed vector relative to the base direction.</summary>
+    public double FeedWeight { get; init; } = 1;
+    /// <summary>θ* itself instead of a random draw (null: random).</summary>
+    public IReadOnlyList<double>? Theta { get; init; }
+    /// <summary>The inputs [N·d, example-major] instead of random points (null: Count random points).</summary>
+    public IReadOnlyList<double>? Inputs { get; init; }
 
     public void Check()
     {
@@ -58,18 +68,27 @@ public static class ConstructedCritical
         spec.Check();
         var rng = SeededRandom.Create(spec.Seed);
         var sizes = spec.Sizes.ToArray();
-        var theta = Enumerable.Range(0, (int)SmoothNet.ParameterCount(sizes)).Select(_ => spec.WeightScale * rng.NextGaussian()).ToArray();
+        var theta = spec.Theta?.ToArray() ?? Enumerable.Range(0, (int)SmoothNet.ParameterCount(sizes)).Select(_ => spec.WeightScale * rng.NextGaussian()).ToArray();
         var net = new SmoothNet(sizes, spec.Activation, theta);
         net.CheckUnit(spec.Layer, spec.Unit);
-        int n = spec.Count, k = sizes[^1], d = sizes[0];
+        int k = sizes[^1], d = sizes[0];
+        if (spec.Inputs is { } given && (given.Count == 0 || given.Count % d != 0))
+            throw new BasinException($"the inputs must hold a multiple of {d} values, got {given.Count}");
+        int n = spec.Inputs is null ? spec.Count : spec.Inputs.Count / d;
         var x = new double[n, d];
-        for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) x[i, j] = rng.NextDouble() * 4 - 2;
+        for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) x[i, j] = spec.Inputs?[i * d + j] ?? rng.NextDouble() * 4 - 2;
         var y = new double[n, k];
         double residualScale;
         using (var scope = torch.NewDisposeScope())
         {
             var xt = torch.tensor(x, dtype: float64);
             var c0 = Feed(net, xt, spec, rng);
+            if (spec.BaseDirection is { } cb)
+            {
+                if (cb.Count != c0.Length) throw new BasinException($"the base direction needs {c0.Length} values (N·K), got {cb.Count}");
+                double bn = NetLoss.Norm(cb.ToArray()), fn = NetLoss.Norm(c0);
+                c0 = cb.Select((b, i) => b + spec.FeedWeight * bn * c0[i] / fn).ToArray();
+            }
             var (f, jacobian) = Jacobian(net, xt);
             var e = ConstructedExample.ProjectOut(jacobian, c0);
             double norm = NetLoss.Norm(e);
@@ -188,11 +207,11 @@ public static class ConstructedCritical
             return norm > 0 ? c.Select(t => t / norm).ToArray() : c;
         }
         var c0 = new double[n * k];
-        foreach (var w in new[] { wM, wB })
+        foreach (var (w, weight) in new[] { (wM, 1.0), (wB, spec.Feed == ResidualFeed.Both ? spec.BWeight : 1.0) })
             if (w is not null)
             {
                 var c = Pair(w);
-                for (int i = 0; i < c0.Length; i++) c0[i] += c[i];
+                for (int i = 0; i < c0.Length; i++) c0[i] += weight * c[i];
             }
         return c0;
     }

@@ -40,7 +40,9 @@ public sealed record MinimaSource
         }),
         MinimaCase.MultiOutput => ConstructedCritical.Build("multi-output", new ConstructionSpec
         {
-            Sizes = [2, 3, 2], Count = 40, Layer = 1, Unit = 1, Feed = ResidualFeed.Both, Seed = 1,
+            Sizes = [1, 1, 2], Theta = [1, 0, 1, 0.5, 0, 0], Inputs = ConstructedExample.Inputs, Layer = 1, Unit = 1, Feed = ResidualFeed.M,
+            BaseDirection = ConstructedExample.Direction.SelectMany(c => new[] { c, 0.0 }).ToArray(), FeedWeight = 0.3,
+            ResidualScale = 1 / Math.Sqrt(ConstructedExample.Inputs.Count), Seed = 1,
         }),
         _ => throw new BasinException($"unknown case {c}"),
     };
