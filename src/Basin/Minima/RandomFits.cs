@@ -23,9 +23,12 @@ public sealed record SurveySpec
     public int Samples { get; init; } = 12;
     public int Fits { get; init; } = 100;
     public long Seed { get; init; } = 1;
+    /// <summary>Newton iterations per fit (fits heading for minima at infinity use them all).</summary>
+    public int MaxIterations { get; init; } = 200;
 
     public void Check()
     {
+        if (MaxIterations < 1) throw new BasinException($"the survey needs at least 1 Newton iteration per fit, got {MaxIterations}");
         if (Sizes.Count < 3) throw new BasinException($"the survey needs inputs, hidden widths and outputs, got {string.Join(",", Sizes)}");
         if (Samples < 1) throw new BasinException($"the survey needs at least 1 sample, got {Samples}");
         if (Fits < 1) throw new BasinException($"the survey needs at least 1 fit, got {Fits}");
@@ -76,7 +79,7 @@ public static class RandomFits
             }
             using var data = FitData.Regression(x, y);
             var start = new SmoothNet(sizes, spec.Activation, Enumerable.Range(0, (int)SmoothNet.ParameterCount(sizes)).Select(_ => rng.NextGaussian()).ToArray());
-            var r = NewtonSolver.Minimize(start, data, new NewtonOptions { MaxIterations = 200 }, ct);
+            var r = NewtonSolver.Minimize(start, data, new NewtonOptions { MaxIterations = spec.MaxIterations }, ct);
             if (r.Converged) converged++;
             if (!r.IsStrictMinimum()) continue;
             var curvatures = Enumerable.Range(1, sizes.Length - 2)
