@@ -23,7 +23,10 @@ public sealed record SplitOptions
     public double CriticalTolerance { get; init; } = 1e-8;
     /// <summary>An eigenvalue is zero when |value| ≤ this × the matrix's largest |eigenvalue|.</summary>
     public double ZeroTolerance { get; init; } = 1e-10;
-    /// <summary>M counts as zero when ‖(I − v̂v̂ᵀ)M‖ ≤ this × ‖M‖ (v*ᵀM = 0 holds at any critical point).</summary>
+    /// <summary>
+    /// M counts as zero when ‖(I − v̂v̂ᵀ)M‖ ≤ this × ‖M‖ (v*ᵀM = 0 holds at any critical point), or when it is below the zero
+    /// tolerance times H_small's largest |eigenvalue| (too small to move an eigenvalue past the tolerance).
+    /// </summary>
     public double MZeroTolerance { get; init; } = 1e-8;
     /// <summary>The unit is saturated (B ≈ 0, the classification meaningless) when max_n σ'(z_n)/σ'(0) is below this.</summary>
     public double SaturationFloor { get; init; } = 1e-4;
@@ -87,7 +90,8 @@ public sealed record SplitClassification(string Network, int Layer, int Unit, in
         var smallInertia = smallEigen.InertiaAt(options.ZeroTolerance);
         var bEigen = SymmetricEigen.Of(curvature.B);
         double mNorm = curvature.MNorm(), mOrth = curvature.MOrthogonalNorm();
-        bool mZero = mOrth <= options.MZeroTolerance * mNorm || mNorm == 0;
+        // M = 0 when its free part is rounding next to M itself, or too small to move any eigenvalue past the zero tolerance.
+        bool mZero = mOrth <= options.MZeroTolerance * mNorm || mOrth <= options.ZeroTolerance * smallEigen.Scale;
         var line = NeuronSplit.LineDirection(small, layer, unit);
         var points = new List<SplitPoint>();
         foreach (var lambda in lambdas)
@@ -133,8 +137,15 @@ public sealed record SplitClassification(string Network, int Layer, int Unit, in
         var eigen = SymmetricEigen.Of(hessian);
         var inertia = eigen.InertiaAt(options.ZeroTolerance);
         var observed = inertia.Negative > 0 ? PointType.Saddle : PointType.Minimum;
-        int kernel = Enumerable.Range(0, eigen.Values.Length).MinBy(i => Math.Abs(eigen.Values[i]));
-        double cosine = Math.Abs(Dot(eigen.Vectors[kernel], line)) / NetLoss.Norm(line);
+        // ‖P_kernel ℓ̂‖: how much of the unit line direction lies in the numerical kernel (1: all of it).
+        double zero = options.ZeroTolerance * eigen.Scale, lineNorm = NetLoss.Norm(line), inKernel = 0;
+        for (int i = 0; i < eigen.Values.Length; i++)
+            if (Math.Abs(eigen.Values[i]) <= zero)
+            {
+                double c = Dot(eigen.Vectors[i], line) / lineNorm;
+                inKernel += c * c;
+            }
+        double cosine = Math.Sqrt(inKernel);
         double? plane = mZero ? null : PlaneCurvature(small, layer, unit, lambda, curvature, hessian);
         bool? agrees = predicted is PointType.Minimum or PointType.Saddle ? predicted == observed && predictedInertia.Negative == inertia.Negative : null;
         return new SplitPoint(lambda, predicted, reason, observed, block, predictedInertia, inertia,

@@ -12,9 +12,16 @@ public enum MinimaCase
 {
     /// <summary>The 12-point regression example: 1→1→1 sigmoid, B ≻ 0, M = 0 (minima on (0, 1), saddles outside).</summary>
     Fixture,
-    /// <summary>A 2→3→2→1 sigmoid network split in its first (inner) layer, whose next layer has 2 units: M ≠ 0.</summary>
+    /// <summary>
+    /// A 2→3→2→1 sigmoid network (60 random points in [−2, 2]², θ* ~ 0.8·N(0, I), seed 1, residual 0.05·√N fed into M) split in
+    /// its first (inner) layer, whose next layer has 2 units: M ≠ 0. Its small network is itself a saddle (constructed and
+    /// trained deep sigmoid networks are not strict minima), so it checks the exact inertia count rather than a minimum.
+    /// </summary>
     Deep,
-    /// <summary>A 2→3→2 sigmoid network (two outputs) split in its only hidden layer: M ≠ 0.</summary>
+    /// <summary>
+    /// The fixture with a second output (1→1→2, v* = (1, 0.5)): the fixture's residual on output 1 plus a residual on output 2
+    /// that feeds M. H_small ≻ 0 and B ≻ 0, yet M ≠ 0 makes every point of the line a saddle.
+    /// </summary>
     MultiOutput,
 }
 
