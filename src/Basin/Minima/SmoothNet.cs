@@ -116,7 +116,8 @@ public sealed class SmoothNet
     {
         using var s = Activate(z);
         using var one = torch.ones_like(s);
-        using var two = torch.full_like(s, 2.0);
+        using var twoScalar = 2.0.ToScalar();
+        using var two = torch.full_like(s, twoScalar);
         if (Activation == Activation.Sigmoid)
         {
             var d1 = s.mul(one.sub(s));
