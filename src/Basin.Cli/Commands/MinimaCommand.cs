@@ -136,7 +136,8 @@ public static class MinimaCommand
         kind.AcceptOnlyFromAmong("fixture", "deep", "multi-output");
         var lambdas = new Option<string>("--lambdas") { Description = "Points of the line to classify", DefaultValueFactory = _ => "-0.5,0,0.25,0.5,0.75,1,1.5" };
         var restarts = new Option<int>("--restarts") { Description = "Random Newton restarts of the wider network (0: none)", DefaultValueFactory = _ => 20 };
-        var seed = new Option<long>("--seed") { Description = "Seed of the restarts", DefaultValueFactory = _ => 1 };
+        var seed = new Option<long>("--seed") { Description = "Seed of the restarts and the probes", DefaultValueFactory = _ => 1 };
+        var probes = new Option<int>("--probes") { Description = "Random directions of radius 1e-3 probed around each classified λ (0: none)", DefaultValueFactory = _ => 1000 };
         var png = new Option<string>("--png") { Description = "Write the loss along the escape path here (fixture)", DefaultValueFactory = _ => "minima-escape.png" };
         var json = Options.Json();
         var threads = Options.Threads();
@@ -145,7 +146,7 @@ public static class MinimaCommand
             minima for λ ∈ (0, 1) and saddles outside; the escape from λ = 1.5 reaches a lower loss, and random restarts of the
             2-unit network do better still. --case deep / multi-output: contrasts where M ≠ 0 makes every point a saddle.
             Example: basin minima example --png escape.png
-            """) { kind, lambdas, restarts, seed, png, json, threads };
+            """) { kind, lambdas, restarts, seed, probes, png, json, threads };
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
             if (threads.FromOption(pr) is { } n) TorchSharp.torch.set_num_threads(n);
@@ -155,12 +156,14 @@ public static class MinimaCommand
                 Lambdas = ParseLambdas(pr.GetValue(lambdas)!),
                 Restarts = pr.GetValue(restarts),
                 Seed = pr.GetValue(seed),
+                Probes = pr.GetValue(probes),
                 PlotPath = pr.GetValue(png),
             };
             bool asJson = pr.GetValue(json);
             var r = WithStatus(asJson, "example", p => MinimaJob.Example(spec, p, ct));
             if (asJson) { Console.WriteLine(Json.Serialize(r)); return Cli.ExitOk; }
             MinimaView.Render(r.Source, r.Classification);
+            MinimaView.Render(r.Probes);
             if (r.Escape is { } e) MinimaView.Render(r.Source, e, r.PlotPath);
             if (r.Restarts is { } s) MinimaView.Render(s, r.Classification.Loss);
             return Cli.ExitOk;

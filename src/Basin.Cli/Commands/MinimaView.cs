@@ -34,6 +34,13 @@ static class MinimaView
         if (plot is not null) AnsiConsole.MarkupLine(Markup.Escape($"  loss along the path: {plot}"));
     }
 
+    public static void Render(IReadOnlyList<ProbeResult> probes)
+    {
+        foreach (var p in probes)
+            AnsiConsole.MarkupLine(Markup.Escape($"  λ = {N(p.Lambda)}: {p.Directions} random directions of radius {p.Radius:G3}: least loss change {p.MinChange:E2}, " +
+                $"{p.Lower} lowered the loss"));
+    }
+
     public static void Render(RestartsResult r, double splitLoss) =>
         AnsiConsole.MarkupLine(Markup.Escape($"best of {r.Restarts} random Newton restarts of {r.Network}: {r.BestLoss:G6} " +
             $"({r.Converged} converged) vs the split minimum's {splitLoss:G6}{(r.BestLoss < splitLoss - 1e-9 ? ": the split minimum is suboptimal" : "")}"));

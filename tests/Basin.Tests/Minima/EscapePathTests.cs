@@ -38,3 +38,20 @@ public class EscapePathTests
         Assert.Contains("no negative curvature at λ = 0.3", e.Message);
     }
 }
+
+/// <summary>Random-direction probes: no direction lowers the loss at the split minimum, and none finds the saddle's either.</summary>
+public class RandomProbesTests
+{
+    [Fact]
+    public void RandomDirectionsFindNoDescentAtTheMinimumAndMissTheSaddle()
+    {
+        using var point = ConstructedExample.Create();
+        var minimum = RandomProbes.Run(point.Net, point.Data, 1, 1, 0.5, directions: 300, radius: 1e-3, seed: 1);
+        Assert.Equal(300, minimum.Directions);
+        Assert.Equal(0, minimum.Lower);
+        Assert.True(minimum.MinChange > 0, $"least change {minimum.MinChange}");
+        // The saddle's negative curvature (−1.6e-4) is invisible to random directions at this radius.
+        var saddle = RandomProbes.Run(point.Net, point.Data, 1, 1, 1.5, directions: 300, radius: 1e-3, seed: 1);
+        Assert.Equal(0, saddle.Lower);
+    }
+}

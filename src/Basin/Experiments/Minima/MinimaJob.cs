@@ -9,8 +9,12 @@ public sealed record MinimaSplitResult(string Source, FitLoss Loss, int Samples,
 /// <summary>An escape path, where the small network came from, and the PNG of its loss.</summary>
 public sealed record MinimaEscapeResult(string Source, FitLoss Loss, int Samples, EscapeResult Escape, string PlotPath);
 
-/// <summary>A constructed case end to end: the classification, the escape (fixture only), the best of random restarts of the wider network, the PNG.</summary>
-public sealed record MinimaExampleResult(string Source, SplitClassification Classification, EscapeResult? Escape, RestartsResult? Restarts, string? PlotPath);
+/// <summary>
+/// A constructed case end to end: the classification, random-direction probes around each classified λ, the escape (fixture
+/// only), the best of random restarts of the wider network, the PNG.
+/// </summary>
+public sealed record MinimaExampleResult(string Source, SplitClassification Classification, IReadOnlyList<ProbeResult> Probes, EscapeResult? Escape,
+    RestartsResult? Restarts, string? PlotPath);
 
 /// <summary>Options of <see cref="MinimaJob.Example"/>.</summary>
 public sealed record MinimaExampleSpec
@@ -20,6 +24,10 @@ public sealed record MinimaExampleSpec
     /// <summary>Random Newton restarts of the split (wider) network, to show the split minimum is suboptimal (0: none).</summary>
     public int Restarts { get; init; } = 20;
     public long Seed { get; init; } = 1;
+    /// <summary>Random directions probed around each classified λ (0: none).</summary>
+    public int Probes { get; init; } = 1000;
+    /// <summary>Their radius.</summary>
+    public double ProbeRadius { get; init; } = 1e-3;
     public EscapeOptions Escape { get; init; } = new();
     /// <summary>Where the escape path's PNG goes (null: no plot).</summary>
     public string? PlotPath { get; init; } = "minima-escape.png";
@@ -61,8 +69,11 @@ public static class MinimaJob
     {
         ArgumentNullException.ThrowIfNull(spec);
         if (spec.Restarts < 0) throw new BasinException($"restarts must be ≥ 0, got {spec.Restarts}");
+        if (spec.Probes < 0) throw new BasinException($"probes must be ≥ 0, got {spec.Probes}");
         using var point = MinimaSource.Build(spec.Case);
         var c = SplitClassification.Classify(point.Net, point.Data, point.Layer, point.Unit, spec.Lambdas, null, progress);
+        ProbeResult[] probes = spec.Probes == 0 ? [] : spec.Lambdas.Where(l => !SplitClassification.IsBoundary(l))
+            .Select(l => RandomProbes.Run(point.Net, point.Data, point.Layer, point.Unit, l, spec.Probes, spec.ProbeRadius, spec.Seed)).ToArray();
         EscapeResult? escape = null;
         string? plot = null;
         if (spec.Case == MinimaCase.Fixture)
@@ -81,6 +92,6 @@ public static class MinimaJob
             wide[point.Layer]++;
             restarts = RandomFits.BestOfRestarts(wide, point.Net.Activation, point.Data, spec.Restarts, spec.Seed, progress: progress, ct: ct);
         }
-        return new MinimaExampleResult(point.Name, c, escape, restarts, plot);
+        return new MinimaExampleResult(point.Name, c, probes, escape, restarts, plot);
     }
 }
