@@ -26,4 +26,5 @@ root.Subcommands.Add(ReparametrizeCommand.Create());
 root.Subcommands.Add(GanCommand.Create());
 root.Subcommands.Add(MeasuresCommand.Create());
 root.Subcommands.Add(SweepCommand.Create());
+root.Subcommands.Add(TightnessCommand.Create());
 return await Cli.InvokeAsync(root, args);
