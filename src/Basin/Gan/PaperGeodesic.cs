@@ -22,11 +22,16 @@ public sealed record PolynomialPathConfig(int Steps = 16, int Degree = 6, int It
         if (Steps < 2) throw new BasinException($"a polynomial path needs at least 2 steps, got {Steps}");
         if (Degree < 2) throw new BasinException($"the path's degree must be at least 2 (degree 1 is the straight line), got {Degree}");
         if (Iterations < 0) throw new BasinException($"geodesic iterations must be ≥ 0, got {Iterations}");
-        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new BasinException($"geodesic learning rate must be a finite number > 0, got {LearningRate}");
-        if (!(Beta1 >= 0 && Beta1 < 1) || !(Beta2 >= 0 && Beta2 < 1)) throw new BasinException($"Adam's β must lie in [0, 1), got ({Beta1}, {Beta2})");
-        if (!(LatentBound >= 0) || !double.IsFinite(LatentBound)) throw new BasinException($"--latent-bound must be a finite number ≥ 0, got {LatentBound}");
-        if (!(OutOfDomainWeight >= 0) || !double.IsFinite(OutOfDomainWeight)) throw new BasinException($"--ood-weight must be a finite number ≥ 0, got {OutOfDomainWeight}");
-        if (!(InitialScale >= 0) || !double.IsFinite(InitialScale)) throw new BasinException($"the initial coefficient scale must be a finite number ≥ 0, got {InitialScale}");
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate))
+            throw new BasinException($"geodesic learning rate must be a finite number > 0, got {LearningRate}");
+        if (!(Beta1 >= 0 && Beta1 < 1) || !(Beta2 >= 0 && Beta2 < 1))
+            throw new BasinException($"Adam's β must lie in [0, 1), got ({Beta1}, {Beta2})");
+        if (!(LatentBound >= 0) || !double.IsFinite(LatentBound))
+            throw new BasinException($"--latent-bound must be a finite number ≥ 0, got {LatentBound}");
+        if (!(OutOfDomainWeight >= 0) || !double.IsFinite(OutOfDomainWeight))
+            throw new BasinException($"--ood-weight must be a finite number ≥ 0, got {OutOfDomainWeight}");
+        if (!(InitialScale >= 0) || !double.IsFinite(InitialScale))
+            throw new BasinException($"the initial coefficient scale must be a finite number ≥ 0, got {InitialScale}");
         if (ProgressInterval < 1) throw new BasinException($"progress interval must be at least 1, got {ProgressInterval}");
     }
 }
@@ -83,7 +88,8 @@ public static class PaperGeodesic
         Func<Tensor, Tensor>? critic = null, CriticProbability? probability = null)
     {
         ArgumentNullException.ThrowIfNull(config);
-        if (path.dim() != 2 || path.shape[0] < 2) throw new BasinException($"a latent path must be [T+1,d] with T ≥ 1, got [{string.Join(",", path.shape)}]");
+        if (path.dim() != 2 || path.shape[0] < 2)
+            throw new BasinException($"a latent path must be [T+1,d] with T ≥ 1, got [{string.Join(",", path.shape)}]");
         if ((critic is null) != (probability is null)) throw new BasinException("give the critic together with its probability map");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -91,8 +97,9 @@ public static class PaperGeodesic
     }
 
     /// <summary>The authors' discriminator-aware geodesic (see the class summary). A null critic is an error.</summary>
-    public static GeodesicResult DiscriminatorAware(Func<Tensor, Tensor> generator, Func<Tensor, Tensor>? critic, CriticProbability? probability,
-        Tensor z0, Tensor z1, PolynomialPathConfig config, IProgress<GeodesicProgress>? progress = null, CancellationToken cancellationToken = default)
+    public static GeodesicResult DiscriminatorAware(Func<Tensor, Tensor> generator, Func<Tensor, Tensor>? critic,
+        CriticProbability? probability, Tensor z0, Tensor z1, PolynomialPathConfig config,
+        IProgress<GeodesicProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         if (critic is null || probability is null)
             throw new BasinException("the paper's discriminator-aware geodesic needs a critic and its probability map (the 'jacobian' method needs neither)");
@@ -141,7 +148,8 @@ public static class PaperGeodesic
             var path = Path(start, end, moving, config.Steps);
             var objective = ObjectiveTensor(generator, path, config, critic, probability);
             value = objective.to(ScalarType.Float64).item<double>();
-            if (!double.IsFinite(value)) throw new DivergenceException($"the paper's path objective became {value} at iteration {iteration}");
+            if (!double.IsFinite(value))
+                throw new DivergenceException($"the paper's path objective became {value} at iteration {iteration}");
             if (iteration == 0) initial = value;
             if (iteration % config.ProgressInterval == 0 || iteration == config.Iterations)
                 progress?.Report(new GeodesicProgress(iteration, config.Iterations, value));

@@ -27,7 +27,8 @@ public sealed record AffineBound(double Intercept, double Slope)
     /// <summary>Mean |B(μ_i) − L_i|.</summary>
     public double MeanAbsoluteError(IReadOnlyList<double> measure, IReadOnlyList<double> loss)
     {
-        if (measure.Count != loss.Count || measure.Count == 0) throw new BasinException($"{measure.Count} measure values but {loss.Count} losses");
+        if (measure.Count != loss.Count || measure.Count == 0)
+            throw new BasinException($"{measure.Count} measure values but {loss.Count} losses");
         return measure.Zip(loss).Average(p => Math.Abs(At(p.First) - p.Second));
     }
 }

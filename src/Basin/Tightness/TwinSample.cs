@@ -29,7 +29,8 @@ public sealed class TwinSample
         UnseenCount = seen.Count(s => !s);
     }
 
-    /// <summary>Universe of <paramref name="universe"/> points with uniform labels and a sample of <paramref name="sample"/> draws with replacement.</summary>
+    /// <summary>Universe of <paramref name="universe"/> points with uniform labels and a sample of <paramref name="sample"/> draws
+    /// with replacement.</summary>
     public static TwinSample Draw(int universe, int sample, int classes, long seed)
     {
         Check(universe, sample, classes);
@@ -55,7 +56,8 @@ public sealed class TwinSample
     static void Check(int universe, int sample, int classes)
     {
         if (sample < 1) throw new BasinException($"the sample needs at least 1 draw, got {sample}");
-        if (universe < sample) throw new BasinException($"the universe ({universe} points) must not be smaller than the sample ({sample} draws)");
+        if (universe < sample)
+            throw new BasinException($"the universe ({universe} points) must not be smaller than the sample ({sample} draws)");
         if (classes < 2) throw new BasinException($"the twin construction needs at least 2 classes, got {classes}");
     }
 
@@ -116,7 +118,8 @@ public sealed class TwinSample
     /// <summary>The same draws S with other universe labels (e.g. the data set's true labels).</summary>
     public TwinSample Relabel(IReadOnlyList<int> universeLabels)
     {
-        if (universeLabels.Count != UniverseSize) throw new BasinException($"need one label per universe point ({UniverseSize}), got {universeLabels.Count}");
+        if (universeLabels.Count != UniverseSize)
+            throw new BasinException($"need one label per universe point ({UniverseSize}), got {universeLabels.Count}");
         if (universeLabels.Any(l => l < 0 || l >= Classes)) throw new BasinException($"universe labels must lie in 0..{Classes - 1}");
         return new TwinSample(Classes, universeLabels.ToArray(), draws);
     }
@@ -124,7 +127,8 @@ public sealed class TwinSample
     /// <summary>Labels on U that are ℓ on S and <paramref name="elsewhere"/> off S (e.g. true labels on S, random elsewhere).</summary>
     public int[] OnSampleElse(IReadOnlyList<int> elsewhere)
     {
-        if (elsewhere.Count != UniverseSize) throw new BasinException($"need one label per universe point ({UniverseSize}), got {elsewhere.Count}");
+        if (elsewhere.Count != UniverseSize)
+            throw new BasinException($"need one label per universe point ({UniverseSize}), got {elsewhere.Count}");
         var f = new int[UniverseSize];
         for (int u = 0; u < UniverseSize; u++) f[u] = seen[u] ? labels[u] : elsewhere[u];
         return f;

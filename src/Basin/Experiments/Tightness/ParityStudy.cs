@@ -21,7 +21,8 @@ public sealed record ParityConfig
     {
         Gf2Elimination.CheckDimension(Dimension);
         if (SampleSizes.Count == 0) throw new BasinException("give at least one sample size m");
-        if (SampleSizes.Any(m => m < 0 || m > 100_000)) throw new BasinException($"sample sizes must be from 0 to 100000, got {string.Join(",", SampleSizes)}");
+        if (SampleSizes.Any(m => m < 0 || m > 100_000))
+            throw new BasinException($"sample sizes must be from 0 to 100000, got {string.Join(",", SampleSizes)}");
         if (Draws is < 0 or 1) throw new BasinException($"--draws must be 0 (no simulation) or at least 2, got {Draws}");
     }
 }
@@ -30,7 +31,8 @@ public sealed record ParityConfig
 public sealed record ParityTableRow(ParityRow Exact, ParitySimulation? Simulated);
 
 /// <summary>The table, and the sample size where the least achievable bound error peaks.</summary>
-public sealed record ParityResult(int Dimension, long Seed, IReadOnlyList<ParityTableRow> Rows, int WorstM, double WorstLeastBoundError, string? JsonPath);
+public sealed record ParityResult(int Dimension, long Seed, IReadOnlyList<ParityTableRow> Rows, int WorstM,
+    double WorstLeastBoundError, string? JsonPath);
 
 public static class ParityStudy
 {
@@ -42,7 +44,8 @@ public static class ParityStudy
         foreach (var m in config.SampleSizes)
         {
             ct.ThrowIfCancellationRequested();
-            var simulated = config.Draws > 0 ? ParityTradeoff.Simulate(config.Dimension, m, config.Draws, unchecked(config.Seed * 1_000_003 + m)) : null;
+            var simulated = config.Draws > 0 ? ParityTradeoff.Simulate(config.Dimension, m, config.Draws,
+                unchecked(config.Seed * 1_000_003 + m)) : null;
             rows.Add(new ParityTableRow(ParityTradeoff.Exact(config.Dimension, m), simulated));
         }
         var worst = rows.MaxBy(r => r.Exact.LeastBoundError)!;

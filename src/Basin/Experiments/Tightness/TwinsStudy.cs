@@ -45,9 +45,12 @@ public sealed record TwinsConfig
     public void Validate()
     {
         if (Sample < 1) throw new BasinException($"--sample must be at least 1, got {Sample}");
-        if (Universe < Sample) throw new BasinException($"the universe ({Universe} points) must not be smaller than the sample ({Sample} draws)");
-        if (Models.Count == 0 || LearningRates.Count == 0 || Seeds.Count == 0) throw new BasinException("give at least one model, learning rate and seed");
-        if (LearningRates.Any(r => !(r > 0) || !double.IsFinite(r))) throw new BasinException($"learning rates must be finite and > 0, got {string.Join(",", LearningRates)}");
+        if (Universe < Sample)
+            throw new BasinException($"the universe ({Universe} points) must not be smaller than the sample ({Sample} draws)");
+        if (Models.Count == 0 || LearningRates.Count == 0 || Seeds.Count == 0)
+            throw new BasinException("give at least one model, learning rate and seed");
+        if (LearningRates.Any(r => !(r > 0) || !double.IsFinite(r)))
+            throw new BasinException($"learning rates must be finite and > 0, got {string.Join(",", LearningRates)}");
         if (MaxEpochs < 1) throw new BasinException($"--max-epochs must be at least 1, got {MaxEpochs}");
         if (BatchSize < 1) throw new BasinException($"--batch-size must be at least 1, got {BatchSize}");
         if (!(StopLoss > 0)) throw new BasinException($"--stop-loss must be > 0, got {StopLoss}");
@@ -61,11 +64,12 @@ public sealed record TwinsConfig
 public sealed record MeasureValue(string Measure, double? Value, string? Error, double Seconds);
 
 /// <summary>
-/// One twin network: its epochs and last train cross-entropy on (U, ℓ), its accuracy there, L₁ (scenario 1) and L₂ (scenario 2, completion seeded by the network's
-/// index), L₂'s mean and standard deviation over independent completions, and its measures on (S, h, θ₀), which are the
-/// same under both interpretations.
+/// One twin network: its epochs and last train cross-entropy on (U, ℓ), its accuracy there, L₁ (scenario 1) and L₂
+/// (scenario 2, completion seeded by the network's index), L₂'s mean and standard deviation over independent completions,
+/// and its measures on (S, h, θ₀), which are the same under both interpretations.
 /// </summary>
-public sealed record TwinNetwork(string Model, double LearningRate, long Seed, int Epochs, double FinalTrainLoss, double UniverseAccuracy, double L1, double L2,
+public sealed record TwinNetwork(string Model, double LearningRate, long Seed, int Epochs, double FinalTrainLoss,
+    double UniverseAccuracy, double L1, double L2,
     double L2CompletionMean, double L2CompletionSd, double TrainSeconds, IReadOnlyList<MeasureValue> Measures);
 
 /// <summary>
@@ -78,11 +82,13 @@ public sealed record TwinBoundRow(string Measure, int Networks, double FitOn1Err
 
 /// <summary>A network of the natural-label contrast: its loss under the true labels, its disagreement with the S-only
 /// model on U \ S, the <see cref="DisagreementEstimate"/> from it, and its measures on (S with true labels, h).</summary>
-public sealed record NaturalNetwork(string Role, string Labels, double UniverseAccuracy, double TrueLoss, double Disagreement, double Estimate,
+public sealed record NaturalNetwork(string Role, string Labels, double UniverseAccuracy, double TrueLoss, double Disagreement,
+    double Estimate,
     IReadOnlyList<MeasureValue> Measures);
 
 /// <summary>The true-label contrast: h_true, h_wrong, and the S-only model's held-out and actual unseen error.</summary>
-public sealed record NaturalContrast(string Model, double HeldOutError, double SampleModelUnseenError, IReadOnlyList<NaturalNetwork> Networks);
+public sealed record NaturalContrast(string Model, double HeldOutError, double SampleModelUnseenError,
+    IReadOnlyList<NaturalNetwork> Networks);
 
 public sealed record TwinsResult(TwinsConfig Config, int UniverseSize, int SampleSize, int DistinctSampled, double UnseenFraction,
     double ExpectedUnseenFraction, double ExpectedL2, IReadOnlyList<TwinNetwork> Networks, IReadOnlyList<TwinBoundRow> Bounds,
@@ -105,13 +111,15 @@ public static class TwinsStudy
         try
         {
             using var all = ImageDatasets.Load(config.Dataset, Split.Train, config.DataPath);
-            if (all.Count < config.Universe) throw new BasinException($"{all.Name} has {all.Count} images, fewer than the universe ({config.Universe})");
+            if (all.Count < config.Universe)
+                throw new BasinException($"{all.Name} has {all.Count} images, fewer than the universe ({config.Universe})");
             using var universe = TrainingSubset.Random(all, config.Universe, config.Seed);
             var twin = TwinSample.Draw(config.Universe, config.Sample, universe.ClassCount, config.Seed);
             var output = config.Output ?? Path.Combine(Directory.GetCurrentDirectory(), $"tightness-twins-seed{config.Seed}");
             Directory.CreateDirectory(output);
 
-            var grid = (from model in config.Models from lr in config.LearningRates from seed in config.Seeds select (model, lr, seed)).ToArray();
+            var grid = (from model in config.Models from lr in config.LearningRates from seed in config.Seeds
+                        select (model, lr, seed)).ToArray();
             var networks = new List<TwinNetwork>();
             using (var randomU = WithLabels(universe, twin.Labels, "random"))
             using (var sample = SampleData(randomU, twin))
@@ -119,7 +127,8 @@ public static class TwinsStudy
                 for (int i = 0; i < grid.Length; i++)
                 {
                     var (spec, lr, seed) = grid[i];
-                    progress?.Report(new TwinsProgress("twins", i, grid.Length, $"training {spec} lr {lr.ToString(CultureInfo.InvariantCulture)} seed {seed}"));
+                    progress?.Report(new TwinsProgress("twins", i, grid.Length,
+                        $"training {spec} lr {lr.ToString(CultureInfo.InvariantCulture)} seed {seed}"));
                     var (model, initial, training, seconds) = Train(spec, lr, seed, randomU, config, ct);
                     using (model)
                     using (initial)
@@ -129,9 +138,11 @@ public static class TwinsStudy
                         double l2 = twin.Loss(predictions, twin.Scenario2Labels(CompletionSeed(config.Seed, i, 0)));
                         var completions = Enumerable.Range(1, config.Completions)
                             .Select(k => twin.Loss(predictions, twin.Scenario2Labels(CompletionSeed(config.Seed, i, k)))).ToArray();
-                        progress?.Report(new TwinsProgress("twins", i, grid.Length, $"measuring {spec} lr {lr.ToString(CultureInfo.InvariantCulture)} seed {seed}"));
+                        progress?.Report(new TwinsProgress("twins", i, grid.Length,
+                            $"measuring {spec} lr {lr.ToString(CultureInfo.InvariantCulture)} seed {seed}"));
                         var values = Measure(measures, model, initial, sample, training, seed, ct);
-                        networks.Add(new TwinNetwork(model.Spec, lr, seed, training.Epochs.Count, training.Final.TrainLoss, 1 - l1, l1, l2, completions.Average(),
+                        networks.Add(new TwinNetwork(model.Spec, lr, seed, training.Epochs.Count, training.Final.TrainLoss, 1 - l1, l1,
+                            l2, completions.Average(),
                             StandardDeviation(completions), seconds, values));
                     }
                 }
@@ -146,7 +157,8 @@ public static class TwinsStudy
             var jsonPath = Path.Combine(output, "results.json");
             var result = new TwinsResult(config, config.Universe, config.Sample, config.Universe - twin.UnseenCount, twin.UnseenFraction,
                 TwinSample.ExpectedUnseenFraction(config.Universe, config.Sample),
-                TwinSample.ExpectedScenario2Loss(config.Universe, config.Sample, universe.ClassCount), networks, bounds, natural, output, jsonPath,
+                TwinSample.ExpectedScenario2Loss(config.Universe, config.Sample, universe.ClassCount), networks, bounds, natural,
+                    output, jsonPath,
                 clock.Elapsed.TotalSeconds);
             AtomicFile.WriteAllText(jsonPath, Json.Serialize(result));
             AtomicFile.WriteAllText(Path.Combine(output, "measures.csv"), Csv(networks, natural));
@@ -160,7 +172,8 @@ public static class TwinsStudy
 
     static long CompletionSeed(long seed, int network, int completion) => unchecked(seed * 1_000_003 + network * 10_007 + completion + 1);
 
-    static NaturalContrast Contrast(LabeledDataset universe, TwinSample twin, (string Model, double Lr, long Seed) first, TwinsConfig config,
+    static NaturalContrast Contrast(LabeledDataset universe, TwinSample twin, (string Model, double Lr, long Seed) first,
+        TwinsConfig config,
         IReadOnlyList<Measure> measures, IProgress<TwinsProgress>? progress, CancellationToken ct)
     {
         var trueLabels = universe.Labels.data<long>().Select(l => (int)l).ToArray();
@@ -195,7 +208,8 @@ public static class TwinsStudy
 
         var rows = new List<NaturalNetwork>();
         int stage = 2;
-        foreach (var (role, labels, name) in new[] { ("h_true", trueLabels, "true labels on U"), ("h_wrong", wrongLabels, "true labels on S, random elsewhere") })
+        var roles = new[] { ("h_true", trueLabels, "true labels on U"), ("h_wrong", wrongLabels, "true labels on S, random elsewhere") };
+        foreach (var (role, labels, name) in roles)
         {
             progress?.Report(new TwinsProgress("natural", stage++, steps, $"training and measuring {role}"));
             using var data = WithLabels(universe, labels, role);
@@ -216,7 +230,8 @@ public static class TwinsStudy
         return new NaturalContrast(first.Model, heldOut, sampleModelUnseen, rows);
     }
 
-    static (Classifier Model, Classifier Initial, TrainingResult Training, double Seconds) Train(string spec, double lr, long seed, LabeledDataset data,
+    static (Classifier Model, Classifier Initial, TrainingResult Training, double Seconds) Train(string spec, double lr, long seed,
+        LabeledDataset data,
         TwinsConfig config, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
@@ -277,7 +292,8 @@ public static class TwinsStudy
     }
 
     internal static LabeledDataset WithLabels(LabeledDataset universe, IReadOnlyList<int> labels, string what) =>
-        new($"{universe.Name}-universe-{what}", universe.Inputs.clone(), tensor(labels.Select(l => (long)l).ToArray()), universe.ClassCount);
+        new($"{universe.Name}-universe-{what}", universe.Inputs.clone(), tensor(labels.Select(l => (long)l).ToArray()),
+            universe.ClassCount);
 
     /// <summary>S as a data set: the drawn points in draw order (repeats included), with the labels of <paramref name="data"/>.</summary>
     internal static LabeledDataset SampleData(LabeledDataset data, TwinSample twin) => Subset(data, twin.Draws.ToArray());
