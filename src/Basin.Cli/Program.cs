@@ -27,4 +27,5 @@ root.Subcommands.Add(GanCommand.Create());
 root.Subcommands.Add(MeasuresCommand.Create());
 root.Subcommands.Add(SweepCommand.Create());
 root.Subcommands.Add(MinimaCommand.Create());
+root.Subcommands.Add(TightnessCommand.Create());
 return await Cli.InvokeAsync(root, args);

@@ -34,7 +34,8 @@ public sealed record PathScores(double Length, double Energy, double CriticMin, 
 
 /// <summary>
 /// Interpolation between two latent codes: linear, spherical (slerp), the geodesic of the generator's pull-back
-/// metric, and the discriminator-aware geodesic whose metric is scaled by a <see cref="RealismWeight"/>.
+/// metric, and Basin's realism-weighted geodesic whose metric is scaled by a <see cref="RealismWeight"/> (the authors'
+/// own discriminator-aware geodesic is <see cref="PaperGeodesic"/>).
 /// Paths are tensors [T + 1, d] whose first and last rows are exactly z0 and z1. Generators and critics are
 /// functions on batches: G maps [B, d] to samples [B, ...], D maps samples to scores [B] (or [B, 1]); latent codes
 /// must have the generator's dtype.
@@ -79,7 +80,7 @@ public static class LatentPaths
 
     /// <summary>
     /// The discrete energy Σ_t w_t ‖G(z_{t+1}) − G(z_t)‖² of a path, with w_t = 1 (pull-back metric) or, given a critic
-    /// and a weight, w_t = h(D(G(z_t))) (discriminator-aware metric).
+    /// and a weight, w_t = h(D(G(z_t))) (realism-weighted metric).
     /// </summary>
     public static double Energy(Func<Tensor, Tensor> generator, Tensor path, Func<Tensor, Tensor>? critic = null, RealismWeight? weight = null)
     {
@@ -98,10 +99,10 @@ public static class LatentPaths
         Optimize(generator, null, null, z0, z1, config, initial, progress, cancellationToken);
 
     /// <summary>
-    /// The discriminator-aware geodesic: minimizes Σ_t h(D(G(z_t))) ‖G(z_{t+1}) − G(z_t)‖², so the path avoids regions
+    /// Basin's realism-weighted geodesic: minimizes Σ_t h(D(G(z_t))) ‖G(z_{t+1}) − G(z_t)‖², so the path avoids regions
     /// where generated samples look fake to the critic (see <see cref="RealismWeight"/> for h).
     /// </summary>
-    public static GeodesicResult DiscriminatorAwareGeodesic(Func<Tensor, Tensor> generator, Func<Tensor, Tensor> critic, RealismWeight weight,
+    public static GeodesicResult RealismWeightedGeodesic(Func<Tensor, Tensor> generator, Func<Tensor, Tensor> critic, RealismWeight weight,
         Tensor z0, Tensor z1, GeodesicConfig config, Tensor? initial = null, IProgress<GeodesicProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(critic);
