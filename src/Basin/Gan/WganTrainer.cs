@@ -1,3 +1,4 @@
+using Basin.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -138,7 +139,8 @@ public sealed class WganTrainer
         {
             var points = CriticPenalty.SamplePoints(config.Sampling, realBatch, fakeBatch, config.PerturbationScale, random);
             penalty = CriticPenalty.Compute(config.Regularization, critic.forward, points);
-            loss = loss + config.Lambda * penalty;
+            using var lambda = config.Lambda.ToScalar();
+            loss = loss.add(penalty.mul(lambda), Scalars.One);
         }
         double lossValue = loss.item<float>();
         if (!double.IsFinite(lossValue))

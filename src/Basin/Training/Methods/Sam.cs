@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Basin.Training.Methods;
@@ -18,6 +19,7 @@ public sealed record Sam(double Rho = 0.05) : WeightPerturbation
         double norm = JointNorm(gradients);
         // A zero gradient gives no direction: e = 0 (the step is then the plain one).
         double scale = norm > 0 ? Rho / norm : 0;
-        return gradients.Select(g => g?.mul(scale)).ToArray();
+        using var s = scale.ToScalar();
+        return gradients.Select(g => g?.mul(s)).ToArray();
     }
 }
