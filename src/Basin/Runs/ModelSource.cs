@@ -78,6 +78,11 @@ public sealed record ModelSource(string WeightsPath, string Model, string Datase
     /// <param name="float64">Build the model in float64 before loading, so float64 weights keep every bit (float32 ones are widened exactly).</param>
     public Classifier LoadModel(LabeledDataset data, bool float64 = false)
     {
+        // A small file naming a huge model is refused before the model is allocated: every parameter takes a byte at least.
+        long parameters = ModelSpec.ParameterCount(Model, data.ExampleShape, data.ClassCount);
+        long length = BoundedFile.CheckedLength(WeightsPath, long.MaxValue, "safetensors file");
+        if (length < parameters)
+            throw new BasinException($"{WeightsPath} holds {length:N0} bytes, too few for the {parameters:N0} parameters of model '{Model}'; it is not this model's weights");
         var model = ModelSpec.Create(Model, data.ExampleShape, data.ClassCount, seed: 0);
         try
         {

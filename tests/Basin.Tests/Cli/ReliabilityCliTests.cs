@@ -102,6 +102,23 @@ public class ReliabilityCliTests
     }
 
     [Fact]
+    public void ModelsLargerThanTheBudgetAreRefusedBeforeAllocation()
+    {
+        var dir = CliRunner.TempDir();
+        var limited = new Dictionary<string, string> { ["BASIN_MAX_PARAMETERS"] = "100" };
+        var r = CliRunner.Run(dir, limited, "train", "--dataset", "moons", "--model", "mlp:64", "--samples", "20", "--test-samples", "10");
+        CliRunner.AssertOneLineError(r, "model 'mlp:64' has 322 parameters");
+        Assert.Contains("BASIN_MAX_PARAMETERS", r.Stderr);
+        Assert.Empty(Runs(dir));
+
+        // A tiny weights file whose metadata names a 4-billion-parameter model: refused before the model is built.
+        using (var model = ModelSpec.Create("mlp:4", [2], 2, seed: 1))
+            Weights.Save(model, Path.Combine(dir, "small.safetensors"), new Dictionary<string, string> { ["basin.spec"] = "mlp:65536,65536" });
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "eval", "--weights", "small.safetensors", "--dataset", "moons", "--samples", "10"),
+            "too few for the 4,295,360,514 parameters");
+    }
+
+    [Fact]
     public void AGanRunGivenToEvalMeasureOrReparametrizeIsAOneLineError()
     {
         var dir = CliRunner.TempDir();
@@ -161,5 +178,34 @@ public class ReliabilityCliTests
         var resumed = CliRunner.Run(dir, null, "train", "--resume", id, "--json");
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
         Assert.Equal(RunStatus.Finished, Runs(dir).Single().GetProperty("status").GetString());
+    }
+}
+
+/// <summary>Failed sweep points: retried on request, and never silently left out of the report (issue 20).</summary>
+public class SweepRetryCliTests
+{
+    [Fact]
+    public void FailedPointsAreCountedAsMissingAndRetriedOnRequest()
+    {
+        var dir = CliRunner.TempDir();
+        // One batch per epoch: the point with a learning rate of 1e30 ends with NaN weights and fails.
+        File.WriteAllText(Path.Combine(dir, "s.json"), """
+            { "name": "s", "base": { "dataset": "moons", "model": "mlp:4", "samples": 40, "testSamples": 10, "batchSize": 40, "epochs": 1, "momentum": 0 },
+              "axes": { "learningRate": [0.05, 1e30] }, "measures": ["params"] }
+            """);
+        var first = CliRunner.Run(dir, null, "sweep", "run", "s.json");
+        Assert.Contains("failed learningRate=1E+30", first.Stdout);
+        Assert.Contains("--retry-failed", first.Stdout);
+
+        var report = CliRunner.Run(dir, null, "sweep", "report", "s.json", "--json");
+        Assert.True(report.ExitCode == 0, report.ToString());
+        Assert.Equal(1, JsonDocument.Parse(report.Stdout).RootElement.GetProperty("missing").GetInt32());
+        var table = CliRunner.Run(dir, null, "sweep", "report", "s.json");
+        Assert.Contains("1 of 2 points are missing (1 failed, 0 not finished)", table.Stdout);
+
+        var again = CliRunner.Run(dir, null, "sweep", "run", "s.json");
+        Assert.DoesNotContain("failed learningRate", again.Stdout);   // failed points stay failed unless asked
+        var retried = CliRunner.Run(dir, null, "sweep", "run", "s.json", "--retry-failed");
+        Assert.Contains("failed learningRate=1E+30", retried.Stdout);   // tried again (and it diverges again)
     }
 }
