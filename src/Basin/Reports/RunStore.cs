@@ -273,6 +273,18 @@ public sealed class RunStore : IDisposable
         Unlock(RunLock(runId));
     }
 
+    /// <summary>
+    /// Marks a run failed with the reason <paramref name="error"/> gives, as the last act of a job that is about to
+    /// rethrow it. When the database is what failed, nothing more can be recorded: the run then shows as interrupted
+    /// (its lock ends with the process).
+    /// </summary>
+    public void RecordFailure(string runId, Exception error)
+    {
+        var reason = error is BasinException ? error.Message : $"{error.GetType().Name}: {error.Message}".ReplaceLineEndings(" ");
+        try { Finish<object>(runId, RunStatus.Failed, null, reason); }
+        catch (Exception e) when (e is SqliteException or IOException or BasinException) { }
+    }
+
     /// <summary>Marks a run as running again (resume).</summary>
     public void Reopen(string runId)
     {

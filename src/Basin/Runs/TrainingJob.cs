@@ -166,9 +166,7 @@ public static class TrainingJob
         {
             // Every other way a run can end (bad input, divergence, a full disk, a damaged database, a bug) marks it failed
             // with the reason; when the database itself is what failed, the run shows as interrupted (its lock is gone).
-            var reason = e is BasinException ? e.Message : $"{e.GetType().Name}: {e.Message}".ReplaceLineEndings(" ");
-            try { store.Finish<object>(id, RunStatus.Failed, null, reason); }
-            catch (Exception recordError) when (recordError is Microsoft.Data.Sqlite.SqliteException or IOException or BasinException) { }
+            store.RecordFailure(id, e);
             throw;
         }
     }
