@@ -1,4 +1,5 @@
 using Basin.Training;
+using Basin.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -143,7 +144,8 @@ public sealed class WganTrainer
         {
             var points = CriticPenalty.SamplePoints(config.Sampling, realBatch, fakeBatch, config.PerturbationScale, random);
             penalty = CriticPenalty.Compute(config.Regularization, critic.forward, points);
-            loss = loss + config.Lambda * penalty;
+            using var lambda = config.Lambda.ToScalar();
+            loss = loss.add(penalty.mul(lambda), Scalars.One);
         }
         double lossValue = loss.item<float>();
         if (!double.IsFinite(lossValue))

@@ -52,7 +52,9 @@ public static class FeatureRobustness
                 for (int j = 0; j < deltas.Count; j++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    using (torch.no_grad()) flat.Weight.copy_(original.add(wa.reshape(original.shape), deltas[j]));
+                    using (torch.no_grad())
+                    using (var delta = deltas[j].ToScalar())
+                        flat.Weight.copy_(original.add(wa.reshape(original.shape), delta));
                     stats[j].Add(MeanLoss() - baseLoss);
                 }
             }
@@ -106,7 +108,8 @@ public static class FeatureRobustness
     {
         using var scope = torch.NewDisposeScope();
         var (q, r) = torch.linalg.qr(torch.randn([m, m], ScalarType.Float64, generator: generator));
-        var signs = torch.where(r.diagonal().ge(0), 1.0, -1.0);
+        using var zero = 0.ToScalar();
+        var signs = torch.where(r.diagonal().ge(zero), torch.tensor(1.0), torch.tensor(-1.0));   // scalar tensors held by the scope
         return q.mul(signs.unsqueeze(0)).to_type(dtype).MoveToOuterDisposeScope();
     }
 }

@@ -44,7 +44,8 @@ public class PackageConsumerTests(ITestOutputHelper output)
                 Assert.Contains($"Basin: marked {GlibcxxVersion} weak", build.Output);
 
             sw.Restart();
-            var run = Dotnet(app, TimeSpan.FromMinutes(5), Path.Combine(app, "bin", "Release", "net10.0", "Consumer.dll"));
+            var run = Dotnet(app, TimeSpan.FromMinutes(15),   // three LeNet-5 epochs on 10,000 images: ~1 min idle, much more on a loaded machine
+                Path.Combine(app, "bin", "Release", "net10.0", "Consumer.dll"));
             output.WriteLine($"run: {sw.Elapsed.TotalSeconds:F0} s\n{run.Output}");
             Assert.True(run.ExitCode == 0, $"the README example exited with {run.ExitCode}:\n" + run.Output);
 

@@ -53,13 +53,15 @@ public sealed record Sgld(double Temperature = 1, long DatasetSize = 1, long Bur
                 double drift = -learningRate / 2 * rule.DatasetSize;
                 double noise = Math.Sqrt(learningRate * rule.Temperature);
                 using var scope = NewDisposeScope();
+                using var driftScalar = drift.ToScalar();
+                using var noiseScalar = noise.ToScalar();
                 foreach (var p in parameters)
                 {
                     var w = p.Value;
                     var g = w.grad;
-                    if (g is not null) w.add_(g, drift);
+                    if (g is not null) w.add_(g, driftScalar);
                     // Every parameter diffuses, with or without a gradient (the prior and likelihood are flat there).
-                    if (noise > 0) w.add_(randn_like(w), noise);
+                    if (noise > 0) w.add_(randn_like(w), noiseScalar);
                 }
             }
             _steps++;
