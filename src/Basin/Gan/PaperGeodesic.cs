@@ -1,3 +1,4 @@
+using Basin.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -61,8 +62,8 @@ public static class PaperGeodesic
         using var half = 0.5.ToScalar();
         using var eps = Epsilon.ToScalar();
         using var top = (Ceiling + Epsilon).ToScalar();
-        var mean = logProbabilities.slice(0, 1, n, 1).add(logProbabilities.slice(0, 0, n - 1, 1)).mul(half).exp();
-        return mean.add(eps).clamp(eps, top).MoveToOuterDisposeScope();
+        var mean = logProbabilities.slice(0, 1, n, 1).add(logProbabilities.slice(0, 0, n - 1, 1), Scalars.One).mul(half).exp();
+        return mean.add(eps, Scalars.One).clamp(eps, top).MoveToOuterDisposeScope();
     }
 
     /// <summary>The path [T + 1, d] for coefficients [K − 1, d] (c_2 … c_K); rows 0 and T are exactly z0 and z1.</summary>
@@ -74,8 +75,8 @@ public static class PaperGeodesic
             throw new BasinException($"coefficients must be [K−1,{z0.shape[0]}] {z0.dtype}, got [{string.Join(",", coefficients.shape)}] {coefficients.dtype}");
         using var scope = NewDisposeScope();
         var (t, basis) = Basis(steps, (int)coefficients.shape[0] + 1, z0.dtype);
-        var line = t.unsqueeze(1).mul((z1 - z0).unsqueeze(0)).add(z0.unsqueeze(0));
-        var curve = line.add(basis.mm(coefficients));
+        var line = t.unsqueeze(1).mul((z1 - z0).unsqueeze(0)).add(z0.unsqueeze(0), Scalars.One);
+        var curve = line.add(basis.mm(coefficients), Scalars.One);
         var path = cat(new[] { z0.unsqueeze(0), curve.slice(0, 1, steps, 1), z1.unsqueeze(0) }, 0);
         return path.MoveToOuterDisposeScope();
     }
@@ -129,7 +130,7 @@ public static class PaperGeodesic
             using var random = new torch.Generator(unchecked((ulong)config.Seed));
             using var low = (-config.InitialScale).ToScalar();
             using var width = (2 * config.InitialScale).ToScalar();
-            coefficients = rand(new long[] { config.Degree - 1, d }, dtype: z0.dtype, generator: random).mul_(width).add_(low);
+            coefficients = rand(new long[] { config.Degree - 1, d }, dtype: z0.dtype, generator: random).mul_(width).add_(low, Scalars.One);
         }
         var m = zeros_like(coefficients);
         var v = zeros_like(coefficients);
@@ -167,7 +168,7 @@ public static class PaperGeodesic
                 using var rate = config.LearningRate.ToScalar();
                 m.mul_(beta1).add_(gradient, oneMinusBeta1);
                 v.mul_(beta2).addcmul_(gradient, gradient, oneMinusBeta2);
-                var step = m.div(correction1).div(v.div(correction2).sqrt().add(epsilon)).mul(rate);
+                var step = m.div(correction1).div(v.div(correction2).sqrt().add(epsilon, Scalars.One)).mul(rate);
                 coefficients.sub_(step);
             }
         }
@@ -184,7 +185,7 @@ public static class PaperGeodesic
         if (samples.dim() < 2 || samples.shape[0] != n)
             throw new BasinException($"generator must map [{n},d] codes to [{n},...] samples, got [{string.Join(",", samples.shape)}]");
         var flat = samples.flatten(1);
-        var segments = flat.slice(0, 1, n, 1).sub(flat.slice(0, 0, n - 1, 1)).square().sum(new long[] { 1 });
+        var segments = flat.slice(0, 1, n, 1).sub(flat.slice(0, 0, n - 1, 1)).pow(Scalars.Two).sum(new long[] { 1 });
         Tensor energy;
         if (critic is null || probability is null) energy = segments.sum();
         else
@@ -193,13 +194,13 @@ public static class PaperGeodesic
             if (!((scores.dim() == 1 && scores.shape[0] == n) || (scores.dim() == 2 && scores.shape[0] == n && scores.shape[1] == 1)))
                 throw new BasinException($"critic must return one score per sample ([{n}] or [{n},1]), got [{string.Join(",", scores.shape)}]");
             var denominator = Denominator(probability.LogProbability(scores.flatten()).to(segments.dtype));
-            energy = segments.div(denominator.square()).sum();
+            energy = segments.div(denominator.pow(Scalars.Two)).sum();
         }
         if (config.OutOfDomainWeight == 0) return energy;
         using var bound = config.LatentBound.ToScalar();
         using var weight = config.OutOfDomainWeight.ToScalar();
         var penalty = nn.functional.relu(path.abs().sub(bound)).expm1().sum().to(energy.dtype);
-        return energy.add(penalty.mul(weight));
+        return energy.add(penalty.mul(weight), Scalars.One);
     }
 
     /// <summary>t_i = i/T as a column and the basis t_i^k − t_i for k = 2..K, [T + 1, K − 1].</summary>

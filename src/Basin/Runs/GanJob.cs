@@ -64,9 +64,11 @@ public static class GanJob
         var id = details.Summary.Id;
         if (details.Summary.Kind != Kind) throw new BasinException($"run {id} is a {details.Summary.Kind} run, not a GAN run");
         if (details.Summary.Status == RunStatus.Finished) throw new BasinException($"run {id} has already finished; nothing to resume");
+        store.LockRun(id);   // a second resume of a run in progress is refused here
         var spec = ReadSpec(details);
         if (threads is { } n) torch.set_num_threads(n);
         var folder = store.RunFolder(id);
+        AtomicFile.RemoveStale(folder);
         var checkpoint = LatestCheckpoint(folder) ?? throw new BasinException($"run {id} has no checkpoint in {folder}; start it again with 'basin gan train'");
         using var real = spec.LoadReal();
         using var classifier = spec.Classifier is null ? null : GanClassifier.Load(spec.Classifier, store, [1, 28, 28]);

@@ -80,7 +80,7 @@ public sealed record ModelSource(string WeightsPath, string Model, string Datase
         long parameters = ModelSpec.ParameterCount(Model, data.ExampleShape, data.ClassCount);
         long length = BoundedFile.CheckedLength(WeightsPath, long.MaxValue, "safetensors file");
         if (length < parameters)
-            throw new BasinException($"{WeightsPath} holds {length:N0} bytes, too few for the {parameters:N0} parameters of model '{Model}'; it is not this model's weights");
+            throw new BasinException($"{WeightsPath} does not fit model '{Model}': it holds {length:N0} bytes, too few for the {parameters:N0} parameters of that model");
         var model = ModelSpec.Create(Model, data.ExampleShape, data.ClassCount, seed: 0);
         try
         {

@@ -1,3 +1,4 @@
+using Basin.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -50,7 +51,7 @@ public sealed record RmsProp(double Alpha = 0.99, double Epsilon = 1e-8) : IUpda
                 if (g is null) continue;
                 _squareAverage[i].mul_(_alpha).addcmul_(g, g, _oneMinusAlpha);
                 using var denominator = _squareAverage[i].sqrt();
-                denominator.add_(_epsilon);
+                denominator.add_(_epsilon, Scalars.One);
                 p.addcdiv_(g, denominator, negRate);
             }
         }

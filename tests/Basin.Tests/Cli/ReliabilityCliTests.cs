@@ -88,8 +88,15 @@ public class ReliabilityCliTests
             "--epochs", "1", "--lr", "1e30", "--momentum", "0", "--threads", "1");
         CliRunner.AssertOneLineError(r, "training loss of NaN");
         var run = Assert.Single(Runs(dir));
-        Assert.Equal(RunStatus.Failed, run.GetProperty("status").GetString());
+        Assert.Equal(RunStatus.Failed, run.GetProperty("status").GetString());   // it used to be "finished", exit 0
         Assert.Contains("NaN", run.GetProperty("message").GetString());
+
+        // A rescaling that overflows the weights is an error, not NaN values reported as "unchanged".
+        var good = CliRunner.Run(dir, null, "train", "--dataset", "moons", "--model", "mlp:8", "--samples", "40", "--test-samples", "10", "--epochs", "1", "--json");
+        Assert.True(good.ExitCode == 0, good.ToString());
+        var goodId = JsonDocument.Parse(good.Stdout).RootElement.GetProperty("runId").GetString()!;
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "reparametrize", "--run", goodId, "--max-factor", "1e308", "--samples", "20"),
+            "outputs are not finite");
 
         // eval of NaN weights is an error, not "loss NaN" with exit 0.
         using (var model = ModelSpec.Create("mlp:8", [2], 2, seed: 1))

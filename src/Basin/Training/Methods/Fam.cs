@@ -1,3 +1,4 @@
+using Basin.Native;
 using System.Text.Json;
 using Basin.Training.Catalog;
 using Basin.Geometry;
@@ -77,9 +78,10 @@ public sealed record Fam(double Lambda = Fam.DefaultLambda, string? Layer = null
         {
             var phi = features.detach();
             var p = nn.functional.softmax(nn.functional.linear(phi, weight.detach(), bias?.detach()), 1);
-            var norms = phi.square().sum(1, keepdim: true);                 // ‖φ_n‖², [N,1]
+            var norms = phi.pow(Scalars.Two).sum(1, keepdim: true);                 // ‖φ_n‖², [N,1]
             var weighted = p.mul(norms);                                    // ‖φ_n‖² p_n
-            t = diag(weighted.sum(dim: 0)).sub(weighted.T.mm(p)).div(phi.shape[0]);
+            using var count = ((double)phi.shape[0]).ToScalar();
+            t = diag(weighted.sum(dim: 0)).sub(weighted.T.mm(p)).div(count);
         }
         return weight.mm(weight.T).mul(t).sum().MoveToOuterDisposeScope();
     }
@@ -105,17 +107,18 @@ public sealed record Fam(double Lambda = Fam.DefaultLambda, string? Layer = null
             // κ(W) = ⟨V(W), H(W) V(W)⟩ has gradient 2·(∂V/∂W)ᵀ HV + ⟨V, (∂H/∂W) V⟩. hv was taken with V held fixed, so
             // ⟨V, hv⟩ carries (∂V/∂W)ᵀ HV once and the H term; 2⟨V, HV⟩ − ⟨V, HV⟩(detached) carries 2·(∂V/∂W)ᵀ HV
             // with the same value. Full: both V terms and the H term; Detached (H held fixed): the V terms only.
-            var vTerms = v.mul(hv.detach()).sum().mul(2).sub(v.detach().mul(hv.detach()).sum());
+            var vTerms = v.mul(hv.detach()).sum().mul(Scalars.Two).sub(v.detach().mul(hv.detach()).sum());
             var term = full
-                ? vTerms.add(v.detach().mul(hv).sum()).sub(v.detach().mul(hv.detach()).sum())
+                ? vTerms.add(v.detach().mul(hv).sum(), Scalars.One).sub(v.detach().mul(hv.detach()).sum())
                 : vTerms;
-            sum = sum is null ? term : sum.add(term);
+            sum = sum is null ? term : sum.add(term, Scalars.One);
         }
-        return sum!.div(Probes);
+        using var probes = ((double)Probes).ToScalar();
+        return sum!.div(probes);
     }
 
     static Tensor Rademacher(long n, Tensor like) =>
-        randint(0, 2, [n], dtype: like.dtype, device: like.device).mul(2).sub(1);
+        randint(0, 2, [n], dtype: like.dtype, device: like.device).mul(Scalars.Two).sub(Scalars.One);
 
     Linear Resolve(Classifier model)
     {
