@@ -15,7 +15,8 @@ public class SplitClassificationTests
         Assert.True(c.MIsZero);
         Assert.All(c.BEigenvalues, b => Assert.True(b > 0));
         Assert.Equal(new Inertia(0, 0, 4), c.SmallInertia);
-        PointType[] expected = [PointType.Saddle, PointType.Boundary, PointType.Minimum, PointType.Minimum, PointType.Boundary, PointType.Saddle];
+        PointType[] expected = [PointType.Saddle, PointType.Boundary, PointType.Minimum, PointType.Minimum, PointType.Boundary,
+            PointType.Saddle];
         Assert.Equal(expected, c.Points.Select(p => p.Predicted));
         foreach (var p in c.Points)
         {
@@ -80,7 +81,9 @@ public class SplitClassificationTests
         var e = Assert.Throws<BasinException>(() => SplitClassification.Classify(moved, point.Data, 1, 1, [0.5]));
         Assert.StartsWith("the starting point is not critical: ‖∇L‖ = ", e.Message);
         Assert.Contains("polish", e.Message);
-        Assert.Equal("give at least one λ", Assert.Throws<BasinException>(() => SplitClassification.Classify(point.Net, point.Data, 1, 1, [])).Message);
-        Assert.Contains("unit 2 does not exist", Assert.Throws<BasinException>(() => SplitClassification.Classify(point.Net, point.Data, 1, 2, [0.5])).Message);
+        Assert.Equal("give at least one λ", Assert.Throws<BasinException>(() => SplitClassification.Classify(point.Net, point.Data, 1, 1,
+            [])).Message);
+        Assert.Contains("unit 2 does not exist", Assert.Throws<BasinException>(() => SplitClassification.Classify(point.Net, point.Data, 1,
+            2, [0.5])).Message);
     }
 }
