@@ -124,3 +124,24 @@ public class NeuronSplitTests
             new double[13])).Message);
     }
 }
+
+/// <summary>A Basin MLP as a <see cref="SmoothNet"/>: the same outputs, and ReLU refused.</summary>
+public class SmoothNetFromMlpTests
+{
+    [Fact]
+    public void TheFloat64CopyComputesTheMlpsOutputs()
+    {
+        using var model = ModelSpec.Create("mlp:3,2:tanh", [2], 3, seed: 4);
+        var net = SmoothNet.FromMlp((Mlp)model);
+        Assert.Equal([2, 3, 2, 3], net.Sizes);
+        Assert.Equal(Activation.Tanh, net.Activation);
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var x = torch.tensor(new double[] { 0.5, -1, 2, 0.25, -0.75, 1.5 }, dtype: float32).view(3, 2);
+        var expected = model.forward(x).to(float64).contiguous().data<double>().ToArray();
+        var actual = net.Forward(net.ThetaTensor(), x.to(float64)).contiguous().data<double>().ToArray();
+        for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) < 1e-6, $"{expected[i]} vs {actual[i]}");
+        using var relu = ModelSpec.Create("mlp:3", [2], 2, seed: 4);
+        Assert.Contains("mlp:3:relu uses relu", Assert.Throws<BasinException>(() => SmoothNet.FromMlp((Mlp)relu)).Message);
+    }
+}
