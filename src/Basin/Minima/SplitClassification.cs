@@ -89,8 +89,7 @@ public sealed record SplitClassification(string Network, int Layer, int Unit, in
         var curvature = SplitCurvature.At(small, data, layer, unit);
         if (curvature.MaxDerivativeRatio < options.SaturationFloor)
             throw new BasinException($"unit {unit} of layer {layer} is saturated on all data (max σ'(z)/σ'(0) = " +
-                $"{curvature.MaxDerivativeRatio:E2}): " +
-                "B ≈ 0 and its classification would be numerically meaningless");
+                $"{curvature.MaxDerivativeRatio:E2}): B ≈ 0 and its classification would be numerically meaningless");
         progress?.Report("small network Hessian");
         var smallEigen = SymmetricEigen.Of(NetLoss.Hessian(small, data));
         var smallInertia = smallEigen.InertiaAt(options.ZeroTolerance);
@@ -115,8 +114,7 @@ public sealed record SplitClassification(string Network, int Layer, int Unit, in
     public static bool IsBoundary(double lambda) => Math.Abs(lambda) <= 1e-12 || Math.Abs(lambda - 1) <= 1e-12;
 
     static SplitPoint Point(SmoothNet small, FitData data, int layer, int unit, double lambda, SplitOptions options,
-        SplitCurvature curvature,
-        SymmetricEigen smallEigen, Inertia smallInertia, SymmetricEigen bEigen, bool mZero, double[] line)
+        SplitCurvature curvature, SymmetricEigen smallEigen, Inertia smallInertia, SymmetricEigen bEigen, bool mZero, double[] line)
     {
         if (IsBoundary(lambda))
             return new SplitPoint(lambda, PointType.Boundary,

@@ -86,4 +86,15 @@ public class SplitClassificationTests
         Assert.Contains("unit 2 does not exist", Assert.Throws<BasinException>(() => SplitClassification.Classify(point.Net, point.Data, 1,
             2, [0.5])).Message);
     }
+
+    [Fact]
+    public void AUnitSaturatedOnAllDataIsRefused()
+    {
+        // z = x − 30 ≤ −24 on every input: σ'(z)/σ'(0) < 1e-8, so B ≈ 0. (The tolerance lets the non-critical point through.)
+        using var point = ConstructedExample.Create();
+        var saturated = point.Net.With([1, -30, 1, 0]);
+        var e = Assert.Throws<BasinException>(() =>
+            SplitClassification.Classify(saturated, point.Data, 1, 1, [0.5], new SplitOptions { CriticalTolerance = 10 }));
+        Assert.StartsWith("unit 1 of layer 1 is saturated on all data", e.Message);
+    }
 }
