@@ -1,3 +1,4 @@
+using Basin.Native;
 using Basin.Data;
 using Basin.Models;
 using TorchSharp;
@@ -194,7 +195,7 @@ public static class ConstructedCritical
             wM = input.matmul(torch.tensor(a, dtype: float64).t()).mul(d1.unsqueeze(1));
         }
         if (spec.Feed != ResidualFeed.M)
-            wB = d2.mul(input.square().sum(dim: 1)).unsqueeze(1).mul(torch.tensor(v, dtype: float64).unsqueeze(0));
+            wB = d2.mul(input.pow(Scalars.Two).sum(dim: 1)).unsqueeze(1).mul(torch.tensor(v, dtype: float64).unsqueeze(0));
         // c0_n = J⁽ˡ⁺¹⁾_n w_n (the 1/N is a common factor and dropped), by one backward pass per output.
         var next0 = net.Trace(theta, x, upToLayer: layer + 1).Pre[layer].detach().requires_grad_(true);
         var f = net.ForwardFrom(theta, next0, layer + 1);

@@ -1,3 +1,4 @@
+using Basin.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -31,7 +32,7 @@ public static class NetLoss
             if (data.Targets.shape[1] != f.shape[1])
                 throw new BasinException($"the network has {f.shape[1]} outputs, the targets have {data.Targets.shape[1]}");
             using var half = (0.5 / data.Count).ToScalar();
-            loss = f.sub(data.Targets).square().sum().mul(half);
+            loss = f.sub(data.Targets).pow(Scalars.Two).sum().mul(half);
         }
         else
         {

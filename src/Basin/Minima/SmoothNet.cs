@@ -1,3 +1,4 @@
+using Basin.Native;
 using Basin.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -91,7 +92,7 @@ public sealed class SmoothNet
         {
             var w = theta.narrow(0, WeightOffset(i), Sizes[i] * Sizes[i - 1]).view(Sizes[i], Sizes[i - 1]);
             var b = theta.narrow(0, BiasOffset(i), Sizes[i]);
-            z = a.matmul(w.t()).add(b);
+            z = a.matmul(w.t()).add(b, Scalars.One);
             pre.Add(z);
             if (i == Sizes.Count - 1 || i == upToLayer) break;
             a = Activate(z);
@@ -109,7 +110,7 @@ public sealed class SmoothNet
         {
             var w = theta.narrow(0, WeightOffset(i), Sizes[i] * Sizes[i - 1]).view(Sizes[i], Sizes[i - 1]);
             var b = theta.narrow(0, BiasOffset(i), Sizes[i]);
-            z = Activate(z).matmul(w.t()).add(b);
+            z = Activate(z).matmul(w.t()).add(b, Scalars.One);
         }
         return z;
     }
@@ -129,7 +130,7 @@ public sealed class SmoothNet
             var d2 = d1.mul(one.sub(two.mul(s)));
             return (d1, d2);
         }
-        var t1 = one.sub(s.square());
+        var t1 = one.sub(s.pow(Scalars.Two));
         var t2 = two.neg().mul(s).mul(t1);
         return (t1, t2);
     }
