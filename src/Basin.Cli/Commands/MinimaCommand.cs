@@ -8,7 +8,8 @@ using Spectre.Console;
 
 namespace Basin.Cli.Commands;
 
-/// <summary>`basin minima`: non-attracting local minima of sigmoid networks by neuron splitting. Each subcommand is one library call.</summary>
+/// <summary>`basin minima`: non-attracting local minima of sigmoid networks by neuron splitting. Each subcommand is one library
+/// call.</summary>
 public static class MinimaCommand
 {
     public static Command Create()
@@ -28,12 +29,16 @@ public static class MinimaCommand
     /// <summary>The options that say where the small network comes from (a run or a constructed case).</summary>
     sealed class SourceOptions
     {
-        public readonly Argument<string?> Run = new("RUN") { Description = "A recorded run of a sigmoid or tanh MLP (id or unique prefix)", Arity = ArgumentArity.ZeroOrOne };
-        public readonly Option<string?> Case = new("--case") { Description = "A constructed critical point instead of a run: fixture, deep or multi-output" };
+        public readonly Argument<string?> Run = new("RUN") { Description = "A recorded run of a sigmoid or tanh MLP (id or unique prefix)",
+            Arity = ArgumentArity.ZeroOrOne };
+        public readonly Option<string?> Case = new("--case") { Description = "A constructed critical point instead of a run: fixture, " +
+            "deep or multi-output" };
         public readonly Option<int?> Layer = new("--layer") { Description = "Hidden layer of the unit to split, 1-based (default: 1)" };
         public readonly Option<int?> Unit = new("--unit") { Description = "Unit to split, 1-based (default: 1)" };
-        public readonly Option<long?> Samples = new("--samples") { Description = "Use the first N training examples of the run (default: the run's)" };
-        public readonly Option<string> Loss = new("--loss") { Description = "Loss on the run's data: cross-entropy (the run's) or mse (against one-hot labels)", DefaultValueFactory = _ => "cross-entropy" };
+        public readonly Option<long?> Samples = new("--samples") { Description = "Use the first N training examples of the run (default: " +
+            "the run's)" };
+        public readonly Option<string> Loss = new("--loss") { Description = "Loss on the run's data: cross-entropy (the run's) or mse " +
+            "(against one-hot labels)", DefaultValueFactory = _ => "cross-entropy" };
         public readonly Option<bool> Polish = new("--polish") { Description = "First run Newton (trust region, float64) to ‖∇L‖ ≤ 1e-10" };
         public readonly Option<bool> Json = Options.Json();
         public readonly Option<string> Runs = Options.Runs();
@@ -79,7 +84,8 @@ public static class MinimaCommand
     static Command Split()
     {
         var source = new SourceOptions();
-        var lambdas = new Option<string>("--lambdas") { Description = "Points of the line to classify", DefaultValueFactory = _ => "-0.5,0.25,0.5,1.5" };
+        var lambdas = new Option<string>("--lambdas") { Description = "Points of the line to classify",
+            DefaultValueFactory = _ => "-0.5,0.25,0.5,1.5" };
         var cmd = new Command("split", """
             Split a hidden unit at λ and classify each point of the line: predicted type (from H_small, λ(1−λ)B and M) against
             the split network's full Hessian spectrum. λ = 0 and 1 are reported as boundary points and not classified.
@@ -94,7 +100,8 @@ public static class MinimaCommand
             var l = ParseLambdas(pr.GetValue(lambdas)!);
             bool json = pr.GetValue(source.Json);
             using var store = source.Store(pr);
-            var r = WithStatus(json, "classifying", p => MinimaJob.Split(s, store, pr.GetValue(source.Layer), pr.GetValue(source.Unit), l, p, ct));
+            var r = WithStatus(json, "classifying", p => MinimaJob.Split(s, store, pr.GetValue(source.Layer), pr.GetValue(source.Unit), l,
+                p, ct));
             if (json) { Console.WriteLine(Json.Serialize(r)); return Cli.ExitOk; }
             MinimaView.Render(r.Source, r.Classification);
             return Cli.ExitOk;
@@ -105,10 +112,14 @@ public static class MinimaCommand
     static Command Escape()
     {
         var source = new SourceOptions();
-        var from = new Option<double>("--from") { Description = "Start on the line at this λ (a minimum, in (0, 1))", DefaultValueFactory = _ => 0.5 };
-        var to = new Option<double>("--to") { Description = "Walk the line to this λ (a saddle, outside [0, 1])", DefaultValueFactory = _ => 1.5 };
-        var steps = new Option<int>("--steps") { Description = "At most this many descent steps after the escape step", DefaultValueFactory = _ => 5000 };
-        var png = new Option<string>("--png") { Description = "Write the loss along the path here", DefaultValueFactory = _ => "minima-escape.png" };
+        var from = new Option<double>("--from") { Description = "Start on the line at this λ (a minimum, in (0, 1))",
+            DefaultValueFactory = _ => 0.5 };
+        var to = new Option<double>("--to") { Description = "Walk the line to this λ (a saddle, outside [0, 1])",
+            DefaultValueFactory = _ => 1.5 };
+        var steps = new Option<int>("--steps") { Description = "At most this many descent steps after the escape step",
+            DefaultValueFactory = _ => 5000 };
+        var png = new Option<string>("--png") { Description = "Write the loss along the path here",
+            DefaultValueFactory = _ => "minima-escape.png" };
         var cmd = new Command("escape", """
             Escape from a split minimum: walk the line to λ = --to (constant loss), step along the eigenvector of the most negative
             Hessian eigenvalue, then descend (L-BFGS, Armijo backtracking). Every recorded loss is ≤ the previous one.
@@ -122,7 +133,8 @@ public static class MinimaCommand
             var options = new EscapeOptions { From = pr.GetValue(from), To = pr.GetValue(to), MaxDescentSteps = pr.GetValue(steps) };
             bool json = pr.GetValue(source.Json);
             using var store = source.Store(pr);
-            var r = WithStatus(json, "escaping", p => MinimaJob.Escape(s, store, pr.GetValue(source.Layer), pr.GetValue(source.Unit), options, pr.GetValue(png)!, p, ct));
+            var r = WithStatus(json, "escaping", p => MinimaJob.Escape(s, store, pr.GetValue(source.Layer), pr.GetValue(source.Unit),
+                options, pr.GetValue(png)!, p, ct));
             if (json) { Console.WriteLine(Json.Serialize(r)); return Cli.ExitOk; }
             MinimaView.Render(r.Source, r.Escape, r.PlotPath);
             return Cli.ExitOk;
@@ -132,13 +144,18 @@ public static class MinimaCommand
 
     static Command Example()
     {
-        var kind = new Option<string>("--case") { Description = "fixture (B ≻ 0, M = 0), deep (split in an inner layer) or multi-output", DefaultValueFactory = _ => "fixture" };
+        var kind = new Option<string>("--case") { Description = "fixture (B ≻ 0, M = 0), deep (split in an inner layer) or multi-output",
+            DefaultValueFactory = _ => "fixture" };
         kind.AcceptOnlyFromAmong("fixture", "deep", "multi-output");
-        var lambdas = new Option<string>("--lambdas") { Description = "Points of the line to classify", DefaultValueFactory = _ => "-0.5,0,0.25,0.5,0.75,1,1.5" };
-        var restarts = new Option<int>("--restarts") { Description = "Random Newton restarts of the wider network (0: none)", DefaultValueFactory = _ => 20 };
+        var lambdas = new Option<string>("--lambdas") { Description = "Points of the line to classify",
+            DefaultValueFactory = _ => "-0.5,0,0.25,0.5,0.75,1,1.5" };
+        var restarts = new Option<int>("--restarts") { Description = "Random Newton restarts of the wider network (0: none)",
+            DefaultValueFactory = _ => 20 };
         var seed = new Option<long>("--seed") { Description = "Seed of the restarts and the probes", DefaultValueFactory = _ => 1 };
-        var probes = new Option<int>("--probes") { Description = "Random directions of radius 1e-3 probed around each classified λ (0: none)", DefaultValueFactory = _ => 1000 };
-        var png = new Option<string>("--png") { Description = "Write the loss along the escape path here (fixture)", DefaultValueFactory = _ => "minima-escape.png" };
+        var probes = new Option<int>("--probes") { Description = "Random directions of radius 1e-3 probed around each classified λ (0: " +
+            "none)", DefaultValueFactory = _ => 1000 };
+        var png = new Option<string>("--png") { Description = "Write the loss along the escape path here (fixture)",
+            DefaultValueFactory = _ => "minima-escape.png" };
         var json = Options.Json();
         var threads = Options.Threads();
         var cmd = new Command("example", """
@@ -173,7 +190,8 @@ public static class MinimaCommand
 
     static Command Survey()
     {
-        var sizes = new Option<string>("--sizes") { Description = "Layer sizes: inputs, hidden widths, outputs", DefaultValueFactory = _ => "2,2,1" };
+        var sizes = new Option<string>("--sizes") { Description = "Layer sizes: inputs, hidden widths, outputs",
+            DefaultValueFactory = _ => "2,2,1" };
         var activation = new Option<string>("--activation") { Description = "sigmoid or tanh", DefaultValueFactory = _ => "sigmoid" };
         activation.AcceptOnlyFromAmong("sigmoid", "tanh");
         var samples = new Option<int>("--samples") { Description = "Points per random data set", DefaultValueFactory = _ => 12 };

@@ -51,7 +51,8 @@ public sealed record ConstructionSpec
     public void Check()
     {
         if (Count < 1) throw new BasinException($"the construction needs at least 1 point, got {Count}");
-        if (!(WeightScale > 0) || ResidualScale is { } r && !(r > 0)) throw new BasinException($"weight and residual scales must be positive, got {WeightScale} and {ResidualScale}");
+        if (!(WeightScale > 0) || ResidualScale is { } r && !(r > 0))
+            throw new BasinException($"weight and residual scales must be positive, got {WeightScale} and {ResidualScale}");
     }
 }
 
@@ -69,7 +70,8 @@ public static class ConstructedCritical
         spec.Check();
         var rng = SeededRandom.Create(spec.Seed);
         var sizes = spec.Sizes.ToArray();
-        var theta = spec.Theta?.ToArray() ?? Enumerable.Range(0, (int)SmoothNet.ParameterCount(sizes)).Select(_ => spec.WeightScale * rng.NextGaussian()).ToArray();
+        var theta = spec.Theta?.ToArray() ?? Enumerable.Range(0,
+            (int)SmoothNet.ParameterCount(sizes)).Select(_ => spec.WeightScale * rng.NextGaussian()).ToArray();
         var net = new SmoothNet(sizes, spec.Activation, theta);
         net.CheckUnit(spec.Layer, spec.Unit);
         int k = sizes[^1], d = sizes[0];
@@ -94,7 +96,8 @@ public static class ConstructedCritical
             var e = ConstructedExample.ProjectOut(jacobian, c0);
             double norm = NetLoss.Norm(e);
             if (!(norm > 1e-12 * NetLoss.Norm(c0)))
-                throw new BasinException("the fed residual lies in the span of the Jacobian: nothing survives the projection (try more points)");
+                throw new BasinException("the fed residual lies in the span of the Jacobian: nothing survives the projection (try more " +
+                    "points)");
             for (int i = 0; i < e.Length; i++) e[i] *= Math.Sqrt(n) / norm;
             residualScale = spec.ResidualScale ?? 0.25 * LargestStrictScale(net, x, f, e);
             for (int i = 0; i < n; i++) for (int j = 0; j < k; j++) y[i, j] = f[i * k + j] - residualScale * e[i * k + j];
@@ -120,7 +123,8 @@ public static class ConstructedCritical
         var h1 = Hessian(1);
         var ge = SymmetricEigen.Of(g);
         if (!(ge.Smallest > 1e-13 * ge.Largest))
-            throw new BasinException($"the Jacobian is (nearly) rank deficient (eig(JᵀJ/N) from {ge.Smallest:E2} to {ge.Largest:E2}): no residual makes a strict minimum");
+            throw new BasinException($"the Jacobian is (nearly) rank deficient (eig(JᵀJ/N) from {ge.Smallest:E2} to {ge.Largest:E2}): no " +
+                $"residual makes a strict minimum");
         int p = g.GetLength(0);
         // K = G^{−1/2}(−R)G^{−1/2} in G's eigenbasis: K_ab = −q_aᵀ R q_b / √(λ_a λ_b).
         var kmat = new double[p, p];
@@ -195,7 +199,8 @@ public static class ConstructedCritical
         // c0_n = J⁽ˡ⁺¹⁾_n w_n (the 1/N is a common factor and dropped), by one backward pass per output.
         var next0 = net.Trace(theta, x, upToLayer: layer + 1).Pre[layer].detach().requires_grad_(true);
         var f = net.ForwardFrom(theta, next0, layer + 1);
-        var jacobians = Enumerable.Range(0, k).Select(o => torch.autograd.grad([f.select(1, o).sum()], [next0], retain_graph: true)[0]).ToArray();
+        var jacobians = Enumerable.Range(0, k).Select(o => torch.autograd.grad([f.select(1, o).sum()], [next0],
+            retain_graph: true)[0]).ToArray();
         double[] Pair(Tensor w)
         {
             var c = new double[n * k];

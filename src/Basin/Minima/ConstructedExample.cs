@@ -53,7 +53,8 @@ public static class ConstructedExample
     /// <summary>c − Aᵀ(AAᵀ)⁻¹A c: the part of c orthogonal to A's rows (float64 least squares).</summary>
     public static double[] ProjectOut(double[,] a, double[] c)
     {
-        if (a.GetLength(1) != c.Length) throw new BasinException($"cannot project a vector of {c.Length} entries on rows of {a.GetLength(1)}");
+        if (a.GetLength(1) != c.Length)
+            throw new BasinException($"cannot project a vector of {c.Length} entries on rows of {a.GetLength(1)}");
         using var scope = torch.NewDisposeScope();
         var at = torch.tensor(a, dtype: float64);
         var ct = torch.tensor(c, dtype: float64).unsqueeze(1);

@@ -46,7 +46,8 @@ public sealed record EscapePoint(int Index, EscapePhase Phase, double? Lambda, d
 /// largest |parameter| say where it stopped (sigmoid networks often descend towards minima at infinity).
 /// </summary>
 public sealed record EscapeResult(string Network, int Layer, int Unit, double From, double To, double StartLoss, double EscapeEigenvalue,
-    double EscapeStep, double EndLoss, double EndGradientNorm, int DescentSteps, double EndSmallestEigenvalue, double EndMaxAbsParameter, double MaxIncrease,
+    double EscapeStep, double EndLoss, double EndGradientNorm, int DescentSteps, double EndSmallestEigenvalue, double EndMaxAbsParameter,
+        double MaxIncrease,
     IReadOnlyList<EscapePoint> Points);
 
 /// <summary>
@@ -92,7 +93,8 @@ public static class EscapePath
                 double l = NetLoss.Loss(trial, data);
                 if (l < escapedLoss) (escaped, escapedLoss) = (trial, l);
             }
-        if (escaped is null) throw new BasinException($"no step along the most negative eigenvector at λ = {options.To:G4} lowers the loss");
+        if (escaped is null)
+            throw new BasinException($"no step along the most negative eigenvector at λ = {options.To:G4} lowers the loss");
         step *= 2;
         net = escaped;
         Record(EscapePhase.Escape, null, escapedLoss);

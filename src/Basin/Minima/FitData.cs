@@ -20,11 +20,14 @@ public sealed class FitData : IDisposable
 {
     public FitData(Tensor inputs, Tensor targets, FitLoss loss)
     {
-        if (inputs.dim() != 2 || inputs.shape[0] < 1) throw new BasinException($"inputs must be [N,d] with N ≥ 1, got [{string.Join(",", inputs.shape)}]");
+        if (inputs.dim() != 2 || inputs.shape[0] < 1)
+            throw new BasinException($"inputs must be [N,d] with N ≥ 1, got [{string.Join(",", inputs.shape)}]");
         if (loss == FitLoss.Mse && (targets.dim() != 2 || targets.shape[0] != inputs.shape[0]))
-            throw new BasinException($"squared-error targets must be [N,K] with N = {inputs.shape[0]}, got [{string.Join(",", targets.shape)}]");
+            throw new BasinException($"squared-error targets must be [N,K] with N = {inputs.shape[0]}, got " +
+                $"[{string.Join(",", targets.shape)}]");
         if (loss == FitLoss.CrossEntropy && (targets.dim() != 1 || targets.shape[0] != inputs.shape[0]))
-            throw new BasinException($"cross-entropy labels must be [N] with N = {inputs.shape[0]}, got [{string.Join(",", targets.shape)}]");
+            throw new BasinException($"cross-entropy labels must be [N] with N = {inputs.shape[0]}, got " +
+                $"[{string.Join(",", targets.shape)}]");
         // Copies detached from any dispose scope: the data owns them (Dispose frees them).
         using var x = inputs.to(float64);
         using var t = loss == FitLoss.Mse ? targets.to(float64) : targets.to(int64);

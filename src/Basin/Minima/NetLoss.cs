@@ -17,7 +17,8 @@ public static class NetLoss
     /// <summary>The scalar loss at the flat parameters <paramref name="theta"/> (differentiable).</summary>
     public static Tensor LossTensor(SmoothNet net, Tensor theta, FitData data)
     {
-        if (data.InputSize != net.Sizes[0]) throw new BasinException($"{net.Describe()} takes {net.Sizes[0]} inputs, the data has {data.InputSize}");
+        if (data.InputSize != net.Sizes[0])
+            throw new BasinException($"{net.Describe()} takes {net.Sizes[0]} inputs, the data has {data.InputSize}");
         using var scope = torch.NewDisposeScope();
         return OfOutputs(net.Forward(theta, data.Inputs), data).MoveToOuterDisposeScope();
     }
@@ -28,7 +29,8 @@ public static class NetLoss
         Tensor loss;
         if (data.Loss == FitLoss.Mse)
         {
-            if (data.Targets.shape[1] != f.shape[1]) throw new BasinException($"the network has {f.shape[1]} outputs, the targets have {data.Targets.shape[1]}");
+            if (data.Targets.shape[1] != f.shape[1])
+                throw new BasinException($"the network has {f.shape[1]} outputs, the targets have {data.Targets.shape[1]}");
             using var half = (0.5 / data.Count).ToScalar();
             loss = f.sub(data.Targets).pow(Scalars.Two).sum().mul(half);
         }
@@ -69,7 +71,8 @@ public static class NetLoss
     {
         int p = net.ParameterCount();
         if (p > MaxHessianParameters)
-            throw new BasinException($"the dense Hessian of {p} parameters is too large (at most {MaxHessianParameters}); use a smaller network");
+            throw new BasinException($"the dense Hessian of {p} parameters is too large (at most {MaxHessianParameters}); use a smaller " +
+                $"network");
         using var scope = torch.NewDisposeScope();
         var theta = net.ThetaTensor().requires_grad_(true);
         var loss = LossTensor(net, theta, data);

@@ -90,14 +90,16 @@ public static class NeuronSplit
         void In(double[]? x, int row)
         {
             if (x is null) return;
-            if (x.Length != cols + 1) throw new BasinException($"an incoming direction needs {cols + 1} entries (weights and bias), got {x.Length}");
+            if (x.Length != cols + 1)
+                throw new BasinException($"an incoming direction needs {cols + 1} entries (weights and bias), got {x.Length}");
             for (int c = 0; c < cols; c++) d[split.WeightOffset(layer) + row * cols + c] = x[c];
             d[split.BiasOffset(layer) + row] = x[cols];
         }
         void Out(double[]? x, int col)
         {
             if (x is null) return;
-            if (x.Length != split.Sizes[layer + 1]) throw new BasinException($"an outgoing direction needs {split.Sizes[layer + 1]} entries, got {x.Length}");
+            if (x.Length != split.Sizes[layer + 1])
+                throw new BasinException($"an outgoing direction needs {split.Sizes[layer + 1]} entries, got {x.Length}");
             for (int row = 0; row < x.Length; row++) d[split.WeightOffset(layer + 1) + row * width + col] = x[row];
         }
         In(du, r);

@@ -14,7 +14,8 @@ public sealed record NewtonOptions
     {
         if (!(GradientTolerance > 0)) throw new BasinException($"the gradient tolerance must be positive, got {GradientTolerance}");
         if (MaxIterations < 1) throw new BasinException($"the solver needs at least 1 iteration, got {MaxIterations}");
-        if (!(InitialRadius > 0 && MaxRadius >= InitialRadius)) throw new BasinException($"trust radii must satisfy 0 < initial ≤ max, got {InitialRadius} and {MaxRadius}");
+        if (!(InitialRadius > 0 && MaxRadius >= InitialRadius))
+            throw new BasinException($"trust radii must satisfy 0 < initial ≤ max, got {InitialRadius} and {MaxRadius}");
     }
 }
 
@@ -25,7 +26,8 @@ public sealed record NewtonOptions
 public sealed record SolveResult(SmoothNet Net, double Loss, double GradientNorm, int Iterations, bool Converged,
     double SmallestEigenvalue, double LargestEigenvalue)
 {
-    /// <summary>Converged, a positive definite Hessian (smallest eigenvalue above 1e-9 of the largest) and no parameter beyond <paramref name="maxAbs"/>.</summary>
+    /// <summary>Converged, a positive definite Hessian (smallest eigenvalue above 1e-9 of the largest) and no parameter beyond <paramref
+    /// name="maxAbs"/>.</summary>
     public bool IsStrictMinimum(double maxAbs = 30) =>
         Converged && SmallestEigenvalue > 1e-9 * LargestEigenvalue && Net.Theta.All(t => Math.Abs(t) <= maxAbs);
 }

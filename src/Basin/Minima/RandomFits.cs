@@ -49,14 +49,16 @@ public static class RandomFits
         for (int i = 0; i < restarts; i++)
         {
             ct.ThrowIfCancellationRequested();
-            var start = new SmoothNet(sizes, activation, Enumerable.Range(0, (int)SmoothNet.ParameterCount(sizes)).Select(_ => scale * rng.NextGaussian()).ToArray());
+            var start = new SmoothNet(sizes, activation, Enumerable.Range(0,
+                (int)SmoothNet.ParameterCount(sizes)).Select(_ => scale * rng.NextGaussian()).ToArray());
             var r = NewtonSolver.Minimize(start, data, new NewtonOptions { MaxIterations = 200 }, ct);
             losses.Add(r.Loss);
             if (r.Converged) converged++;
             best = Math.Min(best, r.Loss);
             progress?.Report($"restart {i + 1}/{restarts}: loss {r.Loss:G6} (best {best:G6})");
         }
-        return new RestartsResult(new SmoothNet(sizes, activation, new double[SmoothNet.ParameterCount(sizes)]).Describe(), restarts, converged, best, losses);
+        return new RestartsResult(new SmoothNet(sizes, activation, new double[SmoothNet.ParameterCount(sizes)]).Describe(), restarts,
+            converged, best, losses);
     }
 
     public static SurveyResult Survey(SurveySpec spec, IProgress<string>? progress = null, CancellationToken ct = default)
@@ -78,7 +80,8 @@ public static class RandomFits
                 for (int j = 0; j < sizes[^1]; j++) y[n, j] = rng.NextGaussian();
             }
             using var data = FitData.Regression(x, y);
-            var start = new SmoothNet(sizes, spec.Activation, Enumerable.Range(0, (int)SmoothNet.ParameterCount(sizes)).Select(_ => rng.NextGaussian()).ToArray());
+            var start = new SmoothNet(sizes, spec.Activation, Enumerable.Range(0,
+                (int)SmoothNet.ParameterCount(sizes)).Select(_ => rng.NextGaussian()).ToArray());
             var r = NewtonSolver.Minimize(start, data, new NewtonOptions { MaxIterations = spec.MaxIterations }, ct);
             if (r.Converged) converged++;
             if (!r.IsStrictMinimum()) continue;

@@ -12,7 +12,8 @@ public sealed record ProbeResult(double Lambda, int Directions, double Radius, d
 /// </summary>
 public static class RandomProbes
 {
-    public static ProbeResult Run(SmoothNet small, FitData data, int layer, int unit, double lambda, int directions, double radius, long seed)
+    public static ProbeResult Run(SmoothNet small, FitData data, int layer, int unit, double lambda, int directions, double radius,
+        long seed)
     {
         if (directions < 1) throw new BasinException($"give at least 1 probe direction, got {directions}");
         if (!(radius > 0)) throw new BasinException($"the probe radius must be positive, got {radius}");

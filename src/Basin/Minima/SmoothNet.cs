@@ -17,7 +17,8 @@ public sealed class SmoothNet
     {
         ArgumentNullException.ThrowIfNull(sizes);
         ArgumentNullException.ThrowIfNull(theta);
-        if (sizes.Count < 3) throw new BasinException($"a network needs inputs, at least one hidden layer and outputs, got sizes {string.Join(",", sizes)}");
+        if (sizes.Count < 3)
+            throw new BasinException($"a network needs inputs, at least one hidden layer and outputs, got sizes {string.Join(",", sizes)}");
         if (sizes.Any(s => s < 1)) throw new BasinException($"layer sizes must be positive, got {string.Join(",", sizes)}");
         if (activation == Activation.Relu)
             throw new BasinException("the neuron-split construction needs a smooth activation (sigmoid or tanh); this network uses relu, " +
@@ -25,7 +26,8 @@ public sealed class SmoothNet
         Sizes = sizes.ToArray();
         Activation = activation;
         long count = ParameterCount(Sizes);
-        if (theta.Length != count) throw new BasinException($"a network of sizes {string.Join(",", sizes)} has {count} parameters, got {theta.Length}");
+        if (theta.Length != count)
+            throw new BasinException($"a network of sizes {string.Join(",", sizes)} has {count} parameters, got {theta.Length}");
         if (theta.Any(t => !double.IsFinite(t))) throw new BasinException("the network's parameters are not all finite");
         Theta = theta;
     }
@@ -58,7 +60,8 @@ public sealed class SmoothNet
 
     public int BiasOffset(int layer) => WeightOffset(layer) + Sizes[layer] * Sizes[layer - 1];
 
-    /// <summary>Throws the CLI's one-line error unless hidden layer <paramref name="layer"/> has a unit <paramref name="unit"/> (both 1-based).</summary>
+    /// <summary>Throws the CLI's one-line error unless hidden layer <paramref name="layer"/> has a unit <paramref name="unit"/> (both
+    /// 1-based).</summary>
     public void CheckUnit(int layer, int unit)
     {
         if (layer < 1 || layer > HiddenLayers)
@@ -80,7 +83,8 @@ public sealed class SmoothNet
     /// </summary>
     public ForwardTrace Trace(Tensor theta, Tensor x, int upToLayer)
     {
-        if (x.dim() != 2 || x.shape[1] != Sizes[0]) throw new BasinException($"{Describe()} expects inputs [N,{Sizes[0]}], got [{string.Join(",", x.shape)}]");
+        if (x.dim() != 2 || x.shape[1] != Sizes[0])
+            throw new BasinException($"{Describe()} expects inputs [N,{Sizes[0]}], got [{string.Join(",", x.shape)}]");
         var pre = new List<Tensor>();
         var act = new List<Tensor> { x };
         Tensor a = x, z = x;
@@ -97,7 +101,8 @@ public sealed class SmoothNet
         return new ForwardTrace(pre, act, z);
     }
 
-    /// <summary>The outputs computed from the pre-activations <paramref name="pre"/> of layer <paramref name="layer"/> (1-based) onwards.</summary>
+    /// <summary>The outputs computed from the pre-activations <paramref name="pre"/> of layer <paramref name="layer"/> (1-based)
+    /// onwards.</summary>
     public Tensor ForwardFrom(Tensor theta, Tensor pre, int layer)
     {
         var z = pre;
@@ -138,7 +143,8 @@ public sealed class SmoothNet
     {
         ArgumentNullException.ThrowIfNull(model);
         if (model.Activation == Activation.Relu)
-            throw new BasinException($"the neuron-split construction needs a smooth activation (sigmoid or tanh); {model.Spec} uses relu, " +
+            throw new BasinException($"the neuron-split construction needs a smooth activation (sigmoid or tanh); {model.Spec} uses " +
+                $"relu, " +
                 "whose second derivative is zero almost everywhere (train with e.g. --model mlp:3:sigmoid)");
         var sizes = new List<int> { (int)model.InputSize };
         sizes.AddRange(model.HiddenWidths);
@@ -155,5 +161,6 @@ public sealed class SmoothNet
     }
 }
 
-/// <summary>A forward pass: Pre[i−1] the pre-activation of layer i, Activations[i] the activation of hidden layer i (Activations[0] the input).</summary>
+/// <summary>A forward pass: Pre[i−1] the pre-activation of layer i, Activations[i] the activation of hidden layer i (Activations[0] the
+/// input).</summary>
 public sealed record ForwardTrace(IReadOnlyList<Tensor> Pre, IReadOnlyList<Tensor> Activations, Tensor Output);

@@ -36,9 +36,12 @@ public sealed record SplitOptions
     public void Check()
     {
         if (!(CriticalTolerance > 0)) throw new BasinException($"the critical tolerance must be positive, got {CriticalTolerance}");
-        if (!(ZeroTolerance > 0 && ZeroTolerance < 1)) throw new BasinException($"the zero tolerance must lie in (0, 1), got {ZeroTolerance}");
-        if (!(MZeroTolerance > 0 && MZeroTolerance < 1)) throw new BasinException($"the M tolerance must lie in (0, 1), got {MZeroTolerance}");
-        if (!(SaturationFloor >= 0 && SaturationFloor < 1)) throw new BasinException($"the saturation floor must lie in [0, 1), got {SaturationFloor}");
+        if (!(ZeroTolerance > 0 && ZeroTolerance < 1))
+            throw new BasinException($"the zero tolerance must lie in (0, 1), got {ZeroTolerance}");
+        if (!(MZeroTolerance > 0 && MZeroTolerance < 1))
+            throw new BasinException($"the M tolerance must lie in (0, 1), got {MZeroTolerance}");
+        if (!(SaturationFloor >= 0 && SaturationFloor < 1))
+            throw new BasinException($"the saturation floor must lie in [0, 1), got {SaturationFloor}");
         if (Smallest < 1) throw new BasinException($"report at least 1 eigenvalue, got {Smallest}");
     }
 }
@@ -46,11 +49,13 @@ public sealed record SplitOptions
 /// <summary>
 /// One point θ(λ) of the split line: the predicted type and inertia (H_small's inertia plus the split block's, see
 /// <see cref="SplitClassification.SplitBlock"/>) and the type and inertia the full Hessian's spectrum shows; they agree when
-/// the types and the numbers of negative eigenvalues match. Observed "minimum" means no negative eigenvalue (second order only). KernelLineCosine is |cos| between
+/// the types and the numbers of negative eigenvalues match. Observed "minimum" means no negative eigenvalue (second order only).
+/// KernelLineCosine is |cos| between
 /// the eigenvector of the smallest |eigenvalue| and the line direction dθ/dλ. PlaneCurvature (M ≠ 0 only) is the least
 /// curvature in the plane of the split direction D_u and the transfer direction D_η built from M's top singular pair.
 /// </summary>
-public sealed record SplitPoint(double Lambda, PointType Predicted, string Reason, PointType? Observed, Inertia? BlockInertia, Inertia? PredictedInertia,
+public sealed record SplitPoint(double Lambda, PointType Predicted, string Reason, PointType? Observed, Inertia? BlockInertia,
+    Inertia? PredictedInertia,
     Inertia? ObservedInertia, double[] SmallestEigenvalues, double? KernelLineCosine, double? PlaneCurvature, bool? Agrees);
 
 /// <summary>The classification of a split line: the small network's facts, B, M, and one row per λ.</summary>
@@ -83,8 +88,8 @@ public sealed record SplitClassification(string Network, int Layer, int Unit, in
                 "so the split line is not a line of critical points; polish it to a minimum first (Newton, --polish)");
         var curvature = SplitCurvature.At(small, data, layer, unit);
         if (curvature.MaxDerivativeRatio < options.SaturationFloor)
-            throw new BasinException($"unit {unit} of layer {layer} is saturated on all data (max σ'(z)/σ'(0) = {curvature.MaxDerivativeRatio:E2}): " +
-                "B ≈ 0 and its classification would be numerically meaningless");
+            throw new BasinException($"unit {unit} of layer {layer} is saturated on all data (max σ'(z)/σ'(0) = " +
+                $"{curvature.MaxDerivativeRatio:E2}): B ≈ 0 and its classification would be numerically meaningless");
         progress?.Report("small network Hessian");
         var smallEigen = SymmetricEigen.Of(NetLoss.Hessian(small, data));
         var smallInertia = smallEigen.InertiaAt(options.ZeroTolerance);
@@ -99,7 +104,8 @@ public sealed record SplitClassification(string Network, int Layer, int Unit, in
             progress?.Report($"λ = {lambda:G4}");
             points.Add(Point(small, data, layer, unit, lambda, options, curvature, smallEigen, smallInertia, bEigen, mZero, line));
         }
-        return new SplitClassification(small.Describe(), layer, unit, small.ParameterCount(), small.ParameterCount() + small.Sizes[layer - 1] + 1 + small.Sizes[layer + 1],
+        return new SplitClassification(small.Describe(), layer, unit, small.ParameterCount(),
+            small.ParameterCount() + small.Sizes[layer - 1] + 1 + small.Sizes[layer + 1],
             loss, gradNorm, smallEigen.Values, smallInertia, bEigen.Values, mNorm, mOrth, curvature.OutgoingTimesMNorm(), mZero,
             curvature.MaxDerivativeRatio, points);
     }
@@ -107,17 +113,19 @@ public sealed record SplitClassification(string Network, int Layer, int Unit, in
     /// <summary>True for λ = 0 or 1 (to 1e-12), where the construction's quadratic term vanishes.</summary>
     public static bool IsBoundary(double lambda) => Math.Abs(lambda) <= 1e-12 || Math.Abs(lambda - 1) <= 1e-12;
 
-    static SplitPoint Point(SmoothNet small, FitData data, int layer, int unit, double lambda, SplitOptions options, SplitCurvature curvature,
-        SymmetricEigen smallEigen, Inertia smallInertia, SymmetricEigen bEigen, bool mZero, double[] line)
+    static SplitPoint Point(SmoothNet small, FitData data, int layer, int unit, double lambda, SplitOptions options,
+        SplitCurvature curvature, SymmetricEigen smallEigen, Inertia smallInertia, SymmetricEigen bEigen, bool mZero, double[] line)
     {
         if (IsBoundary(lambda))
-            return new SplitPoint(lambda, PointType.Boundary, "λ ∈ {0, 1}: the quadratic term vanishes and higher orders decide; not classified",
+            return new SplitPoint(lambda, PointType.Boundary,
+                "λ ∈ {0, 1}: the quadratic term vanishes and higher orders decide; not classified",
                 null, null, null, null, [], null, null, null);
         double tolerance = options.ZeroTolerance * smallEigen.Scale;
         var scaledB = bEigen.Values.Select(v => lambda * (1 - lambda) * v).ToArray();
         int bNegative = scaledB.Count(v => v < -tolerance);
         var block = SymmetricEigen.Of(SplitBlock(curvature, lambda)).InertiaAbove(tolerance);
-        var predictedInertia = new Inertia(smallInertia.Negative + block.Negative, smallInertia.Zero + block.Zero, smallInertia.Positive + block.Positive);
+        var predictedInertia = new Inertia(smallInertia.Negative + block.Negative, smallInertia.Zero + block.Zero,
+            smallInertia.Positive + block.Positive);
         int transfer = small.Sizes[layer + 1];
         PointType predicted;
         string reason;
@@ -131,7 +139,8 @@ public sealed record SplitClassification(string Network, int Layer, int Unit, in
         }
         else if (predictedInertia.Zero == transfer)
             (predicted, reason) = (PointType.Minimum, "H_small ≻ 0, λ(1−λ)B ≻ 0 and M = 0: a degenerate minimum (kernel = the line)");
-        else (predicted, reason) = (PointType.Undecided, "no negative curvature, but the Hessian is singular beyond the line: higher orders decide");
+        else (predicted, reason) = (PointType.Undecided,
+            "no negative curvature, but the Hessian is singular beyond the line: higher orders decide");
         var split = NeuronSplit.Split(small, layer, unit, lambda);
         var hessian = NetLoss.Hessian(split, data);
         var eigen = SymmetricEigen.Of(hessian);
@@ -147,7 +156,9 @@ public sealed record SplitClassification(string Network, int Layer, int Unit, in
             }
         double cosine = Math.Sqrt(inKernel);
         double? plane = mZero ? null : PlaneCurvature(small, layer, unit, lambda, curvature, hessian);
-        bool? agrees = predicted is PointType.Minimum or PointType.Saddle ? predicted == observed && predictedInertia.Negative == inertia.Negative : null;
+        bool? agrees = predicted is PointType.Minimum or PointType.Saddle
+            ? predicted == observed && predictedInertia.Negative == inertia.Negative
+            : null;
         return new SplitPoint(lambda, predicted, reason, observed, block, predictedInertia, inertia,
             eigen.Values.Take(options.Smallest).ToArray(), cosine, plane, agrees);
     }

@@ -32,7 +32,8 @@ public sealed record SplitCurvature(double[,] B, double[,] M, double[] Incoming,
         var m = delta.t().matmul(xt.mul(d1.unsqueeze(1)));
         var (d0, _) = net.Derivatives(torch.zeros(1, dtype: float64));
         double ratio = d1.max().item<double>() / d0.item<double>();
-        return new SplitCurvature(ToArray(b), ToArray(m), NeuronSplit.Incoming(net, layer, unit), NeuronSplit.Outgoing(net, layer, unit), ratio);
+        return new SplitCurvature(ToArray(b), ToArray(m), NeuronSplit.Incoming(net, layer, unit), NeuronSplit.Outgoing(net, layer, unit),
+            ratio);
     }
 
     static double[,] ToArray(Tensor t)
@@ -92,7 +93,8 @@ public sealed record SplitCurvature(double[,] B, double[,] M, double[] Incoming,
     static double Quadratic(double[,] a, double[] left, double[] right)
     {
         if (left.Length != a.GetLength(0) || right.Length != a.GetLength(1))
-            throw new BasinException($"vectors of sizes {left.Length} and {right.Length} do not fit a {a.GetLength(0)}×{a.GetLength(1)} matrix");
+            throw new BasinException($"vectors of sizes {left.Length} and {right.Length} do not fit a {a.GetLength(0)}×{a.GetLength(1)} " +
+                $"matrix");
         double s = 0;
         for (int i = 0; i < left.Length; i++) for (int j = 0; j < right.Length; j++) s += left[i] * a[i, j] * right[j];
         return s;

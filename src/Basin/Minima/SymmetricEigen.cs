@@ -25,7 +25,8 @@ public sealed record SymmetricEigen(double[] Values, double[][] Vectors)
     /// <summary>The largest |eigenvalue|, the scale for "numerically zero".</summary>
     public double Scale => Values.Length == 0 ? 0 : Math.Max(Math.Abs(Values[0]), Math.Abs(Values[^1]));
 
-    /// <summary>(negative, zero, positive) counts, an eigenvalue counting as zero when |value| ≤ <paramref name="relativeTolerance"/>·Scale.</summary>
+    /// <summary>(negative, zero, positive) counts, an eigenvalue counting as zero when |value| ≤ <paramref
+    /// name="relativeTolerance"/>·Scale.</summary>
     public Inertia InertiaAt(double relativeTolerance) => InertiaAbove(relativeTolerance * Scale);
 
     /// <summary>(negative, zero, positive) counts, an eigenvalue counting as zero when |value| ≤ <paramref name="tol"/>.</summary>

@@ -15,8 +15,10 @@ public class MinimaCliTests
         using var doc = JsonDocument.Parse(r.Stdout);
         var root = doc.RootElement;
         var points = root.GetProperty("classification").GetProperty("points").EnumerateArray().ToArray();
-        Assert.Equal(["saddle", "boundary", "minimum", "minimum", "minimum", "boundary", "saddle"], points.Select(p => p.GetProperty("predicted").GetString()));
-        Assert.All(points.Where(p => p.GetProperty("predicted").GetString() != "boundary"), p => Assert.True(p.GetProperty("agrees").GetBoolean()));
+        Assert.Equal(["saddle", "boundary", "minimum", "minimum", "minimum", "boundary", "saddle"],
+            points.Select(p => p.GetProperty("predicted").GetString()));
+        Assert.All(points.Where(p => p.GetProperty("predicted").GetString() != "boundary"),
+            p => Assert.True(p.GetProperty("agrees").GetBoolean()));
         var escape = root.GetProperty("escape");
         Assert.True(escape.GetProperty("endLoss").GetDouble() < 1.0 / 24 - 1e-3);
         Assert.True(escape.GetProperty("maxIncrease").GetDouble() <= 1e-15);
@@ -47,11 +49,15 @@ public class MinimaCliTests
         var relu = Train("mlp:3");
         CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "minima", "split", relu), "needs a smooth activation (sigmoid or tanh)");
         var sigmoid = Train("mlp:3:sigmoid");
-        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "minima", "split", sigmoid, "--layer", "1", "--unit", "2"), "the starting point is not critical: ‖∇L‖ = ");
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "minima", "split", sigmoid, "--layer", "1", "--unit", "2"),
+            "the starting point is not critical: ‖∇L‖ = ");
         CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "minima", "split", sigmoid, "--layer", "2"), "hidden layer 2 does not exist");
         CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "minima", "escape", sigmoid, "--unit", "4"), "unit 4 does not exist");
-        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "minima", "split", sigmoid, "--case", "fixture"), "either a run id or a constructed case");
-        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "minima", "split", "--case", "fixture", "--lambdas", "0.5,x"), "--lambdas: 'x' is not a number");
-        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "minima", "escape", "--case", "fixture", "--to", "0.5"), "no negative curvature at λ = 0.5");
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "minima", "split", sigmoid, "--case", "fixture"),
+            "either a run id or a constructed case");
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "minima", "split", "--case", "fixture", "--lambdas", "0.5,x"),
+            "--lambdas: 'x' is not a number");
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "minima", "escape", "--case", "fixture", "--to", "0.5"),
+            "no negative curvature at λ = 0.5");
     }
 }

@@ -9,9 +9,11 @@ public class ConstructedExampleTests
     static void Close(double expected, double actual, double relative = 1e-6, string? what = null) =>
         Assert.True(Math.Abs(actual - expected) <= relative * Math.Abs(expected), $"{what}: expected {expected:G8}, got {actual:G8}");
 
-    /// <summary>Values rounded to the digits the reference gives: compares to half a unit in the last given digit or 1e-6 relative.</summary>
+    /// <summary>Values rounded to the digits the reference gives: compares to half a unit in the last given digit or 1e-6
+    /// relative.</summary>
     static void Rounded(double expected, double actual, double lastDigit, string what) =>
-        Assert.True(Math.Abs(actual - expected) <= Math.Max(0.5 * lastDigit, 1e-6 * Math.Abs(expected)), $"{what}: expected {expected:G8}, got {actual:G8}");
+        Assert.True(Math.Abs(actual - expected) <= Math.Max(0.5 * lastDigit, 1e-6 * Math.Abs(expected)),
+            $"{what}: expected {expected:G8}, got {actual:G8}");
 
     [Fact]
     public void TheSmallNetworkIsAStrictMinimumWithLossOneTwentyFourthAndPositiveDefiniteB()

@@ -23,7 +23,8 @@ public class EscapePathTests
         var off = r.Points.Where(p => p.Phase != EscapePhase.Line).ToArray();
         Assert.Equal(EscapePhase.Escape, off[0].Phase);
         Assert.True(off[0].Loss < line[^1].Loss);
-        for (int i = 1; i < off.Length; i++) Assert.True(off[i].Loss < off[i - 1].Loss, $"step {off[i].Index}: {off[i - 1].Loss} → {off[i].Loss}");
+        for (int i = 1; i < off.Length; i++) Assert.True(off[i].Loss < off[i - 1].Loss,
+            $"step {off[i].Index}: {off[i - 1].Loss} → {off[i].Loss}");
         Assert.True(r.MaxIncrease <= 1e-15, $"largest rise {r.MaxIncrease}");
         Assert.True(r.EndLoss < start - 1e-3, $"end loss {r.EndLoss}");
         Assert.Equal(r.Points[^1].Loss, r.EndLoss);

@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 
 namespace Basin.Tests.Minima;
 
-/// <summary>The construction: same function for every λ, a flat line, and the second-order identities of B and M (double backward).</summary>
+/// <summary>The construction: same function for every λ, a flat line, and the second-order identities of B and M (double
+/// backward).</summary>
 public class NeuronSplitTests
 {
     /// <summary>A 2→3→2→1 network with seeded N(0, 0.8²) weights on 30 seeded points in [−2, 2]² with seeded targets.</summary>
@@ -90,7 +91,8 @@ public class NeuronSplitTests
             var t = NeuronSplit.TransferDirection(net, layer, unit, eta);
             double mixed = NetLoss.SecondDerivative(split, data, d, t);
             double predictedMixed = c.Mixed(eta, u);
-            Assert.True(Math.Abs(mixed - predictedMixed) <= 1e-10 * Math.Abs(predictedMixed) + 1e-16, $"λ = {lambda}: {mixed} vs {predictedMixed}");
+            Assert.True(Math.Abs(mixed - predictedMixed) <= 1e-10 * Math.Abs(predictedMixed) + 1e-16,
+                $"λ = {lambda}: {mixed} vs {predictedMixed}");
             // Along the transfer direction alone the loss is exactly constant: zero curvature.
             Assert.True(Math.Abs(NetLoss.SecondDerivative(split, data, t, t)) <= 1e-15);
         }
@@ -104,7 +106,8 @@ public class NeuronSplitTests
         {
             var a = SymmetricEigen.Of(NetLoss.Hessian(NeuronSplit.Split(point.Net, 1, 1, lambda), point.Data)).Values;
             var b = SymmetricEigen.Of(NetLoss.Hessian(NeuronSplit.Split(point.Net, 1, 1, 1 - lambda), point.Data)).Values;
-            for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(a[i] - b[i]) <= 1e-13 * Math.Abs(a[^1]), $"λ = {lambda}, eigenvalue {i}: {a[i]} vs {b[i]}");
+            for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(a[i] - b[i]) <= 1e-13 * Math.Abs(a[^1]),
+                $"λ = {lambda}, eigenvalue {i}: {a[i]} vs {b[i]}");
         }
     }
 
@@ -117,6 +120,28 @@ public class NeuronSplitTests
             Assert.Throws<BasinException>(() => NeuronSplit.Split(net, 3, 1, 0.5)).Message);
         Assert.Equal("unit 4 does not exist: hidden layer 1 of 2→3→2→1 sigmoid has units 1 to 3",
             Assert.Throws<BasinException>(() => NeuronSplit.Split(net, 1, 4, 0.5)).Message);
-        Assert.Contains("needs a smooth activation", Assert.Throws<BasinException>(() => new SmoothNet([2, 3, 1], Activation.Relu, new double[13])).Message);
+        Assert.Contains("needs a smooth activation", Assert.Throws<BasinException>(() => new SmoothNet([2, 3, 1], Activation.Relu,
+            new double[13])).Message);
+    }
+}
+
+/// <summary>A Basin MLP as a <see cref="SmoothNet"/>: the same outputs, and ReLU refused.</summary>
+public class SmoothNetFromMlpTests
+{
+    [Fact]
+    public void TheFloat64CopyComputesTheMlpsOutputs()
+    {
+        using var model = ModelSpec.Create("mlp:3,2:tanh", [2], 3, seed: 4);
+        var net = SmoothNet.FromMlp((Mlp)model);
+        Assert.Equal([2, 3, 2, 3], net.Sizes);
+        Assert.Equal(Activation.Tanh, net.Activation);
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var x = torch.tensor(new double[] { 0.5, -1, 2, 0.25, -0.75, 1.5 }, dtype: float32).view(3, 2);
+        var expected = model.forward(x).to(float64).contiguous().data<double>().ToArray();
+        var actual = net.Forward(net.ThetaTensor(), x.to(float64)).contiguous().data<double>().ToArray();
+        for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) < 1e-6, $"{expected[i]} vs {actual[i]}");
+        using var relu = ModelSpec.Create("mlp:3", [2], 2, seed: 4);
+        Assert.Contains("mlp:3:relu uses relu", Assert.Throws<BasinException>(() => SmoothNet.FromMlp((Mlp)relu)).Message);
     }
 }

@@ -15,7 +15,8 @@ public class SplitClassificationTests
         Assert.True(c.MIsZero);
         Assert.All(c.BEigenvalues, b => Assert.True(b > 0));
         Assert.Equal(new Inertia(0, 0, 4), c.SmallInertia);
-        PointType[] expected = [PointType.Saddle, PointType.Boundary, PointType.Minimum, PointType.Minimum, PointType.Boundary, PointType.Saddle];
+        PointType[] expected = [PointType.Saddle, PointType.Boundary, PointType.Minimum, PointType.Minimum, PointType.Boundary,
+            PointType.Saddle];
         Assert.Equal(expected, c.Points.Select(p => p.Predicted));
         foreach (var p in c.Points)
         {
@@ -80,7 +81,20 @@ public class SplitClassificationTests
         var e = Assert.Throws<BasinException>(() => SplitClassification.Classify(moved, point.Data, 1, 1, [0.5]));
         Assert.StartsWith("the starting point is not critical: ‖∇L‖ = ", e.Message);
         Assert.Contains("polish", e.Message);
-        Assert.Equal("give at least one λ", Assert.Throws<BasinException>(() => SplitClassification.Classify(point.Net, point.Data, 1, 1, [])).Message);
-        Assert.Contains("unit 2 does not exist", Assert.Throws<BasinException>(() => SplitClassification.Classify(point.Net, point.Data, 1, 2, [0.5])).Message);
+        Assert.Equal("give at least one λ", Assert.Throws<BasinException>(() => SplitClassification.Classify(point.Net, point.Data, 1, 1,
+            [])).Message);
+        Assert.Contains("unit 2 does not exist", Assert.Throws<BasinException>(() => SplitClassification.Classify(point.Net, point.Data, 1,
+            2, [0.5])).Message);
+    }
+
+    [Fact]
+    public void AUnitSaturatedOnAllDataIsRefused()
+    {
+        // z = x − 30 ≤ −24 on every input: σ'(z)/σ'(0) < 1e-8, so B ≈ 0. (The tolerance lets the non-critical point through.)
+        using var point = ConstructedExample.Create();
+        var saturated = point.Net.With([1, -30, 1, 0]);
+        var e = Assert.Throws<BasinException>(() =>
+            SplitClassification.Classify(saturated, point.Data, 1, 1, [0.5], new SplitOptions { CriticalTolerance = 10 }));
+        Assert.StartsWith("unit 1 of layer 1 is saturated on all data", e.Message);
     }
 }

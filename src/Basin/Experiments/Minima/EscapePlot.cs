@@ -14,7 +14,8 @@ public static class EscapePlot
         {
             var points = escape.Points.Where(p => p.Phase == phase).ToArray();
             if (points.Length == 0) continue;
-            var s = plot.Add.Scatter(points.Select(p => (double)p.Index).ToArray(), points.Select(p => p.Loss).ToArray());
+            // log10(step + 1): the short line walk and escape step stay visible next to thousands of descent steps.
+            var s = plot.Add.Scatter(points.Select(p => Math.Log10(p.Index + 1)).ToArray(), points.Select(p => p.Loss).ToArray());
             s.LegendText = phase switch
             {
                 EscapePhase.Line => $"line λ = {escape.From:G3} → {escape.To:G3} (constant loss)",
@@ -28,7 +29,13 @@ public static class EscapePlot
         level.LinePattern = ScottPlot.LinePattern.Dashed;
         level.LegendText = $"L* = {escape.StartLoss:G6}";
         plot.Title($"Escape from a split minimum of {escape.Network}: loss {escape.StartLoss:G5} → {escape.EndLoss:G5}");
-        plot.XLabel("recorded step");
+        plot.XLabel("recorded step + 1 (log scale)");
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            IntegerTicksOnly = true,
+            LabelFormatter = x => $"1e{x:0}",
+        };
         plot.YLabel("loss");
         plot.ShowLegend(ScottPlot.Alignment.UpperRight);
         var bytes = plot.GetImageBytes(width, height, ScottPlot.ImageFormat.Png);

@@ -13,7 +13,8 @@ public sealed record MinimaEscapeResult(string Source, FitLoss Loss, int Samples
 /// A constructed case end to end: the classification, random-direction probes around each classified λ, the escape (fixture
 /// only), the best of random restarts of the wider network, the PNG.
 /// </summary>
-public sealed record MinimaExampleResult(string Source, SplitClassification Classification, IReadOnlyList<ProbeResult> Probes, EscapeResult? Escape,
+public sealed record MinimaExampleResult(string Source, SplitClassification Classification, IReadOnlyList<ProbeResult> Probes,
+    EscapeResult? Escape,
     RestartsResult? Restarts, string? PlotPath);
 
 /// <summary>Options of <see cref="MinimaJob.Example"/>.</summary>
@@ -48,7 +49,8 @@ public static class MinimaJob
         return new MinimaSplitResult(point.Name, point.Data.Loss, (int)point.Data.Count, c);
     }
 
-    public static MinimaEscapeResult Escape(MinimaSource source, RunStore? store, int? layer, int? unit, EscapeOptions options, string plotPath,
+    public static MinimaEscapeResult Escape(MinimaSource source, RunStore? store, int? layer, int? unit, EscapeOptions options,
+        string plotPath,
         IProgress<string>? progress = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -58,7 +60,8 @@ public static class MinimaJob
         point.Net.CheckUnit(l, u);
         double gradient = NetLoss.Norm(NetLoss.Gradient(point.Net, point.Data));
         if (!(gradient <= new SplitOptions().CriticalTolerance))
-            throw new BasinException($"the starting point is not critical: ‖∇L‖ = {gradient:E3}, so the split line is not a line of critical points; " +
+            throw new BasinException($"the starting point is not critical: ‖∇L‖ = {gradient:E3}, so the split line is not a line of " +
+                $"critical points; " +
                 "polish it to a minimum first (Newton, --polish)");
         var escape = EscapePath.Run(point.Net, point.Data, l, u, options, progress, ct);
         EscapePlot.Save(escape, plotPath);
@@ -73,7 +76,8 @@ public static class MinimaJob
         using var point = MinimaSource.Build(spec.Case);
         var c = SplitClassification.Classify(point.Net, point.Data, point.Layer, point.Unit, spec.Lambdas, null, progress);
         ProbeResult[] probes = spec.Probes == 0 ? [] : spec.Lambdas.Where(l => !SplitClassification.IsBoundary(l))
-            .Select(l => RandomProbes.Run(point.Net, point.Data, point.Layer, point.Unit, l, spec.Probes, spec.ProbeRadius, spec.Seed)).ToArray();
+            .Select(l => RandomProbes.Run(point.Net, point.Data, point.Layer, point.Unit, l, spec.Probes, spec.ProbeRadius,
+                spec.Seed)).ToArray();
         EscapeResult? escape = null;
         string? plot = null;
         if (spec.Case == MinimaCase.Fixture)
@@ -90,7 +94,8 @@ public static class MinimaJob
         {
             var wide = point.Net.Sizes.ToArray();
             wide[point.Layer]++;
-            restarts = RandomFits.BestOfRestarts(wide, point.Net.Activation, point.Data, spec.Restarts, spec.Seed, progress: progress, ct: ct);
+            restarts = RandomFits.BestOfRestarts(wide, point.Net.Activation, point.Data, spec.Restarts, spec.Seed, progress: progress,
+                ct: ct);
         }
         return new MinimaExampleResult(point.Name, c, probes, escape, restarts, plot);
     }

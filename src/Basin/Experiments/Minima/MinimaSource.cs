@@ -67,7 +67,8 @@ public sealed record MinimaSource
         if (!r.Converged)
         {
             point.Dispose();
-            throw new BasinException($"Newton did not reach ‖∇L‖ ≤ 1e-10 in {r.Iterations} iterations (‖∇L‖ = {r.GradientNorm:E3}, loss {r.Loss:G6}); " +
+            throw new BasinException($"Newton did not reach ‖∇L‖ ≤ 1e-10 in {r.Iterations} iterations (‖∇L‖ = {r.GradientNorm:E3}, loss " +
+                $"{r.Loss:G6}); " +
                 "sigmoid networks often have their minima at infinity (largest |θ| " + $"{r.Net.Theta.Max(Math.Abs):G4})");
         }
         return point with { Net = r.Net };
@@ -77,13 +78,16 @@ public sealed record MinimaSource
     {
         var source = ModelSource.Resolve(RunId, store, null, null, null, null);
         if (!source.Model.StartsWith("mlp", StringComparison.OrdinalIgnoreCase))
-            throw new BasinException($"run {RunId} trained {source.Model}: the neuron-split construction works on MLPs (e.g. --model mlp:3:sigmoid)");
+            throw new BasinException($"run {RunId} trained {source.Model}: the neuron-split construction works on MLPs (e.g. --model " +
+                $"mlp:3:sigmoid)");
         using var data = source.LoadData(Split.Train, Samples ?? source.Run?.Samples);
         using var model = source.LoadModel(data);
-        if (model is not Mlp mlp) throw new BasinException($"run {RunId} trained {model.Spec}, not a plain MLP: the construction needs one");
+        if (model is not Mlp mlp)
+            throw new BasinException($"run {RunId} trained {model.Spec}, not a plain MLP: the construction needs one");
         var net = SmoothNet.FromMlp(mlp);
         if (net.ParameterCount() > NetLoss.MaxHessianParameters)
-            throw new BasinException($"{mlp.Spec} has {net.ParameterCount()} parameters; the dense Hessian needs at most {NetLoss.MaxHessianParameters} (use a tiny MLP)");
+            throw new BasinException($"{mlp.Spec} has {net.ParameterCount()} parameters; the dense Hessian needs at most " +
+                $"{NetLoss.MaxHessianParameters} (use a tiny MLP)");
         using var scope = torch.NewDisposeScope();
         var x = data.Inputs.flatten(1);
         var targets = Loss == FitLoss.CrossEntropy ? data.Labels : torch.nn.functional.one_hot(data.Labels, data.ClassCount);
