@@ -69,7 +69,7 @@ public static class TrainingView
     {
         var inv = CultureInfo.InvariantCulture;
         var line = $"{title}: epoch {m.Epoch}/{epochs}  train loss {m.TrainLoss.ToString("F4", inv)} acc {Percent(m.TrainAccuracy)}";
-        if (m.TestLoss is { } tl) line += $"  test loss {tl.ToString("F4", inv)} acc {Percent(m.TestAccuracy)}  gap {m.Gap?.ToString("F4", inv)}";
+        if (m.TestLoss is { } tl) line += $"  test loss {tl.ToString("F4", inv)} acc {Percent(m.TestAccuracy)}  gap (loss) {m.Gap?.ToString("F4", inv)}";
         return line + $"  lr {m.LearningRate.ToString("G3", inv)}  {m.Seconds.ToString("F1", inv)} s";
     }
 

@@ -112,11 +112,12 @@ public static class SweepCommand
         var reached = new Option<bool>("--reached-target-only") { Description = "Score only models whose run reached the sweep's training-loss target (leave out those that ran out of epochs)" };
         var json = Options.Json();
         var runs = Options.Runs();
+        var wide = FittedTable.WideOption();
         var cmd = new Command("report", """
             Rank the measures of a sweep by Kendall τ with the generalization gap, with granulated Ψ per axis and
             overall and the CMI score, before and after random function-preserving reparametrization; write the table
             as CSV/JSON and scatter plots as PNG.
-            """) { sweepArg, gap, output, reached, json, runs };
+            """) { sweepArg, gap, output, reached, json, runs, wide };
         cmd.SetAction(pr =>
         {
             var arg = pr.GetValue(sweepArg)!;
@@ -132,7 +133,7 @@ public static class SweepCommand
             var outFolder = pr.GetValue(output) ?? Path.Combine(folder, "sweeps", name);
             var files = SweepReportFiles.Write(report, outFolder);
             if (pr.GetValue(json)) { Console.WriteLine(Reports.Json.Serialize(report)); return Cli.ExitOk; }
-            Render(report);
+            Render(report, pr.GetValue(wide));
             AnsiConsole.MarkupLine($"wrote {files.Count} files to {Markup.Escape(outFolder)}");
             return Cli.ExitOk;
         });
@@ -141,14 +142,14 @@ public static class SweepCommand
 
     static string F(double v) => double.IsNaN(v) ? "-" : v.ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture);
 
-    static void Render(SweepReportResult r)
+    static void Render(SweepReportResult r, bool wide)
     {
+        AnsiConsole.Console.Profile.Width = FittedTable.TargetWidth();
         AnsiConsole.MarkupLine($"sweep [bold]{Markup.Escape(r.Sweep)}[/]: {r.Done} of {r.Points} points done, {r.Failed} failed; {r.Models.Count} models scored{(r.ReachedTargetOnly ? " (reached the loss target)" : "")}; gap = {r.Gap}; axes: {Markup.Escape(string.Join(", ", r.Axes))}");
         if (r.Done < r.Points)
             AnsiConsole.MarkupLine($"[yellow]{r.Points - r.Done} of {r.Points} points are missing ({r.Failed} failed, {r.Points - r.Done - r.Failed} not finished): the ranking scores only the models that finished; 'basin sweep run FILE --retry-failed' tries the failed ones again[/]");
-        var t = new Table().AddColumns("measure", "invariant", "τ", "Ψ");
-        foreach (var a in r.Axes) t.AddColumn("ψ " + Markup.Escape(a));
-        t.AddColumns("CMI", "τ reparam", "Ψ reparam", "max change", "s/model");
+        var t = new FittedTable([new("measure"), new("invariant", 2), new("τ"), new("Ψ"), .. r.Axes.Select(a => new FittedColumn("ψ " + a, 3)),
+            new("CMI", 2), new("τ reparam", 1), new("Ψ reparam", 2), new("max change", 3), new("s/model", 4)]);
         foreach (var row in r.Ranking)
         {
             var cells = new List<string> { row.Measure, row.Invariance switch { Invariance.NeuronWise => "neuron", Invariance.LayerWise => "layer", _ => "-" }, F(row.Original.Tau), F(row.Original.Psi) };
@@ -157,7 +158,7 @@ public static class SweepCommand
                 row.MaxRelativeChange.ToString("0.0e+0", CultureInfo.InvariantCulture), row.MeanSeconds.ToString("0.00", CultureInfo.InvariantCulture)]);
             t.AddRow(cells.ToArray());
         }
-        AnsiConsole.Write(t);
+        t.Write(wide);
     }
 
     /// <summary>One line per finished point (and per worker line), on stderr, so --json output stays clean.</summary>

@@ -94,6 +94,15 @@ public class SweepCliTests
             var pathNorm = ranking.EnumerateArray().Single(x => x.GetProperty("measure").GetString() == "path-norm");
             Assert.True(pathNorm.GetProperty("maxRelativeChange").GetDouble() < 1e-4);     // invariant, on six trained models
         }
+        // The table reads at 100 columns (the least important columns left out); --wide shows them all.
+        var text = CliRunner.Run(dir, new Dictionary<string, string> { ["COLUMNS"] = "100" }, "sweep", "report", file, "--out", Path.Combine(dir, "report"));
+        Assert.True(text.ExitCode == 0, text.ToString());
+        Assert.All(text.Stdout.Split('\n'), line => Assert.True(line.TrimEnd('\r').Length <= 100, "wider than 100: " + line));
+        Assert.Matches(@"│ path-norm +│ neuron +│ (?:[+-]?\d\.\d\d|-) +│ (?:[+-]?\d\.\d\d|-) +│", text.Stdout);   // τ and Ψ unbroken
+        Assert.Contains("Left out to fit 100 columns:", text.Stdout);
+        var wideText = CliRunner.Run(dir, null, "sweep", "report", file, "--out", Path.Combine(dir, "report"), "--wide");
+        Assert.Contains("ψ learningRate", wideText.Stdout);
+        Assert.Contains("s/model", wideText.Stdout);
         Assert.True(File.Exists(Path.Combine(dir, "report", "ranking.csv")));
         Assert.True(File.Exists(Path.Combine(dir, "report", "models.csv")));
         var png = Path.Combine(dir, "report", "scatter", "relative-flatness.png");
