@@ -99,6 +99,14 @@ public class GanCliTests
     }
 
     [Fact]
+    public void AnUnknownProbabilityMapIsAOneLineError()
+    {
+        var r = CliRunner.Run(CliRunner.TempDir(), null, "gan", "interpolate", "nope", "--method", "paper", "--probability-map", "rank");
+        CliRunner.AssertOneLineError(r, "unknown probability map 'rank' (use standardized-sigmoid or sigmoid)");
+        Assert.Equal(1, r.ExitCode);
+    }
+
+    [Fact]
     public void InterpolatingARunWithoutACriticIsAOneLineError()
     {
         var dir = CliRunner.TempDir();
