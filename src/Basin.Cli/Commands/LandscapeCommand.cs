@@ -86,8 +86,8 @@ public static class LandscapeCommand
     static void Render(LandscapeResult r)
     {
         var loss = r.Train.Loss.SelectMany(row => row).Where(double.IsFinite).ToArray();
-        var t = new Table().Title(Markup.Escape($"{r.Model} on {r.Dataset}, run {r.Run}: {r.Dims}-D slice, {r.Directions} directions" +
-            (r.To is null ? "" : $" to {r.To}"))).AddColumns("quantity", "value");
+        var what = r.To is null ? $"{r.Directions} directions" : $"towards run {r.To}";
+        var t = new Table().Title(Markup.Escape($"{r.Model} on {r.Dataset}, run {r.Run}: {r.Dims}-D slice, {what}")).AddColumns("quantity", "value");
         t.AddRow("grid", Markup.Escape($"{r.Alphas.Count}{(r.Betas is null ? "" : $" × {r.Betas.Count}")} points on [{N(r.Alphas[0])}, {N(r.Alphas[^1])}]"));
         t.AddRow("direction norms", Markup.Escape(string.Join(", ", r.DirectionNorms.Select(N))) + (r.Cosine is { } c ? Markup.Escape($" (cosine {N(c)})") : ""));
         if (r.Eigenvalues is not null) t.AddRow("Hessian eigenvalues", Markup.Escape(string.Join(", ", r.Eigenvalues.Select(N))));

@@ -9,7 +9,7 @@ public static class LandscapePlots
 {
     public static void Save(LandscapeResult r, string path)
     {
-        var title = $"{r.Model} on {r.Dataset}, run {r.Run}: {r.Directions} directions" + (r.To is null ? "" : $" to {r.To}");
+        var title = $"{r.Model} on {r.Dataset}, run {r.Run}: " + (r.To is null ? $"{r.Directions} directions" : $"towards run {r.To}");
         if (r.Dims == 1) Line(r, path, title);
         else Plane(r, path, title);
     }
@@ -32,7 +32,7 @@ public static class LandscapePlots
         plot.Title(title);
         plot.XLabel(r.Directions == "to" ? "t (0: this run, 1: the other)" : "α");
         plot.YLabel("cross-entropy");
-        plot.ShowLegend();
+        plot.ShowLegend(Edge.Bottom);
         Write(path, plot.GetImageBytes(800, 500, ImageFormat.Png));
     }
 
@@ -97,7 +97,7 @@ public static class LandscapePlots
         plot.Title($"{r.Model} on {r.Dataset}: run {r.RunA} (t = 0) to run {r.RunB} (t = 1)");
         plot.XLabel("t");
         plot.YLabel("cross-entropy");
-        plot.ShowLegend();
+        plot.ShowLegend(Edge.Bottom);
         Write(path, plot.GetImageBytes(800, 500, ImageFormat.Png));
     }
 
