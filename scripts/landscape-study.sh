@@ -32,6 +32,9 @@ sb=$(train --model mlp:64 "${fm[@]}" --batch-size 32 --lr 0.01 --epochs 60)
 lb=$(train --model mlp:64 "${fm[@]}" --batch-size 1024 --lr 0.05 --epochs 150)
 "$basin" landscape "$lb" --directions to "$sb" --range=-0.5:1.5 --steps 41 --samples 5000 --test-samples 2000 --threads 1 --json > "$out/d-line.json"
 "$basin" connect "$lb" "$sb" --curve bezier --epochs 10 --samples 5000 --test-samples 2000 --threads 1 --json > "$out/d-connect.json"
+for end in lb sb; do
+  "$basin" measure --run "${!end}" --layer all --measures outliers --samples 1000 --threads 1 --json > "$out/measure-$end.json"
+done
 # Contrast: two initializations (seeds 1 and 2) of the same MLP, plain and aligned by weight matching.
 s2=$(train --model mlp:64 --samples 5000 --test-samples 2000 --seed 2 --epochs 15)
 "$basin" connect "${run[mlp64]}" "$s2" --curve bezier --epochs 10 --samples 5000 --test-samples 2000 --threads 1 --json > "$out/seeds-connect.json"

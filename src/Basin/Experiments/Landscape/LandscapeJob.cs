@@ -108,6 +108,8 @@ public static class LandscapeJob
                 throw new BasinException($"runs {RunIdOf(source)} ({model.Spec}) and {RunIdOf(second!)} ({other.Spec}) have different architectures");
             Basin.Landscape.Directions.CheckSameArchitecture(model, other, $"run {RunIdOf(source)}", $"run {RunIdOf(second!)}");
         }
+        if (other is not null && model.buffers().Any())
+            throw new BasinException($"{model.Spec} has batch-norm statistics; interpolating between two such models needs them re-estimated at every t, which is not supported yet");
         Alignment? alignment = spec.Align ? WeightMatching.Align(model, other!) : null;
 
         using var scope = torch.NewDisposeScope();
