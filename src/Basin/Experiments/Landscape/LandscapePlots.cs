@@ -30,6 +30,7 @@ public static class LandscapePlots
             end.LegendText = $"run {r.To}";
         }
         plot.Title(title);
+        plot.Axes.Title.Label.FontSize = 13;
         plot.XLabel(r.Directions == "to" ? "t (0: this run, 1: the other)" : "α");
         plot.YLabel("cross-entropy");
         plot.ShowLegend(Edge.Bottom);
@@ -79,26 +80,39 @@ public static class LandscapePlots
         origin.Color = Colors.Red;
         origin.LegendText = $"the model (loss {r.OwnLoss:G4})";
         plot.Title(title);
+        plot.Axes.Title.Label.FontSize = 13;
         plot.XLabel(r.Directions == "to" ? "t towards the other run" : "α (direction 1)");
         plot.YLabel("β (direction 2)");
         plot.ShowLegend();
         Write(path, plot.GetImageBytes(760, 640, ImageFormat.Png));
     }
 
-    /// <summary>Loss along the straight line and along the trained curve (train, and test when present).</summary>
+    /// <summary>Loss along the straight line (dashed) and along the trained curve (solid), train in blue and test in orange.</summary>
     public static void SavePaths(ConnectResult r, string path)
     {
         var plot = new Plot();
-        var ts = r.Line.Ts.ToArray();
-        AddCurve(plot, ts, r.Line.Loss, "line, train");
-        AddCurve(plot, r.Curve.Ts.ToArray(), r.Curve.Loss, $"{r.CurveKind} curve, train");
-        if (r.LineTest is not null) AddCurve(plot, r.LineTest.Ts.ToArray(), r.LineTest.Loss, "line, test");
-        if (r.CurveTest is not null) AddCurve(plot, r.CurveTest.Ts.ToArray(), r.CurveTest.Loss, $"{r.CurveKind} curve, test");
-        plot.Title($"{r.Model} on {r.Dataset}: run {r.RunA} (t = 0) to run {r.RunB} (t = 1)");
+        var train = Colors.C0;
+        var test = Colors.C1;
+        AddCurve(plot, r.Line.Ts.ToArray(), r.Line.Loss, "line, train", train, LinePattern.Dashed);
+        AddCurve(plot, r.Curve.Ts.ToArray(), r.Curve.Loss, $"{r.CurveKind}, train", train, LinePattern.Solid);
+        if (r.LineTest is not null) AddCurve(plot, r.LineTest.Ts.ToArray(), r.LineTest.Loss, "line, test", test, LinePattern.Dashed);
+        if (r.CurveTest is not null) AddCurve(plot, r.CurveTest.Ts.ToArray(), r.CurveTest.Loss, $"{r.CurveKind}, test", test, LinePattern.Solid);
+        plot.Title($"{r.Model}: run {r.RunA} (t = 0) to run {r.RunB} (t = 1)");
+        plot.Axes.Title.Label.FontSize = 13;
         plot.XLabel("t");
         plot.YLabel("cross-entropy");
         plot.ShowLegend(Edge.Bottom);
         Write(path, plot.GetImageBytes(800, 500, ImageFormat.Png));
+    }
+
+    static void AddCurve(Plot plot, double[] xs, IReadOnlyList<double> ys, string label, Color color, LinePattern pattern)
+    {
+        AddCurve(plot, xs, ys, label);
+        if (plot.GetPlottables().LastOrDefault() is ScottPlot.Plottables.Scatter line && line.LegendText == label)
+        {
+            line.Color = color;
+            line.LinePattern = pattern;
+        }
     }
 
     static void Write(string path, byte[] bytes)
