@@ -55,6 +55,11 @@ public class LandscapeCliTests
         Assert.Equal(JsonValueKind.Null, plane.GetProperty("test").ValueKind);
         AssertPng(plane.GetProperty("files").EnumerateArray().Select(f => f.GetString()!).Single(f => f.EndsWith(".png")));
 
+        var eigen = Run(dir, "landscape", a, "--directions", "eigen", "--steps", "3", "--samples", "32", "--test-samples", "0");
+        var lambda = eigen.GetProperty("eigenvalues").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        Assert.True(lambda.Length == 1 && lambda[0] > 0, eigen.ToString());
+        Assert.Equal(1, eigen.GetProperty("directionNorms")[0].GetDouble(), 6);   // unit eigenvector
+
         var to = Run(dir, "landscape", a, "--directions", "to", b, "--range=-0.5:1.5", "--steps", "9", "--samples", "64", "--test-samples", "0");
         var barrier = to.GetProperty("barrier");
         Assert.True(barrier.GetProperty("chord").GetDouble() >= barrier.GetProperty("max").GetDouble() - 1e-12);

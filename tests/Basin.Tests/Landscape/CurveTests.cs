@@ -110,6 +110,26 @@ public class CurveTests
     }
 
     [Fact]
+    public void PolyChainTrainingKeepsItsEndsAndPassesThroughTheControlPointAtTheMiddle()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var a = SmallMlp("relu", seed: 1);
+        using var b = SmallMlp("relu", seed: 2);
+        using var data = ToyData(n: 64);
+        using var curve = new Curve(CurveKind.PolyChain, a.parameters().ToArray(), b.parameters().ToArray());
+        using var work = Reparametrization.Copy(a);
+        CurveTraining.Train(curve, work, data, new CurveTrainingOptions { Epochs = 3, BatchSize = 16, Seed = 1 });
+        var point = work.parameters().Select(p => torch.empty_like(p)).ToArray();
+        curve.WriteAt(0.5, point);
+        for (int p = 0; p < point.Length; p++) Assert.True(point[p].equal(curve.Control[p]).all().item<bool>());
+        curve.WriteAt(0, point);
+        var pa = a.parameters().ToArray();
+        for (int p = 0; p < point.Length; p++) Assert.True(point[p].equal(pa[p]).all().item<bool>());
+        // The model is left at θ(½) = θ_C.
+        foreach (var (p, c) in work.parameters().Zip(curve.Control)) Assert.True(p.equal(c).all().item<bool>());
+    }
+
+    [Fact]
     public void WeightMatchingUndoesAPermutationOfHiddenUnits()
     {
         using var scope = torch.NewDisposeScope();
