@@ -13,6 +13,8 @@ public class WeakenGlibcxxRequirement : Task
 {
     [Required] public ITaskItem[] Files { get; set; } = Array.Empty<ITaskItem>();
     [Required] public string Version { get; set; } = "";
+    /// <summary>Patch even when this system's libstdc++ defines the version (for files that will run elsewhere).</summary>
+    public bool Force { get; set; }
 
     const uint ShtGnuVerdef = 0x6ffffffd;
     const uint ShtGnuVerneed = 0x6ffffffe;
@@ -27,6 +29,7 @@ public class WeakenGlibcxxRequirement : Task
 
     public override bool Execute()
     {
+        if (Force) return Patch();
         string? libstdcxx = null;
         foreach (var c in LibstdcxxCandidates) if (File.Exists(c)) { libstdcxx = c; break; }
         if (libstdcxx == null)
@@ -39,6 +42,11 @@ public class WeakenGlibcxxRequirement : Task
             Log.LogMessage(MessageImportance.Low, $"{libstdcxx} defines {Version}; no patch needed.");
             return true;
         }
+        return Patch();
+    }
+
+    bool Patch()
+    {
         foreach (var item in Files)
         {
             var path = item.ItemSpec;
@@ -51,7 +59,7 @@ public class WeakenGlibcxxRequirement : Task
                 var tmp = path + ".basin-tmp";
                 File.WriteAllBytes(tmp, bytes);
                 File.Replace(tmp, path, null);
-                Log.LogMessage(MessageImportance.High, $"Basin: marked {Version} weak in {path} (system libstdc++ lacks it).");
+                Log.LogMessage(MessageImportance.High, $"Basin: marked {Version} weak in {path}" + (Force ? "." : " (system libstdc++ lacks it)."));
             }
             catch (Exception e) when (e is IOException || e is InvalidDataException || e is UnauthorizedAccessException)
             {

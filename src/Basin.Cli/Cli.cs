@@ -1,5 +1,9 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Runtime.InteropServices;
+using System.Text.Json;
 using Basin;
+using Microsoft.Data.Sqlite;
 using Spectre.Console;
 
 namespace Basin.Cli;
@@ -10,7 +14,14 @@ public static class Cli
     public const int ExitOk = 0;
     public const int ExitError = 1;
     public const int ExitUsage = 2;
+    /// <summary>An error Basin did not anticipate (a bug): still one line, but with the exception's type, to report.</summary>
+    public const int ExitInternal = 70;
     public const int ExitCancelled = 130;
+    /// <summary>The process ended because it did not stop within <see cref="TerminationGrace"/> of SIGTERM (128 + 15).</summary>
+    public const int ExitTerminated = 143;
+
+    /// <summary>How long a command may take to stop cleanly (write its checkpoint) after SIGTERM before the process exits anyway.</summary>
+    public static readonly TimeSpan TerminationGrace = TimeSpan.FromSeconds(30);
 
     public static async Task<int> InvokeAsync(RootCommand root, string[] args)
     {
@@ -25,6 +36,20 @@ public static class Cli
             Error($"{error.Message} (see '{name} --help')");
             return ExitUsage;
         }
+        if (EmptyValue(parse.CommandResult) is { } empty)
+        {
+            Error($"{empty} was given an empty value (see 'basin {FullName(parse.CommandResult)} --help')");
+            return ExitUsage;
+        }
+        // Exceptions on other threads (a worker's output handler, a progress callback) end the process with one line too.
+        AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+        {
+            var message = "internal error: an unknown failure on another thread";
+            int code = e.ExceptionObject is Exception ex ? Describe(ex, out message) : ExitInternal;
+            Error(message);
+            Console.Error.Flush();
+            Environment.Exit(code);
+        };
         // Ctrl+C (SIGINT) and SIGTERM cancel the command, which stops at the next batch boundary after
         // writing a checkpoint; a second Ctrl+C ends the process at once.
         using var cts = new CancellationTokenSource();
@@ -34,37 +59,94 @@ public static class Cli
             e.Cancel = true;
             cts.Cancel();
         };
-        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
+        // SIGTERM cancels like Ctrl+C; a command that cannot stop (blocked in I/O, or a long computation without a
+        // cancellation point) is ended after TerminationGrace, and a second SIGTERM ends the process at once.
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
         {
+            if (cts.IsCancellationRequested) return;   // second SIGTERM: the default action (terminate) follows
             c.Cancel = true;
             cts.Cancel();
+            _ = Task.Delay(TerminationGrace).ContinueWith(_ =>
+            {
+                Error($"did not stop within {TerminationGrace.TotalSeconds:F0} s of SIGTERM; exiting");
+                Environment.Exit(ExitTerminated);
+            }, TaskScheduler.Default);
         });
         try
         {
             return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cts.Token);
         }
-        catch (OperationCanceledException e)
+        catch (Exception e)
         {
-            Error(e.Message.StartsWith("The operation was canceled", StringComparison.Ordinal) ? "cancelled" : e.Message);
-            return ExitCancelled;
+            int code = Describe(e, out var message);
+            Error(message);
+            return code;
         }
-        catch (OptionException e)
+    }
+
+    /// <summary>
+    /// The one error boundary: every exception becomes one line and an exit code. Bad input (Basin's own checks, files,
+    /// the run database, JSON, numbers out of range, libtorch refusing an operation) exits 1; cancellation 130; anything
+    /// else is a bug and exits 70 with the exception's type in the line.
+    /// </summary>
+    public static int Describe(Exception e, out string message)
+    {
+        while (e is AggregateException { InnerExceptions.Count: 1 } a) e = a.InnerExceptions[0];
+        while (e is System.Reflection.TargetInvocationException { InnerException: { } inner }) e = inner;
+        (int code, message) = e switch
         {
+            OperationCanceledException => (ExitCancelled, e.Message.StartsWith("The operation was canceled", StringComparison.Ordinal) ? "cancelled" : e.Message),
             // The library names settings by their keys (famLambda); the CLI shows the flag (--fam-lambda).
-            var flag = Basin.Training.Catalog.MethodCatalog.Flag(e.Parameter);
-            Error(flag is not null && e.Message.StartsWith(e.Parameter, StringComparison.Ordinal) ? flag + e.Message[e.Parameter.Length..] : e.Message);
-            return ExitUsage;
-        }
-        catch (BasinException e)
+            OptionException o => (ExitUsage, Basin.Training.Catalog.MethodCatalog.Flag(o.Parameter) is { } flag
+                && o.Message.StartsWith(o.Parameter, StringComparison.Ordinal) ? flag + o.Message[o.Parameter.Length..] : o.Message),
+            BasinException => (ExitError, e.Message),
+            FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or PathTooLongException => (ExitError, e.Message),
+            IOException when e.HResult == 28 || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase) => (ExitError, $"disk full: {e.Message}"),
+            IOException => (ExitError, e.Message),
+            SqliteException s => (ExitError, $"run database: {s.Message}{SqliteHint(s)}"),
+            JsonException => (ExitError, $"malformed JSON: {e.Message}"),
+            FormatException => (ExitError, $"malformed value: {e.Message}"),
+            OverflowException => (ExitError, $"a number is out of range: {e.Message}"),
+            ArgumentException => (ExitError, $"invalid argument: {e.Message}"),
+            OutOfMemoryException or InsufficientExecutionStackException => (ExitError, $"out of memory ({e.Message}); use a smaller model, batch or data set"),
+            ExternalException => (ExitError, $"libtorch: {FirstLine(e.Message)}"),
+            _ => (ExitInternal, $"internal error ({e.GetType().Name}): {FirstLine(e.Message)}; please report it"),
+        };
+        return code;
+    }
+
+    static string SqliteHint(SqliteException e) => e.SqliteErrorCode switch
+    {
+        5 or 6 => " (another basin process holds the database; wait for it or use another --runs folder)",
+        8 => " (the database or its folder is read-only)",
+        11 or 26 => " (the database file is damaged; restore it or use another --runs folder)",
+        _ => "",
+    };
+
+    /// <summary>libtorch's messages carry a C++ backtrace after the first line ("Exception raised from ...").</summary>
+    static string FirstLine(string message)
+    {
+        var cut = message.IndexOf("Exception raised from", StringComparison.Ordinal);
+        var text = (cut > 0 ? message[..cut] : message).Trim();
+        var newline = text.IndexOf('\n');
+        return newline > 0 ? text[..newline].Trim() : text;
+    }
+
+    /// <summary>The first option or argument given an empty (or blank) value, e.g. "--runs ''", or null.</summary>
+    static string? EmptyValue(CommandResult command)
+    {
+        foreach (var child in command.Children)
         {
-            Error(e.Message);
-            return ExitError;
+            var tokens = child switch { OptionResult o => o.Tokens, ArgumentResult a => a.Tokens, _ => null };
+            if (tokens is null || tokens.All(t => !string.IsNullOrWhiteSpace(t.Value))) continue;
+            return child switch
+            {
+                OptionResult o => o.Option.Name,
+                ArgumentResult a => $"argument <{a.Argument.Name}>",
+                _ => null,
+            };
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Error(e.Message);
-            return ExitError;
-        }
+        return null;
     }
 
     static string FullName(System.CommandLine.Parsing.CommandResult result)

@@ -21,11 +21,12 @@ public static class DemoCommand
         var json = Options.Json();
         var runs = Options.Runs();
         var threads = Options.Threads();
+        var wide = FittedTable.WideOption();
         var cmd = new Command("demo", """
             Train LeNet-5 on the same Fashion-MNIST subset and seed with SGD, SAM, FAM and SAF (base recipe: SGD,
             momentum 0.9, lr 0.05), and print test accuracy, generalization gap and seconds per step of each.
             Writes OUT/demo.json and a bar chart OUT/demo.png; every run is recorded ('basin runs list').
-            """) { samples, testSamples, epochs, seed, methods, model, data, output, json, runs, threads };
+            """) { samples, testSamples, epochs, seed, methods, model, data, output, json, runs, threads, wide };
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
             bool asJson = pr.GetValue(json);
@@ -34,6 +35,7 @@ public static class DemoCommand
             var specs = Demo.Specs(pr.GetValue(samples) ?? Demo.DefaultSamples, pr.GetValue(testSamples) ?? Demo.DefaultTestSamples,
                 pr.GetValue(epochs), pr.GetValue(seed), pr.GetValue(data), chosen, pr.GetValue(model)!);
             foreach (var spec in specs) TrainingJob.RecipeFor(spec);   // an unknown method fails before any training
+            foreach (var warning in specs.SelectMany(MethodWarnings.For)) CliWarning.Write(warning);
             var folder = pr.GetValue(output) ?? Path.Combine(pr.GetValue(runs)!, "demo");
             Directory.CreateDirectory(folder);
             using var store = RunStore.Open(pr.GetValue(runs)!);
@@ -46,20 +48,27 @@ public static class DemoCommand
             var jsonPath = Path.Combine(folder, "demo.json");
             var chartPath = Path.Combine(folder, "demo.png");
             Demo.WriteJson(rows, jsonPath);
-            Demo.WriteChart(rows, chartPath, $"Fashion-MNIST, {specs[0].Model}");
+            long trainCount = pr.GetValue(samples) ?? Demo.DefaultSamples;
+            var setting = $"Fashion-MNIST, {specs[0].Model}, {trainCount:N0} images, {specs[0].Epochs} epoch{(specs[0].Epochs == 1 ? "" : "s")}";
+            Demo.WriteChart(rows, chartPath, setting);
             if (asJson)
             {
                 Console.WriteLine(Json.Serialize(new { Rows = rows, Json = jsonPath, Chart = chartPath }));
                 return Cli.ExitOk;
             }
-            var t = new Table().Title($"Fashion-MNIST, {Markup.Escape(specs[0].Model)}: {specs.Count} methods, same data and seed")
-                .AddColumns("method", "train acc", "test acc", "gap (acc)", "gap (loss)", "s/step", "rel. flatness", "Hessian trace (head)", "λ_max (head)", "run");
+            var t = new FittedTable(new("method"), new("train acc", 2), new("test acc"), new("gap (acc)"), new("gap (loss)", 3),
+                new("s/step", 3), new("κ_Tr", 1), new("Tr H", 2), new("λ_max", 2), new("run", 4))
+            {
+                Title = Markup.Escape($"{setting}, seed {specs[0].Seed}: {specs.Count} methods from the same start"),
+            };
             foreach (var r in rows)
-                t.AddRow(r.Method, TrainingView.Percent(r.TrainAccuracy), TrainingView.Percent(r.TestAccuracy), TrainingView.Percent(r.AccuracyGap), r.LossGap?.ToString("F4") ?? "-",
-                    r.SecondsPerStep.ToString("F4"), r.RelativeFlatness?.ToString("G4") ?? "-", r.HessianTrace?.ToString("G4") ?? "-",
-                    r.LambdaMax?.ToString("G4") ?? "-", r.RunId);
-            AnsiConsole.Write(t);
-            AnsiConsole.MarkupLine($"gap (acc) = train accuracy − test accuracy; gap (loss) = test loss − train loss. Wrote {Markup.Escape(jsonPath)} and {Markup.Escape(chartPath)}");
+                t.AddRow(r.Method, TrainingView.Percent(r.TrainAccuracy), TrainingView.Percent(r.TestAccuracy), TrainingView.Percent(r.AccuracyGap),
+                    r.LossGap?.ToString("F4") ?? "-", r.SecondsPerStep.ToString("F4"), r.RelativeFlatness?.ToString("G4") ?? "-",
+                    r.HessianTrace?.ToString("G4") ?? "-", r.LambdaMax?.ToString("G4") ?? "-", r.RunId);
+            t.Write(pr.GetValue(wide));
+            AnsiConsole.MarkupLine(Markup.Escape($"gap (acc) = train accuracy − test accuracy; gap (loss) = test loss − train loss. " +
+                $"Head (last layer) geometry on the first {Demo.GeometrySamples:N0} training images: κ_Tr relative flatness, " +
+                $"Tr H Hessian trace, λ_max largest Hessian eigenvalue. Wrote {jsonPath} and {chartPath}"));
             return Cli.ExitOk;
         }, ct));
         return cmd;

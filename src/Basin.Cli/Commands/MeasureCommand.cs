@@ -21,7 +21,7 @@ public static class MeasureCommand
         };
         var variant = new Option<string?>("--variant") { Description = "Relative-flatness variant: closed-form (head), block, estimator, neuron-max, layer-trace, layer-max (default: closed-form for the head, block for ≤ 1024 weights, else estimator)" };
         var normalized = new Option<bool>("--normalized") { Description = "Divide relative flatness by m (the layer's inputs per neuron)" };
-        var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay α of training: adds 2α to the Hessian's diagonal in relative flatness" };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay α the model was trained with, as in 'basin train --weight-decay' (a loss term α/2·‖w‖²): adds α to the Hessian's diagonal in relative flatness" };
         var normalizeFeatures = new Option<bool>("--normalize-features") { Description = "Measure relative flatness in features divided by their standard deviation (removes the input-rescaling freedom)" };
         var top = new Option<int>("--top") { Description = "Eigenvalues for top-eigen and gauss-newton-top", DefaultValueFactory = _ => 5 };
         var deltas = new Option<string>("--deltas") { Description = "Perturbation sizes δ for feature-robustness, comma-separated", DefaultValueFactory = _ => "0.01,0.03,0.1" };

@@ -60,7 +60,8 @@ public static class ReparametrizeCommand
                 .AddColumns("layer", "measure", "before", "after", "relative change", "changed");
             foreach (var m in r.Measures)
                 t.AddRow(Markup.Escape(m.Layer == MeasureJob.AllParameters ? "all parameters" : m.Layer), Markup.Escape(m.Measure), MeasureCommand.Number(m.Before),
-                    MeasureCommand.Number(m.After), m.RelativeChange.ToString("0.0e+0", CultureInfo.InvariantCulture), m.Changed ? "[red]changed[/]" : "[green]unchanged[/]");
+                    MeasureCommand.Number(m.After), m.NotFinite ? "NaN" : m.RelativeChange.ToString("0.0e+0", CultureInfo.InvariantCulture),
+                    m.NotFinite ? "[red]not finite[/]" : m.Changed ? "[red]changed[/]" : "[green]unchanged[/]");
             AnsiConsole.Write(t);
             AnsiConsole.MarkupLine(Markup.Escape($"changed: relative change > {r.Tolerance:G3}. {r.Seconds:F1} s"));
             return Cli.ExitOk;

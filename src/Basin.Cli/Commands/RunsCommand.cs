@@ -21,18 +21,20 @@ public static class RunsCommand
     {
         var json = Options.Json();
         var runs = Options.Runs();
-        var cmd = new Command("list", "List all runs, newest first") { json, runs };
+        var wide = FittedTable.WideOption();
+        var cmd = new Command("list", "List all runs, newest first") { json, runs, wide };
         cmd.SetAction(pr =>
         {
             using var store = RunStore.Open(pr.GetValue(runs)!);
             var list = store.List();
             if (pr.GetValue(json)) { Console.WriteLine(Json.Serialize(list)); return Cli.ExitOk; }
             if (list.Count == 0) { Console.WriteLine($"No runs yet in {store.Folder}. Try './basin demo' or './basin train'."); return Cli.ExitOk; }
-            var table = new Table().AddColumns("id", "kind", "status", "model", "dataset", "seed", "test acc", "gap (acc)");
+            var table = new FittedTable(new("id"), new("kind", 2), new("status"), new("model", 1), new("dataset", 2), new("seed", 3),
+                new("test acc"), new("gap (acc)", 1));
             foreach (var r in list)
                 table.AddRow(r.Id, r.Kind, StatusMarkup(r.Status), Markup.Escape(r.Model ?? ""), Markup.Escape(r.Dataset ?? ""), r.Seed.ToString(),
                     Percent(r.Final, "testAccuracy"), Percent(r.Final, "accuracyGap"));
-            AnsiConsole.Write(table);
+            table.Write(pr.GetValue(wide));
             return Cli.ExitOk;
         });
         return cmd;

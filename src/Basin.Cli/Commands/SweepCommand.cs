@@ -39,6 +39,7 @@ public static class SweepCommand
         var workers = new Option<int>("--workers") { Description = "Worker processes training points in parallel", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "Threads per worker (default: cores / workers)", DefaultValueFactory = _ => 0 };
         var measures = MeasuresOption();
+        var retry = new Option<bool>("--retry-failed") { Description = "Try failed points again (a diverged run continues from its last checkpoint)" };
         var json = Options.Json();
         var runs = Options.Runs();
         var cmd = new Command("run", """
@@ -46,7 +47,7 @@ public static class SweepCommand
             and on a randomly reparametrized copy, and record everything in the run database. Resumable: rerunning
             skips finished points and continues interrupted ones from their checkpoints.
             Example: basin sweep run sweeps/fmnist-lenet.json --workers 2
-            """) { file, workers, threads, measures, json, runs };
+            """) { file, workers, threads, measures, retry, json, runs };
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
             var path = pr.GetValue(file)!;
@@ -55,12 +56,13 @@ public static class SweepCommand
             var folder = pr.GetValue(runs)!;
             int? perWorker = Threads.FromOption(pr.GetValue(threads));
             bool asJson = pr.GetValue(json);
-            var options = new SweepRunOptions { Workers = pr.GetValue(workers), ThreadsPerWorker = perWorker };
+            var options = new SweepRunOptions { Workers = pr.GetValue(workers), ThreadsPerWorker = perWorker, RetryFailed = pr.GetValue(retry) };
             WorkerLauncher launcher = (index, t) => StartWorker(path, folder, index, t, measureList);
             var progress = new SweepLog(asJson);
             var result = SweepRunner.Run(sweep, folder, options, launcher, progress, ct);
             if (asJson) Console.WriteLine(Reports.Json.Serialize(result));
-            else AnsiConsole.MarkupLine($"sweep [bold]{Markup.Escape(result.Sweep)}[/]: {result.Total} points, {result.FinishedBefore} finished before, {result.FinishedNow} now, {result.Failed} failed, {result.Open} open; {result.Seconds:F0} s. Next: basin sweep report {Markup.Escape(path)}");
+            else AnsiConsole.MarkupLine($"sweep [bold]{Markup.Escape(result.Sweep)}[/]: {result.Total} points, {result.FinishedBefore} finished before, {result.FinishedNow} now, {result.Failed} failed, {result.Open} open; {result.Seconds:F0} s. "
+                + (result.Failed > 0 ? $"Retry the failed points: basin sweep run {Markup.Escape(path)} --retry-failed. " : "") + $"Next: basin sweep report {Markup.Escape(path)}");
             return result.Open == 0 ? Cli.ExitOk : Cli.ExitError;
         }, ct));
         return cmd;
@@ -142,6 +144,8 @@ public static class SweepCommand
     static void Render(SweepReportResult r)
     {
         AnsiConsole.MarkupLine($"sweep [bold]{Markup.Escape(r.Sweep)}[/]: {r.Done} of {r.Points} points done, {r.Failed} failed; {r.Models.Count} models scored{(r.ReachedTargetOnly ? " (reached the loss target)" : "")}; gap = {r.Gap}; axes: {Markup.Escape(string.Join(", ", r.Axes))}");
+        if (r.Done < r.Points)
+            AnsiConsole.MarkupLine($"[yellow]{r.Points - r.Done} of {r.Points} points are missing ({r.Failed} failed, {r.Points - r.Done - r.Failed} not finished): the ranking scores only the models that finished; 'basin sweep run FILE --retry-failed' tries the failed ones again[/]");
         var t = new Table().AddColumns("measure", "invariant", "τ", "Ψ");
         foreach (var a in r.Axes) t.AddColumn("ψ " + Markup.Escape(a));
         t.AddColumns("CMI", "τ reparam", "Ψ reparam", "max change", "s/model");

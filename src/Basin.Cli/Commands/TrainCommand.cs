@@ -45,6 +45,7 @@ public static class TrainCommand
             else
             {
                 var spec = o.Read(pr);
+                foreach (var warning in MethodWarnings.For(spec)) CliWarning.Write(warning);
                 result = TrainingView.Run(asJson, spec.Model, spec.Epochs, p => TrainingJob.Run(spec, store, p, ct, nThreads));
             }
             if (pr.GetValue(output) is { } outPath) File.Copy(result.WeightsPath, outPath, overwrite: true);

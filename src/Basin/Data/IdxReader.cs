@@ -1,5 +1,7 @@
+using TorchSharp;
 using System.Buffers.Binary;
 using System.IO.Compression;
+using Basin.IO;
 using static TorchSharp.torch;
 
 namespace Basin.Data;
@@ -51,7 +53,8 @@ public static class IdxReader
 
         using var rawPixels = tensor(pixels, new[] { n, 1, rows, columns }, ScalarType.Byte);
         using var rawLabels = tensor(labelValues, new[] { n }, ScalarType.Byte);
-        var inputs = rawPixels.to_type(ScalarType.Float32).div_(255f);
+        using var maxPixel = 255f.ToScalar();   // kept alive through the native call (an implicit Scalar can be finalized mid-call)
+        var inputs = rawPixels.to_type(ScalarType.Float32).div_(maxPixel);
         var targets = rawLabels.to_type(ScalarType.Int64);
         return new LabeledDataset(name, inputs, targets, classCount);
     }
@@ -102,7 +105,8 @@ public static class IdxReader
         byte[] file;
         try
         {
-            file = File.ReadAllBytes(path);
+            if (!File.Exists(path)) throw new FileNotFoundException($"no such file");
+            file = BoundedFile.ReadAllBytes(path, Array.MaxLength, "IDX file");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -113,6 +117,10 @@ public static class IdxReader
 
     internal static bool IsGzip(ReadOnlySpan<byte> file) => file.Length >= 2 && file[0] == 0x1F && file[1] == 0x8B;
 
+    /// <summary>
+    /// Decompresses an IDX file, reading its header first: inflation stops one byte past the size the header promises,
+    /// so a gzip bomb is refused after that many bytes rather than inflated to gigabytes.
+    /// </summary>
     private static ReadOnlySpan<byte> Gunzip(byte[] file, string source)
     {
         // header (10) + smallest deflate stream (2) + trailer (8)
@@ -121,27 +129,72 @@ public static class IdxReader
         var trailerCrc = BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(file.Length - 8, 4));
         var trailerLength = BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(file.Length - 4, 4));
 
-        // The trailer's length is only a hint for the buffer (it is the length mod 2^32 and may be damaged).
-        var output = new MemoryStream((int)Math.Min(trailerLength, 1u << 28));
+        byte[] content;
+        int length;
+        bool headerRead;
+        long expectedPlusOne;
         try
         {
             using var gzip = new GZipStream(new MemoryStream(file, writable: false), CompressionMode.Decompress);
-            gzip.CopyTo(output);
+            var head = new byte[4 + 4 * MaxDimensions];
+            int got = ReadAtMost(gzip, head, 0, 4);
+            long expected = head.Length;   // a header Parse will refuse: read no more than a header
+            headerRead = false;
+            if (got == 4 && head[0] == 0 && head[1] == 0 && head[3] is >= 1 and <= MaxDimensions)
+            {
+                int headerLength = 4 + 4 * head[3];
+                got += ReadAtMost(gzip, head, 4, headerLength - 4);
+                if (got == headerLength)
+                {
+                    long total = 1;
+                    for (int d = 0; d < head[3] && total <= Array.MaxLength; d++)
+                        total *= Math.Max(1u, BinaryPrimitives.ReadUInt32BigEndian(head.AsSpan(4 + 4 * d, 4)));
+                    expected = Math.Min(headerLength + total, Array.MaxLength - 1);
+                    headerRead = true;
+                }
+            }
+            // One byte more than the header promises is enough to tell "trailing garbage" from a file that fits.
+            // The buffer grows with what is actually inflated (a 100-byte file claiming 2 GB allocates little).
+            long cap = expected + 1;
+            expectedPlusOne = cap;
+            var output = new MemoryStream((int)Math.Min(cap, Math.Max(trailerLength, 1u << 16)));
+            output.Write(head, 0, got);
+            var chunk = new byte[1 << 16];
+            while (output.Length < cap)
+            {
+                int n = gzip.Read(chunk, 0, (int)Math.Min(chunk.Length, cap - output.Length));
+                if (n == 0) break;
+                output.Write(chunk, 0, n);
+            }
+            content = output.GetBuffer();
+            length = (int)output.Length;
+            if (headerRead && length == cap && gzip.ReadByte() >= 0)
+                throw Bad(source, $"gzip content decompresses to more than the {expected:N0} bytes its IDX header promises (trailing garbage, or a gzip bomb)");
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
         {
             throw new DataFormatException($"{source}: corrupt or truncated gzip: {e.Message}", e);
         }
-        catch (IOException e) when (output.Length >= int.MaxValue - (1 << 20))
-        {
-            throw new DataFormatException($"{source}: gzip content decompresses to more than 2 GiB", e);
-        }
 
-        var content = output.GetBuffer().AsSpan(0, (int)output.Length);
+        var span = content.AsSpan(0, length);
+        // A header Parse refuses, or one byte more than it promises (Parse: "trailing garbage"), needs no trailer check.
+        if (!headerRead || length == expectedPlusOne) return span;
         // GZipStream returns short data without complaint when the file is cut, so check the trailer.
-        if ((uint)content.Length != trailerLength || Crc32.Compute(content) != trailerCrc)
-            throw Bad(source, $"corrupt or truncated gzip: the trailer's length and CRC-32 do not match the {content.Length} decompressed bytes (a cut file, or a multi-member gzip, which is not read)");
-        return content;
+        if ((uint)length != trailerLength || Crc32.Compute(span) != trailerCrc)
+            throw Bad(source, $"corrupt or truncated gzip: the trailer's length and CRC-32 do not match the {length} decompressed bytes (a cut file, or a multi-member gzip, which is not read)");
+        return span;
+    }
+
+    static int ReadAtMost(Stream s, byte[] buffer, int offset, int count)
+    {
+        int read = 0;
+        while (read < count)
+        {
+            int n = s.Read(buffer, offset + read, count - read);
+            if (n == 0) break;
+            read += n;
+        }
+        return read;
     }
 
     private static string? TypeName(byte type) => type switch

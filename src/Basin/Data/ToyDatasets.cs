@@ -36,6 +36,9 @@ public static class ToyDatasets
 
     public static int ClassCount(string name) => Find(name).ClassCount;
 
+    /// <summary>The largest toy set generated (12 bytes a point: 1.2 GB at this size).</summary>
+    public const int MaxCount = 100_000_000;
+
     /// <summary>
     /// <paramref name="count"/> points of the named set. <paramref name="noise"/> overrides the set's
     /// noise standard deviation (before scaling). The points are the centre (or curve point) for the
@@ -45,6 +48,7 @@ public static class ToyDatasets
     {
         var toy = Find(name);
         if (count < 1) throw new BasinException($"{toy.Name}: point count must be at least 1, got {count}");
+        if (count > MaxCount) throw new BasinException($"{toy.Name}: at most {MaxCount:N0} points are generated, got {count:N0}");
         var std = noise ?? toy.DefaultNoise;
         if (!(std >= 0) || double.IsInfinity(std)) throw new BasinException($"{toy.Name}: noise must be a finite number ≥ 0, got {std}");
 

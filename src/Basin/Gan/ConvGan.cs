@@ -1,3 +1,4 @@
+using Basin.Native;
 using Basin.Models;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -87,10 +88,11 @@ public sealed class ConvCritic : Critic
     {
         CheckSamples(x);
         using var scope = torch.NewDisposeScope();
-        var h = nn.functional.leaky_relu(conv1.forward(x), 0.2);
+        using var slope = 0.2.ToScalar();
+        var h = conv1.forward(x).leaky_relu(slope);
         h = conv2.forward(h);
         if (norm is not null) h = norm.forward(h);
-        h = nn.functional.leaky_relu(h, 0.2);
+        h = h.leaky_relu(slope);
         return fc.forward(h.flatten(1)).squeeze(1).MoveToOuterDisposeScope();
     }
 }

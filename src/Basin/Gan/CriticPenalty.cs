@@ -1,3 +1,4 @@
+using Basin.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -36,7 +37,7 @@ public static class CriticPenalty
         var gradients = torch.autograd.grad(new[] { scores.sum() }, new[] { xHat }, create_graph: true, retain_graph: true, allow_unused: true)[0];
         if (!IsDefined(gradients))
             throw new BasinException("critic scores do not depend on the penalty points");
-        return torch.linalg.vector_norm(gradients.flatten(1), 2, new long[] { 1 }).MoveToOuterDisposeScope();
+        return gradients.flatten(1).norm(1, false, 2f).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -44,8 +45,8 @@ public static class CriticPenalty
     /// </summary>
     public static Tensor FromGradientNorms(LipschitzRegularization kind, Tensor gradientNorms) => kind switch
     {
-        LipschitzRegularization.GradientPenalty => (gradientNorms - 1).square().mean(),
-        LipschitzRegularization.LipschitzPenalty => nn.functional.relu(gradientNorms - 1).square().mean(),
+        LipschitzRegularization.GradientPenalty => gradientNorms.sub(Scalars.One).pow(Scalars.Two).mean(),
+        LipschitzRegularization.LipschitzPenalty => nn.functional.relu(gradientNorms.sub(Scalars.One)).pow(Scalars.Two).mean(),
         _ => throw new BasinException($"{kind} has no penalty term"),
     };
 
@@ -72,11 +73,12 @@ public static class CriticPenalty
             Array.Fill(tShape, 1L);
             tShape[0] = real.shape[0];
             var t = torch.rand(tShape, real.dtype, generator: random);
-            points = t * real.detach() + (1 - t) * fake.detach();
+            points = t.mul(real.detach()).add(t.neg().add_(Scalars.One, Scalars.One).mul(fake.detach()), Scalars.One);
         }
         else
         {
-            points = real.detach() + perturbationScale * torch.randn(real.shape, real.dtype, generator: random);
+            using var scale = perturbationScale.ToScalar();
+            points = real.detach().add(torch.randn(real.shape, real.dtype, generator: random).mul(scale), Scalars.One);
         }
         return points.MoveToOuterDisposeScope();
     }
@@ -86,7 +88,9 @@ public static class CriticPenalty
     {
         if (!(c > 0) || !double.IsFinite(c)) throw new BasinException($"clip value must be a finite number > 0, got {c}");
         using var noGrad = torch.no_grad();
-        foreach (var p in critic.parameters()) p.clamp_(-c, c);
+        using var low = (-c).ToScalar();
+        using var high = c.ToScalar();
+        foreach (var p in critic.parameters()) p.clamp_(low, high);
     }
 
     static bool IsDefined(Tensor t)

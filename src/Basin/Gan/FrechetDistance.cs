@@ -1,3 +1,4 @@
+using Basin.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -43,7 +44,8 @@ public static class FrechetDistance
         if (!x.isfinite().all().item<bool>()) throw new BasinException("features contain NaN or infinite values");
         var mean = x.mean(new long[] { 0 });
         var centred = x - mean;
-        var covariance = torch.mm(centred.t(), centred) / (x.shape[0] - 1);
+        using var degrees = (x.shape[0] - 1).ToScalar();
+        var covariance = torch.mm(centred.t(), centred).div(degrees);
         return (mean.MoveToOuterDisposeScope(), covariance.MoveToOuterDisposeScope());
     }
 
@@ -66,17 +68,19 @@ public static class FrechetDistance
         var root1 = SymmetricSqrt(s1);
         var middle = Symmetric(torch.mm(torch.mm(root1, s2), root1));
         var (eigenvalues, _) = torch.linalg.eigh(middle);
-        double traceRoot = eigenvalues.clamp_min(0).sqrt().sum().item<double>();
-        double meanTerm = (mu1 - mu2).square().sum().item<double>();
+        using var zero = 0.ToScalar();
+        double traceRoot = eigenvalues.clamp_min(zero).sqrt().sum().item<double>();
+        double meanTerm = (mu1 - mu2).pow(Scalars.Two).sum().item<double>();
         return meanTerm + s1.trace().item<double>() + s2.trace().item<double>() - 2 * traceRoot;
     }
 
-    static Tensor Symmetric(Tensor s) => (s + s.t()) / 2;
+    static Tensor Symmetric(Tensor s) => s.add(s.t(), Scalars.One).div(Scalars.Two);
 
     static Tensor SymmetricSqrt(Tensor s)
     {
         var (eigenvalues, vectors) = torch.linalg.eigh(s);
-        var scaled = vectors * eigenvalues.clamp_min(0).sqrt().unsqueeze(0);
+        using var zero = 0.ToScalar();
+        var scaled = vectors * eigenvalues.clamp_min(zero).sqrt().unsqueeze(0);
         return torch.mm(scaled, vectors.t());
     }
 

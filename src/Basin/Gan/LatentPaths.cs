@@ -1,3 +1,4 @@
+using Basin.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -34,7 +35,8 @@ public sealed record PathScores(double Length, double Energy, double CriticMin, 
 
 /// <summary>
 /// Interpolation between two latent codes: linear, spherical (slerp), the geodesic of the generator's pull-back
-/// metric, and the discriminator-aware geodesic whose metric is scaled by a <see cref="RealismWeight"/>.
+/// metric, and Basin's realism-weighted geodesic whose metric is scaled by a <see cref="RealismWeight"/> (the authors'
+/// own discriminator-aware geodesic is <see cref="PaperGeodesic"/>).
 /// Paths are tensors [T + 1, d] whose first and last rows are exactly z0 and z1. Generators and critics are
 /// functions on batches: G maps [B, d] to samples [B, ...], D maps samples to scores [B] (or [B, 1]); latent codes
 /// must have the generator's dtype.
@@ -46,7 +48,7 @@ public static class LatentPaths
     {
         CheckEndpoints(z0, z1, steps);
         var t = Fractions(steps, z0.dtype);
-        return WithExactEnds(Combine(1 - t, z0, t, z1), z0, z1);
+        return WithExactEnds(Combine(t.neg().add_(Scalars.One, Scalars.One), z0, t, z1), z0, z1);
     }
 
     /// <summary>
@@ -79,7 +81,7 @@ public static class LatentPaths
 
     /// <summary>
     /// The discrete energy Σ_t w_t ‖G(z_{t+1}) − G(z_t)‖² of a path, with w_t = 1 (pull-back metric) or, given a critic
-    /// and a weight, w_t = h(D(G(z_t))) (discriminator-aware metric).
+    /// and a weight, w_t = h(D(G(z_t))) (realism-weighted metric).
     /// </summary>
     public static double Energy(Func<Tensor, Tensor> generator, Tensor path, Func<Tensor, Tensor>? critic = null, RealismWeight? weight = null)
     {
@@ -98,10 +100,10 @@ public static class LatentPaths
         Optimize(generator, null, null, z0, z1, config, initial, progress, cancellationToken);
 
     /// <summary>
-    /// The discriminator-aware geodesic: minimizes Σ_t h(D(G(z_t))) ‖G(z_{t+1}) − G(z_t)‖², so the path avoids regions
+    /// Basin's realism-weighted geodesic: minimizes Σ_t h(D(G(z_t))) ‖G(z_{t+1}) − G(z_t)‖², so the path avoids regions
     /// where generated samples look fake to the critic (see <see cref="RealismWeight"/> for h).
     /// </summary>
-    public static GeodesicResult DiscriminatorAwareGeodesic(Func<Tensor, Tensor> generator, Func<Tensor, Tensor> critic, RealismWeight weight,
+    public static GeodesicResult RealismWeightedGeodesic(Func<Tensor, Tensor> generator, Func<Tensor, Tensor> critic, RealismWeight weight,
         Tensor z0, Tensor z1, GeodesicConfig config, Tensor? initial = null, IProgress<GeodesicProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(critic);
@@ -119,7 +121,7 @@ public static class LatentPaths
         using var noGrad = torch.no_grad();
         var samples = generator(path);
         var flat = samples.flatten(1).to(ScalarType.Float64);
-        var segments = (flat.slice(0, 1, flat.shape[0], 1) - flat.slice(0, 0, flat.shape[0] - 1, 1)).square().sum(new long[] { 1 });
+        var segments = (flat.slice(0, 1, flat.shape[0], 1) - flat.slice(0, 0, flat.shape[0] - 1, 1)).pow(Scalars.Two).sum(new long[] { 1 });
         // float32 critics are common; the summary statistics are read as doubles.
         var scores = Scores(critic, samples).to(ScalarType.Float64);
         double? confidenceMin = null, confidenceMean = null;
@@ -192,11 +194,15 @@ public static class LatentPaths
             {
                 int t = iteration + 1;
                 double lr = config.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * iteration / config.Iterations));
-                m.mul_(beta1).add_(gradient, alpha: 1 - beta1);
-                v.mul_(beta2).addcmul_(gradient, gradient, value: 1 - beta2);
-                var mHat = m / (1 - Math.Pow(beta1, t));
-                var vHat = v / (1 - Math.Pow(beta2, t));
-                interior.sub_(lr * mHat / (vHat.sqrt() + eps));
+                using (var b1 = beta1.ToScalar()) using (var oneMinusB1 = (1 - beta1).ToScalar()) m.mul_(b1).add_(gradient, alpha: oneMinusB1);
+                using (var b2 = beta2.ToScalar()) using (var oneMinusB2 = (1 - beta2).ToScalar()) v.mul_(b2).addcmul_(gradient, gradient, value: oneMinusB2);
+                using var correction1 = (1 - Math.Pow(beta1, t)).ToScalar();
+                using var correction2 = (1 - Math.Pow(beta2, t)).ToScalar();
+                using var rate = lr.ToScalar();
+                using var epsilon = eps.ToScalar();
+                var mHat = m.div(correction1);
+                var vHat = v.div(correction2);
+                interior.sub_(mHat.mul(rate).div(vHat.sqrt().add(epsilon, Scalars.One)));
             }
         }
         var result = torch.cat(new[] { first, best, last }, 0);
@@ -212,7 +218,7 @@ public static class LatentPaths
             throw new BasinException($"generator must map [{path.shape[0]},d] codes to [{path.shape[0]},...] samples, got [{string.Join(",", samples.shape)}]");
         var flat = samples.flatten(1);
         long n = flat.shape[0];
-        var segments = (flat.slice(0, 1, n, 1) - flat.slice(0, 0, n - 1, 1)).square().sum(new long[] { 1 });
+        var segments = (flat.slice(0, 1, n, 1) - flat.slice(0, 0, n - 1, 1)).pow(Scalars.Two).sum(new long[] { 1 });
         if (critic is null || weight is null) return segments.sum();
         var h = weight.Apply(Scores(critic, samples).slice(0, 0, n - 1, 1));
         return (h.to(segments.dtype) * segments).sum();
@@ -231,7 +237,7 @@ public static class LatentPaths
         torch.tensor(Enumerable.Range(0, steps + 1).Select(k => (double)k / steps).ToArray()).to(dtype);
 
     static Tensor Combine(Tensor ca, Tensor a, Tensor cb, Tensor b) =>
-        ca.unsqueeze(1) * a.unsqueeze(0) + cb.unsqueeze(1) * b.unsqueeze(0);
+        (ca.unsqueeze(1) * a.unsqueeze(0)).add(cb.unsqueeze(1) * b.unsqueeze(0), Scalars.One);
 
     static Tensor WithExactEnds(Tensor path, Tensor z0, Tensor z1)
     {

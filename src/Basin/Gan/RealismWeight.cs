@@ -1,3 +1,4 @@
+using Basin.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -17,7 +18,16 @@ public sealed record RealismWeight(double Reference, double Scale = 1, double Be
     public Tensor Apply(Tensor scores)
     {
         Validate();
-        return 1 + Beta * nn.functional.softplus(-(scores - Reference) / Scale);
+        using var reference = Reference.ToScalar();
+        using var scale = Scale.ToScalar();
+        using var beta = Beta.ToScalar();
+        using var threshold = 20.ToScalar();
+        using var scope = torch.NewDisposeScope();
+        var z = scores.sub(reference).neg().div(scale);
+        // softplus(z) as torch computes it (z above the threshold 20 is taken as is); the clamp keeps exp finite in
+        // the branch not taken, so its gradient stays 0 rather than NaN.
+        var softplus = torch.where(z.gt(threshold), z, z.clamp_max(threshold).exp().log1p());
+        return softplus.mul(beta).add_(Scalars.One, Scalars.One).MoveToOuterDisposeScope();
     }
 
     public double Apply(double score) => 1 + Beta * Softplus(-(score - Reference) / Scale);

@@ -1,3 +1,5 @@
+using Basin.Training;
+using Basin.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -44,9 +46,12 @@ public sealed class WganTrainer
         CheckResumeState(resumeFrom);
         using var random = new torch.Generator(config.StartIteration == 0 || resumeFrom is not null ? unchecked((ulong)config.Seed)
             : unchecked((ulong)config.Seed * 1_000_003UL + (ulong)config.StartIteration));
-        using var criticOptimizer = MakeOptimizer(critic.parameters());
-        using var generatorOptimizer = MakeOptimizer(generator.parameters());
-        resumeFrom?.Restore(random, criticOptimizer, generatorOptimizer);
+        var criticParameters = NamedParameter.Of(critic);
+        var generatorParameters = NamedParameter.Of(generator);
+        using var criticOptimizer = UpdateRule(Config.Optimizer).Bind(criticParameters);
+        using var generatorOptimizer = UpdateRule(Config.Optimizer).Bind(generatorParameters);
+        var optimizers = new WganOptimizers(criticOptimizer, criticParameters, generatorOptimizer, generatorParameters);
+        resumeFrom?.Restore(random, optimizers);
         generator.train();
         critic.train();
 
@@ -69,7 +74,7 @@ public sealed class WganTrainer
                     if (config.CheckpointDirectory is not null && done > 0)
                     {
                         saved = Path.Combine(config.CheckpointDirectory, WganCheckpoint.FileName(done));
-                        SaveCheckpoint(saved, done, k, random, criticOptimizer, generatorOptimizer);
+                        SaveCheckpoint(saved, done, k, random, optimizers);
                         checkpoints.Add(saved);
                     }
                     throw new WganCancelledException(done, saved, cancellationToken);
@@ -83,7 +88,7 @@ public sealed class WganTrainer
             if (config.CheckpointDirectory is not null && (lastIteration || (config.CheckpointInterval > 0 && iteration % config.CheckpointInterval == 0)))
             {
                 checkpoint = Path.Combine(config.CheckpointDirectory, WganCheckpoint.FileName(iteration));
-                SaveCheckpoint(checkpoint, iteration, 0, random, criticOptimizer, generatorOptimizer);
+                SaveCheckpoint(checkpoint, iteration, 0, random, optimizers);
                 checkpoints.Add(checkpoint);
             }
             bool evaluate = config.EvaluationInterval > 0 && (lastIteration || iteration % config.EvaluationInterval == 0);
@@ -101,9 +106,10 @@ public sealed class WganTrainer
         return new WganResult(config.GeneratorIterations, history, checkpoints);
     }
 
-    void SaveCheckpoint(string path, int iteration, int criticStepsDone, torch.Generator random, optim.Optimizer criticOptimizer, optim.Optimizer generatorOptimizer)
+    void SaveCheckpoint(string path, int iteration, int criticStepsDone, torch.Generator random, WganOptimizers optimizers)
     {
-        using var state = WganTrainerState.Capture(iteration, criticStepsDone, Config.Optimizer, random, criticOptimizer, generatorOptimizer);
+        using var scope = torch.NewDisposeScope();
+        using var state = WganTrainerState.Capture(iteration, criticStepsDone, Config.Optimizer, random, optimizers);
         WganCheckpoint.Save(path, generator, critic, iteration, state);
     }
 
@@ -122,7 +128,7 @@ public sealed class WganTrainer
 
     readonly record struct CriticStep(double Estimate, double Loss, double Penalty);
 
-    CriticStep TrainCritic(Tensor real, long n, torch.Generator random, optim.Optimizer optimizer, int iteration)
+    CriticStep TrainCritic(Tensor real, long n, torch.Generator random, IUpdater optimizer, int iteration)
     {
         var config = Config;
         using var scope = torch.NewDisposeScope();
@@ -138,21 +144,22 @@ public sealed class WganTrainer
         {
             var points = CriticPenalty.SamplePoints(config.Sampling, realBatch, fakeBatch, config.PerturbationScale, random);
             penalty = CriticPenalty.Compute(config.Regularization, critic.forward, points);
-            loss = loss + config.Lambda * penalty;
+            using var lambda = config.Lambda.ToScalar();
+            loss = loss.add(penalty.mul(lambda), Scalars.One);
         }
         double lossValue = loss.item<float>();
         if (!double.IsFinite(lossValue))
             throw new DivergenceException($"wgan diverged at generator iteration {iteration}: critic loss is {lossValue}");
 
-        optimizer.zero_grad();
+        critic.zero_grad();
         loss.backward();
-        optimizer.step();
+        optimizer.Apply(config.EffectiveLearningRate);
         if (config.Regularization == LipschitzRegularization.WeightClipping)
             CriticPenalty.ClipWeights(critic, config.ClipValue);
         return new CriticStep(realMean.item<float>() - fakeMean.item<float>(), lossValue, penalty.item<float>());
     }
 
-    double TrainGenerator(torch.Generator random, optim.Optimizer optimizer, int iteration)
+    double TrainGenerator(torch.Generator random, IUpdater optimizer, int iteration)
     {
         using var scope = torch.NewDisposeScope();
         var fake = generator.forward(generator.SampleLatent(Config.BatchSize, random));
@@ -160,18 +167,15 @@ public sealed class WganTrainer
         double lossValue = loss.item<float>();
         if (!double.IsFinite(lossValue))
             throw new DivergenceException($"wgan diverged at generator iteration {iteration}: generator loss is {lossValue}");
-        optimizer.zero_grad();
+        generator.zero_grad();
         loss.backward();
-        optimizer.step();
+        optimizer.Apply(Config.EffectiveLearningRate);
         // The generator step also leaves gradients on the critic; its next step zeroes them before use.
         return lossValue;
     }
 
-    optim.Optimizer MakeOptimizer(IEnumerable<Parameter> parameters) => Config.Optimizer switch
-    {
-        GanOptimizer.Adam => torch.optim.Adam(parameters, Config.EffectiveLearningRate, beta1: 0.5, beta2: 0.9),
-        _ => torch.optim.RMSProp(parameters, Config.EffectiveLearningRate),
-    };
+    /// <summary>Basin's update rule for a GAN optimizer: Adam with β = (0.5, 0.9) (the WGAN-GP paper's), or RMSProp.</summary>
+    public static IUpdateRule UpdateRule(GanOptimizer optimizer) => optimizer == GanOptimizer.Adam ? new Basin.Training.Adam(0.5, 0.9) : new RmsProp();
 
     void CheckRealData(Tensor real)
     {

@@ -1,14 +1,14 @@
 using Basin.IO;
 using TorchSharp;
-using TorchSharp.Modules;
+using Basin.Training;
 using static TorchSharp.torch;
 
 namespace Basin.Gan;
 
 /// <summary>
 /// What a WGAN run holds besides its two networks and needs to continue bit-exactly: the state of the one random
-/// generator that draws the minibatches, latent codes and penalty points; both optimizers' per-parameter state
-/// (step count and moment tensors); and how many critic steps of the next generator iteration were already taken
+/// generator that draws the minibatches, latent codes and penalty points; both update rules' per-parameter state
+/// (step count and moment tensors, under PyTorch's names and parameter indices); and how many critic steps of the next generator iteration were already taken
 /// (Ctrl+C stops the trainer between critic steps, not only between generator iterations).
 /// Stored in the checkpoint file under "trainer.*" (see <see cref="WganCheckpoint"/>). The tensors are owned copies.
 /// </summary>
@@ -16,7 +16,6 @@ public sealed class WganTrainerState : IDisposable
 {
     const string Prefix = "trainer.";
     const string RandomName = Prefix + "random";
-    static readonly string[] Sides = ["critic_optimizer", "generator_optimizer"];
 
     readonly Tensor random;
     readonly Dictionary<string, Tensor> optimizerTensors;
@@ -41,17 +40,18 @@ public sealed class WganTrainerState : IDisposable
 
     /// <summary>Copies the current state of a running trainer.</summary>
     internal static WganTrainerState Capture(int iteration, int criticStepsDone, GanOptimizer kind, torch.Generator randomGenerator,
-        optim.Optimizer criticOptimizer, optim.Optimizer generatorOptimizer)
+        WganOptimizers optimizers)
     {
         var tensors = new Dictionary<string, Tensor>();
-        foreach (var (side, optimizer) in Sides.Zip(new[] { criticOptimizer, generatorOptimizer }))
+        foreach (var (side, updater, parameters) in optimizers.Sides())
         {
-            var states = StatesOf(optimizer);
-            for (int i = 0; i < states.Count; i++)
+            var state = updater.State().ToDictionary(kv => kv.Key, kv => kv.Value);
+            long step = state[StepKey].ToInt64();
+            for (int i = 0; i < parameters.Count; i++)
             {
-                tensors[$"{Prefix}{side}.{i}.step"] = torch.tensor(new[] { StepOf(states[i]) });
-                foreach (var (field, value) in Fields(states[i]))
-                    if (value is not null) tensors[$"{Prefix}{side}.{i}.{field}"] = value.detach().clone();
+                tensors[$"{Prefix}{side}.{i}.step"] = torch.tensor(new[] { step }).DetachFromDisposeScope();
+                foreach (var field in Fields(kind))
+                    tensors[$"{Prefix}{side}.{i}.{field}"] = state[$"{field}.{parameters[i].Name}"].detach().clone().DetachFromDisposeScope();
             }
         }
         // get_state returns a fresh copy of the generator state.
@@ -61,31 +61,38 @@ public sealed class WganTrainerState : IDisposable
     /// <summary>Puts this state into a freshly built trainer's random generator and optimizers. Everything is checked
     /// before anything is changed.</summary>
     /// <exception cref="DataFormatException">The state does not fit the optimizers or the random generator.</exception>
-    internal void Restore(torch.Generator randomGenerator, optim.Optimizer criticOptimizer, optim.Optimizer generatorOptimizer)
+    internal void Restore(torch.Generator randomGenerator, WganOptimizers optimizers)
     {
-        var targets = new List<(OptimizerState State, string Name)>();
         var problems = new List<string>();
         var expected = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (side, optimizer) in Sides.Zip(new[] { criticOptimizer, generatorOptimizer }))
+        var states = new List<(IUpdater Updater, Dictionary<string, Tensor> State)>();
+        foreach (var (side, updater, parameters) in optimizers.Sides())
         {
-            var states = StatesOf(optimizer);
-            for (int i = 0; i < states.Count; i++)
+            var state = new Dictionary<string, Tensor>();
+            var current = updater.State().ToDictionary(kv => kv.Key, kv => kv.Value);
+            for (int i = 0; i < parameters.Count; i++)
             {
                 var stepName = $"{Prefix}{side}.{i}.step";
                 expected.Add(stepName);
                 if (!optimizerTensors.TryGetValue(stepName, out var step) || step.dtype != ScalarType.Int64 || step.numel() != 1)
                     problems.Add($"{stepName} is missing or not one int64");
-                foreach (var (field, value) in Fields(states[i]))
+                else if (i == 0) state[StepKey] = step.reshape(Array.Empty<long>());
+                else if (state.TryGetValue(StepKey, out var first) && first.ToInt64() != step.ToInt64())
+                    problems.Add($"{stepName} differs from the first parameter's step");
+                foreach (var field in Fields(Optimizer))
                 {
                     var name = $"{Prefix}{side}.{i}.{field}";
-                    if (value is null) continue;
+                    var key = $"{field}.{parameters[i].Name}";
+                    var value = current[key];
                     expected.Add(name);
                     if (!optimizerTensors.TryGetValue(name, out var saved)) problems.Add($"missing {name}");
                     else if (!saved.shape.SequenceEqual(value.shape) || saved.dtype != value.dtype)
                         problems.Add($"{name} is {saved.dtype} [{string.Join(",", saved.shape)}], optimizer has {value.dtype} [{string.Join(",", value.shape)}]");
+                    else state[key] = saved;
                 }
-                targets.Add((states[i], $"{side}.{i}"));
             }
+            if (parameters.Count == 0) state[StepKey] = torch.tensor(0L);
+            states.Add((updater, state));
         }
         problems.AddRange(optimizerTensors.Keys.Where(k => !expected.Contains(k)).Select(k => $"unexpected {k}"));
         using (var current = randomGenerator.get_state())
@@ -94,15 +101,7 @@ public sealed class WganTrainerState : IDisposable
         if (problems.Count > 0)
             throw new DataFormatException($"trainer state does not fit this run: {string.Join("; ", problems.Take(5))}{(problems.Count > 5 ? $"; and {problems.Count - 5} more" : "")}");
 
-        using (torch.no_grad())
-        {
-            foreach (var (state, name) in targets)
-            {
-                SetStep(state, optimizerTensors[$"{Prefix}{name}.step"].item<long>());
-                foreach (var (field, value) in Fields(state))
-                    if (value is not null) value.copy_(optimizerTensors[$"{Prefix}{name}.{field}"]);
-            }
-        }
+        foreach (var (updater, state) in states) updater.LoadState(state);
         randomGenerator.set_state(random);
     }
 
@@ -132,38 +131,24 @@ public sealed class WganTrainerState : IDisposable
         return new WganTrainerState(iteration, done, optimizer, random.detach().clone(), tensors);
     }
 
-    static List<OptimizerState> StatesOf(optim.Optimizer optimizer) => optimizer is OptimizerHelper helper
-        ? helper.state_dict().State
-        : throw new BasinException($"{optimizer.GetType().Name} keeps its state in native code; its state cannot be checkpointed");
+    const string StepKey = "step";
 
-    // The optimizers' per-parameter state, by PyTorch's names; the optional tensors are null unless their feature is on.
-    static (string Field, Tensor? Value)[] Fields(OptimizerState state) => state switch
-    {
-        RMSProp.State r => [("square_avg", r.square_avg), ("momentum_buffer", r.momentum_buffer), ("grad_avg", r.grad_avg)],
-        Adam.State a => [("exp_avg", a.exp_avg), ("exp_avg_sq", a.exp_avg_sq), ("max_exp_avg_sq", a.max_exp_avg_sq)],
-        _ => throw new BasinException($"cannot checkpoint optimizer state of type {state.GetType().FullName}"),
-    };
-
-    static long StepOf(OptimizerState state) => state switch
-    {
-        RMSProp.State r => r.step,
-        Adam.State a => a.step,
-        _ => throw new BasinException($"cannot checkpoint optimizer state of type {state.GetType().FullName}"),
-    };
-
-    static void SetStep(OptimizerState state, long step)
-    {
-        switch (state)
-        {
-            case RMSProp.State r: r.step = step; break;
-            case Adam.State a: a.step = step; break;
-            default: throw new BasinException($"cannot restore optimizer state of type {state.GetType().FullName}");
-        }
-    }
+    // The moments stored per parameter, by PyTorch's names, which Basin's update rules also use (checkpoints written
+    // when the trainer ran on torch.optim load as they are).
+    static string[] Fields(GanOptimizer kind) => kind == GanOptimizer.Adam ? ["exp_avg", "exp_avg_sq"] : ["square_avg"];
 
     public void Dispose()
     {
         random.Dispose();
         foreach (var t in optimizerTensors.Values) t.Dispose();
     }
+}
+
+/// <summary>The critic's and the generator's update rules, bound to their parameters (state_dict order).</summary>
+internal sealed record WganOptimizers(IUpdater Critic, IReadOnlyList<NamedParameter> CriticParameters,
+    IUpdater Generator, IReadOnlyList<NamedParameter> GeneratorParameters)
+{
+    /// <summary>The two sides under their names in checkpoints.</summary>
+    public IEnumerable<(string Side, IUpdater Updater, IReadOnlyList<NamedParameter> Parameters)> Sides() =>
+        [("critic_optimizer", Critic, CriticParameters), ("generator_optimizer", Generator, GeneratorParameters)];
 }

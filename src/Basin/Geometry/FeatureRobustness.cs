@@ -12,7 +12,7 @@ public sealed record FeatureRobustnessResult(string Layer, double Kappa, Flatnes
     IReadOnlyList<FeatureRobustnessPoint> Points);
 
 /// <summary>
-/// Feature robustness ("Relative Flatness and Generalization", §1e of METHODS.md): for a perturbation A of the
+/// Feature robustness ("Relative Flatness and Generalization", docs/definitions.md §1e): for a perturbation A of the
 /// layer's input features, E_F(δA) = mean_n ℓ(g(W(I+δA)φ_n), y_n) − ℓ(g(Wφ_n), y_n), a weight perturbation
 /// W → W + δWA. Averaged over Haar-random orthogonal A, E[(WA)_{sk}(WA)_{tl}] = δ_{kl}⟨W_s,W_t⟩/m, so at a
 /// minimum of the layer E_F ≈ δ²κ_Tr/(2m). Both are reported side by side for several δ.
@@ -52,7 +52,9 @@ public static class FeatureRobustness
                 for (int j = 0; j < deltas.Count; j++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    using (torch.no_grad()) flat.Weight.copy_(original.add(wa.reshape(original.shape), deltas[j]));
+                    using (torch.no_grad())
+                    using (var delta = deltas[j].ToScalar())
+                        flat.Weight.copy_(original.add(wa.reshape(original.shape), delta));
                     stats[j].Add(MeanLoss() - baseLoss);
                 }
             }
@@ -106,7 +108,8 @@ public static class FeatureRobustness
     {
         using var scope = torch.NewDisposeScope();
         var (q, r) = torch.linalg.qr(torch.randn([m, m], ScalarType.Float64, generator: generator));
-        var signs = torch.where(r.diagonal().ge(0), 1.0, -1.0);
+        using var zero = 0.ToScalar();
+        var signs = torch.where(r.diagonal().ge(zero), torch.tensor(1.0), torch.tensor(-1.0));   // scalar tensors held by the scope
         return q.mul(signs.unsqueeze(0)).to_type(dtype).MoveToOuterDisposeScope();
     }
 }

@@ -32,14 +32,19 @@ public enum FlatnessVariant
 /// coordinates φ'_j = φ_j/σ_j, W'_{·j} = σ_j W_{·j} (the function is unchanged; features with σ_j = 0 are left as
 /// they are). Implemented as that change of coordinates, H' = D⁻¹HD⁻¹ with D = diag(σ) on the input index, so it
 /// works for any activation; for ReLU networks it equals dividing row j and bias j of the previous layer by σ_j.
-/// A feature that is constant on the data (σ_j = 0, e.g. a dead ReLU unit) keeps its column of W as it is, so
-/// rescaling such a unit still changes κ.</para>
+/// A feature that is constant on the data (σ_j = 0, e.g. a dead ReLU unit) keeps its column of W as it is (the
+/// reference computation's convention), so rescaling such a unit still changes κ; with <see cref="FoldConstantFeatures"/>
+/// it is folded instead: its column leaves ⟨W_s, W_t⟩ (its contribution W_{·j}·c_j is the same for every example, i.e.
+/// belongs in the bias), and κ is invariant. 'basin measure --normalize-features' and the sweep's feature-normalized
+/// measure both fold.</para>
 /// </summary>
 public sealed record FlatnessOptions
 {
     public bool Normalized { get; init; }
     public double WeightDecay { get; init; }
     public bool NormalizeFeatures { get; init; }
+    /// <summary>With <see cref="NormalizeFeatures"/>: leave features constant on the data out of ⟨W_s, W_t⟩ (fold them into the bias).</summary>
+    public bool FoldConstantFeatures { get; init; }
     public int ChunkSize { get; init; } = 1000;
 
     /// <summary>(logits, labels) → chunk mean loss; null is cross-entropy. The closed form needs cross-entropy.</summary>

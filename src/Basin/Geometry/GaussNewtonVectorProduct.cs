@@ -1,3 +1,4 @@
+using Basin.Native;
 using Basin.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -70,7 +71,7 @@ public sealed class GaussNewtonVectorProduct : ICurvatureProduct
         for (int i = 0; i < jtu.Length; i++)
         {
             var term = jtu[i].mul(v[i]).sum();
-            dot = dot is null ? term : dot.add(term);
+            dot = dot is null ? term : dot.add(term, Scalars.One);
         }
         if (dot is null || !dot.requires_grad) return torch.zeros_like(logits);
         return torch.autograd.grad([dot], [u], null, retain_graph: true, create_graph: false, allow_unused: true) is var r && r[0] is { IsInvalid: false } jv
@@ -93,6 +94,8 @@ public sealed class GaussNewtonVectorProduct : ICurvatureProduct
         var gz = torch.autograd.grad([loss], [z], null, retain_graph: true, create_graph: true, allow_unused: true)[0];
         if (gz is null || gz.IsInvalid || !gz.requires_grad) return torch.zeros_like(jv);
         var hz = torch.autograd.grad([gz.mul(jv).sum()], [z], null, retain_graph: false, create_graph: false, allow_unused: true)[0];
-        return hz is null || hz.IsInvalid ? torch.zeros_like(jv) : hz.mul(logits.shape[0]);
+        if (hz is null || hz.IsInvalid) return torch.zeros_like(jv);
+        using var n = logits.shape[0].ToScalar();
+        return hz.mul(n);
     }
 }

@@ -1,3 +1,4 @@
+using Basin.Native;
 using Basin.Data;
 using Basin.Models;
 using TorchSharp;
@@ -7,7 +8,7 @@ namespace Basin.Geometry;
 
 /// <summary>
 /// The exact Hessian of the mean softmax cross-entropy by the head's weight W ∈ R^{d×m}, from features computed
-/// once: H[(s,k),(t,l)] = (1/N) Σ_n A_n[s,t] φ_n[k] φ_n[l], A_n = diag(p_n) − p_n p_nᵀ (METHODS.md §1a).
+/// once: H[(s,k),(t,l)] = (1/N) Σ_n A_n[s,t] φ_n[k] φ_n[l], A_n = diag(p_n) − p_n p_nᵀ (docs/definitions.md §1a).
 /// A product is two matrix products, HV = (1/N) (A∘(Φ Vᵀ))ᵀ Φ, with no pass through the network, so every
 /// spectrum tool runs on the head at the cost of matrix algebra. The trace has a closed form too:
 /// Tr H = (1/N) Σ_n ‖φ_n‖² Σ_s p_n[s](1 − p_n[s]).
@@ -86,8 +87,9 @@ public sealed class HeadCurvature : ICurvatureProduct, IDisposable
         var z = phi.mm(matrix.T);                                    // (V φ_n)_s, [N,d]
         var pz = p.mul(z);
         var az = pz.sub(p.mul(pz.sum(1, keepdim: true)));           // A_n (V φ_n)
-        var hv = az.T.mm(phi).div_(Count);
-        if (weightDecay != 0) hv = hv.add(matrix, 2 * weightDecay);
+        using var count = Count.ToScalar();
+        var hv = az.T.mm(phi).div_(count);
+        if (weightDecay != 0) { using var decay = (2 * weightDecay).ToScalar(); hv = hv.add(matrix, decay); }
         ProductCount++;
         return [hv.reshape(v[0].shape).MoveToOuterDisposeScope()];
     }
@@ -96,10 +98,18 @@ public sealed class HeadCurvature : ICurvatureProduct, IDisposable
     public double Trace()
     {
         using var scope = torch.NewDisposeScope();
-        var norms = phi.to_type(ScalarType.Float64).square().sum(1);
+        var norms = phi.to_type(ScalarType.Float64).pow(Scalars.Two).sum(1);
         var p64 = p.to_type(ScalarType.Float64);
-        var diagonal = p64.sub(p64.square()).sum(1);
+        var diagonal = p64.sub(p64.pow(Scalars.Two)).sum(1);
         return norms.mul(diagonal).mean().ToDouble() + 2 * weightDecay * Dimension;
+    }
+
+    /// <summary>Tr of the Hessian by the head's bias, exactly: (1/N) Σ_n (1 − ‖p_n‖²), accumulated in float64.</summary>
+    public double BiasTrace()
+    {
+        using var scope = torch.NewDisposeScope();
+        var p64 = p.to_type(ScalarType.Float64);
+        return p64.sub(p64.pow(Scalars.Two)).sum(1).mean().ToDouble();
     }
 
     /// <summary>κ_Tr of <paramref name="weight"/> (d×m, same coordinates) by the closed form, in float64, plus 2α·m·‖W‖²; not normalized.</summary>
@@ -108,9 +118,9 @@ public sealed class HeadCurvature : ICurvatureProduct, IDisposable
         using var scope = torch.NewDisposeScope();
         var w = weight.to_type(ScalarType.Float64).reshape(Rows, Columns);
         var p64 = p.to_type(ScalarType.Float64);
-        var variance = p64.mv(w.square().sum(1)).sub(p64.mm(w).square().sum(1));
-        var kappa = phi.to_type(ScalarType.Float64).square().sum(1).mul(variance).mean().ToDouble();
-        return kappa + 2 * weightDecay * Columns * w.square().sum().ToDouble();
+        var variance = p64.mv(w.pow(Scalars.Two).sum(1)).sub(p64.mm(w).pow(Scalars.Two).sum(1));
+        var kappa = phi.to_type(ScalarType.Float64).pow(Scalars.Two).sum(1).mul(variance).mean().ToDouble();
+        return kappa + 2 * weightDecay * Columns * w.pow(Scalars.Two).sum().ToDouble();
     }
 
     public void Dispose()

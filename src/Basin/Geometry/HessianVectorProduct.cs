@@ -1,3 +1,4 @@
+using Basin.Native;
 using Basin.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -120,7 +121,7 @@ public sealed class HessianVectorProduct : ICurvatureProduct, IDisposable
         for (int i = 0; i < grads.Length; i++)
         {
             var term = grads[i].mul(v[i]).sum();
-            gv = gv is null ? term : gv.add(term);
+            gv = gv is null ? term : gv.add(term, Scalars.One);
         }
         // A gradient that does not depend on the parameters (loss linear in them) has a zero Hessian;
         // asking autograd anyway would abort.

@@ -36,7 +36,7 @@ sealed class LayerCurvature : ICurvatureProduct, IDisposable
         var u = inverseScale is null ? v[0] : v[0].mul(inverseScale);
         var hu = hvp.Apply([u.reshape(layer.Weight.shape)])[0].reshape(layer.Rows, layer.Columns);
         if (inverseScale is not null) hu = hu.mul(inverseScale);
-        if (weightDecay != 0) hu = hu.add(v[0], 2 * weightDecay);
+        if (weightDecay != 0) { using var decay = (2 * weightDecay).ToScalar(); hu = hu.add(v[0], decay); }
         return [hu.MoveToOuterDisposeScope()];
     }
 

@@ -24,16 +24,24 @@ public static class ParamVectors
     public static double Norm(IReadOnlyList<Tensor> a) => Math.Sqrt(Dot(a, a));
 
     /// <summary>a + alpha·b, new tensors.</summary>
-    public static Tensor[] Add(IReadOnlyList<Tensor> a, IReadOnlyList<Tensor> b, double alpha = 1) =>
-        a.Select((t, i) => t.add(b[i], alpha)).ToArray();
+    public static Tensor[] Add(IReadOnlyList<Tensor> a, IReadOnlyList<Tensor> b, double alpha = 1)
+    {
+        using var s = alpha.ToScalar();
+        return a.Select((t, i) => t.add(b[i], s)).ToArray();
+    }
 
     /// <summary>In place: a += alpha·b.</summary>
     public static void AddInPlace(IReadOnlyList<Tensor> a, IReadOnlyList<Tensor> b, double alpha = 1)
     {
-        for (int i = 0; i < a.Count; i++) a[i].add_(b[i], alpha);
+        using var s = alpha.ToScalar();
+        for (int i = 0; i < a.Count; i++) a[i].add_(b[i], s);
     }
 
-    public static Tensor[] Scale(IReadOnlyList<Tensor> a, double alpha) => a.Select(t => t.mul(alpha)).ToArray();
+    public static Tensor[] Scale(IReadOnlyList<Tensor> a, double alpha)
+    {
+        using var s = alpha.ToScalar();
+        return a.Select(t => t.mul(s)).ToArray();
+    }
 
     /// <summary>a / ‖a‖ (new tensors); a zero vector stays zero.</summary>
     public static Tensor[] Normalize(IReadOnlyList<Tensor> a)
@@ -61,7 +69,9 @@ public static class ParamVectors
         shapes.Select(s =>
         {
             using var bits = torch.randint(0, 2, s, ScalarType.Int64, generator: generator);
-            return bits.mul(2).sub_(1).to_type(dtype);
+            using var two = 2.ToScalar();
+            using var one = 1.ToScalar();
+            return bits.mul(two).sub_(one).to_type(dtype);
         }).ToArray();
 
     public static Tensor[] Gaussian(IReadOnlyList<long[]> shapes, ScalarType dtype, Generator generator) =>
@@ -79,7 +89,8 @@ public static class ParamVectors
             {
                 using var flat = t.view(-1);
                 using var entry = flat[index - offset];
-                entry.fill_(1);
+                using var one = 1.ToScalar();
+                entry.fill_(one);
                 break;
             }
             offset += n;

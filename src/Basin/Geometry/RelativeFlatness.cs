@@ -1,3 +1,4 @@
+using Basin.Native;
 using Basin.Data;
 using Basin.Models;
 using TorchSharp;
@@ -24,10 +25,14 @@ public static class RelativeFlatness
         var flat = FlatLayer.Resolve(model, layer);
         using var eval = new EvalMode(model);
         using var scope = torch.NewDisposeScope();
-        var scale = options.NormalizeFeatures ? FeatureScales(model, data, flat, options.ChunkSize) : null;
+        Tensor? scale = null, keep = null;
+        if (options.NormalizeFeatures) (scale, keep) = FeatureScalesAndKept(model, data, flat, options.ChunkSize);
+        // Folding constant features (dead units): their columns leave ⟨W_s, W_t⟩, as if W_{·j}·c_j were moved into the bias
+        // (what the sweep's feature-normalized measure does), so the value is invariant to rescaling them.
         var w = scale is null ? flat.Matrix() : flat.Matrix().mul(scale.reshape(1, -1));
+        if (scale is not null && options.FoldConstantFeatures) w = w.mul(keep!.reshape(1, -1));
         double m = flat.Columns, d = flat.Rows;
-        double norm2 = w.square().sum().ToDouble();
+        double norm2 = w.pow(Scalars.Two).sum().ToDouble();
         double divide = options.Normalized ? m : 1;
 
         FlatnessResult Result(double value, double? se = null, int? probes = null, long products = 0, bool normalized = true) =>
@@ -63,7 +68,7 @@ public static class RelativeFlatness
                 }
             case FlatnessVariant.NeuronWiseMaxEigenvalue:
                 {
-                    var rowNorms = w.square().sum(1).to_type(ScalarType.Float64).data<double>().ToArray();
+                    var rowNorms = w.pow(Scalars.Two).sum(1).to_type(ScalarType.Float64).data<double>().ToArray();
                     double kappa = 0;
                     for (long s = 0; s < flat.Rows; s++)
                     {
@@ -74,8 +79,10 @@ public static class RelativeFlatness
                 }
             case FlatnessVariant.LayerWiseTrace:
                 {
-                    var tr = HessianTrace.Hutchinson(op, options.RelativeStandardError, options.MinSamples, options.MaxSamples, options.Seed, cancellationToken);
                     double factor = norm2 / (d * m);
+                    // The head's trace has a closed form (HeadCurvature.Trace): exact, no probes, no standard error.
+                    if (op is HeadCurvature head) return Result(factor * head.Trace(), 0, null, op.ProductCount, normalized: false);
+                    var tr = HessianTrace.Hutchinson(op, options.RelativeStandardError, options.MinSamples, options.MaxSamples, options.Seed, cancellationToken);
                     return Result(factor * tr.Mean, factor * tr.StandardError, tr.Samples, op.ProductCount, normalized: false);
                 }
             case FlatnessVariant.LayerWiseMaxEigenvalue:
@@ -109,10 +116,10 @@ public static class RelativeFlatness
         if (features.shape[0] == 0) throw new BasinException("relative flatness needs at least one sample");
         using var scope = torch.NewDisposeScope();
         var p = nn.functional.softmax(nn.functional.linear(features, weight, bias), 1);
-        var expectedNorm = p.mv(weight.square().sum(1));          // Σ_s p[s] ‖W_s‖²
+        var expectedNorm = p.mv(weight.pow(Scalars.Two).sum(1));          // Σ_s p[s] ‖W_s‖²
         var meanRow = p.mm(weight);                                 // Σ_s p[s] W_s
-        var variance = expectedNorm - meanRow.square().sum(1);
-        return features.square().sum(1).mul(variance).mean().MoveToOuterDisposeScope();
+        var variance = expectedNorm - meanRow.pow(Scalars.Two).sum(1);
+        return features.pow(Scalars.Two).sum(1).mul(variance).mean().MoveToOuterDisposeScope();
     }
 
     static double ClosedForm(Classifier model, LabeledDataset data, FlatLayer head, Tensor? scale, Tensor w, int chunkSize, CancellationToken cancellationToken)
@@ -157,6 +164,14 @@ public static class RelativeFlatness
     /// </summary>
     internal static Tensor FeatureScales(Classifier model, LabeledDataset data, FlatLayer layer, int chunkSize)
     {
+        var (sigma, kept) = FeatureScalesAndKept(model, data, layer, chunkSize);
+        kept.Dispose();
+        return sigma;
+    }
+
+    /// <summary><see cref="FeatureScales"/> and a mask (the layer's dtype) that is 0 for constant features, 1 for the others.</summary>
+    internal static (Tensor Sigma, Tensor Kept) FeatureScalesAndKept(Classifier model, LabeledDataset data, FlatLayer layer, int chunkSize)
+    {
         if (chunkSize < 1) throw new BasinException($"chunk size must be at least 1, got {chunkSize}");
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
@@ -168,15 +183,19 @@ public static class RelativeFlatness
             using var chunk = torch.NewDisposeScope();
             long n = Math.Min(chunkSize, data.Count - start);
             var phi = layer.Features(LayerInputs.Capture(model, layer, data.Inputs.narrow(0, start, n).to_type(layer.Weight.dtype))).to_type(ScalarType.Float64);
-            sum.add_(phi.sum(dim: 0));
-            sumSquares.add_(phi.square().sum(dim: 0));
+            sum.add_(phi.sum(dim: 0), Scalars.One);
+            sumSquares.add_(phi.pow(Scalars.Two).sum(dim: 0), Scalars.One);
             count += phi.shape[0];
         }
-        var mean = sum.div(count);
-        var variance = sumSquares.div(count).sub(mean.square()).clamp_min(0);
+        using var total = count.ToScalar();
+        using var zero = 0.ToScalar();
+        using var relative = 1e-12.ToScalar();
+        using var tiny = 1e-300.ToScalar();
+        var mean = sum.div(total);
+        var variance = sumSquares.div(total).sub(mean.pow(Scalars.Two)).clamp_min(zero);
         // E[x²] − E[x]² leaves rounding noise for a constant feature: count it as constant below 1e-12 relative.
-        var constant = variance.le(mean.square().mul(1e-12).add(1e-300));
+        var constant = variance.le(mean.pow(Scalars.Two).mul(relative).add(tiny, Scalars.One));
         var sigma = torch.where(constant, torch.ones_like(variance), variance.sqrt());
-        return sigma.to_type(layer.Weight.dtype).MoveToOuterDisposeScope();
+        return (sigma.to_type(layer.Weight.dtype).MoveToOuterDisposeScope(), constant.logical_not().to_type(layer.Weight.dtype).MoveToOuterDisposeScope());
     }
 }

@@ -13,7 +13,7 @@ namespace Basin.Geometry;
 public sealed record Rescaling(string PreviousLayer, string Layer, IReadOnlyList<double> Factors);
 
 /// <summary>
-/// Function-preserving rescalings of ReLU networks ("Relative Flatness and Generalization", §1d of METHODS.md):
+/// Function-preserving rescalings of ReLU networks ("Relative Flatness and Generalization", docs/definitions.md §1d):
 /// ReLU and max-pooling are positively homogeneous, so multiplying a unit's incoming weights and bias by a > 0 and
 /// its outgoing weights by 1/a leaves the network function unchanged, while plain Hessian measures of the next
 /// layer change. Supported: ReLU MLPs (fc1 → fc2 → …) and LeNet-5 (conv1 → conv2 by channel, conv2 → fc1 by

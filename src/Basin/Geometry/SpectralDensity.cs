@@ -41,8 +41,12 @@ public static class SpectralDensity
         var grid = torch.linspace(lo - 5 * sigma - 0.01, hi + 5 * sigma + 0.01, gridPoints, ScalarType.Float64);
         var x = torch.tensor(nodes.SelectMany(n => n).ToArray(), ScalarType.Float64);
         var w = torch.tensor(weights.SelectMany(n => n).ToArray(), ScalarType.Float64);
-        var gauss = grid.unsqueeze(1).sub(x.unsqueeze(0)).pow_(2).div_(-2 * sigma * sigma).exp_().div_(Math.Sqrt(2 * Math.PI) * sigma);
-        var density = gauss.mv(w).div_(runs);
+        using var two = 2.ToScalar();
+        using var minusTwoVariance = (-2 * sigma * sigma).ToScalar();
+        using var norm = (Math.Sqrt(2 * Math.PI) * sigma).ToScalar();
+        using var runCount = runs.ToScalar();
+        var gauss = grid.unsqueeze(1).sub(x.unsqueeze(0)).pow_(two).div_(minusTwoVariance).exp_().div_(norm);
+        var density = gauss.mv(w).div_(runCount);
         return new SpectralDensityResult(nodes, weights, grid.data<double>().ToArray(), density.data<double>().ToArray(), sigma, products);
     }
 }

@@ -28,6 +28,33 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>
+    /// Deletes the temporaries (".NAME.PID.GUID.tmp") that writes in <paramref name="folder"/> left behind when their process
+    /// was killed; those of a process that still runs are kept. Returns how many were removed.
+    /// </summary>
+    public static int RemoveStale(string folder)
+    {
+        if (!Directory.Exists(folder)) return 0;
+        int removed = 0;
+        foreach (var file in Directory.GetFiles(folder, ".*.tmp"))
+        {
+            var parts = Path.GetFileName(file).Split('.');
+            // "", name..., pid, guid, "tmp"
+            if (parts.Length < 5 || !int.TryParse(parts[^3], out var pid) || parts[^2].Length != 32) continue;
+            if (pid == Environment.ProcessId || Running(pid)) continue;
+            try { File.Delete(file); removed++; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        return removed;
+    }
+
+    static bool Running(int pid)
+    {
+        if (OperatingSystem.IsLinux()) return File.Exists($"/proc/{pid}/stat");
+        try { using var p = System.Diagnostics.Process.GetProcessById(pid); return !p.HasExited; }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException) { return false; }
+    }
+
     public static void WriteAllText(string path, string text) =>
         Write(path, s => { using var w = new StreamWriter(s, leaveOpen: true); w.Write(text); });
 }

@@ -18,6 +18,9 @@ public static class SafeTensors
 {
     const long MaxHeaderBytes = 100L * 1024 * 1024;
 
+    /// <summary>Metadata key of the CRC-32 of the data section (written on request, verified on every read that finds it).</summary>
+    public const string ChecksumKey = "basin.crc32";
+
     static readonly Dictionary<string, (ScalarType Type, int Size)> DtypeByName = new()
     {
         ["F64"] = (ScalarType.Float64, 8),
@@ -33,16 +36,14 @@ public static class SafeTensors
     };
 
     /// <summary>Writes tensors (in the given order) and optional metadata to a stream.</summary>
-    public static void Write(Stream stream, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Write(Stream stream, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null,
+        bool checksum = false)
     {
         var list = tensors.ToList();
         var header = new JsonObject();
+        var meta = new JsonObject();
         if (metadata is { Count: > 0 })
-        {
-            var meta = new JsonObject();
             foreach (var (k, v) in metadata) meta[k] = v;
-            header["__metadata__"] = meta;
-        }
         long offset = 0;
         var blobs = new List<byte[]>(list.Count);
         var seen = new HashSet<string>();
@@ -61,6 +62,19 @@ public static class SafeTensors
             offset += bytes.Length;
             blobs.Add(bytes);
         }
+        if (checksum)
+        {
+            uint crc = 0;
+            foreach (var b in blobs) crc = Basin.Data.Crc32.Compute(b, crc);
+            meta[ChecksumKey] = crc.ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
+        }
+        if (meta.Count > 0)
+        {
+            // __metadata__ first, as it was written before the checksum existed (readers do not depend on the order).
+            var ordered = new JsonObject { ["__metadata__"] = meta };
+            foreach (var (k, v) in header.ToList()) { header.Remove(k); ordered[k] = v; }
+            header = ordered;
+        }
         var json = Encoding.UTF8.GetBytes(header.ToJsonString());
         int padded = (json.Length + 7) / 8 * 8;
         var headerBytes = new byte[padded];
@@ -74,14 +88,14 @@ public static class SafeTensors
     }
 
     /// <summary>Writes a file atomically: a temporary file is written, flushed to disk, then renamed.</summary>
-    public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
-        AtomicFile.Write(path, s => Write(s, tensors, metadata));
+    public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null,
+        bool checksum = false) =>
+        AtomicFile.Write(path, s => Write(s, tensors, metadata, checksum));
 
     /// <summary>Loads every tensor of a file (on CPU) and its metadata.</summary>
     public static SafeTensorsFile Load(string path)
     {
-        if (!File.Exists(path)) throw new BasinException($"safetensors file not found: {path}");
-        using var fs = File.OpenRead(path);
+        using var fs = BoundedFile.OpenRead(path, long.MaxValue, "safetensors file");
         try { return Read(fs); }
         catch (DataFormatException e) { throw new DataFormatException($"{path}: {e.Message}", e); }
     }
@@ -147,6 +161,12 @@ public static class SafeTensors
             cursor = e.End;
         }
         if (cursor != data.Length) throw new DataFormatException($"data section has {data.Length} bytes but tensors cover {cursor}");
+        if (metadata.TryGetValue(ChecksumKey, out var expectedCrc))
+        {
+            var actual = Basin.Data.Crc32.Compute(data).ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
+            if (!string.Equals(actual, expectedCrc, StringComparison.OrdinalIgnoreCase))
+                throw new DataFormatException($"the data section's CRC-32 is {actual} but the file records {expectedCrc}: the file is damaged (a flipped bit or a partial write)");
+        }
 
         var tensors = new Dictionary<string, Tensor>();
         foreach (var e in entries)

@@ -1,3 +1,4 @@
+using Basin.Native;
 using Basin.Data;
 using Basin.Geometry;
 using Basin.Models;
@@ -7,8 +8,8 @@ using static TorchSharp.torch;
 namespace Basin.Measures;
 
 /// <summary>
-/// Hessian measures through the Hessian engine (Geometry): Tr(H) by Hutchinson and λ_max by Lanczos, over the whole
-/// network or the head (its weight and bias), on the first <see cref="MeasureOptions.CurvatureSamples"/> examples;
+/// Hessian measures through the Hessian engine (Geometry): Tr(H) by Hutchinson (exactly, by the closed form, for the
+/// head) and λ_max by Lanczos, over the whole network or the head (its weight and bias), on the first <see cref="MeasureOptions.CurvatureSamples"/> examples;
 /// and relative flatness κ_Tr of the head by the softmax cross-entropy closed form, with or without the paper's
 /// feature normalization (features constant on the data folded into the bias first, see FoldConstantFeatures).
 /// </summary>
@@ -17,6 +18,12 @@ public static class CurvatureMeasures
     public static double Trace(MeasureContext c, bool headOnly)
     {
         using var data = ModelParts.Head(c.Data, c.Options.CurvatureSamples);
+        if (headOnly)
+        {
+            // Exact for the head (weight and bias) with cross-entropy: (1/N) Σ_n (‖φ_n‖² + 1)(1 − ‖p_n‖²).
+            using var head = HeadCurvature.Create(c.Model, data, c.Options.ChunkSize, cancellationToken: c.CancellationToken);
+            return head.Trace() + (c.Model.Head.bias is null ? 0 : head.BiasTrace());
+        }
         using var op = Operator(c, data, headOnly);
         return HessianTrace.Hutchinson(op, c.Options.TraceRelativeError, Math.Min(10, c.Options.MaxProbes), c.Options.MaxProbes, c.Options.Seed, c.CancellationToken).Mean;
     }
@@ -56,16 +63,20 @@ public static class CurvatureMeasures
         {
             long n = Math.Min(chunkSize, data.Count - start);
             var phi = model.Features(data.Inputs.narrow(0, start, n).to_type(dtype)).to_type(ScalarType.Float64);
-            sum = sum is null ? phi.sum(dim: 0) : sum.add(phi.sum(dim: 0));
-            sumSquares = sumSquares is null ? phi.square().sum(dim: 0) : sumSquares.add(phi.square().sum(dim: 0));
+            sum = sum is null ? phi.sum(dim: 0) : sum.add(phi.sum(dim: 0), Scalars.One);
+            sumSquares = sumSquares is null ? phi.pow(Scalars.Two).sum(dim: 0) : sumSquares.add(phi.pow(Scalars.Two).sum(dim: 0), Scalars.One);
         }
-        var mean = sum!.div(data.Count);
-        var variance = sumSquares!.div(data.Count).sub(mean.square()).clamp_min(0);
-        var constant = variance.le(mean.square().mul(1e-12).add(1e-300));
+        using var total = data.Count.ToScalar();
+        using var zero = 0.ToScalar();
+        using var relative = 1e-12.ToScalar();
+        using var tiny = 1e-300.ToScalar();
+        var mean = sum!.div(total);
+        var variance = sumSquares!.div(total).sub(mean.pow(Scalars.Two)).clamp_min(zero);
+        var constant = variance.le(mean.pow(Scalars.Two).mul(relative).add(tiny, Scalars.One));
         if (!constant.any().ToBoolean()) return;
         var keep = constant.logical_not().to_type(dtype);
         var w = head.weight!;
-        if (head.bias is { } bias) bias.add_(w.mv(mean.to_type(dtype).mul(constant.to_type(dtype))));
+        if (head.bias is { } bias) bias.add_(w.mv(mean.to_type(dtype).mul(constant.to_type(dtype))), Scalars.One);
         w.mul_(keep.reshape(1, -1));
     }
 

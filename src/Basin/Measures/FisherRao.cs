@@ -1,3 +1,4 @@
+using Basin.Native;
 using Basin.Data;
 using Basin.Geometry;
 using Basin.Models;
@@ -39,7 +40,7 @@ public static class FisherRao
             {
                 if (g[i] is null || g[i].IsInvalid) continue;
                 var term = g[i].mul(parameters[i].detach()).sum();
-                s = s is null ? term : s.add(term);
+                s = s is null ? term : s.add(term, Scalars.One);
             }
             if (s is null || !s.requires_grad) { result.AddRange(new double[n]); continue; }
             var du = torch.autograd.grad([s], [u], null, retain_graph: false, create_graph: false, allow_unused: true)[0];

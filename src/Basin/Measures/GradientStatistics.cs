@@ -1,3 +1,4 @@
+using Basin.Native;
 using Basin.Data;
 using Basin.Geometry;
 using Basin.Models;
@@ -25,9 +26,9 @@ public static class GradientStatistics
         using var scope = torch.NewDisposeScope();
         var g = PerExampleGradients(model, data, cancellationToken);          // [n, P] float64
         long n = g.shape[0];
-        var norms = g.square().sum(1);
+        var norms = g.pow(Scalars.Two).sum(1);
         double meanNorm = norms.mean().ToDouble();
-        double meanGradNorm = g.mean([0]).square().sum().ToDouble();
+        double meanGradNorm = g.mean([0]).pow(Scalars.Two).sum().ToDouble();
         double noise = meanNorm - meanGradNorm;
         var coherences = new List<double>();
         for (long start = 0; start + group <= n || (start == 0 && n > 0); start += group)
@@ -35,7 +36,7 @@ public static class GradientStatistics
             long size = Math.Min(group, n - start);
             var block = g.narrow(0, start, size);
             double denom = norms.narrow(0, start, size).sum().ToDouble();
-            if (denom > 0) coherences.Add(block.sum([0]).square().sum().ToDouble() / denom);
+            if (denom > 0) coherences.Add(block.sum([0]).pow(Scalars.Two).sum().ToDouble() / denom);
             if (size < group) break;
         }
         return new GradientStatisticsResult(noise, coherences.Count > 0 ? coherences.Average() : double.NaN, (int)n, (int)Math.Min(group, n));

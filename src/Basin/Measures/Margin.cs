@@ -27,7 +27,8 @@ public static class Margin
         using var scope = torch.NewDisposeScope();
         var y = labels.reshape(-1, 1);
         var trueLogit = logits.gather(1, y).squeeze(1);
-        var others = logits.scatter(1, y, torch.full_like(logits, double.NegativeInfinity));
+        using var minusInfinity = double.NegativeInfinity.ToScalar();
+        var others = logits.scatter(1, y, torch.full_like(logits, minusInfinity));
         return trueLogit.sub(others.max(1).values).MoveToOuterDisposeScope();
     }
 

@@ -4,7 +4,7 @@ using static Basin.Measures.Invariance;
 namespace Basin.Measures;
 
 /// <summary>
-/// Every generalization measure of METHODS.md §7 by name, with its facts. Names are what `basin measures` lists,
+/// Every generalization measure of docs/definitions.md §7 by name, with its facts. Names are what `basin measures` lists,
 /// what sweep files and --measures name, and the keys in the run database.
 /// </summary>
 public static class MeasureRegistry
@@ -62,16 +62,16 @@ public static class MeasureRegistry
         M("fisher-rao", "(1/N) Σ_n ⟨θ, ∇_θ ℓ_n⟩²  (empirical Fisher–Rao norm)", "all parameters", false, NeuronWise, Gradient, Capacity,
             c => FisherRao.Compute(c.Model, c.Data, c.Options.ChunkSize)),
         M("pac-bayes-flatness", "1/σ², σ = largest N(0,σ²I) weight-noise scale with training-accuracy drop ≤ 0.1", "all parameters", false, None, Search, PacBayesKl,
-            c => 1 / Math.Pow(PacBayesFlatness.Search(c.Model, c.Data, magnitudeAware: false, c.Options, c.CancellationToken).Sigma, 2)),
+            c => PacBayesFlatness.Search(c.Model, c.Data, magnitudeAware: false, c.Options, c.CancellationToken).InverseSquare(c.Options.AccuracyDropTarget)),
         M("pac-bayes-mag-flatness", "1/σ², magnitude-aware: noise N(0, σ²θ_i²) per weight, drop ≤ 0.1", "all parameters", false, NeuronWise, Search, PacBayesKl,
-            c => 1 / Math.Pow(PacBayesFlatness.Search(c.Model, c.Data, magnitudeAware: true, c.Options, c.CancellationToken).Sigma, 2)),
+            c => PacBayesFlatness.Search(c.Model, c.Data, magnitudeAware: true, c.Options, c.CancellationToken).InverseSquare(c.Options.AccuracyDropTarget)),
         M("sharpness", "largest training-loss increase within ‖Δ‖₂ ≤ α = 0.05 (projected gradient ascent)", "all parameters", false, None, Search, LossIncrease,
             c => { using var d = ModelParts.Head(c.Data, c.Options.SharpnessSamples); return WorstCaseSharpness.LossIncrease(c.Model, d, c.Options.SharpnessRadius, c.Options.AscentSteps, c.Options.Seed, c.Options.ChunkSize, c.CancellationToken); }),
         M("sharpness-radius", "1/α², α = radius at which the ascent raises the training loss by 0.1", "all parameters", false, None, Search, SharpnessKl,
             c => { using var d = ModelParts.Head(c.Data, c.Options.SharpnessSamples); return 1 / Math.Pow(WorstCaseSharpness.RadiusAt(c.Model, d, c.Options.SharpnessLossTarget, c.Options.AscentSteps, c.Options.SharpnessBisectionSteps, c.Options.Seed, c.Options.ChunkSize, c.CancellationToken).Radius, 2); }),
         M("hessian-trace", "Tr(H), H the Hessian of the training loss by all parameters (Hutchinson)", "all parameters", false, None, Curvature, CurvatureTerm,
             c => CurvatureMeasures.Trace(c, headOnly: false)),
-        M("hessian-trace-head", "Tr(H) by the head's weight and bias (Hutchinson)", "head", false, None, Curvature, CurvatureTerm,
+        M("hessian-trace-head", "Tr(H) by the head's weight and bias (exact closed form)", "head", false, None, Curvature, CurvatureTerm,
             c => CurvatureMeasures.Trace(c, headOnly: true)),
         M("lambda-max", "largest Hessian eigenvalue, all parameters (Lanczos)", "all parameters", false, None, Curvature, CurvatureTerm,
             c => CurvatureMeasures.LambdaMax(c, headOnly: false)),

@@ -1,3 +1,4 @@
+using Basin.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -21,7 +22,7 @@ public static class Norms
     public static double SquaredFrobenius(Tensor weight)
     {
         using var scope = torch.NewDisposeScope();
-        return weight.detach().to_type(ScalarType.Float64).square().sum().ToDouble();
+        return weight.detach().to_type(ScalarType.Float64).pow(Scalars.Two).sum().ToDouble();
     }
 
     public static double SquaredSpectral(Tensor weight)
@@ -65,7 +66,7 @@ public static class Norms
                 if (!init.TryGetValue(name, out var p0)) throw new BasinException($"the initial weights have no '{name}'; they belong to another architecture");
                 t = t.sub(p0.detach());
             }
-            sum += t.to_type(ScalarType.Float64).square().sum().ToDouble();
+            sum += t.to_type(ScalarType.Float64).pow(Scalars.Two).sum().ToDouble();
         }
         return sum;
     }

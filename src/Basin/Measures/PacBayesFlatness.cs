@@ -1,3 +1,4 @@
+using Basin.Native;
 using Basin.Data;
 using Basin.Models;
 using TorchSharp;
@@ -5,8 +6,20 @@ using static TorchSharp.torch;
 
 namespace Basin.Measures;
 
-/// <summary>The noise scale found by <see cref="PacBayesFlatness"/> and the accuracy drop measured at it.</summary>
-public sealed record NoiseScale(double Sigma, double Drop, double BaseAccuracy, int Evaluations);
+/// <summary>
+/// The noise scale found by <see cref="PacBayesFlatness"/> and the accuracy drop measured at it. <see cref="Reached"/> is
+/// false when the search hit its cap without bracketing the target (noise of any size, or of no size, gives the target
+/// drop): then σ is only the last scale tried, not a measurement.
+/// </summary>
+public sealed record NoiseScale(double Sigma, double Drop, double BaseAccuracy, int Evaluations)
+{
+    public bool Reached { get; init; } = true;
+
+    /// <summary>1/σ², the flatness measure; a BasinException saying "not reached" when the search did not reach its target.</summary>
+    public double InverseSquare(double target) => Reached ? 1 / (Sigma * Sigma)
+        : throw new BasinException($"not reached: the σ search stopped at σ = {Sigma:G3} with an accuracy drop of {Drop:G3} (target {target:G3}, base accuracy {BaseAccuracy:G3}); " +
+            (Drop < target ? "no noise scale costs the target (a model at chance level?)" : "even the smallest scale costs the target"));
+}
 
 /// <summary>
 /// PAC-Bayes flatness (Jiang et al. 2020, after Dziugaite &amp; Roy 2017): σ is the largest scale of Gaussian weight
@@ -49,7 +62,7 @@ public static class PacBayesFlatness
             dropHi = Drop(hi);
             best = Closer(best, (hi, dropHi), target);
         }
-        if (dropHi < target) return new NoiseScale(hi, dropHi, baseAccuracy, evaluations);   // noise this large never costs the target
+        if (dropHi < target) return new NoiseScale(hi, dropHi, baseAccuracy, evaluations) { Reached = false };   // noise this large never costs the target
         if (lo == 0)
         {
             for (int i = 0; i < MaxBracketSteps; i++)
@@ -59,7 +72,7 @@ public static class PacBayesFlatness
                 if (d < target) { lo = s; break; }
                 hi = s;
             }
-            if (lo == 0) return new NoiseScale(hi, dropHi, baseAccuracy, evaluations);
+            if (lo == 0) return new NoiseScale(hi, dropHi, baseAccuracy, evaluations) { Reached = false };
         }
         for (int step = 0; step < options.BisectionSteps && Math.Abs(best.Drop - target) > tol; step++)
         {
@@ -95,8 +108,9 @@ public static class PacBayesFlatness
                     {
                         using var scope = torch.NewDisposeScope();
                         var z = torch.randn(p.shape, p.dtype, generator: generator);
-                        var noise = magnitudeAware ? z.mul(snapshot[i].abs()).mul(sigma) : z.mul(sigma);
-                        p.copy_(snapshot[i].add(noise));
+                        using var s = sigma.ToScalar();
+                        var noise = magnitudeAware ? z.mul(snapshot[i].abs()).mul(s) : z.mul(s);
+                        p.copy_(snapshot[i].add(noise, Scalars.One));
                         i++;
                     }
                 }

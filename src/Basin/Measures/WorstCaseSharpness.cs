@@ -1,3 +1,4 @@
+using Basin.Native;
 using Basin.Data;
 using Basin.Geometry;
 using Basin.Models;
@@ -45,7 +46,11 @@ public static class WorstCaseSharpness
                 if (n > 0) ParamVectors.AddInPlace(delta, grad, radius / 2 / n);
                 ParamVectors.Dispose(grad);
                 double dn = ParamVectors.Norm(delta);
-                if (dn > radius) foreach (var t in delta) t.mul_(radius / dn);
+                if (dn > radius)
+                {
+                    using var shrink = (radius / dn).ToScalar();
+                    foreach (var t in delta) t.mul_(shrink);
+                }
             }
             ParamVectors.Dispose(delta);
             return best;
@@ -94,7 +99,7 @@ public static class WorstCaseSharpness
         for (int i = 0; i < parameters.Length; i++)
         {
             parameters[i].copy_(origin[i]);
-            parameters[i].add_(delta[i]);
+            parameters[i].add_(delta[i], Scalars.One);
         }
     }
 
@@ -115,8 +120,9 @@ public static class WorstCaseSharpness
             double w = (double)n / data.Count;
             loss += w * l.ToDouble();
             var g = torch.autograd.grad([l], parameters, null, false, false, true);
+            using var weight = w.ToScalar();
             for (int i = 0; i < g.Count; i++)
-                if (g[i] is not null && !g[i].IsInvalid) acc[i].add_(g[i], w);
+                if (g[i] is not null && !g[i].IsInvalid) acc[i].add_(g[i], weight);
         }
         return (loss, acc);
     }

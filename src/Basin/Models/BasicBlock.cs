@@ -1,3 +1,4 @@
+using Basin.Native;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -31,12 +32,21 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var c1 = conv1.forward(x);
-        using var b1 = bn1.forward(c1);
+        using var b1 = BatchNorms.Forward(bn1, c1);
         using var r1 = nn.functional.relu(b1);
         using var c2 = conv2.forward(r1);
-        using var b2 = bn2.forward(c2);
-        using var shortcut = downsample is null ? x.alias() : downsample.forward(x);
-        using var sum = b2.add(shortcut);
+        using var b2 = BatchNorms.Forward(bn2, c2);
+        using var shortcut = Shortcut(x);
+        using var sum = b2.add(shortcut, Scalars.One);
         return nn.functional.relu(sum);
+    }
+
+    /// <summary>The identity, or downsample's 1x1 convolution and BatchNorm (run one by one: <see cref="BatchNorms"/>).</summary>
+    Tensor Shortcut(Tensor x)
+    {
+        if (downsample is null) return x.alias();
+        var parts = downsample.children().ToArray();
+        using var conv = ((Conv2d)parts[0]).forward(x);
+        return BatchNorms.Forward((BatchNorm2d)parts[1], conv);
     }
 }

@@ -47,6 +47,23 @@ public static class ModelSpec
     /// <param name="exampleShape">The shape of one input example, without the batch dimension, e.g. [1,28,28].</param>
     public static Classifier Create(string spec, long[] exampleShape, int classCount, long seed)
     {
+        var build = Parse(spec, exampleShape, classCount, out long parameters);
+        CheckSize(spec, parameters);
+        torch.manual_seed(seed);
+        var model = build();
+        DefaultInit.Reset(model, seed);
+        return model;
+    }
+
+    /// <summary>The number of parameters (weights, biases, BatchNorm's scale and shift) of the model a spec names, without building it.</summary>
+    public static long ParameterCount(string spec, long[] exampleShape, int classCount)
+    {
+        Parse(spec, exampleShape, classCount, out long parameters);
+        return parameters;
+    }
+
+    static Func<Classifier> Parse(string spec, long[] exampleShape, int classCount, out long parameters)
+    {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(exampleShape);
         if (classCount < 2) throw new BasinException($"model '{spec}' needs at least 2 classes, got {classCount}");
@@ -55,6 +72,7 @@ public static class ModelSpec
         // MODEL[+bottleneck:K[:ACT]]: the model family first, then the options that modify it.
         var pieces = spec.Trim().ToLowerInvariant().Split('+');
         var parts = pieces[0].Trim().Split(':');
+        long features = 0;
         Func<Classifier> build = parts[0] switch
         {
             "lenet5" => ParseLeNet5(spec, parts, exampleShape, classCount),
@@ -62,12 +80,19 @@ public static class ModelSpec
             "resnet" => ParseResNet(spec, parts, exampleShape, classCount),
             _ => throw new BasinException($"unknown model spec '{spec}'; {ValidForms}"),
         };
+        parameters = parts[0] switch
+        {
+            "lenet5" => LeNet5Parameters(exampleShape[0], classCount, out features),
+            "mlp" => MlpParameters(parts, exampleShape, classCount, out features),
+            _ => ResNetParameters(parts, exampleShape[0], classCount, out features),
+        };
         if (pieces.Length > 2) throw new BasinException($"model spec '{spec}' has more than one '+' option; {ValidForms}");
-        if (pieces.Length == 2) build = ParseBottleneck(spec, pieces[1], build);
-        torch.manual_seed(seed);
-        var model = build();
-        DefaultInit.Reset(model, seed);
-        return model;
+        if (pieces.Length == 2)
+        {
+            build = ParseBottleneck(spec, pieces[1], build, out int k);
+            parameters += features * k + k + (long)k * classCount + classCount - (features * classCount + classCount);   // the trunk's head is replaced
+        }
+        return build;
     }
 
     static Func<Classifier> ParseLeNet5(string spec, string[] parts, long[] shape, int classes)
@@ -116,7 +141,54 @@ public static class ModelSpec
         return () => new ResNet(classes, width, channels);
     }
 
-    static Func<Classifier> ParseBottleneck(string spec, string option, Func<Classifier> trunk)
+    /// <summary>
+    /// The most parameters a model may have: training keeps about five float32 copies of them (weights, gradients,
+    /// optimizer state, a checkpoint's buffer), so one parameter in 20 bytes of the memory available to this process.
+    /// The environment variable BASIN_MAX_PARAMETERS overrides it.
+    /// </summary>
+    public static long MaxParameters
+    {
+        get
+        {
+            if (long.TryParse(Environment.GetEnvironmentVariable("BASIN_MAX_PARAMETERS"), NumberStyles.None, CultureInfo.InvariantCulture, out var set) && set > 0) return set;
+            long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+            return Math.Max(available, 1L << 30) / 20;
+        }
+    }
+
+    static void CheckSize(string spec, long parameters)
+    {
+        long max = MaxParameters;
+        if (parameters > max)
+            throw new BasinException($"model '{spec}' has {parameters:N0} parameters ({parameters * 4.0 / (1 << 30):F1} GiB in float32), more than the " +
+                $"{max:N0} this machine's memory allows for training (set BASIN_MAX_PARAMETERS to override)");
+    }
+
+    static long LeNet5Parameters(long channels, int classes, out long features)
+    {
+        features = LeNet5.FeatureCount;
+        return channels * 25 * 6 + 6 + 6 * 25 * 16 + 16 + 16 * 5 * 5 * 120 + 120 + 120 * 84 + 84 + 84L * classes + classes;
+    }
+
+    static long MlpParameters(string[] parts, long[] shape, int classes, out long features)
+    {
+        long[] widths = parts.Length >= 2 ? parts[1].Split(',').Select(w => long.Parse(w.Trim(), CultureInfo.InvariantCulture)).ToArray() : [512, 512];
+        long inputs = shape.Aggregate(1L, (a, b) => a * b), total = 0;
+        foreach (var w in widths) { total += inputs * w + w; inputs = w; }
+        features = inputs;
+        return total + inputs * classes + classes;
+    }
+
+    static long ResNetParameters(string[] parts, long channels, int classes, out long features)
+    {
+        long k = parts.Length == 2 ? long.Parse(parts[1].Trim(), CultureInfo.InvariantCulture) : 1;
+        long c1 = 16 * k, c2 = 32 * k, c3 = 64 * k;
+        static long Block(long cin, long cout) => 9 * cin * cout + 9 * cout * cout + 4 * cout + (cin == cout ? 0 : cin * cout + 2 * cout);
+        features = c3;
+        return 9 * channels * c1 + 2 * c1 + Block(c1, c1) + Block(c1, c2) + Block(c2, c3) + c3 * classes + classes;
+    }
+
+    static Func<Classifier> ParseBottleneck(string spec, string option, Func<Classifier> trunk, out int bottleneckWidth)
     {
         var parts = option.Trim().Split(':');
         if (parts[0].Trim() != BottleneckOption)
@@ -133,6 +205,7 @@ public static class ModelSpec
             "sigmoid" => Activation.Sigmoid,
             var a => throw new BasinException($"model spec '{spec}': unknown bottleneck activation '{a}' (linear, relu, tanh or sigmoid); {ValidForms}"),
         };
+        bottleneckWidth = width;
         return () => new BottleneckClassifier(trunk(), width, activation);
     }
 

@@ -56,7 +56,7 @@ public sealed class ResNet : Classifier
         if (s.Length != 4 || s[1] != InputChannels || s[2] < 1 || s[3] < 1)
             throw new BasinException($"{Spec} expects input [N,{InputChannels},H,W], got [{string.Join(",", s)}]");
         using var c = conv1.forward(input);
-        using var b = bn1.forward(c);
+        using var b = BatchNorms.Forward(bn1, c);
         using var r = nn.functional.relu(b);
         using var l1 = layer1.forward(r);
         using var l2 = layer2.forward(l1);

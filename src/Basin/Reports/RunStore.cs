@@ -15,11 +15,14 @@ public sealed class RunStore : IDisposable
     public const string FileName = "basin.db";
 
     readonly SqliteConnection _db;
+    readonly bool _hasLocks;
+    readonly HashSet<string> _held = new(StringComparer.Ordinal);
 
-    RunStore(SqliteConnection db, string folder)
+    RunStore(SqliteConnection db, string folder, bool hasLocks)
     {
         _db = db;
         Folder = folder;
+        _hasLocks = hasLocks;
     }
 
     /// <summary>The runs folder (holds the database and one sub-folder per run).</summary>
@@ -39,7 +42,7 @@ public sealed class RunStore : IDisposable
             if (version > SchemaVersion)
                 throw new BasinException($"{path} was written by a newer Basin (schema {version}, this Basin reads up to {SchemaVersion}); upgrade Basin or use another --runs folder");
             if (version < SchemaVersion) CreateSchema(db);
-            return new RunStore(db, Path.GetFullPath(folder));
+            return new RunStore(db, Path.GetFullPath(folder), CreateLocks(db));
         }
         catch (SqliteException e)
         {
@@ -89,6 +92,126 @@ public sealed class RunStore : IDisposable
         tx.Commit();
     }
 
+    /// <summary>
+    /// The locks table (added in place, like the sweep tables; the schema version is unchanged): one row per lock, naming
+    /// the process that holds it. False when it cannot be created (a read-only database): then nothing can be locked.
+    /// </summary>
+    static bool CreateLocks(SqliteConnection db)
+    {
+        try
+        {
+            Exec(db, """
+                CREATE TABLE IF NOT EXISTS locks (
+                  name          TEXT PRIMARY KEY,
+                  pid           INTEGER NOT NULL,
+                  process_start TEXT NOT NULL,
+                  host          TEXT NOT NULL,
+                  acquired_utc  TEXT NOT NULL
+                );
+                """);
+            return true;
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 8)   // SQLITE_READONLY
+        {
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'locks';";
+            return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) > 0;
+        }
+    }
+
+    static readonly string ProcessStart = StartOf(Environment.ProcessId) ?? "unknown";
+
+    /// <summary>
+    /// When process <paramref name="pid"/> started, to tell it from a later process with the same id: on Linux the
+    /// start time in clock ticks since boot (/proc/PID/stat, field 22), exact; elsewhere the start time in whole seconds.
+    /// Null when no such process runs.
+    /// </summary>
+    static string? StartOf(int pid)
+    {
+        try
+        {
+            var stat = $"/proc/{pid}/stat";
+            if (OperatingSystem.IsLinux())
+            {
+                if (!File.Exists(stat)) return null;
+                var text = File.ReadAllText(stat);
+                var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');   // fields 3, 4, ... after "pid (comm)"
+                return fields.Length > 19 ? "ticks:" + fields[19] : null;
+            }
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return "s:" + (p.StartTime.ToUniversalTime().Ticks / TimeSpan.TicksPerSecond).ToString(CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or System.ComponentModel.Win32Exception) { return null; }
+    }
+
+    /// <summary>Whether the process that took a lock still runs (on another host: assumed so).</summary>
+    static bool Alive(long pid, string processStart, string host)
+    {
+        if (host != Environment.MachineName) return true;
+        if (pid > int.MaxValue || StartOf((int)pid) is not { } now) return false;
+        if (now == processStart) return true;
+        // Start times in seconds are computed from the boot time, which each process estimates: allow a second.
+        return now.StartsWith("s:", StringComparison.Ordinal) && processStart.StartsWith("s:", StringComparison.Ordinal)
+            && Math.Abs(long.Parse(now[2..], CultureInfo.InvariantCulture) - long.Parse(processStart[2..], CultureInfo.InvariantCulture)) <= 1;
+    }
+
+    /// <summary>
+    /// Takes the lock <paramref name="name"/> (e.g. "run:ID", "sweep:NAME") for this process until <see cref="Unlock"/> or
+    /// <see cref="Dispose"/>. A lock whose process has ended is taken over; one held by a running process is refused
+    /// with a message naming <paramref name="what"/>. Taking a lock this process holds again does nothing.
+    /// </summary>
+    public void Lock(string name, string what)
+    {
+        if (!_hasLocks) return;
+        if (_held.Contains(name)) return;
+        using var tx = _db.BeginTransaction();
+        using (var get = _db.CreateCommand())
+        {
+            get.Transaction = tx;
+            get.CommandText = "SELECT pid, process_start, host, acquired_utc FROM locks WHERE name = $n;";
+            get.Parameters.AddWithValue("$n", name);
+            using var r = get.ExecuteReader();
+            if (r.Read())
+            {
+                long pid = r.GetInt64(0);
+                string start = r.GetString(1), host = r.GetString(2), since = r.GetString(3);
+                bool mine = pid == Environment.ProcessId && start == ProcessStart && host == Environment.MachineName;
+                if (!mine && Alive(pid, start, host))
+                    throw new BasinException($"{what} is already in progress in process {pid} on {host} (since {since}); wait for it to end");
+            }
+        }
+        using (var put = _db.CreateCommand())
+        {
+            put.Transaction = tx;
+            put.CommandText = "INSERT OR REPLACE INTO locks (name, pid, process_start, host, acquired_utc) VALUES ($n, $p, $s, $h, $t);";
+            put.Parameters.AddWithValue("$n", name);
+            put.Parameters.AddWithValue("$p", Environment.ProcessId);
+            put.Parameters.AddWithValue("$s", ProcessStart);
+            put.Parameters.AddWithValue("$h", Environment.MachineName);
+            put.Parameters.AddWithValue("$t", DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+            put.ExecuteNonQuery();
+        }
+        tx.Commit();
+        _held.Add(name);
+    }
+
+    /// <summary>Releases a lock this store holds (nothing when it holds none).</summary>
+    public void Unlock(string name)
+    {
+        if (!_held.Remove(name)) return;
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "DELETE FROM locks WHERE name = $n AND pid = $p AND process_start = $s;";
+        cmd.Parameters.AddWithValue("$n", name);
+        cmd.Parameters.AddWithValue("$p", Environment.ProcessId);
+        cmd.Parameters.AddWithValue("$s", ProcessStart);
+        cmd.ExecuteNonQuery();
+    }
+
+    static string RunLock(string runId) => "run:" + runId;
+
+    /// <summary>Takes a run's lock before a resume: a second resume of a run that is in progress elsewhere is refused.</summary>
+    public void LockRun(string runId) => Lock(RunLock(runId), $"run {runId}");
+
     static void Exec(SqliteConnection db, string sql, SqliteTransaction? tx = null)
     {
         using var cmd = db.CreateCommand();
@@ -107,6 +230,7 @@ public sealed class RunStore : IDisposable
     /// <summary>Records a run that has started.</summary>
     public void Start(RunRecord run)
     {
+        Lock(RunLock(run.Id), $"run {run.Id}");
         using var cmd = _db.CreateCommand();
         cmd.CommandText = """
             INSERT INTO runs (id, kind, status, created_utc, model, dataset, seed, config_json, versions_json)
@@ -146,11 +270,25 @@ public sealed class RunStore : IDisposable
         cmd.Parameters.AddWithValue("$final", final is null ? DBNull.Value : JsonSerializer.Serialize(final, Json.Options));
         cmd.Parameters.AddWithValue("$message", (object?)message ?? DBNull.Value);
         if (cmd.ExecuteNonQuery() != 1) throw new BasinException($"no run with id '{runId}'");
+        Unlock(RunLock(runId));
+    }
+
+    /// <summary>
+    /// Marks a run failed with the reason <paramref name="error"/> gives, as the last act of a job that is about to
+    /// rethrow it. When the database is what failed, nothing more can be recorded: the run then shows as interrupted
+    /// (its lock ends with the process).
+    /// </summary>
+    public void RecordFailure(string runId, Exception error)
+    {
+        var reason = error is BasinException ? error.Message : $"{error.GetType().Name}: {error.Message}".ReplaceLineEndings(" ");
+        try { Finish<object>(runId, RunStatus.Failed, null, reason); }
+        catch (Exception e) when (e is SqliteException or IOException or BasinException) { }
     }
 
     /// <summary>Marks a run as running again (resume).</summary>
     public void Reopen(string runId)
     {
+        LockRun(runId);
         using var cmd = _db.CreateCommand();
         cmd.CommandText = "UPDATE runs SET status = $status, finished_utc = NULL, message = NULL WHERE id = $id;";
         cmd.Parameters.AddWithValue("$id", runId);
@@ -166,7 +304,8 @@ public sealed class RunStore : IDisposable
         using var r = cmd.ExecuteReader();
         var list = new List<RunSummary>();
         while (r.Read()) list.Add(ReadSummary(r));
-        return list;
+        r.Close();
+        return list.Select(TrueStatus).ToList();
     }
 
     /// <summary>One run with its config, versions and per-epoch metrics; a unique id prefix is accepted.</summary>
@@ -182,6 +321,7 @@ public sealed class RunStore : IDisposable
         var config = r.GetString(10);
         var versions = r.GetString(11);
         r.Close();
+        summary = TrueStatus(summary);
 
         using var ecmd = _db.CreateCommand();
         ecmd.CommandText = "SELECT metrics_json FROM epochs WHERE run_id = $id ORDER BY epoch;";
@@ -211,6 +351,25 @@ public sealed class RunStore : IDisposable
         };
     }
 
+    /// <summary>
+    /// A run recorded as running whose process has ended without recording an outcome (killed, or a power cut) is
+    /// reported as <see cref="RunStatus.Interrupted"/>: the row says running, but no process holds the run's lock.
+    /// </summary>
+    RunSummary TrueStatus(RunSummary s)
+    {
+        if (s.Status != RunStatus.Running || !_hasLocks) return s;
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "SELECT pid, process_start, host FROM locks WHERE name = $n;";
+        cmd.Parameters.AddWithValue("$n", RunLock(s.Id));
+        using var r = cmd.ExecuteReader();
+        if (r.Read() && Alive(r.GetInt64(0), r.GetString(1), r.GetString(2))) return s;
+        return s with
+        {
+            Status = RunStatus.Interrupted,
+            Message = s.Message ?? "its process ended without recording an outcome (killed?); resume it from its last checkpoint",
+        };
+    }
+
     static RunSummary ReadSummary(SqliteDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2),
         DateTime.Parse(r.GetString(3), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
@@ -221,7 +380,15 @@ public sealed class RunStore : IDisposable
         r.IsDBNull(8) ? null : JsonDocument.Parse(r.GetString(8)).RootElement.Clone(),
         r.IsDBNull(9) ? null : r.GetString(9));
 
-    public void Dispose() => _db.Dispose();
+    public void Dispose()
+    {
+        foreach (var name in _held.ToArray())
+        {
+            try { Unlock(name); }
+            catch (SqliteException) { }   // the database went away: the lock dies with this process anyway
+        }
+        _db.Dispose();
+    }
 }
 
 public static class RunStatus
@@ -230,6 +397,8 @@ public static class RunStatus
     public const string Finished = "finished";
     public const string Failed = "failed";
     public const string Cancelled = "cancelled";
+    /// <summary>Recorded as running, but its process has ended without recording an outcome (shown, never stored).</summary>
+    public const string Interrupted = "interrupted";
 }
 
 /// <summary>What is known about a run when it starts.</summary>

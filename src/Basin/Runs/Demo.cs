@@ -79,8 +79,8 @@ public static class Demo
     /// <summary>A PNG with two bar panels: test accuracy and the accuracy gap (train − test) per method.</summary>
     public static void WriteChart(IReadOnlyList<DemoRow> rows, string path, string title = "Fashion-MNIST, LeNet-5")
     {
-        var accuracy = Panel(rows, r => 100 * (r.TestAccuracy ?? double.NaN), "test accuracy (%)", $"{title}: test accuracy");
-        var gap = Panel(rows, r => 100 * (r.AccuracyGap ?? double.NaN), "train − test accuracy (%)", $"{title}: generalization gap");
+        var accuracy = Panel(rows, r => 100 * (r.TestAccuracy ?? double.NaN), "test accuracy (%)", $"{title}\ntest accuracy");
+        var gap = Panel(rows, r => 100 * (r.AccuracyGap ?? double.NaN), "train − test accuracy (%)", $"{title}\ngeneralization gap");
         const int width = 500, height = 420;
         using var left = SKBitmap.Decode(accuracy.GetImageBytes(width, height, ScottPlot.ImageFormat.Png));
         using var right = SKBitmap.Decode(gap.GetImageBytes(width, height, ScottPlot.ImageFormat.Png));

@@ -11,7 +11,7 @@ namespace Basin.Runs;
 public sealed record MemberFlatness(string Name, double MixtureWeight, double RelativeFlatness, double HessianTrace, double LambdaMax);
 
 /// <summary>
-/// METHODS §12's last report: the relation between the flatness of a sample's neighbourhood and its weight in the
+/// The last report of SGLD (docs/definitions.md §10): the relation between the flatness of a sample's neighbourhood and its weight in the
 /// ensemble, as Kendall τ-b between each flatness measure and the mixture weight over the samples (negative τ: the
 /// flatter samples weigh more). Null τ when fewer than two samples or no spread. <paramref name="TauSampleOrder"/> is the
 /// control: τ between a sample's position in the chain and its weight; far from 0, the chain was still moving (not yet

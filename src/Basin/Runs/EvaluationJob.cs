@@ -26,6 +26,8 @@ public static class EvaluationJob
         using var data = source.LoadData(split, samples);
         using var model = source.LoadModel(data);
         var r = Evaluation.Evaluate(model, data, batchSize);
+        if (!double.IsFinite(r.Loss))
+            throw new BasinException($"{source.WeightsPath}: the weights give a {(double.IsNaN(r.Loss) ? "NaN" : "infinite")} loss on {data.Name} ({split.ToString().ToLowerInvariant()}); they are not a usable model");
         return new EvalJobResult(model.Spec, source.Dataset, split.ToString().ToLowerInvariant(), r.Count, r.Loss, r.Accuracy, source.WeightsPath);
     }
 }

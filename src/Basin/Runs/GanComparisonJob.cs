@@ -101,9 +101,9 @@ public static class GanComparisonJob
             store.Finish<object>(id, RunStatus.Cancelled, null, "cancelled; the finished runs of the grid are recorded");
             throw new OperationCanceledException($"cancelled; the finished runs of the grid are in run {id}", e, e.CancellationToken);
         }
-        catch (BasinException e)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            store.Finish<object>(id, RunStatus.Failed, null, e.Message);
+            store.RecordFailure(id, e);   // any failure, not only bad input, leaves the run failed with its reason
             throw;
         }
     }

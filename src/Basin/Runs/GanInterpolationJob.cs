@@ -11,7 +11,7 @@ namespace Basin.Runs;
 public sealed record GanInterpolationSpec
 {
     public required string Run { get; init; }
-    /// <summary>Any of linear, slerp, geodesic, disc-geodesic.</summary>
+    /// <summary>Any of <see cref="GanInterpolationJob.MethodNames"/> (disc-geodesic is accepted for realism-geodesic), or all.</summary>
     public string[] Methods { get; init; } = [.. GanInterpolationJob.MethodNames];
     public int Pairs { get; init; } = 50;
     /// <summary>Segments T per path (T + 1 points).</summary>
@@ -21,6 +21,13 @@ public sealed record GanInterpolationSpec
     public double GeodesicLearningRate { get; init; } = 1e-2;
     /// <summary>β of the realism weight h (see <see cref="RealismWeight"/>).</summary>
     public double Beta { get; init; } = 1;
+    /// <summary>paper and jacobian: degree K of the polynomial paths (see <see cref="PolynomialPathConfig"/>).</summary>
+    public int Degree { get; init; } = 6;
+    /// <summary>paper: how the critic's scores become the probability D (see <see cref="CriticProbability"/>).</summary>
+    public ProbabilityMap ProbabilityMap { get; init; } = ProbabilityMap.StandardizedSigmoid;
+    /// <summary>paper and jacobian: the out-of-domain penalty's bound b on |z_j| and its weight (0: off).</summary>
+    public double LatentBound { get; init; } = 3;
+    public double OutOfDomainWeight { get; init; } = 1;
     /// <summary>A classifier (train run id or weights file) whose confidence is measured along fashion-mnist paths.</summary>
     public string? Classifier { get; init; }
     /// <summary>Output folder (default: RUNS/RUN/interpolation-seedS).</summary>
@@ -38,23 +45,32 @@ public sealed record MethodSummary(string Method, int Pairs, double MeanLength, 
     double? MeanConfidenceMin, double? MeanConfidenceMean, double MaxEndpointError);
 
 public sealed record GanInterpolationResult(string RunId, string Dataset, string OutputFolder, string JsonPath, RealismWeight Realism,
+    CriticProbability Probability,
     IReadOnlyList<MethodSummary> Summary, IReadOnlyList<string> Plots, IReadOnlyList<PathRow> Paths);
 
 public sealed record InterpolationStep(int Done, int Of);
 
 /// <summary>
 /// Latent interpolation on a recorded GAN run: the same seeded endpoint pairs z_0, z_1 ~ N(0, I) for every method, each
-/// path scored by <see cref="LatentPaths.Score"/>; writes results.json, a path plot per method (toy data: the real points
+/// path scored by <see cref="LatentPaths.Score"/>. Methods: linear, slerp, the pull-back geodesic (geodesic), Basin's
+/// realism-weighted geodesic (realism-geodesic, <see cref="RealismWeight"/>), and the authors' discriminator-aware geodesic
+/// (paper) with its Jacobian baseline (jacobian), see <see cref="PaperGeodesic"/>. Each run writes results.json, a path plot per method (toy data: the real points
 /// with the paths' samples G(z_t)) or an image strip per method (fashion-mnist: one row of G(z_t) per pair).
 /// </summary>
 public static class GanInterpolationJob
 {
-    public static readonly string[] MethodNames = ["linear", "slerp", "geodesic", "disc-geodesic"];
+    public static readonly string[] MethodNames = ["linear", "slerp", "geodesic", "realism-geodesic", "paper", "jacobian"];
+
+    /// <summary>The name Basin's realism-weighted geodesic had before the authors' method was added.</summary>
+    public const string FormerRealismName = "disc-geodesic";
+
+    static readonly string[] CriticMethods = ["realism-geodesic", "paper"];
 
     public static GanInterpolationResult Run(GanInterpolationSpec spec, RunStore store, IProgress<object>? progress = null, CancellationToken ct = default, int? threads = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var methods = spec.Methods.Select(m => m.ToLowerInvariant()).SelectMany(m => m == "all" ? MethodNames : [m]).Distinct().ToArray();
+        var methods = spec.Methods.Select(m => m.ToLowerInvariant()).Select(m => m == FormerRealismName ? "realism-geodesic" : m)
+            .SelectMany(m => m == "all" ? MethodNames : [m]).Distinct().ToArray();
         foreach (var m in methods)
             if (!MethodNames.Contains(m)) throw new BasinException($"unknown interpolation method '{m}' (use {string.Join(", ", MethodNames)} or all)");
         if (spec.Pairs < 1) throw new BasinException($"--pairs must be at least 1, got {spec.Pairs}");
@@ -62,6 +78,9 @@ public static class GanInterpolationJob
         if (!(spec.Beta >= 0) || !double.IsFinite(spec.Beta)) throw new BasinException($"--beta must be a finite number ≥ 0, got {spec.Beta}");
         var geodesic = new GeodesicConfig(spec.Steps, spec.GeodesicIterations, spec.GeodesicLearningRate);
         geodesic.Validate();
+        var polynomial = new PolynomialPathConfig(spec.Steps, spec.Degree, spec.GeodesicIterations, spec.GeodesicLearningRate,
+            LatentBound: spec.LatentBound, OutOfDomainWeight: spec.OutOfDomainWeight);
+        if (methods.Contains("paper") || methods.Contains("jacobian")) polynomial.Validate();
         if (threads is { } n) torch.set_num_threads(n);
 
         var details = store.Get(spec.Run);
@@ -72,6 +91,7 @@ public static class GanInterpolationJob
         if (!File.Exists(weights)) weights = GanJob.LatestCheckpoint(folder)
             ?? throw new BasinException($"GAN run {id} has no trained networks in {folder} (status {details.Summary.Status})");
         if (spec.Classifier is not null && !gan.IsImage) throw new BasinException("--classifier applies to fashion-mnist GANs only");
+        CheckCritic(id, weights, methods);
 
         var (generator, critic) = gan.CreateNetworks();
         using (generator)
@@ -83,6 +103,7 @@ public static class GanInterpolationJob
             generator.eval();
             critic.eval();
             var realism = RealismWeight.Calibrate(critic.forward, real, spec.Beta);
+            var probability = CriticProbability.Calibrate(critic.forward, real, spec.ProbabilityMap);
             var output = spec.Output ?? Path.Combine(folder, $"interpolation-seed{spec.Seed}");
             Directory.CreateDirectory(output);
 
@@ -114,9 +135,21 @@ public static class GanInterpolationJob
                                     (path, initial, final) = (g.Path, g.InitialEnergy, g.FinalEnergy);
                                     break;
                                 }
+                            case "realism-geodesic":
+                                {
+                                    var g = LatentPaths.RealismWeightedGeodesic(generator.forward, critic.forward, realism, a, b, geodesic, cancellationToken: ct);
+                                    (path, initial, final) = (g.Path, g.InitialEnergy, g.FinalEnergy);
+                                    break;
+                                }
+                            case "paper":
+                                {
+                                    var g = PaperGeodesic.DiscriminatorAware(generator.forward, critic.forward, probability, a, b, polynomial, cancellationToken: ct);
+                                    (path, initial, final) = (g.Path, g.InitialEnergy, g.FinalEnergy);
+                                    break;
+                                }
                             default:
                                 {
-                                    var g = LatentPaths.DiscriminatorAwareGeodesic(generator.forward, critic.forward, realism, a, b, geodesic, cancellationToken: ct);
+                                    var g = PaperGeodesic.Jacobian(generator.forward, a, b, polynomial, cancellationToken: ct);
                                     (path, initial, final) = (g.Path, g.InitialEnergy, g.FinalEnergy);
                                     break;
                                 }
@@ -143,7 +176,7 @@ public static class GanInterpolationJob
                 }
                 var summary = methods.Select(m => Summarize(m, rows.Where(r => r.Method == m).ToList())).ToList();
                 var jsonPath = Path.Combine(output, "results.json");
-                var result = new GanInterpolationResult(id, gan.Dataset.ToLowerInvariant(), output, jsonPath, realism, summary, plots, rows);
+                var result = new GanInterpolationResult(id, gan.Dataset.ToLowerInvariant(), output, jsonPath, realism, probability, summary, plots, rows);
                 Basin.IO.AtomicFile.WriteAllText(jsonPath, Json.Serialize(result));
                 return result;
             }
@@ -152,6 +185,16 @@ public static class GanInterpolationJob
                 foreach (var list in drawn.Values) foreach (var t in list) t.Dispose();
             }
         }
+    }
+
+    /// <summary>Every path is scored by the critic, and realism-geodesic and paper optimize against it: a file without one is an error.</summary>
+    static void CheckCritic(string id, string weights, IReadOnlyList<string> methods)
+    {
+        using var file = Basin.IO.SafeTensors.Load(weights);
+        if (file.Tensors.Keys.Any(k => k.StartsWith("critic.", StringComparison.Ordinal))) return;
+        var needing = methods.Where(CriticMethods.Contains).ToArray();
+        throw new BasinException($"GAN run {id} has no critic in {Path.GetFileName(weights)}: interpolation scores every path with the critic" +
+            (needing.Length > 0 ? $", and {string.Join(" and ", needing)} optimize against it" : ""));
     }
 
     static Tensor LoadCalibrationData(GanJobSpec gan)

@@ -125,9 +125,9 @@ public static class GanJob
             store.Finish<object>(id, RunStatus.Cancelled, null, hint);
             throw new OperationCanceledException(hint, e, e.CancellationToken);
         }
-        catch (BasinException e)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            store.Finish<object>(id, RunStatus.Failed, null, e.Message);
+            store.RecordFailure(id, e);   // any failure, not only bad input, leaves the run failed with its reason
             throw;
         }
     }

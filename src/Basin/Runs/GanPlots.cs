@@ -50,7 +50,10 @@ public static class GanPlots
         using (torch.no_grad())
             for (int row = 0; row < paths.Count; row++)
             {
-                using var images = generator.forward(paths[row]).clamp(0, 1).mul(255).to(ScalarType.Float32).contiguous();
+                using var zero = 0.ToScalar();
+                using var one = 1.ToScalar();
+                using var maxPixel = 255.ToScalar();
+                using var images = generator.forward(paths[row]).clamp(zero, one).mul(maxPixel).to(ScalarType.Float32).contiguous();
                 var v = images.data<float>().ToArray();
                 for (int c = 0; c < columns; c++)
                     for (int y = 0; y < 28 * scale; y++)

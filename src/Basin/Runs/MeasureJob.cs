@@ -40,7 +40,7 @@ public static class MeasureJob
         if (tensorsPath is not null && dataset is not null) throw new BasinException("give either --dataset or --tensors, not both");
         var source = ModelSource.Resolve(runId, store, weightsPath, modelSpec, tensorsPath is null ? dataset : Path.GetFileName(tensorsPath), dataPath);
         using var data = tensorsPath is null ? source.LoadData(spec.Split, spec.Samples, atMost: true) : LoadTensors(tensorsPath, source.WeightsPath, spec.Samples);
-        using var model = source.LoadModel(data);
+        using var model = source.LoadModel(data, spec.Float64);
         var result = Measure(model, data, spec, source.RunFolder ?? Directory.GetCurrentDirectory(), progress, cancellationToken);
         return result with
         {
@@ -218,8 +218,11 @@ public static class MeasureJob
             var options = new FlatnessOptions
             {
                 Normalized = spec.Normalized,
-                WeightDecay = spec.WeightDecay,
+                // The spec's α is train's (a loss term α/2·‖w‖²: the Hessian gains α per diagonal entry); FlatnessOptions
+                // counts a loss term α'·‖W‖² (the Hessian gains 2α'), so α' = α/2. The result reports the spec's α.
+                WeightDecay = spec.WeightDecay / 2,
                 NormalizeFeatures = spec.NormalizeFeatures,
+                FoldConstantFeatures = true,   // as the sweep's measure does: dead units fold, so the value is invariant
                 ChunkSize = spec.ChunkSize,
                 RelativeStandardError = spec.RelativeStandardError,
                 MinSamples = spec.MinProbes,
@@ -228,7 +231,7 @@ public static class MeasureJob
                 MaxLanczosSteps = spec.MaxLanczosSteps,
                 Seed = spec.Seed,
             };
-            return Geometry.RelativeFlatness.Measure(model, data, target, variant, options, cancellationToken);
+            return Geometry.RelativeFlatness.Measure(model, data, target, variant, options, cancellationToken) with { WeightDecay = spec.WeightDecay };
         }
 
         public TraceResult Trace()

@@ -59,6 +59,7 @@ public sealed record MeasureSpec
     /// <summary>Relative-flatness variant; null: closed form for the head, block for layers of ≤ 1024 weights, else the estimator.</summary>
     public FlatnessVariant? Variant { get; init; }
     public bool Normalized { get; init; }
+    /// <summary>Weight decay α as 'basin train --weight-decay' means it (a loss term α/2·‖w‖², so the Hessian gains α per diagonal entry).</summary>
     public double WeightDecay { get; init; }
     public bool NormalizeFeatures { get; init; }
 

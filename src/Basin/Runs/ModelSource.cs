@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.Text.Json;
 using Basin.Data;
 using Basin.IO;
@@ -24,6 +25,8 @@ public sealed record ModelSource(string WeightsPath, string Model, string Datase
         {
             if (store is null) throw new BasinException("a run database is needed to use a run's weights");
             var details = store.Get(runId);
+            if (details.Summary.Kind != "train")
+                throw new BasinException($"run {details.Summary.Id} is a {details.Summary.Kind} run; eval, measure and reparametrize work on the weights of a training run ('basin train')");
             run = TrainJobSpec.FromStored(details.Config, details.Summary.Id);
             weightsPath = Path.Combine(store.RunFolder(details.Summary.Id), TrainingJob.WeightsFile);
             if (!File.Exists(weightsPath)) throw new BasinException($"run {details.Summary.Id} has no saved weights (status {details.Summary.Status}); finish it with 'basin train --resume {details.Summary.Id}'");
@@ -69,13 +72,26 @@ public sealed record ModelSource(string WeightsPath, string Model, string Datase
         return test;
     }
 
-    /// <summary>The model, built for <paramref name="data"/>'s example shape and classes, with the saved weights loaded.</summary>
-    public Classifier LoadModel(LabeledDataset data)
+    /// <summary>The model, built for <paramref name="data"/>'s example shape and classes, with the saved weights loaded (NaN or infinite weights are refused).</summary>
+    /// <param name="float64">Build the model in float64 before loading, so float64 weights keep every bit (float32 ones are widened exactly).</param>
+    public Classifier LoadModel(LabeledDataset data, bool float64 = false)
     {
+        // A small file naming a huge model is refused before the model is allocated: every parameter takes a byte at least.
+        long parameters = ModelSpec.ParameterCount(Model, data.ExampleShape, data.ClassCount);
+        long length = BoundedFile.CheckedLength(WeightsPath, long.MaxValue, "safetensors file");
+        if (length < parameters)
+            throw new BasinException($"{WeightsPath} holds {length:N0} bytes, too few for the {parameters:N0} parameters of model '{Model}'; it is not this model's weights");
         var model = ModelSpec.Create(Model, data.ExampleShape, data.ClassCount, seed: 0);
         try
         {
+            if (float64) model.to(TorchSharp.torch.ScalarType.Float64);
             Weights.Load(model, WeightsPath);
+            foreach (var (name, p) in model.named_parameters())
+            {
+                using var finite = p.isfinite().all();
+                if (!finite.item<bool>())
+                    throw new BasinException($"{WeightsPath}: '{name}' holds NaN or infinite values; these weights are not a usable model (did the run diverge?)");
+            }
             return model;
         }
         catch

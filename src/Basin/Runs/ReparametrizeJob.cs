@@ -26,8 +26,14 @@ public sealed record ReparametrizeSpec
     public int ChunkSize { get; init; } = 1000;
 }
 
-/// <summary>One measure of one target before and after the rescaling.</summary>
-public sealed record MeasureChange(string Layer, string Measure, double Before, double After, double RelativeChange, bool Changed);
+/// <summary>
+/// One measure of one target before and after the rescaling. A NaN or infinite value on either side is never
+/// "unchanged": <see cref="NotFinite"/> is set, <see cref="Changed"/> too, and the relative change is NaN.
+/// </summary>
+public sealed record MeasureChange(string Layer, string Measure, double Before, double After, double RelativeChange, bool Changed)
+{
+    public bool NotFinite { get; init; }
+}
 
 /// <summary>
 /// The report of <see cref="ReparametrizeJob"/>: the rescalings applied, the largest change of any logit on the
@@ -63,7 +69,7 @@ public static class ReparametrizeJob
         if (spec.Samples is < 1) throw new BasinException($"--samples must be at least 1, got {spec.Samples}");
         var source = ModelSource.Resolve(runId, store, weightsPath, modelSpec, dataset, dataPath);
         using var data = source.LoadData(spec.Split, spec.Samples, atMost: true);
-        using var model = source.LoadModel(data);
+        using var model = source.LoadModel(data, spec.Float64);
         return Compare(model, data, spec, progress, cancellationToken) with { Dataset = source.Dataset };
     }
 
@@ -80,12 +86,16 @@ public static class ReparametrizeJob
         using var scaled = Reparametrization.Copy(model);
         var rescalings = Reparametrization.Random(scaled, spec.Seed, spec.NeuronWise, spec.MaxFactor);
         double outputChange = OutputChange(model, scaled, data, spec.ChunkSize);
+        if (!double.IsFinite(outputChange))
+            throw new BasinException($"the rescaled model's outputs are not finite: factors up to {spec.MaxFactor:G4} overflow its {scaled.parameters().First().dtype} weights; use a smaller --max-factor");
         var before = Values(model, data, spec, "before", progress, cancellationToken);
         var after = Values(scaled, data, spec, "after", progress, cancellationToken);
         var changes = before.Zip(after, (b, a) =>
         {
+            if (!double.IsFinite(a.Amount) || !double.IsFinite(b.Amount))
+                return new MeasureChange(b.Layer, b.Measure, b.Amount, a.Amount, double.NaN, true) { NotFinite = true };
             double relative = Math.Abs(a.Amount - b.Amount) / Math.Max(Math.Abs(b.Amount), 1e-300);
-            return new MeasureChange(b.Layer, b.Measure, b.Amount, a.Amount, relative, relative > spec.Tolerance);
+            return new MeasureChange(b.Layer, b.Measure, b.Amount, a.Amount, relative, !(relative <= spec.Tolerance));
         }).ToArray();
         return new ReparametrizationReport(model.Spec, data.Name, spec.Split.ToString().ToLowerInvariant(), data.Count, spec.NeuronWise, spec.MaxFactor,
             spec.Seed, spec.Tolerance, rescalings, outputChange, changes, clock.Elapsed.TotalSeconds);

@@ -66,7 +66,10 @@ public sealed record TrainJobSpec
     /// </summary>
     public static TrainJobSpec FromStored(JsonElement config, string runId)
     {
-        var spec = config.Deserialize<TrainJobSpec>(Json.Options) ?? throw new BasinException($"run {runId} has no readable config");
+        TrainJobSpec? read;
+        try { read = config.Deserialize<TrainJobSpec>(Json.Options); }
+        catch (JsonException e) { throw new BasinException($"run {runId} has an unreadable config: {e.Message}"); }
+        var spec = read ?? throw new BasinException($"run {runId} has no readable config");
         return UsedUnnormalizedFamBeforeTheOption(config) ? spec.With("famNormalization", "none") : spec;
     }
 

@@ -93,8 +93,10 @@ public static class TrainingJob
         var id = details.Summary.Id;
         if (details.Summary.Kind != "train") throw new BasinException($"run {id} is a {details.Summary.Kind} run, not a training run");
         if (details.Summary.Status == RunStatus.Finished) throw new BasinException($"run {id} has already finished; nothing to resume");
+        store.LockRun(id);   // a second resume of a run in progress (or the training itself) is refused here
         var spec = TrainJobSpec.FromStored(details.Config, id);
         var folder = store.RunFolder(id);
+        AtomicFile.RemoveStale(folder);   // temporaries of checkpoint writes that a kill interrupted
         if (!File.Exists(Path.Combine(folder, CheckpointFile)))
             throw new BasinException($"run {id} has no checkpoint in {folder}; it cannot be resumed (start it again with 'basin train')");
         using var prepared = Prepare(spec);
@@ -160,9 +162,11 @@ public static class TrainingJob
             store.Finish<object>(id, RunStatus.Cancelled, null, $"cancelled; {hint}");
             throw new OperationCanceledException($"{e.Message}; {hint}", e, e.CancellationToken);
         }
-        catch (Exception e) when (e is BasinException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            store.Finish<object>(id, RunStatus.Failed, null, e.Message);
+            // Every other way a run can end (bad input, divergence, a full disk, a damaged database, a bug) marks it failed
+            // with the reason; when the database itself is what failed, the run shows as interrupted (its lock is gone).
+            store.RecordFailure(id, e);
             throw;
         }
     }
@@ -243,6 +247,8 @@ public static class TrainingJob
         }
         else if (ToyDatasets.Names.Contains(name))
         {
+            foreach (var (option, count) in new[] { ("--samples", spec.Samples), ("--test-samples", spec.TestSamples) })
+                if (count > ToyDatasets.MaxCount) throw new BasinException($"{option} {count:N0}: a toy data set has at most {ToyDatasets.MaxCount:N0} points");
             train = ToyDatasets.Create(name, checked((int)(spec.Samples ?? 1000)), spec.Seed);
             test = ToyDatasets.Create(name, checked((int)(spec.TestSamples ?? 1000)), spec.Seed + 1_000_003);
         }
@@ -262,6 +268,7 @@ public static class TrainingJob
     static Prepared Prepare(TrainJobSpec spec)
     {
         var recipe = RecipeFor(spec);
+        Trainer.ParseDevice(spec.Device);   // before the run is recorded: a missing device leaves no run behind
         new TrainingConfig(spec.Epochs, spec.BatchSize, spec.Seed) { StopAtTrainLoss = spec.StopAtTrainLoss, CheckpointEveryBatches = spec.CheckpointEveryBatches }.Validate();
         var (train, test) = LoadData(spec);
         try

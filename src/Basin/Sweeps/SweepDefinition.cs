@@ -30,5 +30,11 @@ public sealed record SweepDefinition(
     string Gap,
     ReparametrizationSettings Reparametrization)
 {
-    public int PointCount => Axes.Aggregate(1, (n, a) => n * a.Values.Count);
+    /// <summary>The number of points (the product of the axes' lengths), counted without expanding them.</summary>
+    public long PointCount => Axes.Aggregate(1L, (n, a) => n > int.MaxValue ? n : n * a.Values.Count);
+
+    /// <summary>The most points a sweep may have (the file's "maxPoints" raises it).</summary>
+    public long MaxPoints { get; init; } = DefaultMaxPoints;
+
+    public const long DefaultMaxPoints = 10_000;
 }

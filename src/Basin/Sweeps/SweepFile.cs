@@ -28,7 +28,10 @@ namespace Basin.Sweeps;
 /// </summary>
 public static class SweepFile
 {
-    static readonly string[] TopLevel = ["name", "base", "axes", "measures", "measureOptions", "gap", "reparametrization"];
+    static readonly string[] TopLevel = ["name", "base", "axes", "measures", "measureOptions", "gap", "reparametrization", "maxPoints"];
+
+    /// <summary>A sweep file larger than this is refused before it is read (a sweep file is a few kilobytes).</summary>
+    public const long MaxFileBytes = 16 << 20;
     static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase) { ["lr"] = "learningRate" };
 
     /// <summary>TrainJobSpec's settings by JSON name, with their types: its own properties, then the method catalog's settings.</summary>
@@ -46,7 +49,7 @@ public static class SweepFile
     {
         if (!File.Exists(path)) throw new BasinException($"sweep file not found: {path}");
         var name = Path.GetFileNameWithoutExtension(path);
-        return Parse(File.ReadAllText(path), path, name);
+        return Parse(System.Text.Encoding.UTF8.GetString(Basin.IO.BoundedFile.ReadAllBytes(path, MaxFileBytes, "sweep file")), path, name);
     }
 
     public static SweepDefinition Parse(string text, string source, string defaultName = "sweep")
@@ -56,6 +59,7 @@ public static class SweepFile
         catch (JsonException e) { throw new BasinException($"{source}: not valid JSON: {e.Message}"); }
         if (root is not JsonObject obj) throw new BasinException($"{source}: a sweep file is a JSON object with 'base' and 'axes'");
         string Fail(string message) => throw new BasinException($"{source}: {message}");
+        if (RepeatedKey(text) is { } repeated) Fail($"key {repeated} appears twice in one object; give each key once");
         foreach (var (key, _) in obj)
             if (!TopLevel.Contains(key)) Fail($"unknown key '{key}' (known: {string.Join(", ", TopLevel)})");
 
@@ -71,6 +75,7 @@ public static class SweepFile
         var canonicalBase = new JsonObject();
         foreach (var (key, value) in baseSpec)
         {
+            if (value is null) Fail($"base setting '{key}' is null; leave it out to use the default");
             var setting = SettingName(key, source, "base setting");
             canonicalBase[setting] = value?.DeepClone();
             Canonical(setting, value, source, $"base setting '{key}'");
@@ -84,6 +89,7 @@ public static class SweepFile
             if (axes.Any(a => a.Name == setting)) Fail($"axes '{key}' and '{axes.First(a => a.Name == setting).Name}' name the same setting");
             if (value is not JsonArray list) throw new BasinException($"{source}: axis '{key}' must be a list of values");
             if (list.Count == 0) Fail($"axis '{key}' is empty; give it at least one value");
+            if (list.Any(v => v is null)) Fail($"axis '{key}' lists null; give only values (leave a setting out of the axes to use its default)");
             var seen = new HashSet<string>();
             foreach (var v in list)
             {
@@ -108,9 +114,46 @@ public static class SweepFile
         var reparam = Deserialize<ReparametrizationSettings>(obj["reparametrization"], source, "reparametrization") ?? new ReparametrizationSettings();
         if (!(reparam.MaxFactor >= 1) || double.IsInfinity(reparam.MaxFactor)) Fail($"reparametrization maxFactor must be a finite number ≥ 1, got {reparam.MaxFactor}");
 
-        var definition = new SweepDefinition(name, canonicalBase, axes, measures, options, gap, reparam);
+        long maxPoints = SweepDefinition.DefaultMaxPoints;
+        if (obj["maxPoints"] is JsonNode mp)
+        {
+            if (mp.GetValueKind() != JsonValueKind.Number || !mp.AsValue().TryGetValue<long>(out maxPoints) || maxPoints < 1)
+                Fail($"'maxPoints' must be a whole number ≥ 1, got {mp.ToJsonString()}");
+        }
+        var definition = new SweepDefinition(name, canonicalBase, axes, measures, options, gap, reparam) { MaxPoints = maxPoints };
+        // Count before expanding: three 1,000-value axes would otherwise build 10⁹ points in memory.
+        if (definition.PointCount > maxPoints)
+            Fail($"the axes give {(definition.PointCount > int.MaxValue ? "more than 2,147,483,647" : definition.PointCount.ToString("N0", System.Globalization.CultureInfo.InvariantCulture))} points, more than the limit of {maxPoints:N0}; shorten the axes or raise the limit with \"maxPoints\"");
         _ = SweepPlan.Expand(definition, source);   // checks every point's spec
         return definition;
+    }
+
+    /// <summary>The first key repeated within one JSON object, quoted with its path (e.g. 'axes.seed'), or null.</summary>
+    internal static string? RepeatedKey(string text)
+    {
+        using var doc = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        return Repeated(doc.RootElement, "");
+
+        static string? Repeated(JsonElement e, string path)
+        {
+            if (e.ValueKind == JsonValueKind.Object)
+            {
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var p in e.EnumerateObject())
+                {
+                    var at = path.Length == 0 ? p.Name : $"{path}.{p.Name}";
+                    if (!seen.Add(p.Name)) return $"'{at}'";
+                    if (Repeated(p.Value, at) is { } inner) return inner;
+                }
+            }
+            else if (e.ValueKind == JsonValueKind.Array)
+            {
+                int i = 0;
+                foreach (var item in e.EnumerateArray())
+                    if (Repeated(item, $"{path}[{i++}]") is { } inner) return inner;
+            }
+            return null;
+        }
     }
 
     static T? Deserialize<T>(JsonNode? node, string source, string what) where T : class

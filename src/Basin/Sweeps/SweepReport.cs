@@ -31,6 +31,9 @@ public sealed record SweepReportResult(string Sweep, string Gap, IReadOnlyList<s
 {
     /// <summary>True when only models whose run reached its training-loss target were scored.</summary>
     public bool ReachedTargetOnly { get; init; }
+
+    /// <summary>Points without a finished model (failed or not yet run): the ranking leaves them out.</summary>
+    public int Missing => Points - Done;
 }
 
 /// <summary>

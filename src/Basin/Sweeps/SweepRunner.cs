@@ -9,6 +9,8 @@ public sealed record SweepRunOptions
     public int Workers { get; init; } = 1;
     /// <summary>Threads per worker (null: cores / workers, at least 1).</summary>
     public int? ThreadsPerWorker { get; init; }
+    /// <summary>Give failed points another try (a diverged run continues from its last checkpoint).</summary>
+    public bool RetryFailed { get; init; }
 }
 
 /// <summary>What a sweep run did: points in the sweep, finished before, finished now, failed (all time) and still open.</summary>
@@ -48,6 +50,9 @@ public static class SweepRunner
         if (options.ThreadsPerWorker is < 1) throw new BasinException($"threads per worker must be at least 1, got {options.ThreadsPerWorker}");
         if (options.Workers > 1 && launcher is null) throw new BasinException("more than one worker needs a way to start worker processes");
         int threads = options.ThreadsPerWorker ?? Math.Max(1, Environment.ProcessorCount / options.Workers);
+        // One coordinator per sweep and database: a second one is refused while the first runs (its lock dies with it).
+        using var coordinator = Reports.RunStore.Open(runsFolder);
+        coordinator.Lock("sweep:" + sweep.Name, $"sweep '{sweep.Name}' (another 'basin sweep run')");
         var points = SweepPlan.Expand(sweep);
         var clock = Stopwatch.StartNew();
         int before;
@@ -55,6 +60,7 @@ public static class SweepRunner
         {
             store.Register(sweep.Name, points);
             store.ReleaseStale(sweep.Name);
+            if (options.RetryFailed) store.RequeueFailed(sweep.Name);
             store.RequeueMissingMeasures(sweep.Name, Measures.MeasureRegistry.Select(sweep.Measures).Select(m => m.Name).ToArray());
             before = Count(store, sweep, points, PointStatus.Done) + Count(store, sweep, points, PointStatus.Failed);
         }

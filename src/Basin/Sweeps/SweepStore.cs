@@ -135,6 +135,9 @@ public sealed class SweepStore : IDisposable
     /// <summary>Points left running by a worker that was killed go back to pending (call only when no worker of this sweep runs).</summary>
     public int ReleaseStale(string sweep) => Update("UPDATE sweep_points SET status = 'pending', worker = NULL, updated_utc = $now WHERE sweep = $s AND status = 'running';", sweep);
 
+    /// <summary>Failed points go back to pending, to be tried again (their message is cleared; their run, if any, is resumed).</summary>
+    public int RequeueFailed(string sweep) => Update("UPDATE sweep_points SET status = 'pending', message = NULL, worker = NULL, updated_utc = $now WHERE sweep = $s AND status = 'failed';", sweep);
+
     /// <summary>Finished points whose run lacks one of <paramref name="measures"/> (in either variant) go back to pending, to be measured.</summary>
     public int RequeueMissingMeasures(string sweep, IReadOnlyList<string> measures)
     {

@@ -1,3 +1,4 @@
+using Basin.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -69,7 +70,7 @@ public sealed record Adam(double Beta1 = 0.9, double Beta2 = 0.999, double Epsil
                 _expAvg[i].mul_(_beta1).add_(g, _oneMinusBeta1);
                 _expAvgSq[i].mul_(_beta2).addcmul_(g, g, _oneMinusBeta2);
                 using var denom = _expAvgSq[i].sqrt();
-                denom.div_(biasCorrection2Sqrt).add_(_epsilon);
+                denom.div_(biasCorrection2Sqrt).add_(_epsilon, Scalars.One);
                 p.addcdiv_(_expAvg[i], denom, negStepSize);
             }
         }

@@ -75,7 +75,7 @@ public sealed class Checkpoint : IDisposable
         foreach (var (name, t) in model.state_dict()) tensors.Add(new(ModelPrefix + name, t));
         tensors.AddRange(stageState);
         var metadata = new Dictionary<string, string> { [MetadataKey] = JsonSerializer.Serialize(info, Json) };
-        SafeTensors.Save(path, tensors, metadata);
+        SafeTensors.Save(path, tensors, metadata, checksum: true);   // resume verifies it (SafeTensors.Read)
     }
 
     /// <summary>Reads a checkpoint; a file that is not a Basin checkpoint is a DataFormatException.</summary>

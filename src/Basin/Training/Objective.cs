@@ -1,3 +1,4 @@
+using Basin.Native;
 using Basin.Data;
 using Basin.Models;
 using static TorchSharp.torch;
@@ -23,7 +24,7 @@ public sealed class Objective
         var logits = model.Head.forward(features);
         var context = new ObjectiveContext(model, parameters, batch, features, logits, position, exampleCount);
         var total = _terms[0].Compute(context);
-        for (int i = 1; i < _terms.Length; i++) total = total.add(_terms[i].Compute(context));
+        for (int i = 1; i < _terms.Length; i++) total = total.add(_terms[i].Compute(context), Scalars.One);
         return new ObjectiveValue(total, logits, features);
     }
 }

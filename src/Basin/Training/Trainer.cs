@@ -59,13 +59,26 @@ public sealed class Trainer
         }
     }
 
-    static Device ParseDevice(string name)
+    /// <summary>The device a name selects; an unknown device, or CUDA on a build or machine without it, is a BasinException.</summary>
+    public static Device ParseDevice(string name)
     {
         Device device;
-        try { device = torch.device(name); }
+        if (string.IsNullOrWhiteSpace(name)) throw new BasinException("the device name is empty (use cpu or cuda[:n])");
+        bool cudaNamed = name.Trim().StartsWith("cuda", StringComparison.OrdinalIgnoreCase);
+        try
+        {
+            if (cudaNamed && !cuda.is_available())
+                throw new BasinException($"device '{name}' asked for, but CUDA is not available to this build (it has CPU libtorch only); use --device cpu");
+            device = torch.device(name);
+        }
         catch (Exception e) when (e is ArgumentException or FormatException or ExternalException)
         {
             throw new BasinException($"unknown device '{name}' (use cpu or cuda[:n])");
+        }
+        catch (InvalidOperationException e)
+        {
+            // TorchSharp throws this when the CUDA backend cannot be loaded.
+            throw new BasinException($"device '{name}' asked for, but CUDA is not available to this build: {e.Message.ReplaceLineEndings(" ")}");
         }
         if (device.type == DeviceType.CUDA && !cuda.is_available())
             throw new BasinException($"device '{name}' asked for, but CUDA is not available to this build");
@@ -210,18 +223,24 @@ public sealed class Trainer
                     Evaluated = false,
                 };
             }
+            // Weights that give a NaN or infinite loss on the data are not a result: fail before they are checkpointed.
+            if (evaluate && (!double.IsFinite(metrics.TrainLoss) || metrics.TestLoss is { } testLoss && !double.IsFinite(testLoss)))
+                throw new DivergenceException($"the evaluation after epoch {_epoch + 1} gives a {(double.IsFinite(metrics.TrainLoss) ? "test" : "training")} loss of " +
+                    $"{(double.IsFinite(metrics.TrainLoss) ? metrics.TestLoss : metrics.TrainLoss)} (the weights are no longer finite or overflow); last checkpoint: {_lastCheckpoint ?? "none"}");
             _metrics.Add(metrics);
-            _progress?.Report(new EpochDone(metrics));
             _batch = 0;
             _objectiveSum = 0;
             _objectiveCount = 0;
             _secondsBefore = 0;
+            // The checkpoint comes before the epoch is reported (and recorded): a failure writing it leaves no record of
+            // an epoch that a resume could not continue from.
             if (_config.CheckpointPath is not null)
             {
                 _epoch++;
                 try { WriteCheckpoint(0); }
                 finally { _epoch--; }
             }
+            _progress?.Report(new EpochDone(metrics));
             return metrics;
         }
 
@@ -272,6 +291,16 @@ public sealed class Trainer
             var info = checkpoint.Info;
             if (info.Batch < 0 || info.Batch >= _loader.BatchesPerEpoch)
                 throw new DataFormatException($"{path}: batch {info.Batch} lies outside an epoch of {_loader.BatchesPerEpoch} batches");
+            if (info.Epoch < 0 || info.Epoch > _config.Epochs || info.Epoch == _config.Epochs && info.Batch != 0)
+                throw new DataFormatException($"{path}: epoch {info.Epoch} lies outside this run's {_config.Epochs} epochs");
+            if (info.Step != (long)info.Epoch * _loader.BatchesPerEpoch + info.Batch)
+                throw new DataFormatException($"{path}: step {info.Step} does not match epoch {info.Epoch}, batch {info.Batch} of {_loader.BatchesPerEpoch} batches per epoch");
+            if (info.Metrics is null || info.Metrics.Count != info.Epoch)
+                throw new DataFormatException($"{path}: it holds the metrics of {info.Metrics?.Count ?? 0} epochs, but {info.Epoch} are done");
+            var progress = info.Progress;
+            if (progress is null || progress.ObjectiveCount != info.Batch || !double.IsFinite(progress.ObjectiveSum) || !(progress.Seconds >= 0)
+                || double.IsInfinity(progress.Seconds) || !(progress.LearningRate >= 0) || double.IsInfinity(progress.LearningRate))
+                throw new DataFormatException($"{path}: the progress of the epoch in progress is not valid (batches {progress?.ObjectiveCount}, loss sum {progress?.ObjectiveSum}, seconds {progress?.Seconds}, learning rate {progress?.LearningRate})");
             checkpoint.RestoreModel(_model);
             _updater.LoadState(checkpoint.Section(Checkpoint.OptimizerPrefix));
             foreach (var (prefix, stage) in StatefulStages()) stage.LoadState(checkpoint.Section(prefix));

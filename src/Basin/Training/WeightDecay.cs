@@ -1,3 +1,5 @@
+using Basin.Native;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Basin.Training;
@@ -23,10 +25,11 @@ public sealed record WeightDecay(double Alpha) : IObjectiveTerm
         {
             var p = parameters[i];
             if (!IncludeBiases && p.IsBias) continue;
-            var s = p.Value.square().sum();
-            sum = sum is null ? s : sum.add(s);
+            var s = p.Value.pow(Scalars.Two).sum();
+            sum = sum is null ? s : sum.add(s, Scalars.One);
         }
         if (sum is null) return zeros(1, device: context.Logits.device).sum();
-        return sum.mul(Alpha / 2);
+        using var half = (Alpha / 2).ToScalar();
+        return sum.mul(half);
     }
 }

@@ -72,12 +72,13 @@ public class GanCliTests
         Assert.True(interp.ExitCode == 0, interp.ToString());
         using var idoc = JsonDocument.Parse(interp.Stdout);
         var plots = idoc.RootElement.GetProperty("plots").EnumerateArray().Select(p => p.GetString()!).ToList();
-        Assert.Equal(["paths-linear.png", "paths-slerp.png", "paths-geodesic.png", "paths-disc-geodesic.png"], plots.Select(Path.GetFileName));
+        Assert.Equal(["paths-linear.png", "paths-slerp.png", "paths-geodesic.png", "paths-realism-geodesic.png", "paths-paper.png", "paths-jacobian.png"],
+            plots.Select(Path.GetFileName));
         foreach (var png in plots) Assert.Equal(PngSignature, File.ReadAllBytes(png).Take(8));
 
         using var results = JsonDocument.Parse(File.ReadAllText(idoc.RootElement.GetProperty("jsonPath").GetString()!));
         var paths = results.RootElement.GetProperty("paths").EnumerateArray().ToList();
-        Assert.Equal(3 * 4, paths.Count);
+        Assert.Equal(3 * 6, paths.Count);
         foreach (var p in paths)
         {
             Assert.Equal(0.0, p.GetProperty("endpointError").GetDouble());
@@ -98,6 +99,25 @@ public class GanCliTests
     }
 
     [Fact]
+    public void InterpolatingARunWithoutACriticIsAOneLineError()
+    {
+        var dir = CliRunner.TempDir();
+        var r = CliRunner.Run(dir, null, Train("--iterations", "2", "--warmup", "0", "--json"));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var id = JsonDocument.Parse(r.Stdout).RootElement.GetProperty("runId").GetString()!;
+        // Keep the generator's tensors only, in every weights file of the run.
+        foreach (var file in Directory.GetFiles(Path.Combine(dir, "runs", id), "*.safetensors"))
+        {
+            using var contents = SafeTensors.Load(file);
+            SafeTensors.Save(file, contents.Tensors.Where(t => t.Key.StartsWith("generator.", StringComparison.Ordinal)), contents.Metadata);
+        }
+        var interp = CliRunner.Run(dir, null, "gan", "interpolate", id, "--method", "linear,paper", "--pairs", "1", "--threads", "1");
+        CliRunner.AssertOneLineError(interp, $"GAN run {id} has no critic");
+        Assert.Contains("paper optimize", interp.Stderr);
+        Assert.Equal(1, interp.ExitCode);
+    }
+
+    [Fact]
     public void ImageGanReportsTheFrechetDistanceAndInterpolateWritesImageStripsWithConfidence()
     {
         var dir = CliRunner.TempDir();
@@ -115,12 +135,12 @@ public class GanCliTests
         Assert.Equal(JsonValueKind.Null, figures.GetProperty("exactW1").ValueKind);
         Assert.StartsWith("conv-generator:8:w4", doc.RootElement.GetProperty("generator").GetString());
 
-        var interp = CliRunner.Run(dir, null, "gan", "interpolate", doc.RootElement.GetProperty("runId").GetString()!, "--method", "linear,disc-geodesic",
+        var interp = CliRunner.Run(dir, null, "gan", "interpolate", doc.RootElement.GetProperty("runId").GetString()!, "--method", "linear,disc-geodesic,paper",
             "--pairs", "2", "--steps", "3", "--geodesic-iterations", "2", "--classifier", classifierId, "--threads", "1", "--json");
         Assert.True(interp.ExitCode == 0, interp.ToString());
         using var idoc = JsonDocument.Parse(interp.Stdout);
         var plots = idoc.RootElement.GetProperty("plots").EnumerateArray().Select(p => p.GetString()!).ToList();
-        Assert.Equal(["strip-linear.png", "strip-disc-geodesic.png"], plots.Select(Path.GetFileName));
+        Assert.Equal(["strip-linear.png", "strip-realism-geodesic.png", "strip-paper.png"], plots.Select(Path.GetFileName));
         foreach (var png in plots)
         {
             var bytes = File.ReadAllBytes(png);

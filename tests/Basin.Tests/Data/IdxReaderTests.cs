@@ -144,3 +144,30 @@ public class IdxReaderTests
         Assert.Contains("nope: cannot read", e.Message);
     }
 }
+
+/// <summary>Bounded reads (issue 20): inflation stops at the size the IDX header promises.</summary>
+public class IdxBoundedReadTests
+{
+    [Fact]
+    public void AGzipBombIsStoppedAtTheSizeItsHeaderPromises()
+    {
+        using var dir = new TempFolder();
+        // A header promising 8 data bytes, then 32 MB of zeros: 32 KB on disk.
+        var raw = new byte[4 + 12 + (32 << 20)];
+        IdxFiles.Idx([2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8]).CopyTo(raw, 0);
+        File.WriteAllBytes(dir.File("bomb.gz"), IdxFiles.Gzip(raw));
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        var e = Assert.Throws<DataFormatException>(() => IdxReader.Read(dir.File("bomb.gz")));
+        Assert.Contains("decompresses to more than the 24 bytes its IDX header promises", e.Message);
+        Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 16 << 20, "the bomb was inflated");
+    }
+
+    [Fact]
+    public void AnEmptyFileOrAPipeIsRefusedBeforeItIsOpened()
+    {
+        using var dir = new TempFolder();
+        File.WriteAllBytes(dir.File("empty"), []);
+        Assert.Contains("not a regular file", Assert.Throws<DataFormatException>(() => IdxReader.Read(dir.File("empty"))).Message);
+        Assert.Contains("not a regular file", Assert.Throws<DataFormatException>(() => IdxReader.Read("/dev/zero")).Message);
+    }
+}

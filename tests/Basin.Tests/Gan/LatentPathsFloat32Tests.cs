@@ -23,7 +23,7 @@ public class LatentPathsFloat32Tests
             Assert.Equal(s.mean().item<float>(), scores.CriticMean, 6);
         }
         var weight = new RealismWeight(Reference: 0, Scale: 1, Beta: 1);
-        var geodesic = LatentPaths.DiscriminatorAwareGeodesic(generator.forward, critic.forward, weight, z0, z1, new GeodesicConfig(4, 10));
+        var geodesic = LatentPaths.RealismWeightedGeodesic(generator.forward, critic.forward, weight, z0, z1, new GeodesicConfig(4, 10));
         using (geodesic.Path)
         {
             Assert.Equal(torch.ScalarType.Float32, geodesic.Path.dtype);

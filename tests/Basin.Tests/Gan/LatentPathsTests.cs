@@ -100,7 +100,7 @@ public class LatentPathsTests
     }
 
     [Fact]
-    public void TheDiscriminatorAwareGeodesicAvoidsWhereSamplesLookFake()
+    public void TheRealismWeightedGeodesicAvoidsWhereSamplesLookFake()
     {
         // G = identity, so the pull-back geodesic is the straight line; the critic calls the region near the
         // origin fake (score −5 there, 0 far away).
@@ -110,7 +110,7 @@ public class LatentPathsTests
         using var z0 = Vec(-2, 0.1);
         using var z1 = Vec(2, 0.1);
         using var line = LatentPaths.Linear(z0, z1, 16);
-        var aware = LatentPaths.DiscriminatorAwareGeodesic(g, critic, weight, z0, z1, new GeodesicConfig(Steps: 16, Iterations: 400, LearningRate: 0.05));
+        var aware = LatentPaths.RealismWeightedGeodesic(g, critic, weight, z0, z1, new GeodesicConfig(Steps: 16, Iterations: 400, LearningRate: 0.05));
         var plain = LatentPaths.Geodesic(g, z0, z1, new GeodesicConfig(Steps: 16, Iterations: 100));
         using (aware.Path)
         using (plain.Path)

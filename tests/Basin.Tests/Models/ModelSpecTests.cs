@@ -129,3 +129,22 @@ public class ModelSpecTests
         }
     }
 }
+
+/// <summary>Model size checked before anything is allocated (issue 20).</summary>
+public class ModelSizeTests
+{
+    [Theory]
+    [InlineData("lenet5", 1)]
+    [InlineData("lenet5", 3)]
+    [InlineData("mlp:16,8:tanh", 1)]
+    [InlineData("resnet", 1)]
+    [InlineData("resnet:2", 3)]
+    [InlineData("lenet5+bottleneck:64", 1)]
+    [InlineData("mlp:32+bottleneck:8:relu", 1)]
+    public void TheParameterCountIsKnownWithoutBuildingTheModel(string spec, long channels)
+    {
+        long[] shape = [channels, 28, 28];
+        using var model = ModelSpec.Create(spec, shape, 10, seed: 1);
+        Assert.Equal(model.parameters().Sum(p => p.numel()), ModelSpec.ParameterCount(spec, shape, 10));
+    }
+}

@@ -60,3 +60,26 @@ public class SweepFileTests
         else Assert.Contains("'method' needs a Basin whose training spec has a method", Assert.Throws<BasinException>(() => SweepFile.Parse(text, "m.json")).Message);
     }
 }
+
+/// <summary>Sweep files checked before anything is expanded (issue 20).</summary>
+public class SweepFileLimitTests
+{
+    const string Base = """ "base": { "dataset": "moons", "model": "mlp:4" } """;
+
+    [Fact]
+    public void ThePointCountIsCheckedBeforeExpandingAndMaxPointsRaisesTheLimit()
+    {
+        var axes = """ "axes": { "seed": [1, 2, 3, 4], "batchSize": [8, 16, 32] } """;
+        Assert.Equal(12, SweepFile.Parse($$"""{ {{Base}}, {{axes}}, "maxPoints": 12 }""", "s.json").PointCount);
+        var e = Assert.Throws<BasinException>(() => SweepFile.Parse($$"""{ {{Base}}, {{axes}}, "maxPoints": 11 }""", "s.json"));
+        Assert.Contains("the axes give 12 points, more than the limit of 11", e.Message);
+        Assert.Contains("'maxPoints' must be a whole number", Assert.Throws<BasinException>(() => SweepFile.Parse($$"""{ {{Base}}, {{axes}}, "maxPoints": 0.5 }""", "s.json")).Message);
+    }
+
+    [Fact]
+    public void RepeatedKeysAreNamedWithTheirPath()
+    {
+        var e = Assert.Throws<BasinException>(() => SweepFile.Parse("""{ "base": { "dataset": "moons", "model": "mlp:4", "dataset": "spirals" }, "axes": { "seed": [1] } }""", "s.json"));
+        Assert.Contains("key 'base.dataset' appears twice", e.Message);
+    }
+}

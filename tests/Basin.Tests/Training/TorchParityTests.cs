@@ -66,4 +66,12 @@ public class TorchParityTests
     [Fact]
     public void AdamMatchesTorchAdam() =>
         Compare(new Adam(), ps => optim.Adam(ps, Rate, weight_decay: Alpha));
+
+    [Fact]
+    public void RmsPropMatchesTorchRmsProp() =>
+        Compare(new RmsProp(), ps => optim.RMSProp(ps, Rate, weight_decay: Alpha));
+
+    [Fact]
+    public void AdamWithTheGanBetasMatchesTorchAdam() =>
+        Compare(new Adam(0.5, 0.9), ps => optim.Adam(ps, Rate, beta1: 0.5, beta2: 0.9, weight_decay: Alpha));
 }

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Basin.Training.Catalog;
+using Basin.Native;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Basin.Training.Methods;
@@ -25,14 +27,16 @@ public sealed record Asam(double Rho = Asam.DefaultRho, double Eta = Asam.Defaul
         for (int i = 0; i < gradients.Length; i++)
         {
             if (gradients[i] is not { } g) continue;
-            t[i] = parameters[i].Value.detach().abs().add(Eta);
+            using var eta = Eta.ToScalar();
+            t[i] = parameters[i].Value.detach().abs().add(eta, Scalars.One);
             tg[i] = t[i]!.mul(g);
         }
         double norm = JointNorm(tg);
         double scale = norm > 0 ? Rho / norm : 0;
         var e = new Tensor?[gradients.Length];
+        using var s = scale.ToScalar();
         for (int i = 0; i < gradients.Length; i++)
-            if (tg[i] is { } x) e[i] = t[i]!.mul(x).mul(scale);
+            if (tg[i] is { } x) e[i] = t[i]!.mul(x).mul(s);
         return e;
     }
 }

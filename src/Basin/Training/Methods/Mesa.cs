@@ -81,7 +81,12 @@ public sealed class Mesa : IObjectiveTerm, IStatefulStage, IDisposable
             if (!a.shape.SequenceEqual(p.Value.shape))
                 throw new BasinException($"MESA's average for '{p.Name}' has shape [{string.Join(",", a.shape)}], the parameter [{string.Join(",", p.Value.shape)}]");
             if (start) a.copy_(p.Value);
-            else a.mul_(Decay).add_(p.Value.detach(), 1 - Decay);
+            else
+            {
+                using var decay = Decay.ToScalar();
+                using var rest = (1 - Decay).ToScalar();
+                a.mul_(decay).add_(p.Value.detach(), rest);
+            }
         }
         foreach (var (teacherBuffer, studentBuffer) in _buffers!) teacherBuffer.copy_(studentBuffer);
         _started = true;

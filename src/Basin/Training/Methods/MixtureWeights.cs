@@ -21,9 +21,11 @@ public static class MixtureWeights
             throw new BasinException($"mixture weights need a [members, examples] table of likelihoods, got [{string.Join(",", likelihoods.shape)}]");
         if (maxIterations < 1) throw new BasinException($"mixture weights need at least 1 iteration, got {maxIterations}");
         using var scope = NewDisposeScope();
-        var p = likelihoods.to_type(ScalarType.Float64).clamp_min(1e-300);
+        using var floor = 1e-300.ToScalar();
+        var p = likelihoods.to_type(ScalarType.Float64).clamp_min(floor);
         long s = p.shape[0];
-        var w = full([s, 1], 1.0 / s, dtype: ScalarType.Float64);
+        using var uniform = (1.0 / s).ToScalar();
+        var w = full([s, 1], uniform, dtype: ScalarType.Float64);
         double previous = double.NegativeInfinity;
         int iteration = 0;
         double current = previous;

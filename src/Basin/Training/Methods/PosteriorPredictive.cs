@@ -1,3 +1,4 @@
+using Basin.Native;
 using Basin.Data;
 using Basin.IO;
 using Basin.Models;
@@ -23,7 +24,7 @@ public sealed record EnsembleEvaluation(IReadOnlyList<PredictiveScore> Members, 
 }
 
 /// <summary>
-/// The posterior-predictive ensemble of SGLD samples (METHODS §12): p(y | x) ≈ (1/S) Σ_s softmax(f(x; θ_s)),
+/// The posterior-predictive ensemble of SGLD samples (docs/definitions.md §10): p(y | x) ≈ (1/S) Σ_s softmax(f(x; θ_s)),
 /// the average of the members' predicted probabilities (not of their logits), scored by log-loss and accuracy
 /// next to each member's own scores.
 /// </summary>
@@ -52,9 +53,10 @@ public static class PosteriorPredictive
                 using var probs = Probabilities(model, data, batchSize);
                 members.Add(Score(Path.GetFileNameWithoutExtension(file), probs, data.Labels));
                 truth.Add(probs.gather(1, data.Labels.unsqueeze(1)).squeeze(1));
-                sum.add_(probs);
+                sum.add_(probs, Scalars.One);
             }
-            using var mean = sum.div(sampleFiles.Count);
+            using var memberCount = sampleFiles.Count.ToScalar();
+            using var mean = sum.div(memberCount);
             using var likelihoods = stack(truth);
             var mixture = MixtureWeights.Fit(likelihoods);
             return new EnsembleEvaluation(members, Score("ensemble", mean, data.Labels), data.Count) { MixtureWeights = mixture.Weights };
@@ -83,7 +85,8 @@ public static class PosteriorPredictive
     {
         using var scope = NewDisposeScope();
         // A probability that underflowed to 0 would give an infinite loss; the floor is far below any real prediction.
-        var picked = probs.gather(1, labels.unsqueeze(1)).squeeze(1).clamp_min(1e-300);
+        using var floor = 1e-300.ToScalar();
+        var picked = probs.gather(1, labels.unsqueeze(1)).squeeze(1).clamp_min(floor);
         double logLoss = -picked.log().mean().ToDouble();
         double accuracy = probs.argmax(1).eq(labels).to_type(ScalarType.Float64).mean().ToDouble();
         return new PredictiveScore(name, logLoss, accuracy);

@@ -65,7 +65,8 @@ public sealed class Saf : IObjectiveTerm, IStatefulStage
             {
                 long read = (epoch - Lag) % slots;
                 reference = _bank!.index_select(0, indices).select(1, read).to_type(logits.dtype);
-                valid = _epochs!.index_select(0, indices).select(1, read).eq(epoch - Lag);
+                using var lagged = (epoch - Lag).ToScalar();
+                valid = _epochs!.index_select(0, indices).select(1, read).eq(lagged);
             }
             if (valid.any().ToBoolean()) term = TrajectoryLoss.Compute(logits, reference, Lambda, Tau, valid);
         }
@@ -76,14 +77,16 @@ public sealed class Saf : IObjectiveTerm, IStatefulStage
     void Record(Tensor indices, Tensor logits, int epoch, long slots, long step)
     {
         long write = epoch % slots;
-        var fresh = _steps!.index_select(0, indices).ne(step);        // first evaluation of these examples in this step
+        using var stepScalar = step.ToScalar();
+        using var epochScalar = epoch.ToScalar();
+        var fresh = _steps!.index_select(0, indices).ne(stepScalar);        // first evaluation of these examples in this step
         if (!fresh.any().ToBoolean()) return;
         var idx = indices.masked_select(fresh);
         var rows = logits.detach().index_select(0, fresh.nonzero().squeeze(1)).to_type(ScalarType.Float32);
         var bankSlot = _bank!.select(1, write);
         bankSlot.index_copy_(0, idx, rows);
-        _epochs!.select(1, write).index_fill_(0, idx, epoch);
-        _steps.index_fill_(0, idx, step);
+        _epochs!.select(1, write).index_fill_(0, idx, epochScalar);
+        _steps.index_fill_(0, idx, stepScalar);
     }
 
     static Tensor CheckedIndices(ObjectiveContext context)
@@ -116,8 +119,9 @@ public sealed class Saf : IObjectiveTerm, IStatefulStage
             return;
         }
         _bank = zeros([count, Lag + 1, classes], ScalarType.Float32, device).DetachFromDisposeScope();
-        _epochs = full([count, Lag + 1], -1L, ScalarType.Int64, device).DetachFromDisposeScope();
-        _steps = full([count], -1L, ScalarType.Int64, device).DetachFromDisposeScope();
+        using var none = (-1L).ToScalar();
+        _epochs = full([count, Lag + 1], none, ScalarType.Int64, device).DetachFromDisposeScope();
+        _steps = full([count], none, ScalarType.Int64, device).DetachFromDisposeScope();
     }
 
     public IEnumerable<KeyValuePair<string, Tensor>> State()

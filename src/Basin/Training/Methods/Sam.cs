@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Basin.Training.Catalog;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Basin.Training.Methods;
@@ -23,7 +24,8 @@ public sealed record Sam(double Rho = Sam.DefaultRho) : WeightPerturbation
         double norm = JointNorm(gradients);
         // A zero gradient gives no direction: e = 0 (the step is then the plain one).
         double scale = norm > 0 ? Rho / norm : 0;
-        return gradients.Select(g => g?.mul(scale)).ToArray();
+        using var s = scale.ToScalar();
+        return gradients.Select(g => g?.mul(s)).ToArray();
     }
 }
 

@@ -9,7 +9,7 @@ namespace Basin.Training.Methods;
 public sealed record SgldSample(int Index, long Step, IReadOnlyList<NamedParameter> Parameters);
 
 /// <summary>
-/// Stochastic gradient Langevin dynamics (METHODS §12; "The Universality Lens", 2025):
+/// Stochastic gradient Langevin dynamics (docs/definitions.md §10; "The Universality Lens", 2025):
 /// θ ← θ − (η/2)·∇U(θ) + N(0, η·T·I), with U = −log prior − Σ_n log p(y_n | x_n, θ) and temperature T (1 samples
 /// the posterior, 0 is gradient descent). Basin's objective is a mean over the batch, so ∇U is estimated as
 /// <see cref="DatasetSize"/>·∇objective: with cross-entropy plus weight decay α/2·‖θ‖² that is the Gaussian prior
@@ -53,13 +53,15 @@ public sealed record Sgld(double Temperature = 1, long DatasetSize = 1, long Bur
                 double drift = -learningRate / 2 * rule.DatasetSize;
                 double noise = Math.Sqrt(learningRate * rule.Temperature);
                 using var scope = NewDisposeScope();
+                using var driftScalar = drift.ToScalar();
+                using var noiseScalar = noise.ToScalar();
                 foreach (var p in parameters)
                 {
                     var w = p.Value;
                     var g = w.grad;
-                    if (g is not null) w.add_(g, drift);
+                    if (g is not null) w.add_(g, driftScalar);
                     // Every parameter diffuses, with or without a gradient (the prior and likelihood are flat there).
-                    if (noise > 0) w.add_(randn_like(w), noise);
+                    if (noise > 0) w.add_(randn_like(w), noiseScalar);
                 }
             }
             _steps++;

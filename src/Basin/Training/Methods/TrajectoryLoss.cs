@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Basin.Training.Methods;
@@ -22,11 +23,14 @@ public static class TrajectoryLoss
     public static Tensor Compute(Tensor logits, Tensor reference, double lambda, double tau, Tensor? valid = null)
     {
         using var scope = NewDisposeScope();
-        var target = nn.functional.softmax(reference.detach().div(tau), 1);
-        var logTarget = nn.functional.log_softmax(reference.detach().div(tau), 1);
-        var logCurrent = nn.functional.log_softmax(logits.div(tau), 1);
+        using var t = tau.ToScalar();
+        using var batch = logits.shape[0].ToScalar();
+        using var weight = (lambda * tau * tau).ToScalar();
+        var target = nn.functional.softmax(reference.detach().div(t), 1);
+        var logTarget = nn.functional.log_softmax(reference.detach().div(t), 1);
+        var logCurrent = nn.functional.log_softmax(logits.div(t), 1);
         var perExample = target.mul(logTarget.sub(logCurrent)).sum(1);   // KL per example
         if (valid is not null) perExample = perExample.mul(valid.to_type(perExample.dtype));
-        return perExample.sum().div(logits.shape[0]).mul(lambda * tau * tau).MoveToOuterDisposeScope();
+        return perExample.sum().div(batch).mul(weight).MoveToOuterDisposeScope();
     }
 }

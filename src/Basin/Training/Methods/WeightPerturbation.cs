@@ -1,3 +1,4 @@
+using Basin.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -30,7 +31,7 @@ public abstract record WeightPerturbation : IGradientProcedure
             {
                 if (e[i] is not { } ei) continue;
                 saved[i] = parameters[i].Value.detach().clone();
-                parameters[i].Value.add_(ei);
+                parameters[i].Value.add_(ei, Scalars.One);
             }
         }
         try
@@ -52,7 +53,7 @@ public abstract record WeightPerturbation : IGradientProcedure
     {
         double sum = 0;
         foreach (var t in tensors)
-            if (t is not null) sum += t.to_type(ScalarType.Float64).square().sum().ToDouble();
+            if (t is not null) sum += t.to_type(ScalarType.Float64).pow(Scalars.Two).sum().ToDouble();
         return Math.Sqrt(sum);
     }
 }

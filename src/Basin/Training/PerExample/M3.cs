@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Basin.Training.Catalog;
+using Basin.Native;
 using Basin.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -37,8 +38,9 @@ public sealed record M3 : IGradientProcedure
             var value = context.Evaluate(part);
             value.Total.backward();
             groupGradients.Add(parameters.Select(p => p.Value.grad?.detach().clone()).ToArray());
-            var weighted = value.Total.detach().mul((double)size / b);
-            total = total is null ? weighted : total.add(weighted);
+            using var share = ((double)size / b).ToScalar();
+            var weighted = value.Total.detach().mul(share);
+            total = total is null ? weighted : total.add(weighted, Scalars.One);
             logits.Add(value.Logits.detach());
             features.Add(value.Features.detach());
         }

@@ -1,3 +1,4 @@
+using Basin.Native;
 using Basin.Data;
 using Basin.Models;
 using TorchSharp;
@@ -25,8 +26,8 @@ public static class MCoherence
         foreach (var g in perExample)
         {
             var g64 = g.detach().to_type(ScalarType.Float64).reshape(m, -1);
-            sumNorms += g64.square().sum().ToDouble();
-            normOfSum += g64.sum(dim: 0).square().sum().ToDouble();
+            sumNorms += g64.pow(Scalars.Two).sum().ToDouble();
+            normOfSum += g64.sum(dim: 0).pow(Scalars.Two).sum().ToDouble();
         }
         if (sumNorms == 0) throw new BasinException("m-coherence is undefined: every per-example gradient is zero");
         return normOfSum / sumNorms;

@@ -1,3 +1,5 @@
+using Basin.Native;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Basin.Training.PerExample;
@@ -55,13 +57,14 @@ public abstract record PerExampleAggregation : IGradientProcedure
                 var p = parameters[i].Value;
                 var aggregate = Aggregate(perExample[i]);
                 var g = p.grad;
-                p.grad = g is null ? aggregate : g.add(aggregate);
+                p.grad = g is null ? aggregate : g.add(aggregate, Scalars.One);
             }
         }
         if (CoherenceEvery > 0 && context.Progress is { } progress && context.Position.Step % CoherenceEvery == 0)
             progress.Report(new GradientCoherence(context.Position.Epoch + 1, context.Position.Step, (int)batch.Size, MCoherence.Of(perExample)));
-        var total = ceSum.detach().div(batch.Size);
-        if (rest is not null) total = total.add(rest.detach());
+        using var size = batch.Size.ToScalar();
+        var total = ceSum.detach().div(size);
+        if (rest is not null) total = total.add(rest.detach(), Scalars.One);
         return new ObjectiveValue(total, logits, features);
     }
 
@@ -74,7 +77,7 @@ public abstract record PerExampleAggregation : IGradientProcedure
         {
             if (term is CrossEntropy) continue;
             var t = term.Compute(objectiveContext);
-            sum = sum is null ? t : sum.add(t);
+            sum = sum is null ? t : sum.add(t, Scalars.One);
         }
         return sum;
     }

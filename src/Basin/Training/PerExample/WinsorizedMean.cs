@@ -38,10 +38,12 @@ public static class WinsorizedMean
         long b = rows.shape[0];
         var top = rows.topk(c + 1, dim: 0, largest: true, sorted: true).values;       // [c+1, P], descending
         var bottom = rows.topk(c + 1, dim: 0, largest: false, sorted: true).values;   // [c+1, P], ascending
+        using var clipped = c.ToScalar();
+        using var count = b.ToScalar();
         return rows.sum([0])
-            .sub(top.narrow(0, 0, c).sum([0])).add(top[c], c)
-            .sub(bottom.narrow(0, 0, c).sum([0])).add(bottom[c], c)
-            .div(b);
+            .sub(top.narrow(0, 0, c).sum([0])).add(top[c], clipped)
+            .sub(bottom.narrow(0, 0, c).sum([0])).add(bottom[c], clipped)
+            .div(count);
     }
 
     static unsafe Tensor OnePass(Tensor rows, int c)
