@@ -1,3 +1,4 @@
+using Basin.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -31,7 +32,7 @@ public sealed class Curve : IDisposable
         a = start.Select(t => t.detach().clone()).ToArray();
         b = end.Select(t => t.detach().clone()).ToArray();
         using var half = 0.5.ToScalar();
-        Control = a.Zip(b, (x, y) => x.add(y).mul_(half)).ToArray();
+        Control = a.Zip(b, (x, y) => x.add(y, Scalars.One).mul_(half)).ToArray();
     }
 
     public CurveKind Kind { get; }

@@ -1,4 +1,5 @@
 using Basin.Data;
+using Basin.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -84,7 +85,7 @@ public static class CurveTraining
                     var loss = nn.functional.cross_entropy(model.forward(x), y);
                     lossSum += loss.ToDouble();
                     if (options.WeightDecay > 0)
-                        loss = loss.add(torch.stack(parameters.Select(p => p.pow(2).sum()).ToArray()).sum().mul(halfWd));
+                        loss = loss.add(torch.stack(parameters.Select(p => p.pow(Scalars.Two).sum()).ToArray()).sum().mul(halfWd), Scalars.One);
                     loss.backward();
                     using var cc = Curve.Coefficients(curve.Kind, t).C.ToScalar();
                     using var noGrad = torch.no_grad();

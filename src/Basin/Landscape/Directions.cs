@@ -1,5 +1,6 @@
 using Basin.Data;
 using Basin.Geometry;
+using Basin.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -84,14 +85,14 @@ public static class Directions
         using var eps = FilterEpsilon.ToScalar();
         var dn = d.reshape(rows, -1).norm(1, true);
         var tn = theta.detach().reshape(rows, -1).norm(1, true);
-        var factor = tn.div(dn.add(eps));
+        var factor = tn.div(dn.add(eps, Scalars.One));
         return d.reshape(rows, -1).mul(factor).reshape(d.shape);
     }
 
     static Tensor RescaleWhole(Tensor d, Tensor theta)
     {
         using var eps = FilterEpsilon.ToScalar();
-        var factor = theta.detach().norm().div(d.norm().add(eps));
+        var factor = theta.detach().norm().div(d.norm().add(eps, Scalars.One));
         return d.mul(factor);
     }
 

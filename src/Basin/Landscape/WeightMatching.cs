@@ -1,5 +1,6 @@
 using Basin.Gan;
 using Basin.Models;
+using Basin.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -45,8 +46,8 @@ public static class WeightMatching
                 var incoming = h == 0 ? wb[0] : wb[h].index_select(1, Index(perms[h - 1]));
                 var outgoing = h + 1 < hidden ? wb[h + 1].index_select(0, Index(perms[h + 1])) : wb[h + 1];
                 var similarity = wa[h].matmul(incoming.t())
-                    .add(ba[h].unsqueeze(1).mul(bb[h].unsqueeze(0)))
-                    .add(wa[h + 1].t().matmul(outgoing));
+                    .add(ba[h].unsqueeze(1).mul(bb[h].unsqueeze(0)), Scalars.One)
+                    .add(wa[h + 1].t().matmul(outgoing), Scalars.One);
                 int n = perms[h].Length;
                 var s = similarity.data<double>().ToArray();
                 var cost = new double[n, n];
