@@ -50,6 +50,51 @@ public static class Lanczos
         return new EigenvalueResult(top, run.Products, converged);
     }
 
+    /// <summary>
+    /// The <paramref name="k"/> largest eigenvalues and their unit Ritz vectors (largest first), from a Lanczos run that stops when
+    /// every Ritz residual is at most <paramref name="tolerance"/>·|θ| or after <paramref name="maxSteps"/> products. The vectors are
+    /// new tensors in the caller's dispose scope.
+    /// </summary>
+    public static (Tensor[][] Vectors, double[] Values) TopEigenvectors(ICurvatureProduct op, int k = 1, int maxSteps = 100, long seed = 0,
+        CancellationToken cancellationToken = default, double tolerance = 1e-4)
+    {
+        if (k < 1) throw new BasinException($"number of eigenvectors must be at least 1, got {k}");
+        if (k > op.Dimension) throw new BasinException($"asked for {k} eigenvectors of a {op.Dimension}-dimensional operator");
+        maxSteps = (int)Math.Min(Math.Max(maxSteps, k), op.Dimension);
+        using var scope = torch.NewDisposeScope();
+        var basis = new List<Tensor[]>();
+        var run = Run(op, maxSteps, seed, cancellationToken, minSteps: k, keepBasis: basis, stop: (alpha, beta) =>
+        {
+            if (alpha.Count < k) return false;
+            var (values, vectors) = Tridiagonal.Eigen(alpha, beta);
+            int m = alpha.Count;
+            for (int i = 0; i < k; i++)
+            {
+                int col = m - 1 - i;
+                if (Math.Abs(beta[m - 1] * vectors[m - 1, col]) > tolerance * Math.Max(Math.Abs(values[col]), 1e-12)) return false;
+            }
+            return true;
+        });
+        int steps = run.Alpha.Count;
+        var (ritz, s) = Tridiagonal.Eigen(run.Alpha, run.Beta.Take(steps - 1).ToArray());
+        var result = new Tensor[k][];
+        var top = new double[k];
+        for (int i = 0; i < k; i++)
+        {
+            int col = steps - 1 - i;
+            top[i] = ritz[col];
+            var v = ParamVectors.Zeros(op.Shapes, op.DType);
+            for (int j = 0; j < steps; j++)
+            {
+                using var c = s[j, col].ToScalar();
+                for (int p = 0; p < v.Length; p++) v[p].add_(basis[j][p], c);
+            }
+            var unit = ParamVectors.Normalize(v);
+            result[i] = unit.Select(t => t.MoveToOuterDisposeScope()).ToArray();
+        }
+        return (result, top);
+    }
+
     internal sealed record RunResult(List<double> Alpha, List<double> Beta, long Products, bool InvariantSubspace);
 
     /// <summary>
@@ -58,7 +103,8 @@ public static class Lanczos
     /// (β_j couples step j to the next) and may end the run.
     /// </summary>
     internal static RunResult Run(ICurvatureProduct op, int maxSteps, long seed, CancellationToken cancellationToken,
-        Func<List<double>, List<double>, bool>? stop = null, IReadOnlyList<Tensor>? start = null, int minSteps = 0)
+        Func<List<double>, List<double>, bool>? stop = null, IReadOnlyList<Tensor>? start = null, int minSteps = 0,
+        List<Tensor[]>? keepBasis = null)
     {
         var alpha = new List<double>();
         var beta = new List<double>();
@@ -98,6 +144,9 @@ public static class Lanczos
             }
             q = ParamVectors.Scale(w, 1 / b);
         }
+        // The caller asked for the Krylov basis q_1..q_m (Ritz vectors): move it out of this scope into the caller's.
+        if (keepBasis is not null)
+            foreach (var v in basis) keepBasis.Add(v.Select(t => t.MoveToOuterDisposeScope()).ToArray());
         return new RunResult(alpha, beta, products, invariant);
     }
 }
