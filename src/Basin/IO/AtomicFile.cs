@@ -50,7 +50,17 @@ public static class AtomicFile
 
     static bool Running(int pid)
     {
-        if (OperatingSystem.IsLinux()) return File.Exists($"/proc/{pid}/stat");
+        if (OperatingSystem.IsLinux())
+        {
+            // A zombie (Z) or dead (X) process is gone for this purpose, though /proc still lists it until it is reaped.
+            try
+            {
+                var text = File.ReadAllText($"/proc/{pid}/stat");
+                var state = text[(text.LastIndexOf(')') + 2)..].Split(' ')[0];
+                return state is not ("Z" or "X");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException) { return false; }
+        }
         try { using var p = System.Diagnostics.Process.GetProcessById(pid); return !p.HasExited; }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException) { return false; }
     }

@@ -136,6 +136,8 @@ public sealed class RunStore : IDisposable
                 if (!File.Exists(stat)) return null;
                 var text = File.ReadAllText(stat);
                 var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');   // fields 3, 4, ... after "pid (comm)"
+                // A killed process is a zombie (Z) or dead (X) until its parent reaps it: it holds nothing any more.
+                if (fields.Length == 0 || fields[0] is "Z" or "X") return null;
                 return fields.Length > 19 ? "ticks:" + fields[19] : null;
             }
             using var p = System.Diagnostics.Process.GetProcessById(pid);
@@ -153,6 +155,21 @@ public sealed class RunStore : IDisposable
         // Start times in seconds are computed from the boot time, which each process estimates: allow a second.
         return now.StartsWith("s:", StringComparison.Ordinal) && processStart.StartsWith("s:", StringComparison.Ordinal)
             && Math.Abs(long.Parse(now[2..], CultureInfo.InvariantCulture) - long.Parse(processStart[2..], CultureInfo.InvariantCulture)) <= 1;
+    }
+
+    /// <summary>
+    /// <see cref="Alive"/>, given a process that was just killed up to 3 seconds to go (SIGKILL is delivered and the
+    /// process torn down asynchronously, so a command started right after a kill can still see it).
+    /// </summary>
+    static bool StillAlive(long pid, string processStart, string host)
+    {
+        for (int wait = 0; wait < 30; wait++)
+        {
+            if (!Alive(pid, processStart, host)) return false;
+            if (host != Environment.MachineName) return true;
+            Thread.Sleep(100);
+        }
+        return true;
     }
 
     /// <summary>
@@ -176,7 +193,7 @@ public sealed class RunStore : IDisposable
                 long pid = r.GetInt64(0);
                 string start = r.GetString(1), host = r.GetString(2), since = r.GetString(3);
                 bool mine = pid == Environment.ProcessId && start == ProcessStart && host == Environment.MachineName;
-                if (!mine && Alive(pid, start, host))
+                if (!mine && StillAlive(pid, start, host))
                     throw new BasinException($"{what} is already in progress in process {pid} on {host} (since {since}); wait for it to end");
             }
         }
