@@ -13,7 +13,7 @@ if (Console.IsOutputRedirected)
 var root = new RootCommand("""
     Basin: train neural networks that generalize, and measure why they do.
 
-    Start with './basin demo' (trains LeNet-5 and an MLP on Fashion-MNIST and prints a table).
+    Start with './basin demo' (trains LeNet-5 on Fashion-MNIST with SGD, SAM, FAM and SAF and prints a table).
     Every command accepts --help; every command that reports results accepts --json.
     """);
 Cli.NameRoot(root, "basin");

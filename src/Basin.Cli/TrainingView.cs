@@ -11,10 +11,10 @@ namespace Basin.Cli;
 /// </summary>
 public static class TrainingView
 {
-    public static T Run<T>(bool json, string title, int epochs, Func<IProgress<TrainingEvent>, T> work)
+    public static T Run<T>(bool json, string title, int epochs, Func<IProgress<TrainingEvent>, T> work, string rateLabel = "lr")
     {
         if (json) return work(new Sink(_ => { }));
-        if (!Cli.Interactive(json)) return work(new Sink(e => PlainLine(title, epochs, e)));
+        if (!Cli.Interactive(json)) return work(new Sink(e => PlainLine(title, epochs, e, rateLabel)));
 
         T result = default!;
         AnsiConsole.Progress()
@@ -42,7 +42,7 @@ public static class TrainingView
                             break;
                         case EpochDone d:
                             epochTask.Value = d.Metrics.Epoch;
-                            AnsiConsole.MarkupLine(Markup.Escape(EpochLine(title, epochs, d.Metrics)));
+                            AnsiConsole.MarkupLine(Markup.Escape(EpochLine(title, epochs, d.Metrics, rateLabel)));
                             break;
                     }
                 }));
@@ -52,7 +52,7 @@ public static class TrainingView
         return result;
     }
 
-    static void PlainLine(string title, int epochs, TrainingEvent e)
+    static void PlainLine(string title, int epochs, TrainingEvent e, string rateLabel)
     {
         switch (e)
         {
@@ -60,17 +60,18 @@ public static class TrainingView
                 Console.WriteLine($"{title}: {(s.Resumed ? "resuming" : "run")} {s.RunId}");
                 break;
             case EpochDone d:
-                Console.WriteLine(EpochLine(title, epochs, d.Metrics));
+                Console.WriteLine(EpochLine(title, epochs, d.Metrics, rateLabel));
                 break;
         }
     }
 
-    public static string EpochLine(string title, int epochs, EpochMetrics m)
+    /// <summary>One epoch as a line; <paramref name="rateLabel"/> names the rate the update used (SGLD's is a derived step size).</summary>
+    public static string EpochLine(string title, int epochs, EpochMetrics m, string rateLabel = "lr")
     {
         var inv = CultureInfo.InvariantCulture;
         var line = $"{title}: epoch {m.Epoch}/{epochs}  train loss {m.TrainLoss.ToString("F4", inv)} acc {Percent(m.TrainAccuracy)}";
         if (m.TestLoss is { } tl) line += $"  test loss {tl.ToString("F4", inv)} acc {Percent(m.TestAccuracy)}  gap (loss) {m.Gap?.ToString("F4", inv)}";
-        return line + $"  lr {m.LearningRate.ToString("G3", inv)}  {m.Seconds.ToString("F1", inv)} s";
+        return line + $"  {rateLabel} {m.LearningRate.ToString("G3", inv)}  {m.Seconds.ToString("F1", inv)} s";
     }
 
     public static string Percent(double? v) => v is { } x ? (100 * x).ToString("F2", CultureInfo.InvariantCulture) + "%" : "-";

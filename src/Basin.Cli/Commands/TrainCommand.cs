@@ -40,13 +40,13 @@ public static class TrainCommand
             {
                 var stored = store.Get(resumeId);
                 var spec = TrainJobSpec.FromStored(stored.Config, stored.Summary.Id);
-                result = TrainingView.Run(asJson, spec.Model, spec.Epochs, p => TrainingJob.Resume(resumeId, store, p, ct, nThreads));
+                result = TrainingView.Run(asJson, spec.Model, spec.Epochs, p => TrainingJob.Resume(resumeId, store, p, ct, nThreads), RateLabel(spec));
             }
             else
             {
                 var spec = o.Read(pr);
                 foreach (var warning in MethodWarnings.For(spec)) CliWarning.Write(warning);
-                result = TrainingView.Run(asJson, spec.Model, spec.Epochs, p => TrainingJob.Run(spec, store, p, ct, nThreads));
+                result = TrainingView.Run(asJson, spec.Model, spec.Epochs, p => TrainingJob.Run(spec, store, p, ct, nThreads), RateLabel(spec));
             }
             if (pr.GetValue(output) is { } outPath) File.Copy(result.WeightsPath, outPath, overwrite: true);
             if (asJson) Console.WriteLine(Json.Serialize(new { result.RunId, result.RunFolder, result.WeightsPath, result.Model, result.Dataset, result.Figures, Epochs = result.Training.Epochs }));
@@ -77,4 +77,8 @@ public static class TrainCommand
         if (f.Method?.FinalCoherence is { } coherence) AnsiConsole.MarkupLine($"last logged m-coherence: {coherence:F3}");
         AnsiConsole.MarkupLine($"weights: {Markup.Escape(r.WeightsPath)}");
     }
+
+    /// <summary>SGLD steps with 2·lr/N, not the --lr the user gave: the progress line says so.</summary>
+    static string RateLabel(TrainJobSpec spec) =>
+        spec.Method.ToLowerInvariant().Split('+', StringSplitOptions.TrimEntries).Contains("sgld") ? "SGLD step (2·lr/N)" : "lr";
 }

@@ -53,6 +53,22 @@ public class MethodsCliTests
     }
 
     [Fact]
+    public void SgldProgressNamesItsDerivedStepSizeAndRootHelpDescribesTheDemo()
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir);
+        var sgld = CliRunner.Run(dir, null, Train(data, "--method", "sgld", "--epochs", "1"));
+        Assert.True(sgld.ExitCode == 0, sgld.ToString());
+        var epoch = Assert.Single(sgld.Stdout.Split('\n'), l => l.Contains("epoch 1/1"));
+        Assert.Contains("SGLD step (2·lr/N) ", epoch);        // the rate SGLD used is not the --lr given
+        Assert.DoesNotContain("  lr ", epoch);
+        var sgd = CliRunner.Run(dir, null, Train(data, "--epochs", "1"));
+        Assert.Contains("  lr 0.05 ", Assert.Single(sgd.Stdout.Split('\n'), l => l.Contains("epoch 1/1")));
+        var help = CliRunner.Run(dir, null, "--help");
+        Assert.Contains("trains LeNet-5 on Fashion-MNIST with SGD, SAM, FAM and SAF", help.Stdout);
+    }
+
+    [Fact]
     public void SamWithSafAndSgldRunAndRecordTheirExtras()
     {
         var dir = CliRunner.TempDir();
