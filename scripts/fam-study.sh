@@ -52,8 +52,9 @@ for seed in "${seeds[@]}"; do
     id="$(grep -o '"runId": *"[^"]*"' "$dir/train.json" | sed 's/.*"\([^"]*\)"$/\1/')"
     "$basin" measure --run "$id" --runs "$dir" --measures relative-flatness,hessian-trace,top-eigen --top 1 \
       --split train --samples 2000 --threads "$threads" --json >"$dir/measure.json"
+    # Paths inside the runs folder are written relative to it ($STUDY_RUNS), so the committed JSON names no machine.
     printf '{"name": "%s", "seed": %s, "train": %s, "measure": %s}\n' "$name" "$seed" "$(cat "$dir/train.json")" \
-      "$(cat "$dir/measure.json")" >"$result.tmp"
+      "$(cat "$dir/measure.json")" | sed "s#$runs/#\$STUDY_RUNS/#g" >"$result.tmp"
     mv "$result.tmp" "$result"
   done
 done
