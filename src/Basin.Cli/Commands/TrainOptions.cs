@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using Basin.Runs;
 using Basin.Training.Catalog;
@@ -90,13 +91,36 @@ public sealed class TrainOptions
         var description = $"{setting.Help} ({defaults})";
         Option option = setting.ValueType switch
         {
-            var t when t == typeof(double) => new Option<double?>(setting.Flag) { Description = description },
-            var t when t == typeof(int) => new Option<int?>(setting.Flag) { Description = description },
-            var t when t == typeof(long) => new Option<long?>(setting.Flag) { Description = description },
+            var t when t == typeof(double) => new Option<double?>(setting.Flag)
+            {
+                Description = description,
+                CustomParser = r => Number(r, "a number", (string x, out double v) => double.TryParse(x, NumberStyles.Float, CultureInfo.InvariantCulture, out v)),
+            },
+            var t when t == typeof(int) => new Option<int?>(setting.Flag)
+            {
+                Description = description,
+                CustomParser = r => Number(r, "an integer", (string x, out int v) => int.TryParse(x, NumberStyles.Integer, CultureInfo.InvariantCulture, out v)),
+            },
+            var t when t == typeof(long) => new Option<long?>(setting.Flag)
+            {
+                Description = description,
+                CustomParser = r => Number(r, "an integer", (string x, out long v) => long.TryParse(x, NumberStyles.Integer, CultureInfo.InvariantCulture, out v)),
+            },
             var t when t == typeof(bool) => new Option<bool>(setting.Flag) { Description = description },
             _ => new Option<string?>(setting.Flag) { Description = description },
         };
         if (setting.Choices is { } choices && option is Option<string?> text) text.AcceptOnlyFromAmong([.. choices]);
         return option;
+    }
+
+    delegate bool TryParse<T>(string text, out T value);
+
+    /// <summary>A number option's value, or a parse error that names the option and what it expects (no .NET type names).</summary>
+    static T? Number<T>(System.CommandLine.Parsing.ArgumentResult result, string what, TryParse<T> parse) where T : struct
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (parse(text, out var value)) return value;
+        result.AddError($"{(result.Parent as System.CommandLine.Parsing.OptionResult)?.Option.Name ?? "option"} must be {what}, got '{text}'");
+        return null;
     }
 }

@@ -42,6 +42,8 @@ public class MethodsCliTests
     [InlineData("--fam-normalization", "neuronwise", "neuronwise")]
     [InlineData("--fam-lambda", "-0.5", "--fam-lambda must be a finite number ≥ 0")]
     [InlineData("--fam-lambda", "NaN", "--fam-lambda must be a finite number ≥ 0")]
+    [InlineData("--fam-lambda", "abc", "--fam-lambda must be a number, got 'abc'")]
+    [InlineData("--fam-probes", "1.5", "--fam-probes must be an integer, got '1.5'")]
     public void BadFamSettingsAreUsageErrorsWithExit2AndRecordNoRun(string option, string value, string cause)
     {
         var dir = CliRunner.TempDir();
