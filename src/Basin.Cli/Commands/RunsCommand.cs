@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace Basin.Cli.Commands;
 
-/// <summary>`basin runs list` and `basin runs show ID`: read the run database.</summary>
+/// <summary>`basin runs list`, `basin runs show ID` and `basin runs delete ID`: read the run database, or delete a run.</summary>
 public static class RunsCommand
 {
     public static Command Create()
@@ -14,6 +14,7 @@ public static class RunsCommand
         var cmd = new Command("runs", "List and inspect recorded runs (config, seed, versions, per-epoch metrics)");
         cmd.Subcommands.Add(CreateList());
         cmd.Subcommands.Add(CreateShow());
+        cmd.Subcommands.Add(CreateDelete());
         return cmd;
     }
 
@@ -22,18 +23,26 @@ public static class RunsCommand
         var json = Options.Json();
         var runs = Options.Runs();
         var wide = FittedTable.WideOption();
-        var cmd = new Command("list", "List all runs, newest first") { json, runs, wide };
+        var method = new Option<string>("--method") { Description = "Only runs of this method (sgd, sam, fam, ...; gan for GAN runs)" };
+        var status = new Option<string>("--status") { Description = "Only runs with this status (running, finished, failed, cancelled, interrupted)" };
+        var cmd = new Command("list", "List all runs, newest first") { json, runs, wide, method, status };
         cmd.SetAction(pr =>
         {
             using var store = RunStore.Open(pr.GetValue(runs)!);
-            var list = store.List();
+            string? m = pr.GetValue(method), st = pr.GetValue(status);
+            var list = store.List(m, st);
             if (pr.GetValue(json)) { Console.WriteLine(Json.Serialize(list)); return Cli.ExitOk; }
+            if (list.Count == 0 && (m ?? st) is not null)
+            {
+                Console.WriteLine($"No runs in {store.Folder} match{(m is null ? "" : $" method '{m}'")}{(st is null ? "" : $" status '{st}'")}.");
+                return Cli.ExitOk;
+            }
             if (list.Count == 0) { Console.WriteLine($"No runs yet in {store.Folder}. Try './basin demo' or './basin train'."); return Cli.ExitOk; }
-            var table = new FittedTable(new("id"), new("kind", 2), new("status"), new("model", 1), new("dataset", 2), new("seed", 3),
+            var table = new FittedTable(new("id"), new("kind", 2), new("method"), new("status"), new("model", 1), new("dataset", 2), new("seed", 3),
                 new("test acc"), new("gap (acc)", 1));
             foreach (var r in list)
-                table.AddRow(r.Id, r.Kind, StatusMarkup(r.Status), Markup.Escape(r.Model ?? ""), Markup.Escape(r.Dataset ?? ""), r.Seed.ToString(),
-                    Percent(r.Final, "testAccuracy"), Percent(r.Final, "accuracyGap"));
+                table.AddRow(r.Id, r.Kind, Markup.Escape(r.Method ?? ""), StatusMarkup(r.Status), Markup.Escape(r.Model ?? ""),
+                    Markup.Escape(r.Dataset ?? ""), r.Seed.ToString(), Percent(r.Final, "testAccuracy"), Percent(r.Final, "accuracyGap"));
             table.Write(pr.GetValue(wide));
             return Cli.ExitOk;
         });
@@ -67,6 +76,21 @@ public static class RunsCommand
                 AnsiConsole.Write(table);
             }
             if (s.Final is { } fin) AnsiConsole.MarkupLine("[bold]final[/] " + Markup.Escape(fin.GetRawText().ReplaceLineEndings(" ")));
+            return Cli.ExitOk;
+        });
+        return cmd;
+    }
+
+    static Command CreateDelete()
+    {
+        var id = new Argument<string>("id") { Description = "Run id (or a unique prefix of it)" };
+        var runs = Options.Runs();
+        var cmd = new Command("delete", "Delete a run that is not running: its database rows and its folder") { id, runs };
+        cmd.SetAction(pr =>
+        {
+            using var store = RunStore.Open(pr.GetValue(runs)!);
+            var deleted = store.Delete(pr.GetValue(id)!);
+            Console.WriteLine($"Deleted run {deleted} and its folder {store.RunFolder(deleted)}.");
             return Cli.ExitOk;
         });
         return cmd;
