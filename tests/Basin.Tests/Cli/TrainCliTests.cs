@@ -54,6 +54,21 @@ public class TrainCliTests
         var testLoss = doc.RootElement.GetProperty("figures").GetProperty("testLoss").GetDouble();
         Assert.Equal(2, doc.RootElement.GetProperty("epochs").GetArrayLength());
 
+        // RUN/epochs.csv: a header, then one row per epoch whose figures are the recorded ones, exactly.
+        var csv = File.ReadAllLines(Path.Combine(dir, "runs", id, Basin.Runs.TrainingJob.EpochsFile));
+        Assert.Equal(3, csv.Length);
+        var header = csv[0].Split(',');
+        Assert.Equal(["epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy"], header[..5]);
+        foreach (var (e, i) in doc.RootElement.GetProperty("epochs").EnumerateArray().Select((e, i) => (e, i)))
+        {
+            var cells = csv[i + 1].Split(',');
+            Assert.Equal(header.Length, cells.Length);
+            Assert.Equal(i + 1, int.Parse(cells[0]));
+            Assert.Equal(e.GetProperty("testAccuracy").GetDouble(), double.Parse(cells[4], System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(e.GetProperty("trainLoss").GetDouble(), double.Parse(cells[1], System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(e.GetProperty("steps").GetInt64(), long.Parse(cells[10]));
+        }
+
         var show = CliRunner.Run(dir, null, "runs", "show", id, "--json");
         Assert.True(show.ExitCode == 0, show.ToString());
         using var run = JsonDocument.Parse(show.Stdout);
@@ -69,8 +84,9 @@ public class TrainCliTests
         Assert.Equal(testLoss, ev.RootElement.GetProperty("loss").GetDouble(), 6);
         Assert.Equal(32, ev.RootElement.GetProperty("count").GetInt64());
 
-        var list = CliRunner.Run(dir, null, "runs", "list");
+        var list = CliRunner.Run(dir, null, "runs", "list", "--wide");
         Assert.Contains(id, list.Stdout);
+        Assert.Contains(" sgd ", list.Stdout.Split('\n').Single(l => l.Contains(id)));
     }
 
     [Fact]
