@@ -25,16 +25,18 @@ public static class RunsCommand
         var wide = FittedTable.WideOption();
         var method = new Option<string>("--method") { Description = "Only runs of this method (sgd, sam, fam, ...; gan for GAN runs)" };
         var status = new Option<string>("--status") { Description = "Only runs with this status (running, finished, failed, cancelled, interrupted)" };
-        var cmd = new Command("list", "List all runs, newest first") { json, runs, wide, method, status };
+        var tag = new Option<string>("--tag") { Description = "Only runs given this tag ('basin train --tag T')" };
+        var cmd = new Command("list", "List all runs, newest first") { json, runs, wide, method, status, tag };
         cmd.SetAction(pr =>
         {
             using var store = RunStore.Open(pr.GetValue(runs)!);
-            string? m = pr.GetValue(method), st = pr.GetValue(status);
-            var list = store.List(m, st);
+            string? m = pr.GetValue(method), st = pr.GetValue(status), tg = pr.GetValue(tag);
+            var list = store.List(m, st, tg);
             if (pr.GetValue(json)) { Console.WriteLine(Json.Serialize(list)); return Cli.ExitOk; }
-            if (list.Count == 0 && (m ?? st) is not null)
+            if (list.Count == 0 && (m ?? st ?? tg) is not null)
             {
-                Console.WriteLine($"No runs in {store.Folder} match{(m is null ? "" : $" method '{m}'")}{(st is null ? "" : $" status '{st}'")}.");
+                Console.WriteLine($"No runs in {store.Folder} match{(m is null ? "" : $" method '{m}'")}"
+                    + $"{(st is null ? "" : $" status '{st}'")}{(tg is null ? "" : $" tag '{tg}'")}.");
                 return Cli.ExitOk;
             }
             if (list.Count == 0) { Console.WriteLine($"No runs yet in {store.Folder}. Try './basin demo' or './basin train'."); return Cli.ExitOk; }
@@ -63,6 +65,8 @@ public static class RunsCommand
             var s = run.Summary;
             AnsiConsole.MarkupLine($"[bold]{s.Id}[/]  {s.Kind}  {StatusMarkup(s.Status)}  model {Markup.Escape(s.Model ?? "-")}  data {Markup.Escape(s.Dataset ?? "-")}  seed {s.Seed}");
             AnsiConsole.MarkupLine($"started {s.CreatedUtc:u}" + (s.FinishedUtc is { } f ? $", ended {f:u}" : ""));
+            if (s.Name is { } nm) AnsiConsole.MarkupLine($"name {Markup.Escape(nm)}");
+            if (s.Tags.Count > 0) AnsiConsole.MarkupLine($"tags {Markup.Escape(string.Join(", ", s.Tags))}");
             if (s.Message is { } m) AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(m)}[/]");
             AnsiConsole.MarkupLine("[bold]config[/] " + Markup.Escape(run.Config.GetRawText().ReplaceLineEndings(" ")));
             if (s.Kind == "train" && TrainJobSpec.FamFormNote(run.Config) is { } famNote) AnsiConsole.MarkupLine($"[yellow]note:[/] {Markup.Escape(famNote)}");

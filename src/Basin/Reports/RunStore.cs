@@ -315,34 +315,48 @@ public sealed class RunStore : IDisposable
 
     /// <summary>
     /// All runs, newest first; only those whose method (see <see cref="RunSummary.Method"/>) and status (as shown, so
-    /// "interrupted" matches) equal <paramref name="method"/> and <paramref name="status"/> when given (ignoring case).
+    /// "interrupted" matches) equal <paramref name="method"/> and <paramref name="status"/> and whose tags include
+    /// <paramref name="tag"/>, when given (ignoring case).
     /// </summary>
-    public IReadOnlyList<RunSummary> List(string? method = null, string? status = null)
+    public IReadOnlyList<RunSummary> List(string? method = null, string? status = null, string? tag = null)
     {
         using var cmd = _db.CreateCommand();
         cmd.CommandText = "SELECT id, kind, status, created_utc, finished_utc, model, dataset, seed, final_json, message, config_json FROM runs ORDER BY created_utc DESC, id DESC;";
         using var r = cmd.ExecuteReader();
         var list = new List<RunSummary>();
-        while (r.Read()) list.Add(ReadSummary(r) with { Method = MethodOf(r.GetString(1), r.GetString(10)) });
+        while (r.Read()) list.Add(WithLabels(ReadSummary(r), r.GetString(10)));
         r.Close();
         return list.Select(TrueStatus)
             .Where(s => method is null || string.Equals(s.Method, method, StringComparison.OrdinalIgnoreCase))
             .Where(s => status is null || string.Equals(s.Status, status, StringComparison.OrdinalIgnoreCase))
+            .Where(s => tag is null || s.Tags.Contains(tag, StringComparer.OrdinalIgnoreCase))
             .ToList();
     }
 
-    /// <summary>A run's method: the string "method" of its stored config (training runs), else its kind (GAN runs).</summary>
-    static string MethodOf(string kind, string configJson)
+    /// <summary>
+    /// A run with the labels of its stored config: its method (the string "method", else its kind: GAN runs), its
+    /// "name" and its "tags" (training runs given --name or --tag).
+    /// </summary>
+    static RunSummary WithLabels(RunSummary s, string configJson)
     {
+        string method = s.Kind;
+        string? name = null;
+        var tags = new List<string>();
         try
         {
             using var doc = JsonDocument.Parse(configJson);
-            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("method", out var m)
-                && m.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(m.GetString()))
-                return m.GetString()!;
+            var c = doc.RootElement;
+            if (c.ValueKind == JsonValueKind.Object)
+            {
+                if (c.TryGetProperty("method", out var m) && m.ValueKind == JsonValueKind.String && m.GetString() is { Length: > 0 } ms)
+                    method = ms;
+                if (c.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String) name = n.GetString();
+                if (c.TryGetProperty("tags", out var t) && t.ValueKind == JsonValueKind.Array)
+                    tags.AddRange(t.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!));
+            }
         }
         catch (JsonException) { }
-        return kind;
+        return s with { Method = method, Name = name, Tags = tags };
     }
 
     /// <summary>
@@ -410,7 +424,7 @@ public sealed class RunStore : IDisposable
         using var r = cmd.ExecuteReader();
         r.Read();
         var config = r.GetString(10);
-        var summary = ReadSummary(r) with { Method = MethodOf(r.GetString(1), config) };
+        var summary = WithLabels(ReadSummary(r), config);
         var versions = r.GetString(11);
         r.Close();
         summary = TrueStatus(summary);
@@ -501,6 +515,10 @@ public sealed record RunSummary(string Id, string Kind, string Status, DateTime 
     string? Model, string? Dataset, long Seed, JsonElement? Final, string? Message)
 {
     public string? Method { get; init; }
+    /// <summary>The run's --name, if given.</summary>
+    public string? Name { get; init; }
+    /// <summary>The run's --tag labels (none: empty).</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
 }
 
 public sealed record RunDetails(RunSummary Summary, JsonElement Config, JsonElement Versions, IReadOnlyList<JsonElement> Epochs);

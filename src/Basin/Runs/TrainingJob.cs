@@ -270,6 +270,7 @@ public static class TrainingJob
 
     static Prepared Prepare(TrainJobSpec spec)
     {
+        spec.ValidateLabels();
         var recipe = RecipeFor(spec);
         Trainer.ParseDevice(spec.Device);   // before the run is recorded: a missing device leaves no run behind
         new TrainingConfig(spec.Epochs, spec.BatchSize, spec.Seed) { StopAtTrainLoss = spec.StopAtTrainLoss, CheckpointEveryBatches = spec.CheckpointEveryBatches }.Validate();

@@ -46,7 +46,7 @@ public class TrainCliTests
     {
         var dir = CliRunner.TempDir();
         var data = CliDataFolder.Create(dir);
-        var r = CliRunner.Run(dir, null, Train(data, "--json"));
+        var r = CliRunner.Run(dir, null, [.. Train(data, "--json", "--name", "first try"), "--tag", "baseline", "--tag", "mlp"]);
         Assert.True(r.ExitCode == 0, r.ToString());
         using var doc = JsonDocument.Parse(r.Stdout);
         var id = doc.RootElement.GetProperty("runId").GetString()!;
@@ -87,6 +87,15 @@ public class TrainCliTests
         var list = CliRunner.Run(dir, null, "runs", "list", "--wide");
         Assert.Contains(id, list.Stdout);
         Assert.Contains(" sgd ", list.Stdout.Split('\n').Single(l => l.Contains(id)));
+        var tagged = CliRunner.Run(dir, null, "runs", "list", "--tag", "MLP", "--json");
+        using var tj = JsonDocument.Parse(tagged.Stdout);
+        Assert.Equal(id, tj.RootElement.EnumerateArray().Single().GetProperty("id").GetString());
+        Assert.Equal(["baseline", "mlp"], tj.RootElement[0].GetProperty("tags").EnumerateArray().Select(t => t.GetString()).ToArray());
+        Assert.Equal("first try", tj.RootElement[0].GetProperty("name").GetString());
+        Assert.Contains("No runs in", CliRunner.Run(dir, null, "runs", "list", "--tag", "other").Stdout);
+        var shown = CliRunner.Run(dir, null, "runs", "show", id);
+        Assert.Contains("name first try", shown.Stdout);
+        Assert.Contains("tags baseline, mlp", shown.Stdout);
     }
 
     [Fact]
@@ -197,6 +206,10 @@ public class TrainCliTests
     [InlineData("--epochs", "0", "epochs")]
     [InlineData("--dataset", "cifar", "unknown dataset")]
     [InlineData("--lr", "abc", "abc")]
+    [InlineData("--tag", "two words", "tag 'two words'")]
+    [InlineData("--name", " ", "--name was given an empty value")]
+    [InlineData("--name", "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn",
+        "--name must be")]
     public void BadOptionsAreOneLineErrorsAndRecordNoRun(string option, string value, string cause)
     {
         var dir = CliRunner.TempDir();
