@@ -402,7 +402,8 @@ public sealed class RunStore : IDisposable
             tx.Commit();
         }
         var folder = RunFolder(id);
-        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        // Only a plain sub-folder named for the run is removed (an id with a path in it would reach elsewhere).
+        if (id is not ("." or "..") && id.IndexOfAny(['/', '\\']) < 0 && Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         return id;
     }
 
