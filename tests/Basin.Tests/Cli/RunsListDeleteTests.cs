@@ -79,4 +79,24 @@ public class RunsListDeleteTests
         CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "runs", "delete", "20261101"), "in use by process");
         Assert.Equal(3, store.List().Count);
     }
+
+    [Fact]
+    public void DeleteKeepsARunThatIsASweepPoint()
+    {
+        var dir = Seed(out var runs);
+        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(runs, RunStore.FileName)};Pooling=False"))
+        {
+            db.Open();
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = """
+                CREATE TABLE sweep_points (sweep TEXT, point_key TEXT, ordinal INTEGER, settings_json TEXT, spec_json TEXT, status TEXT,
+                  run_id TEXT, worker TEXT, updated_utc TEXT, message TEXT);
+                INSERT INTO sweep_points VALUES ('lr-grid', 'k', 0, '{}', '{}', 'done', '20261101-000000-aaaa', NULL, '', NULL);
+                """;
+            cmd.ExecuteNonQuery();
+        }
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "runs", "delete", "20261101"), "point of sweep 'lr-grid'");
+        using var store = RunStore.Open(runs);
+        Assert.Equal(3, store.List().Count);
+    }
 }
