@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace Basin.Cli.Commands;
 
-/// <summary>`basin runs list` and `basin runs show ID`: read the run database.</summary>
+/// <summary>`basin runs list`, `basin runs show ID` and `basin runs delete ID`: read the run database, or delete a run.</summary>
 public static class RunsCommand
 {
     public static Command Create()
@@ -14,6 +14,7 @@ public static class RunsCommand
         var cmd = new Command("runs", "List and inspect recorded runs (config, seed, versions, per-epoch metrics)");
         cmd.Subcommands.Add(CreateList());
         cmd.Subcommands.Add(CreateShow());
+        cmd.Subcommands.Add(CreateDelete());
         return cmd;
     }
 
@@ -22,18 +23,28 @@ public static class RunsCommand
         var json = Options.Json();
         var runs = Options.Runs();
         var wide = FittedTable.WideOption();
-        var cmd = new Command("list", "List all runs, newest first") { json, runs, wide };
+        var method = new Option<string>("--method") { Description = "Only runs of this method (sgd, sam, fam, ...; gan for GAN runs)" };
+        var status = new Option<string>("--status") { Description = "Only runs with this status (running, finished, failed, cancelled, interrupted)" };
+        var tag = new Option<string>("--tag") { Description = "Only runs given this tag ('basin train --tag T')" };
+        var cmd = new Command("list", "List all runs, newest first") { json, runs, wide, method, status, tag };
         cmd.SetAction(pr =>
         {
             using var store = RunStore.Open(pr.GetValue(runs)!);
-            var list = store.List();
+            string? m = pr.GetValue(method), st = pr.GetValue(status), tg = pr.GetValue(tag);
+            var list = store.List(m, st, tg);
             if (pr.GetValue(json)) { Console.WriteLine(Json.Serialize(list)); return Cli.ExitOk; }
+            if (list.Count == 0 && (m ?? st ?? tg) is not null)
+            {
+                Console.WriteLine($"No runs in {store.Folder} match{(m is null ? "" : $" method '{m}'")}"
+                    + $"{(st is null ? "" : $" status '{st}'")}{(tg is null ? "" : $" tag '{tg}'")}.");
+                return Cli.ExitOk;
+            }
             if (list.Count == 0) { Console.WriteLine($"No runs yet in {store.Folder}. Try './basin demo' or './basin train'."); return Cli.ExitOk; }
-            var table = new FittedTable(new("id"), new("kind", 2), new("status"), new("model", 1), new("dataset", 2), new("seed", 3),
+            var table = new FittedTable(new("id"), new("kind", 2), new("method"), new("status"), new("model", 1), new("dataset", 2), new("seed", 3),
                 new("test acc"), new("gap (acc)", 1));
             foreach (var r in list)
-                table.AddRow(r.Id, r.Kind, StatusMarkup(r.Status), Markup.Escape(r.Model ?? ""), Markup.Escape(r.Dataset ?? ""), r.Seed.ToString(),
-                    Percent(r.Final, "testAccuracy"), Percent(r.Final, "accuracyGap"));
+                table.AddRow(r.Id, r.Kind, Markup.Escape(r.Method ?? ""), StatusMarkup(r.Status), Markup.Escape(r.Model ?? ""),
+                    Markup.Escape(r.Dataset ?? ""), r.Seed.ToString(), Percent(r.Final, "testAccuracy"), Percent(r.Final, "accuracyGap"));
             table.Write(pr.GetValue(wide));
             return Cli.ExitOk;
         });
@@ -54,6 +65,8 @@ public static class RunsCommand
             var s = run.Summary;
             AnsiConsole.MarkupLine($"[bold]{s.Id}[/]  {s.Kind}  {StatusMarkup(s.Status)}  model {Markup.Escape(s.Model ?? "-")}  data {Markup.Escape(s.Dataset ?? "-")}  seed {s.Seed}");
             AnsiConsole.MarkupLine($"started {s.CreatedUtc:u}" + (s.FinishedUtc is { } f ? $", ended {f:u}" : ""));
+            if (s.Name is { } nm) AnsiConsole.MarkupLine($"name {Markup.Escape(nm)}");
+            if (s.Tags.Count > 0) AnsiConsole.MarkupLine($"tags {Markup.Escape(string.Join(", ", s.Tags))}");
             if (s.Message is { } m) AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(m)}[/]");
             AnsiConsole.MarkupLine("[bold]config[/] " + Markup.Escape(run.Config.GetRawText().ReplaceLineEndings(" ")));
             if (s.Kind == "train" && TrainJobSpec.FamFormNote(run.Config) is { } famNote) AnsiConsole.MarkupLine($"[yellow]note:[/] {Markup.Escape(famNote)}");
@@ -67,6 +80,21 @@ public static class RunsCommand
                 AnsiConsole.Write(table);
             }
             if (s.Final is { } fin) AnsiConsole.MarkupLine("[bold]final[/] " + Markup.Escape(fin.GetRawText().ReplaceLineEndings(" ")));
+            return Cli.ExitOk;
+        });
+        return cmd;
+    }
+
+    static Command CreateDelete()
+    {
+        var id = new Argument<string>("id") { Description = "Run id (or a unique prefix of it)" };
+        var runs = Options.Runs();
+        var cmd = new Command("delete", "Delete a run that is not running: its database rows and its folder") { id, runs };
+        cmd.SetAction(pr =>
+        {
+            using var store = RunStore.Open(pr.GetValue(runs)!);
+            var deleted = store.Delete(pr.GetValue(id)!);
+            Console.WriteLine($"Deleted run {deleted} and its folder {store.RunFolder(deleted)}.");
             return Cli.ExitOk;
         });
         return cmd;

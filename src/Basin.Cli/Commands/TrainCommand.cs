@@ -29,6 +29,10 @@ public static class TrainCommand
         cmd.Options.Add(json);
         cmd.Options.Add(runs);
         cmd.Options.Add(threads);
+        var name = new Option<string?>("--name") { Description = "A name for the run, shown by 'basin runs show'" };
+        var tags = new Option<string[]>("--tag") { Description = "A label to find the run by ('basin runs list --tag T'); repeatable" };
+        cmd.Options.Add(name);
+        cmd.Options.Add(tags);
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
             bool asJson = pr.GetValue(json);
@@ -44,7 +48,7 @@ public static class TrainCommand
             }
             else
             {
-                var spec = o.Read(pr);
+                var spec = o.Read(pr) with { Name = pr.GetValue(name), Tags = pr.GetValue(tags) is { Length: > 0 } t ? t : null };
                 foreach (var warning in MethodWarnings.For(spec)) CliWarning.Write(warning);
                 result = TrainingView.Run(asJson, spec.Model, spec.Epochs, p => TrainingJob.Run(spec, store, p, ct, nThreads), RateLabel(spec));
             }

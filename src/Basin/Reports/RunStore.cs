@@ -313,16 +313,106 @@ public sealed class RunStore : IDisposable
         if (cmd.ExecuteNonQuery() != 1) throw new BasinException($"no run with id '{runId}'");
     }
 
-    /// <summary>All runs, newest first.</summary>
-    public IReadOnlyList<RunSummary> List()
+    /// <summary>
+    /// All runs, newest first; only those whose method (see <see cref="RunSummary.Method"/>) and status (as shown, so
+    /// "interrupted" matches) equal <paramref name="method"/> and <paramref name="status"/> and whose tags include
+    /// <paramref name="tag"/>, when given (ignoring case).
+    /// </summary>
+    public IReadOnlyList<RunSummary> List(string? method = null, string? status = null, string? tag = null)
     {
         using var cmd = _db.CreateCommand();
-        cmd.CommandText = "SELECT id, kind, status, created_utc, finished_utc, model, dataset, seed, final_json, message FROM runs ORDER BY created_utc DESC, id DESC;";
+        cmd.CommandText = "SELECT id, kind, status, created_utc, finished_utc, model, dataset, seed, final_json, message, config_json FROM runs ORDER BY created_utc DESC, id DESC;";
         using var r = cmd.ExecuteReader();
         var list = new List<RunSummary>();
-        while (r.Read()) list.Add(ReadSummary(r));
+        while (r.Read()) list.Add(WithLabels(ReadSummary(r), r.GetString(10)));
         r.Close();
-        return list.Select(TrueStatus).ToList();
+        return list.Select(TrueStatus)
+            .Where(s => method is null || string.Equals(s.Method, method, StringComparison.OrdinalIgnoreCase))
+            .Where(s => status is null || string.Equals(s.Status, status, StringComparison.OrdinalIgnoreCase))
+            .Where(s => tag is null || s.Tags.Contains(tag, StringComparer.OrdinalIgnoreCase))
+            .ToList();
+    }
+
+    /// <summary>
+    /// A run with the labels of its stored config: its method (the string "method", else its kind: GAN runs), its
+    /// "name" and its "tags" (training runs given --name or --tag).
+    /// </summary>
+    static RunSummary WithLabels(RunSummary s, string configJson)
+    {
+        string method = s.Kind;
+        string? name = null;
+        var tags = new List<string>();
+        try
+        {
+            using var doc = JsonDocument.Parse(configJson);
+            var c = doc.RootElement;
+            if (c.ValueKind == JsonValueKind.Object)
+            {
+                if (c.TryGetProperty("method", out var m) && m.ValueKind == JsonValueKind.String && m.GetString() is { Length: > 0 } ms)
+                    method = ms;
+                if (c.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String) name = n.GetString();
+                if (c.TryGetProperty("tags", out var t) && t.ValueKind == JsonValueKind.Array)
+                    tags.AddRange(t.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!));
+            }
+        }
+        catch (JsonException) { }
+        return s with { Method = method, Name = name, Tags = tags };
+    }
+
+    /// <summary>
+    /// Deletes a run (a unique id prefix is accepted): its rows and its folder. Refused for a run that is running, whose
+    /// lock a live process holds (a resume in progress), or that a sweep's point records (delete it with its sweep).
+    /// Returns the id deleted.
+    /// </summary>
+    public string Delete(string idOrPrefix)
+    {
+        var id = ResolveId(idOrPrefix);
+        var summary = List().First(s => s.Id == id);
+        if (summary.Status == RunStatus.Running)
+            throw new BasinException($"run {id} is running; stop it (Ctrl+C) before deleting it");
+        if (_hasLocks)
+        {
+            using var lk = _db.CreateCommand();
+            lk.CommandText = "SELECT pid, process_start, host FROM locks WHERE name = $n;";
+            lk.Parameters.AddWithValue("$n", RunLock(id));
+            using var r = lk.ExecuteReader();
+            if (r.Read() && Alive(r.GetInt64(0), r.GetString(1), r.GetString(2)))
+                throw new BasinException($"run {id} is in use by process {r.GetInt64(0)} on {r.GetString(2)}; wait for it to end");
+        }
+        if (TableExists("sweep_points"))
+        {
+            using var sw = _db.CreateCommand();
+            sw.CommandText = "SELECT sweep FROM sweep_points WHERE run_id = $id LIMIT 1;";
+            sw.Parameters.AddWithValue("$id", id);
+            if (sw.ExecuteScalar() is string sweep)
+                throw new BasinException($"run {id} is a point of sweep '{sweep}'; it is kept with its sweep");
+        }
+        using (var tx = _db.BeginTransaction())
+        {
+            foreach (var sql in new[] { "DELETE FROM epochs WHERE run_id = $id;", "DELETE FROM runs WHERE id = $id;" }
+                         .Concat(TableExists("run_measures") ? ["DELETE FROM run_measures WHERE run_id = $id;"] : [])
+                         .Concat(_hasLocks ? ["DELETE FROM locks WHERE name = 'run:' || $id;"] : []))
+            {
+                using var cmd = _db.CreateCommand();
+                cmd.Transaction = tx;
+                cmd.CommandText = sql;
+                cmd.Parameters.AddWithValue("$id", id);
+                cmd.ExecuteNonQuery();
+            }
+            tx.Commit();
+        }
+        var folder = RunFolder(id);
+        // Only a plain sub-folder named for the run is removed (an id with a path in it would reach elsewhere).
+        if (id is not ("." or "..") && id.IndexOfAny(['/', '\\']) < 0 && Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        return id;
+    }
+
+    bool TableExists(string name)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $n;";
+        cmd.Parameters.AddWithValue("$n", name);
+        return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) > 0;
     }
 
     /// <summary>One run with its config, versions and per-epoch metrics; a unique id prefix is accepted.</summary>
@@ -334,8 +424,8 @@ public sealed class RunStore : IDisposable
         cmd.Parameters.AddWithValue("$id", id);
         using var r = cmd.ExecuteReader();
         r.Read();
-        var summary = ReadSummary(r);
         var config = r.GetString(10);
+        var summary = WithLabels(ReadSummary(r), config);
         var versions = r.GetString(11);
         r.Close();
         summary = TrueStatus(summary);
@@ -421,7 +511,15 @@ public static class RunStatus
 /// <summary>What is known about a run when it starts.</summary>
 public sealed record RunRecord(string Id, string Kind, DateTime CreatedUtc, string? Model, string? Dataset, long Seed, string ConfigJson, string VersionsJson);
 
+/// <summary>What `runs list` shows of a run; <see cref="Method"/> is the config's "method" (training runs), else the kind.</summary>
 public sealed record RunSummary(string Id, string Kind, string Status, DateTime CreatedUtc, DateTime? FinishedUtc,
-    string? Model, string? Dataset, long Seed, JsonElement? Final, string? Message);
+    string? Model, string? Dataset, long Seed, JsonElement? Final, string? Message)
+{
+    public string? Method { get; init; }
+    /// <summary>The run's --name, if given.</summary>
+    public string? Name { get; init; }
+    /// <summary>The run's --tag labels (none: empty).</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+}
 
 public sealed record RunDetails(RunSummary Summary, JsonElement Config, JsonElement Versions, IReadOnlyList<JsonElement> Epochs);

@@ -59,6 +59,22 @@ public sealed record TrainJobSpec
     public int CheckpointEveryBatches { get; init; }
     /// <summary>cpu (CUDA builds of libtorch are not available here; the option is kept for them).</summary>
     public string Device { get; init; } = "cpu";
+    /// <summary>A free-form name for the run (one line, at most 100 characters), shown by `runs show`.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]   // absent when not given: older configs are unchanged
+    public string? Name { get; init; }
+    /// <summary>Labels to find the run by (`runs list --tag T`): each one word of letters, digits, '-', '_', '.' or ':'.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Tags { get; init; }
+
+    /// <summary>Checks <see cref="Name"/> and <see cref="Tags"/>.</summary>
+    public void ValidateLabels()
+    {
+        if (Name is { } n && (string.IsNullOrWhiteSpace(n) || n.Length > 100 || n.Any(char.IsControl)))
+            throw new BasinException("--name must be one non-empty line of at most 100 characters");
+        foreach (var t in Tags ?? [])
+            if (t.Length is 0 or > 50 || !t.All(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' or ':'))
+                throw new BasinException($"tag '{t}' is not a word of letters, digits, '-', '_', '.' or ':' (at most 50)");
+    }
 
     /// <summary>
     /// A spec from a stored run config. Runs recorded before FAM's normalization option used the unnormalized λ·κ_Tr,

@@ -68,6 +68,9 @@ public static class TrainingJob
     public const string EnsembleFlatnessFile = "ensemble-flatness.json";
     /// <summary>Logged m-coherence per step (--coherence-every).</summary>
     public const string CoherenceFile = "coherence.csv";
+    /// <summary>Each epoch's metrics as they come, one CSV row each (a resumed run appends the epochs it runs again).</summary>
+    public const string EpochsFile = "epochs.csv";
+    const string EpochsHeader = "epoch,train_loss,train_accuracy,test_loss,test_accuracy,gap,accuracy_gap,mean_objective,learning_rate,seconds,steps,evaluated\n";
 
     /// <summary>Starts a new run.</summary>
     public static TrainJobResult Run(TrainJobSpec spec, RunStore store, IProgress<TrainingEvent>? progress = null,
@@ -117,7 +120,7 @@ public static class TrainingJob
             Threads = threads,
             Device = spec.Device,
         };
-        var recording = new RecordingProgress(store, id, progress, Path.Combine(folder, CoherenceFile));
+        var recording = new RecordingProgress(store, id, progress, Path.Combine(folder, CoherenceFile), Path.Combine(folder, EpochsFile));
         var recipe = prepared.Recipe;
         var samples = Path.Combine(folder, SamplesFolder);
         if (recipe.Update is Sgld sgld)
@@ -267,6 +270,7 @@ public static class TrainingJob
 
     static Prepared Prepare(TrainJobSpec spec)
     {
+        spec.ValidateLabels();
         var recipe = RecipeFor(spec);
         Trainer.ParseDevice(spec.Device);   // before the run is recorded: a missing device leaves no run behind
         new TrainingConfig(spec.Epochs, spec.BatchSize, spec.Seed) { StopAtTrainLoss = spec.StopAtTrainLoss, CheckpointEveryBatches = spec.CheckpointEveryBatches }.Validate();
@@ -306,13 +310,19 @@ public static class TrainingJob
     }
 
     /// <summary>Stores each epoch's metrics as it completes and appends logged m-coherence to a CSV, then passes every event on.</summary>
-    sealed class RecordingProgress(RunStore store, string runId, IProgress<TrainingEvent>? inner, string coherencePath) : IProgress<TrainingEvent>
+    sealed class RecordingProgress(RunStore store, string runId, IProgress<TrainingEvent>? inner, string coherencePath, string epochsPath)
+        : IProgress<TrainingEvent>
     {
         public List<GradientCoherence> Coherence { get; } = [];
 
         public void Report(TrainingEvent value)
         {
-            if (value is EpochDone done) store.AddEpoch(runId, done.Metrics.Epoch, done.Metrics);
+            if (value is EpochDone done)
+            {
+                store.AddEpoch(runId, done.Metrics.Epoch, done.Metrics);
+                if (!File.Exists(epochsPath)) File.WriteAllText(epochsPath, EpochsHeader);
+                File.AppendAllText(epochsPath, CsvRow(done.Metrics));
+            }
             if (value is GradientCoherence c)
             {
                 if (!File.Exists(coherencePath)) File.WriteAllText(coherencePath, "epoch,step,examples,m_coherence\n");
@@ -320,6 +330,15 @@ public static class TrainingJob
                 Coherence.Add(c);
             }
             inner?.Report(value);
+        }
+
+        /// <summary>One epochs.csv row: numbers round-trip (R), an absent figure is an empty cell, NaN is written NaN.</summary>
+        static string CsvRow(EpochMetrics m)
+        {
+            static string N(double? x) => x is { } v ? v.ToString("R", CultureInfo.InvariantCulture) : "";
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{m.Epoch},{N(m.TrainLoss)},{N(m.TrainAccuracy)},{N(m.TestLoss)},{N(m.TestAccuracy)},{N(m.Gap)},{N(m.AccuracyGap)},"
+                + $"{N(m.MeanObjective)},{N(m.LearningRate)},{N(m.Seconds)},{m.Steps},{(m.Evaluated ? "true" : "false")}\n");
         }
     }
 }

@@ -46,13 +46,28 @@ public class TrainCliTests
     {
         var dir = CliRunner.TempDir();
         var data = CliDataFolder.Create(dir);
-        var r = CliRunner.Run(dir, null, Train(data, "--json"));
+        var r = CliRunner.Run(dir, null, [.. Train(data, "--json", "--name", "first try"), "--tag", "baseline", "--tag", "mlp"]);
         Assert.True(r.ExitCode == 0, r.ToString());
         using var doc = JsonDocument.Parse(r.Stdout);
         var id = doc.RootElement.GetProperty("runId").GetString()!;
         var testAcc = doc.RootElement.GetProperty("figures").GetProperty("testAccuracy").GetDouble();
         var testLoss = doc.RootElement.GetProperty("figures").GetProperty("testLoss").GetDouble();
         Assert.Equal(2, doc.RootElement.GetProperty("epochs").GetArrayLength());
+
+        // RUN/epochs.csv: a header, then one row per epoch whose figures are the recorded ones, exactly.
+        var csv = File.ReadAllLines(Path.Combine(dir, "runs", id, Basin.Runs.TrainingJob.EpochsFile));
+        Assert.Equal(3, csv.Length);
+        var header = csv[0].Split(',');
+        Assert.Equal(["epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy"], header[..5]);
+        foreach (var (e, i) in doc.RootElement.GetProperty("epochs").EnumerateArray().Select((e, i) => (e, i)))
+        {
+            var cells = csv[i + 1].Split(',');
+            Assert.Equal(header.Length, cells.Length);
+            Assert.Equal(i + 1, int.Parse(cells[0]));
+            Assert.Equal(e.GetProperty("testAccuracy").GetDouble(), double.Parse(cells[4], System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(e.GetProperty("trainLoss").GetDouble(), double.Parse(cells[1], System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(e.GetProperty("steps").GetInt64(), long.Parse(cells[10]));
+        }
 
         var show = CliRunner.Run(dir, null, "runs", "show", id, "--json");
         Assert.True(show.ExitCode == 0, show.ToString());
@@ -69,8 +84,18 @@ public class TrainCliTests
         Assert.Equal(testLoss, ev.RootElement.GetProperty("loss").GetDouble(), 6);
         Assert.Equal(32, ev.RootElement.GetProperty("count").GetInt64());
 
-        var list = CliRunner.Run(dir, null, "runs", "list");
+        var list = CliRunner.Run(dir, null, "runs", "list", "--wide");
         Assert.Contains(id, list.Stdout);
+        Assert.Contains(" sgd ", list.Stdout.Split('\n').Single(l => l.Contains(id)));
+        var tagged = CliRunner.Run(dir, null, "runs", "list", "--tag", "MLP", "--json");
+        using var tj = JsonDocument.Parse(tagged.Stdout);
+        Assert.Equal(id, tj.RootElement.EnumerateArray().Single().GetProperty("id").GetString());
+        Assert.Equal(["baseline", "mlp"], tj.RootElement[0].GetProperty("tags").EnumerateArray().Select(t => t.GetString()).ToArray());
+        Assert.Equal("first try", tj.RootElement[0].GetProperty("name").GetString());
+        Assert.Contains("No runs in", CliRunner.Run(dir, null, "runs", "list", "--tag", "other").Stdout);
+        var shown = CliRunner.Run(dir, null, "runs", "show", id);
+        Assert.Contains("name first try", shown.Stdout);
+        Assert.Contains("tags baseline, mlp", shown.Stdout);
     }
 
     [Fact]
@@ -181,6 +206,10 @@ public class TrainCliTests
     [InlineData("--epochs", "0", "epochs")]
     [InlineData("--dataset", "cifar", "unknown dataset")]
     [InlineData("--lr", "abc", "abc")]
+    [InlineData("--tag", "two words", "tag 'two words'")]
+    [InlineData("--name", " ", "--name was given an empty value")]
+    [InlineData("--name", "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn",
+        "--name must be")]
     public void BadOptionsAreOneLineErrorsAndRecordNoRun(string option, string value, string cause)
     {
         var dir = CliRunner.TempDir();
