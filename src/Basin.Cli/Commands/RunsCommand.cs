@@ -40,10 +40,11 @@ public static class RunsCommand
                 return Cli.ExitOk;
             }
             if (list.Count == 0) { Console.WriteLine($"No runs yet in {store.Folder}. Try './basin demo' or './basin train'."); return Cli.ExitOk; }
-            var table = new FittedTable(new("id"), new("kind", 2), new("method"), new("status"), new("model", 1), new("dataset", 2), new("seed", 3),
+            // The method column names a GAN run's kind (gan, gan-compare), so the kind needs no column of its own.
+            var table = new FittedTable(new("id"), new("method"), new("status"), new("model", 1), new("dataset", 2), new("seed", 3),
                 new("test acc"), new("gap (acc)", 1));
             foreach (var r in list)
-                table.AddRow(r.Id, r.Kind, Markup.Escape(r.Method ?? ""), StatusMarkup(r.Status), Markup.Escape(r.Model ?? ""),
+                table.AddRow(r.Id, Markup.Escape(r.Method ?? r.Kind), StatusMarkup(r.Status), Markup.Escape(r.Model ?? ""),
                     Markup.Escape(r.Dataset ?? ""), r.Seed.ToString(), Percent(r.Final, "testAccuracy"), Percent(r.Final, "accuracyGap"));
             table.Write(pr.GetValue(wide));
             return Cli.ExitOk;
