@@ -189,9 +189,6 @@ public static class TrainingJob
             f.Epoch, r.Steps, r.Epochs.Sum(e => e.Seconds), r.StopReason.ToString());
     }
 
-    /// <summary>The training methods' names (<see cref="MethodCatalog"/>).</summary>
-    public static IReadOnlyList<string> Methods => MethodCatalog.Names;
-
     /// <summary>
     /// The recipe a spec names: optimizer, learning rate, schedule, warm-up, weight decay, and the training method
     /// (one objective term, gradient procedure or update rule more; docs/methods.md). <paramref name="trainCount"/> is
