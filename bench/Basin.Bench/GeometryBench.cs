@@ -2,10 +2,14 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using Basin.Data;
-using Basin.Geometry;
+using Basin.Curvature;
+using Basin.Flatness;
 using Basin.IO;
 using Basin.Models;
-using Basin.Runs;
+using Basin.Experiments;
+using Basin.Experiments.Training;
+using Basin.Experiments.Geometry;
+using Basin.Experiments.Gan;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,8 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using Basin.Measures;
-using Basin.Runs;
-using Basin.Sweeps;
+using Basin.Experiments;
+using Basin.Experiments.Training;
+using Basin.Experiments.Geometry;
+using Basin.Experiments.Gan;
+using Basin.Experiments.Sweeps;
 using TorchSharp;
 
 namespace Basin.Bench;
@@ -30,7 +33,7 @@ public static class SweepBench
     {
         torch.set_num_threads(threads);
         var folder = Path.Combine(Path.GetTempPath(), "basin-bench-measures-" + Guid.NewGuid().ToString("N")[..8]);
-        using var store = Basin.Reports.RunStore.Open(folder);
+        using var store = Basin.Experiments.RunStore.Open(folder);
         var spec = new TrainJobSpec { Model = "lenet5", Samples = 2000, TestSamples = 1000, Epochs = 5, BatchSize = 64, Seed = 1 };
         var trained = TrainingJob.Run(spec, store, threads: threads);
         var (train, test) = TrainingJob.LoadData(spec);
@@ -69,7 +72,7 @@ public static class SweepBench
             Directory.CreateDirectory(dir);
             var file = Path.Combine(dir, "s.json");
             File.WriteAllText(file, SweepFile("bench"));
-            var sweep = Basin.Sweeps.SweepFile.Load(file);
+            var sweep = Basin.Experiments.Sweeps.SweepFile.Load(file);
             var clock = Stopwatch.StartNew();
             var result = SweepRunner.Run(sweep, Path.Combine(dir, "runs"), new SweepRunOptions { Workers = workers, ThreadsPerWorker = threadsPerWorker },
                 (index, t) =>

@@ -1,5 +1,8 @@
 using System.Globalization;
-using Basin.Runs;
+using Basin.Experiments;
+using Basin.Experiments.Training;
+using Basin.Experiments.Geometry;
+using Basin.Experiments.Gan;
 using Basin.Training;
 using Spectre.Console;
 

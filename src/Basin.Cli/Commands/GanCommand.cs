@@ -1,13 +1,16 @@
 using System.CommandLine;
 using System.Globalization;
 using Basin.Gan;
-using Basin.Reports;
-using Basin.Runs;
+using Basin.IO;
+using Basin.Experiments;
+using Basin.Experiments.Training;
+using Basin.Experiments.Geometry;
+using Basin.Experiments.Gan;
 using Spectre.Console;
 
 namespace Basin.Cli.Commands;
 
-/// <summary>`basin gan`: Wasserstein GANs (train, interpolate, compare). Each subcommand is one call into Basin.Runs.</summary>
+/// <summary>`basin gan`: Wasserstein GANs (train, interpolate, compare). Each subcommand is one call into Basin.Experiments.Training.</summary>
 public static class GanCommand
 {
     public static Command Create()

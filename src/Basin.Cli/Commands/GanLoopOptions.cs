@@ -1,5 +1,8 @@
 using System.CommandLine;
-using Basin.Runs;
+using Basin.Experiments;
+using Basin.Experiments.Training;
+using Basin.Experiments.Geometry;
+using Basin.Experiments.Gan;
 
 namespace Basin.Cli.Commands;
 

@@ -1,6 +1,9 @@
 using System.Globalization;
 using Basin.Gan;
-using Basin.Runs;
+using Basin.Experiments;
+using Basin.Experiments.Training;
+using Basin.Experiments.Geometry;
+using Basin.Experiments.Gan;
 using Spectre.Console;
 
 namespace Basin.Cli.Commands;

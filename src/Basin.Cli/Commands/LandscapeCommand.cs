@@ -2,7 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using Basin.Experiments.Landscape;
 using Basin.Landscape;
-using Basin.Reports;
+using Basin.IO;
+using Basin.Experiments;
 using Spectre.Console;
 
 namespace Basin.Cli.Commands;

@@ -1,8 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using Basin.Data;
-using Basin.Reports;
-using Basin.Runs;
+using Basin.IO;
+using Basin.Experiments;
+using Basin.Experiments.Training;
+using Basin.Experiments.Geometry;
+using Basin.Experiments.Gan;
 using Spectre.Console;
 
 namespace Basin.Cli.Commands;

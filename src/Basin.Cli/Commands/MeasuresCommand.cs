@@ -1,3 +1,4 @@
+using Basin.IO;
 using System.CommandLine;
 using Basin.Measures;
 using Spectre.Console;
@@ -19,7 +20,7 @@ public static class MeasuresCommand
         cmd.SetAction(pr =>
         {
             var facts = MeasureRegistry.All.Select(m => m.Facts).ToArray();
-            if (pr.GetValue(json)) { Console.WriteLine(Reports.Json.Serialize(facts)); return Cli.ExitOk; }
+            if (pr.GetValue(json)) { Console.WriteLine(Json.Serialize(facts)); return Cli.ExitOk; }
             var table = new FittedTable(new("measure"), new("definition", 1, Prose: true), new("reads", 4, Prose: true), new("init", 3),
                 new("invariant under", 1), new("cost", 2), new("bound term (m examples)", 4, Prose: true));
             foreach (var f in facts)

@@ -3,7 +3,8 @@ using System.Globalization;
 using Basin.Experiments.Minima;
 using Basin.Minima;
 using Basin.Models;
-using Basin.Reports;
+using Basin.IO;
+using Basin.Experiments;
 using Spectre.Console;
 
 namespace Basin.Cli.Commands;

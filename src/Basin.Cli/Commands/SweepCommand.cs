@@ -1,9 +1,11 @@
+using Basin.IO;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using Basin.Measures;
-using Basin.Sweeps;
+using Basin.Experiments;
+using Basin.Experiments.Sweeps;
 using Spectre.Console;
 
 namespace Basin.Cli.Commands;
@@ -60,7 +62,7 @@ public static class SweepCommand
             WorkerLauncher launcher = (index, t) => StartWorker(path, folder, index, t, measureList);
             var progress = new SweepLog(asJson);
             var result = SweepRunner.Run(sweep, folder, options, launcher, progress, ct);
-            if (asJson) Console.WriteLine(Reports.Json.Serialize(result));
+            if (asJson) Console.WriteLine(Json.Serialize(result));
             else AnsiConsole.MarkupLine($"sweep [bold]{Markup.Escape(result.Sweep)}[/]: {result.Total} points, {result.FinishedBefore} finished before, {result.FinishedNow} now, {result.Failed} failed, {result.Open} open; {result.Seconds:F0} s. "
                 + (result.Failed > 0 ? $"Retry the failed points: basin sweep run {Markup.Escape(path)} --retry-failed. " : "") + $"Next: basin sweep report {Markup.Escape(path)}");
             return result.Open == 0 ? Cli.ExitOk : Cli.ExitError;
@@ -132,7 +134,7 @@ public static class SweepCommand
             var report = SweepReport.Build(folder, name, gapName, pr.GetValue(reached));
             var outFolder = pr.GetValue(output) ?? Path.Combine(folder, "sweeps", name);
             var files = SweepReportFiles.Write(report, outFolder);
-            if (pr.GetValue(json)) { Console.WriteLine(Reports.Json.Serialize(report)); return Cli.ExitOk; }
+            if (pr.GetValue(json)) { Console.WriteLine(Json.Serialize(report)); return Cli.ExitOk; }
             Render(report, pr.GetValue(wide));
             AnsiConsole.MarkupLine($"wrote {files.Count} files to {Markup.Escape(outFolder)}");
             return Cli.ExitOk;

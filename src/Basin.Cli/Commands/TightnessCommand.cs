@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using Basin.Experiments.Tightness;
-using Basin.Reports;
+using Basin.IO;
+using Basin.Experiments;
 using Spectre.Console;
 
 namespace Basin.Cli.Commands;

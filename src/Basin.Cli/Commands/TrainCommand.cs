@@ -1,7 +1,10 @@
 using System.CommandLine;
 using System.Text.Json;
-using Basin.Reports;
-using Basin.Runs;
+using Basin.IO;
+using Basin.Experiments;
+using Basin.Experiments.Training;
+using Basin.Experiments.Geometry;
+using Basin.Experiments.Gan;
 using Spectre.Console;
 
 namespace Basin.Cli.Commands;

@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.CommandLine;
-using Basin.Runs;
+using Basin.Experiments;
+using Basin.Experiments.Training;
+using Basin.Experiments.Geometry;
+using Basin.Experiments.Gan;
 using Basin.Training.Catalog;
 
 namespace Basin.Cli.Commands;

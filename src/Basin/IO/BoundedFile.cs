@@ -1,3 +1,4 @@
+using Basin.Experiments;
 namespace Basin.IO;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Basin.Experiments;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;

@@ -1,3 +1,4 @@
+using Basin.Experiments;
 using Basin.Models;
 using TorchSharp;
 using static TorchSharp.torch;

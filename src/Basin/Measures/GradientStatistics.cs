@@ -1,6 +1,7 @@
 using Basin.Native;
 using Basin.Data;
-using Basin.Geometry;
+using Basin.Curvature;
+using Basin.Flatness;
 using Basin.Models;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,5 +1,6 @@
 using Basin.Data;
-using Basin.Geometry;
+using Basin.Curvature;
+using Basin.Flatness;
 using Basin.Models;
 using TorchSharp;
 using TorchSharp.Modules;

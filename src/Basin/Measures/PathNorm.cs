@@ -1,4 +1,5 @@
-using Basin.Geometry;
+using Basin.Curvature;
+using Basin.Flatness;
 using Basin.Models;
 using TorchSharp;
 using static TorchSharp.torch;

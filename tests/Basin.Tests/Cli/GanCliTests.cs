@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Basin.Gan;
 using Basin.IO;
-using Basin.Reports;
+using Basin.Experiments;
 using Xunit;
 
 namespace Basin.Tests.Cli;

@@ -1,10 +1,15 @@
 using System.Text.Json;
 using Basin.Data;
-using Basin.Geometry;
+using Basin.Curvature;
+using Basin.Flatness;
 using Basin.IO;
 using Basin.Models;
-using Basin.Runs;
-using Basin.Tests.Geometry;
+using Basin.Experiments;
+using Basin.Experiments.Training;
+using Basin.Experiments.Geometry;
+using Basin.Experiments.Gan;
+using Basin.Tests.Curvature;
+using Basin.Tests.Flatness;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Basin.IO;
 using Basin.Models;
-using Basin.Reports;
+using Basin.Experiments;
 using Microsoft.Data.Sqlite;
 using Xunit;
 

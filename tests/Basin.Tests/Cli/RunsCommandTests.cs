@@ -1,4 +1,5 @@
-using Basin.Reports;
+using Basin.IO;
+using Basin.Experiments;
 using Microsoft.Data.Sqlite;
 using Xunit;
 
@@ -38,9 +39,9 @@ public class RunsCommandTests
         Assert.DoesNotContain("unnormalized", fresh.Stdout);
 
         using var doc = System.Text.Json.JsonDocument.Parse("""{"method":"fam","famLambda":0.1}""");
-        Assert.Equal("none", Basin.Runs.TrainJobSpec.FromStored(doc.RootElement, "x").Settings["famNormalization"].GetString());
+        Assert.Equal("none", Basin.Experiments.Training.TrainJobSpec.FromStored(doc.RootElement, "x").Settings["famNormalization"].GetString());
         using var now = System.Text.Json.JsonDocument.Parse("""{"method":"fam","famNormalization":"layer-inputs"}""");
-        Assert.Equal("layer-inputs", Basin.Runs.TrainJobSpec.FromStored(now.RootElement, "x").Settings["famNormalization"].GetString());
+        Assert.Equal("layer-inputs", Basin.Experiments.Training.TrainJobSpec.FromStored(now.RootElement, "x").Settings["famNormalization"].GetString());
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Text.Json;
-using Basin.Reports;
+using Basin.IO;
+using Basin.Experiments;
 using Xunit;
 
 namespace Basin.Tests.Cli;

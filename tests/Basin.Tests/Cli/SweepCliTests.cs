@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Basin.Reports;
-using Basin.Sweeps;
+using Basin.IO;
+using Basin.Experiments;
+using Basin.Experiments.Sweeps;
 using Microsoft.Data.Sqlite;
 using Xunit;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Basin.IO;
-using Basin.Reports;
+using Basin.Experiments;
 using Xunit;
 
 namespace Basin.Tests.Cli;
@@ -55,7 +55,7 @@ public class TrainCliTests
         Assert.Equal(2, doc.RootElement.GetProperty("epochs").GetArrayLength());
 
         // RUN/epochs.csv: a header, then one row per epoch whose figures are the recorded ones, exactly.
-        var csv = File.ReadAllLines(Path.Combine(dir, "runs", id, Basin.Runs.TrainingJob.EpochsFile));
+        var csv = File.ReadAllLines(Path.Combine(dir, "runs", id, Basin.Experiments.Training.TrainingJob.EpochsFile));
         Assert.Equal(3, csv.Length);
         var header = csv[0].Split(',');
         Assert.Equal(["epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy"], header[..5]);

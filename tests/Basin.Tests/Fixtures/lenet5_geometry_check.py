@@ -17,7 +17,7 @@ closed forms and Hessian-vector products:
   kappa_fc3_normf  κ_Tr(fc3) in normalized features (φ_j/σ_j, σ_j the population std over the 4 inputs; σ_j = 0 → 1)
   kappa_conv1      κ_Tr(conv1) with the weight read as 6 × 25 (H of conv1.weight)
   trace_conv1      Tr(H) of conv1.weight
-The values are pasted into tests/Basin.Tests/Geometry/PyTorchCrossCheckTests.cs.
+The values are pasted into tests/Basin.Tests/Curvature/PyTorchCrossCheckTests.cs.
 """
 import os
 import sys

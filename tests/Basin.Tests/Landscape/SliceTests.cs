@@ -1,10 +1,11 @@
-using Basin.Geometry;
+using Basin.Curvature;
+using Basin.Flatness;
 using Basin.Landscape;
 using Basin.Models;
 using Basin.Training;
 using TorchSharp;
 using Xunit;
-using static Basin.Tests.Geometry.GeometryFixtures;
+using static Basin.Tests.Curvature.GeometryFixtures;
 using static TorchSharp.torch;
 
 namespace Basin.Tests.Landscape;

@@ -1,4 +1,5 @@
-using Basin.Geometry;
+using Basin.Curvature;
+using Basin.Flatness;
 using Basin.Measures;
 using Xunit;
 

@@ -1,8 +1,10 @@
 using Basin.Data;
-using Basin.Geometry;
+using Basin.Curvature;
+using Basin.Flatness;
 using Basin.Measures;
 using Basin.Models;
-using Basin.Tests.Geometry;
+using Basin.Tests.Curvature;
+using Basin.Tests.Flatness;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -206,12 +208,12 @@ public class ConstantFeatureFoldingTests
     {
         using var data = MeasureFixtures.Data(n: 60);
         using var model = MeasureFixtures.TrainedMlp(data, "8,8", steps: 400, lr: 0.3);   // this fixture has one dead fc2 unit
-        using var folded = Basin.Geometry.Reparametrization.Copy(model);
+        using var folded = Basin.Flatness.Reparametrization.Copy(model);
         CurvatureMeasures.FoldConstantFeatures(folded, data, 1000);
         using var x = data.Inputs.to_type(TorchSharp.torch.ScalarType.Float64);
         using var a = model.forward(x);
         using var b = folded.forward(x);
-        Assert.True(Basin.Tests.Geometry.GeometryFixtures.MaxAbs(a - b) < 1e-12);
+        Assert.True(Basin.Tests.Curvature.GeometryFixtures.MaxAbs(a - b) < 1e-12);
         using var zeroColumns = folded.Head.weight!.abs().sum(dim: 0).eq(0).sum();
         Assert.Equal(1, zeroColumns.ToInt64());
     }

@@ -43,7 +43,7 @@ public class MallocTunablesTests
         var own = Environment.GetEnvironmentVariable(MallocTunables.Variable);
         Assert.Equal(string.IsNullOrEmpty(own) ? MallocTunables.Value : own, MallocTunables.ForChild());
         var worker = new ProcessStartInfo("true");
-        Basin.Sweeps.SweepRunner.PrepareWorkerEnvironment(worker, 3);
+        Basin.Experiments.Sweeps.SweepRunner.PrepareWorkerEnvironment(worker, 3);
         Assert.Equal("3", worker.Environment["OMP_NUM_THREADS"]);
         Assert.Equal("3", worker.Environment["MKL_NUM_THREADS"]);
         Assert.Equal(MallocTunables.ForChild(), worker.Environment[MallocTunables.Variable]);

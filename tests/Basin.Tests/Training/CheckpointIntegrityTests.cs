@@ -1,5 +1,5 @@
 using Basin.IO;
-using Basin.Reports;
+using Basin.Experiments;
 using Basin.Training;
 using Xunit;
 using static TorchSharp.torch;
@@ -94,16 +94,16 @@ public class RunStateTests
     public void AnIoFailureMarksTheRunFailedAndTheEpochsCheckpointCameFirst()
     {
         var dir = Directory.CreateTempSubdirectory("basin-state-").FullName;
-        var spec = new Basin.Runs.TrainJobSpec { Dataset = "moons", Model = "mlp:4", Samples = 40, TestSamples = 10, Epochs = 2, BatchSize = 20 };
+        var spec = new Basin.Experiments.Training.TrainJobSpec { Dataset = "moons", Model = "mlp:4", Samples = 40, TestSamples = 10, Epochs = 2, BatchSize = 20 };
         using var store = RunStore.Open(dir);
-        Assert.Throws<IOException>(() => Basin.Runs.TrainingJob.Run(spec, store, new FailAtFirstEpoch()));
+        Assert.Throws<IOException>(() => Basin.Experiments.Training.TrainingJob.Run(spec, store, new FailAtFirstEpoch()));
         var run = store.List().Single();
         Assert.Equal(RunStatus.Failed, run.Status);   // it used to stay "running" for ever
         Assert.Equal("IOException: No space left on device", run.Message);
         // The epoch's checkpoint was written before the epoch was reported: the run can continue from epoch 2.
-        using var checkpoint = Checkpoint.Load(Path.Combine(store.RunFolder(run.Id), Basin.Runs.TrainingJob.CheckpointFile));
+        using var checkpoint = Checkpoint.Load(Path.Combine(store.RunFolder(run.Id), Basin.Experiments.Training.TrainingJob.CheckpointFile));
         Assert.Equal((1, 0), (checkpoint.Info.Epoch, checkpoint.Info.Batch));
-        var resumed = Basin.Runs.TrainingJob.Resume(run.Id, store);
+        var resumed = Basin.Experiments.Training.TrainingJob.Resume(run.Id, store);
         Assert.Equal(2, resumed.Figures.Epochs);
         Assert.Equal(RunStatus.Finished, store.List().Single().Status);
     }

@@ -5,8 +5,10 @@ using Basin.Data;
 using Basin.IO;
 using Basin.Landscape;
 using Basin.Models;
-using Basin.Reports;
-using Basin.Runs;
+using Basin.Experiments;
+using Basin.Experiments.Training;
+using Basin.Experiments.Geometry;
+using Basin.Experiments.Gan;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,5 +1,6 @@
 using Basin.Minima;
-using Basin.Reports;
+using Basin.IO;
+using Basin.Experiments;
 
 namespace Basin.Experiments.Minima;
 

@@ -1,8 +1,11 @@
 using Basin.Data;
 using Basin.Minima;
 using Basin.Models;
-using Basin.Reports;
-using Basin.Runs;
+using Basin.IO;
+using Basin.Experiments;
+using Basin.Experiments.Training;
+using Basin.Experiments.Geometry;
+using Basin.Experiments.Gan;
 using TorchSharp;
 
 namespace Basin.Experiments.Minima;

@@ -1,5 +1,5 @@
 using Basin.IO;
-using Basin.Reports;
+using Basin.Experiments;
 using Basin.Tightness;
 
 namespace Basin.Experiments.Tightness;

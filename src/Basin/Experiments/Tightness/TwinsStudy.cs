@@ -4,7 +4,7 @@ using Basin.Data;
 using Basin.IO;
 using Basin.Measures;
 using Basin.Models;
-using Basin.Reports;
+using Basin.Experiments;
 using Basin.Tightness;
 using Basin.Training;
 using TorchSharp;

@@ -54,7 +54,7 @@ public static class MethodCatalog
         var resolved = new Dictionary<string, JsonElement>();
         foreach (var entry in Parse(method))
             foreach (var setting in entry.Settings)
-                resolved[setting.Key] = JsonSerializer.SerializeToElement(setting.Resolve(values, context), Basin.Reports.Json.Options);
+                resolved[setting.Key] = JsonSerializer.SerializeToElement(setting.Resolve(values, context), Basin.IO.Json.Options);
         return resolved;
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
-using Basin.Reports;
+using Basin.IO;
+using Basin.Experiments;
 
 namespace Basin.Training.Catalog;
 

@@ -1,7 +1,8 @@
 using Basin.Native;
 using System.Text.Json;
 using Basin.Training.Catalog;
-using Basin.Geometry;
+using Basin.Curvature;
+using Basin.Flatness;
 using Basin.Models;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -1,0 +1,291 @@
+using Basin.Experiments;
+using Basin.Experiments.Training;
+using Basin.Experiments.Gan;
+using Basin.IO;
+using Basin.Curvature;
+using Basin.Flatness;
+using System.Diagnostics;
+using Basin.Data;
+using Basin.Models;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Basin.Experiments.Geometry;
+
+/// <summary>
+/// Measures the loss-surface geometry of saved weights (`basin measure`): relative flatness, Hessian trace, top
+/// eigenvalues, spectral density, Gauss–Newton eigenvalues, outliers and feature robustness, per layer.
+/// <para>A layer's Hessian measures are taken by its weight W (not the bias), the same matrix relative flatness uses.
+/// For the head with cross-entropy they run on <see cref="HeadCurvature"/> (features computed once, exact products
+/// by matrix algebra; the trace in closed form); elsewhere on <see cref="HessianVectorProduct"/>. The layer "all"
+/// means every linear and conv layer, plus a row "all" with the Hessian measures of the whole network.</para>
+/// </summary>
+public static class MeasureJob
+{
+    /// <summary>Name of the whole-network target.</summary>
+    public const string AllParameters = "all";
+
+    /// <summary>Layers of at most this many weights get the exact block variant by default (one product per weight).</summary>
+    public const long BlockLimit = 1024;
+
+    /// <summary>
+    /// Measures saved weights: a recorded run's (<paramref name="runId"/>) or a safetensors file's. Data: the run's or
+    /// the named data set (split and sample count from <paramref name="spec"/>), or <paramref name="tensorsPath"/>,
+    /// a safetensors file with "input" [N,...] (floating) and "labels" [N] (int64). Density plots go to
+    /// <see cref="MeasureSpec.PlotPath"/>, else the run's folder, else the working directory.
+    /// </summary>
+    public static MeasureResult Run(string? runId, RunStore? store, string? weightsPath, string? modelSpec, string? dataset, string? dataPath,
+        string? tensorsPath, MeasureSpec spec, IProgress<MeasureProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if ((runId is null) == (weightsPath is null)) throw new BasinException("give either a run id (--run) or a weights file (--weights)");
+        if (spec.Samples is < 1) throw new BasinException($"--samples must be at least 1, got {spec.Samples}");
+        if (tensorsPath is not null && dataset is not null) throw new BasinException("give either --dataset or --tensors, not both");
+        var source = ModelSource.Resolve(runId, store, weightsPath, modelSpec, tensorsPath is null ? dataset : Path.GetFileName(tensorsPath), dataPath);
+        using var data = tensorsPath is null ? source.LoadData(spec.Split, spec.Samples, atMost: true) : LoadTensors(tensorsPath, source.WeightsPath, spec.Samples);
+        using var model = source.LoadModel(data, spec.Float64);
+        var result = Measure(model, data, spec, source.RunFolder ?? Directory.GetCurrentDirectory(), progress, cancellationToken);
+        return result with
+        {
+            Dataset = source.Dataset,
+            Split = tensorsPath is null ? result.Split : "file",
+            WeightsPath = source.WeightsPath,
+        };
+    }
+
+    /// <summary>Measures <paramref name="model"/> on <paramref name="data"/> (all of it; take a subset first to limit the cost).</summary>
+    /// <param name="plotFolder">Where density plots go when <see cref="MeasureSpec.PlotPath"/> is null.</param>
+    public static MeasureResult Measure(Classifier model, LabeledDataset data, MeasureSpec spec, string? plotFolder = null,
+        IProgress<MeasureProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(spec);
+        Validate(spec);
+        if (data.Count == 0) throw new BasinException($"{data.Name}: no examples; measuring needs at least one sample");
+        var clock = Stopwatch.StartNew();
+        if (spec.Float64) model.to(ScalarType.Float64);
+        var targets = Targets(model, spec.Layer);
+        var measures = GeometryMeasures.All.Where(spec.Measures.Contains).ToArray();
+        int steps = targets.Sum(t => measures.Count(m => t != AllParameters || !GeometryMeasures.LayerOnly(m)));
+        var densityTargets = measures.Contains(GeometryMeasures.Density) ? targets.Count : 0;
+        int step = 0;
+        var layers = new List<LayerGeometry>();
+        foreach (var target in targets)
+        {
+            using var measurer = new TargetMeasurer(model, data, target, spec, cancellationToken);
+            FlatnessResult? flatness = null;
+            TraceResult? trace = null;
+            EigenvalueResult? top = null, gaussNewton = null;
+            OutlierResult? outliers = null;
+            DensityReport? density = null;
+            FeatureRobustnessResult? robustness = null;
+            foreach (var measure in measures)
+            {
+                if (target == AllParameters && GeometryMeasures.LayerOnly(measure)) continue;
+                cancellationToken.ThrowIfCancellationRequested();
+                progress?.Report(new MeasureProgress(target, measure, ++step, steps));
+                switch (measure)
+                {
+                    case GeometryMeasures.RelativeFlatness: flatness = measurer.RelativeFlatness(); break;
+                    case GeometryMeasures.HessianTrace: trace = measurer.Trace(); break;
+                    case GeometryMeasures.TopEigen: top = measurer.TopEigen(); break;
+                    case GeometryMeasures.GaussNewtonTop: gaussNewton = measurer.GaussNewtonTop(); break;
+                    case GeometryMeasures.Outliers: outliers = measurer.Outliers(); break;
+                    case GeometryMeasures.Density: density = measurer.Density(PlotPath(spec.PlotPath, plotFolder, target, densityTargets), model.Spec); break;
+                    case GeometryMeasures.FeatureRobustness: robustness = measurer.FeatureRobustness(); break;
+                }
+            }
+            layers.Add(new LayerGeometry(target, measurer.Dimension, flatness, trace, top, gaussNewton, outliers, density, robustness));
+        }
+        return new MeasureResult(model.Spec, data.Name, spec.Split.ToString().ToLowerInvariant(), data.Count, null, measures, layers, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// The head's geometry for a summary table, fast: one pass over the first <paramref name="maxSamples"/> examples
+    /// computes the features; κ_Tr and Tr(H) follow in closed form and λ_max by Lanczos on exact products.
+    /// </summary>
+    public static GeometrySummary Summarize(Classifier model, LabeledDataset data, int maxSamples = 2000, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        if (maxSamples < 1) throw new BasinException($"the summary needs at least 1 sample, got {maxSamples}");
+        if (data.Count == 0) throw new BasinException($"{data.Name}: no examples; measuring needs at least one sample");
+        var clock = Stopwatch.StartNew();
+        using var subset = data.Count > maxSamples ? data.Take(maxSamples) : null;
+        using var head = HeadCurvature.Create(model, subset ?? data, cancellationToken: cancellationToken);
+        using var weight = model.Head.weight!.detach();
+        double kappa = head.Kappa(weight);
+        double trace = head.Trace();
+        var top = Lanczos.TopEigenvalues(head, 1, 1e-6, 100, seed: 0, cancellationToken);
+        return new GeometrySummary(kappa, trace, 0, top.Values[0], clock.Elapsed.TotalSeconds);
+    }
+
+    static void Validate(MeasureSpec spec)
+    {
+        if (spec.Measures.Count == 0) throw new BasinException($"no measure given; measures: {string.Join(", ", GeometryMeasures.All)}");
+        foreach (var m in spec.Measures)
+            if (!GeometryMeasures.All.Contains(m)) throw new BasinException($"unknown measure '{m}'; measures: {string.Join(", ", GeometryMeasures.All)}");
+        if (spec.Top < 1) throw new BasinException($"--top must be at least 1, got {spec.Top}");
+        if (spec.ChunkSize < 1) throw new BasinException($"chunk size must be at least 1, got {spec.ChunkSize}");
+        if (!(spec.WeightDecay >= 0) || double.IsInfinity(spec.WeightDecay)) throw new BasinException($"--weight-decay must be a finite number ≥ 0, got {spec.WeightDecay}");
+        if (!(spec.RelativeStandardError > 0)) throw new BasinException($"the relative standard error must be positive, got {spec.RelativeStandardError}");
+        if (spec.MaxProbes < 2) throw new BasinException($"--max-probes must be at least 2, got {spec.MaxProbes}");
+        if (spec.Measures.Contains(GeometryMeasures.FeatureRobustness))
+        {
+            if (spec.Deltas.Count == 0) throw new BasinException("--deltas needs at least one δ");
+            if (spec.Deltas.Any(d => !(d > 0) || double.IsInfinity(d))) throw new BasinException($"--deltas must be finite positive numbers, got {string.Join(",", spec.Deltas)}");
+        }
+    }
+
+    /// <summary>The layer names to measure: the head (null), one linear/conv layer, or every one of them plus "all".</summary>
+    static IReadOnlyList<string> Targets(Classifier model, string? layer)
+    {
+        if (layer is null) return [model.HeadName];
+        if (string.Equals(layer, AllParameters, StringComparison.OrdinalIgnoreCase))
+            return model.named_modules().Where(nm => nm.name.Length > 0 && nm.module is Linear or Conv2d).Select(nm => nm.name).Append(AllParameters).ToArray();
+        return [FlatLayer.Resolve(model, layer).Name];
+    }
+
+    static string PlotPath(string? requested, string? folder, string target, int targets)
+    {
+        var safe = string.Concat(target.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
+        if (requested is null) return Path.Combine(folder ?? Directory.GetCurrentDirectory(), $"density-{safe}.png");
+        if (targets <= 1) return requested;
+        var ext = Path.GetExtension(requested);
+        return Path.Combine(Path.GetDirectoryName(requested) ?? "", Path.GetFileNameWithoutExtension(requested) + "-" + safe + (ext.Length > 0 ? ext : ".png"));
+    }
+
+    /// <summary>
+    /// Reads a safetensors data file: "input" [N,...] (floating) and "labels" [N] (integer). The class count is the
+    /// number of rows of the weights file's last 2-D ".weight" tensor (the head), so labels need not use every class.
+    /// </summary>
+    static LabeledDataset LoadTensors(string path, string weightsPath, long? samples)
+    {
+        if (!File.Exists(path)) throw new BasinException($"tensors file not found: {path}");
+        int classes;
+        using (var weights = SafeTensors.Load(weightsPath))
+        {
+            var head = weights.Tensors.LastOrDefault(kv => kv.Key.EndsWith(".weight", StringComparison.Ordinal) && kv.Value.dim() == 2);
+            if (head.Key is null) throw new BasinException($"{weightsPath} has no 2-D weight tensor to read the class count from");
+            classes = checked((int)head.Value.shape[0]);
+        }
+        using var file = SafeTensors.Load(path);
+        if (!file.Tensors.TryGetValue("input", out var input)) throw new BasinException($"{path} has no tensor named 'input' (found: {string.Join(", ", file.Tensors.Keys)})");
+        if (!file.Tensors.TryGetValue("labels", out var labels)) throw new BasinException($"{path} has no tensor named 'labels' (int64 [N], one class per example)");
+        if (!input.is_floating_point()) throw new BasinException($"{path}: 'input' has dtype {input.dtype}; it must be floating point");
+        if (labels.is_floating_point() || labels.dtype == ScalarType.Bool) throw new BasinException($"{path}: 'labels' has dtype {labels.dtype}; it must be an integer type");
+        if (input.dim() < 2 || labels.dim() != 1 || labels.shape[0] != input.shape[0])
+            throw new BasinException($"{path}: 'input' must be [N,...] and 'labels' [N], got [{string.Join(",", input.shape)}] and [{string.Join(",", labels.shape)}]");
+        if (input.shape[0] == 0) throw new BasinException($"{path}: no examples; measuring needs at least one sample");
+        var data = new LabeledDataset(Path.GetFileName(path), input.to_type(ScalarType.Float32).clone(), labels.to_type(ScalarType.Int64).clone(), classes);
+        if (samples is not long n || n >= data.Count) return data;
+        using (data) return data.Take(n);
+    }
+
+    /// <summary>One target's measures, sharing its curvature operator (built on first use).</summary>
+    sealed class TargetMeasurer : IDisposable
+    {
+        readonly Classifier model;
+        readonly LabeledDataset data;
+        readonly string target;
+        readonly MeasureSpec spec;
+        readonly CancellationToken cancellationToken;
+        readonly bool isHead;
+        ICurvatureProduct? hessian;
+
+        public TargetMeasurer(Classifier model, LabeledDataset data, string target, MeasureSpec spec, CancellationToken cancellationToken)
+        {
+            this.model = model;
+            this.data = data;
+            this.target = target;
+            this.spec = spec;
+            this.cancellationToken = cancellationToken;
+            isHead = target == model.HeadName;
+            Dimension = target == AllParameters ? ParameterSet.All(model).Count : FlatLayer.Resolve(model, target).Weight.numel();
+        }
+
+        public long Dimension { get; }
+
+        CurvatureOptions Curvature => new() { ChunkSize = spec.ChunkSize };
+
+        ParameterSet Parameters() => target == AllParameters ? ParameterSet.All(model) : ParameterSet.Select(model, target + ".weight");
+
+        ICurvatureProduct Hessian() => hessian ??= isHead
+            ? HeadCurvature.Create(model, data, spec.ChunkSize, cancellationToken: cancellationToken)
+            : new HessianVectorProduct(model, data, Parameters(), Curvature);
+
+        public FlatnessResult RelativeFlatness()
+        {
+            var variant = spec.Variant ?? (isHead ? FlatnessVariant.ClosedForm : Dimension <= BlockLimit ? FlatnessVariant.Block : FlatnessVariant.Estimator);
+            var options = new FlatnessOptions
+            {
+                Normalized = spec.Normalized,
+                // The spec's α is train's (a loss term α/2·‖w‖²: the Hessian gains α per diagonal entry); FlatnessOptions
+                // counts a loss term α'·‖W‖² (the Hessian gains 2α'), so α' = α/2. The result reports the spec's α.
+                WeightDecay = spec.WeightDecay / 2,
+                NormalizeFeatures = spec.NormalizeFeatures,
+                FoldConstantFeatures = true,   // as the sweep's measure does: dead units fold, so the value is invariant
+                ChunkSize = spec.ChunkSize,
+                RelativeStandardError = spec.RelativeStandardError,
+                MinSamples = spec.MinProbes,
+                MaxSamples = spec.MaxProbes,
+                EigenTolerance = spec.EigenTolerance,
+                MaxLanczosSteps = spec.MaxLanczosSteps,
+                Seed = spec.Seed,
+            };
+            return Flatness.RelativeFlatness.Measure(model, data, target, variant, options, cancellationToken) with { WeightDecay = spec.WeightDecay };
+        }
+
+        public TraceResult Trace()
+        {
+            var op = Hessian();
+            if (op is HeadCurvature head && !spec.Hutchinson) return new TraceResult(head.Trace(), 0, "exact", 0, 0);
+            // A layer with no more weights than Hutchinson's probe limit: the exact diagonal costs at most as much.
+            if (!spec.Hutchinson && Dimension <= spec.MaxProbes)
+            {
+                long before = op.ProductCount;
+                double exact = HessianTrace.Exact(op, cancellationToken);
+                return new TraceResult(exact, 0, "exact", 0, op.ProductCount - before);
+            }
+            var e = HessianTrace.Hutchinson(op, spec.RelativeStandardError, spec.MinProbes, spec.MaxProbes, spec.Seed, cancellationToken);
+            return new TraceResult(e.Mean, e.StandardError, "hutchinson", e.Samples, e.Products);
+        }
+
+        public EigenvalueResult TopEigen() =>
+            Lanczos.TopEigenvalues(Hessian(), (int)Math.Min(spec.Top, Dimension), spec.EigenTolerance, spec.MaxLanczosSteps, spec.Seed, cancellationToken);
+
+        // For the head the loss is linear-then-softmax in W, so its Hessian is its Gauss–Newton matrix exactly.
+        public EigenvalueResult GaussNewtonTop()
+        {
+            var k = (int)Math.Min(spec.Top, Dimension);
+            if (isHead) return Lanczos.TopEigenvalues(Hessian(), k, spec.EigenTolerance, spec.MaxLanczosSteps, spec.Seed, cancellationToken);
+            var ggn = new GaussNewtonVectorProduct(model, data, Parameters(), Curvature);
+            return Lanczos.TopEigenvalues(ggn, k, spec.EigenTolerance, spec.MaxLanczosSteps, spec.Seed, cancellationToken);
+        }
+
+        // Sagun et al.: about one outlier per class, so look at 3× the class count to see the bulk below them.
+        public OutlierResult Outliers()
+        {
+            int k = (int)Math.Min(Dimension, Math.Max(spec.Top, 3 * model.ClassCount));
+            var top = Lanczos.TopEigenvalues(Hessian(), k, spec.EigenTolerance, Math.Max(spec.MaxLanczosSteps, 3 * k), spec.Seed, cancellationToken);
+            return new OutlierResult(SpectrumOutliers.Count(top.Values), top.Values, top.Products);
+        }
+
+        public DensityReport Density(string plotPath, string modelSpec)
+        {
+            var d = SpectralDensity.Slq(Hessian(), spec.DensityRuns, spec.DensitySteps, seed: spec.Seed, cancellationToken: cancellationToken);
+            DensityPlot.Save(d, plotPath, $"Hessian spectral density: {modelSpec}, {(target == AllParameters ? "all parameters" : target + ".weight")}");
+            return new DensityReport(Path.GetFullPath(plotPath), d.Sigma, d.Mean, d.Nodes, d.Weights, d.Products);
+        }
+
+        public FeatureRobustnessResult FeatureRobustness() =>
+            Flatness.FeatureRobustness.Measure(model, data, spec.Deltas, target, spec.RobustnessSamples, spec.Seed,
+                new FlatnessOptions { ChunkSize = spec.ChunkSize }, cancellationToken);
+
+        public void Dispose()
+        {
+            (hessian as IDisposable)?.Dispose();
+        }
+    }
+}
