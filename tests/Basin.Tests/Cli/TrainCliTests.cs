@@ -152,9 +152,11 @@ public class TrainCliTests
     [Fact]
     public void CtrlCWritesACheckpointMarksTheRunCancelledAndResumeFinishesIt()
     {
+        // Enough epochs (each takes milliseconds) that the run cannot end between the first checkpoint and SIGINT.
+        const int Epochs = 1000;
         var dir = CliRunner.TempDir();
         var data = CliDataFolder.Create(dir, train: 96);
-        using var p = CliRunner.Start(dir, null, Train(data, "--epochs", "60"));
+        using var p = CliRunner.Start(dir, null, Train(data, "--epochs", Epochs.ToString()));
         var runs = Path.Combine(dir, "runs");
         var sw = Stopwatch.StartNew();
         // Wait until training is under way (the first epoch's checkpoint exists), then send SIGINT.
@@ -179,10 +181,10 @@ public class TrainCliTests
         var resumed = CliRunner.Run(dir, null, "train", "--resume", id, "--threads", "1", "--json");
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
         using var doc = JsonDocument.Parse(resumed.Stdout);
-        Assert.Equal(60, doc.RootElement.GetProperty("epochs").GetArrayLength());
+        Assert.Equal(Epochs, doc.RootElement.GetProperty("epochs").GetArrayLength());
         using var store2 = RunStore.Open(runs);
         Assert.Equal(RunStatus.Finished, store2.Get(id).Summary.Status);
-        Assert.Equal(60, store2.Get(id).Epochs.Count);
+        Assert.Equal(Epochs, store2.Get(id).Epochs.Count);
     }
 
     [Fact]
