@@ -7,7 +7,7 @@ using Xunit;
 namespace Basin.Tests.Measures;
 
 /// <summary>
-/// The Hessian measures of both commands, pinned to the values they had before the estimator policy moved into
+/// The Hessian measures of both commands, pinned to the values they had (under their old names) before the estimator policy moved into
 /// Basin.Curvature (issue 11): the sweep's measures and `basin geometry` on a float64 MLP 6-8-8-3 (155 parameters),
 /// every branch of the policy (closed form, exact diagonal, Hutchinson, Lanczos) taken at least once.
 /// </summary>
@@ -24,9 +24,9 @@ public class PinnedCurvatureValuesTests
         using var model = MeasureFixtures.TrainedMlp(data);
         var c = new MeasureContext(model, data) { Options = new MeasureOptions { Seed = 5 } };
         double V(string name) => MeasureRegistry.Get(name).Compute(c);
-        Pinned(P0, V("hessian-trace"), "hessian-trace (all parameters, Hutchinson)");
+        Pinned(P0, V("hessian-trace-all"), "hessian-trace-all (Hutchinson)");
         Pinned(P1, V("hessian-trace-head"), "hessian-trace-head");
-        Pinned(P2, V("lambda-max"), "lambda-max");
+        Pinned(P2, V("lambda-max-all"), "lambda-max-all");
         Pinned(P3, V("lambda-max-head"), "lambda-max-head");
         Pinned(P4, V("relative-flatness"), "relative-flatness");
     }
@@ -37,7 +37,7 @@ public class PinnedCurvatureValuesTests
         using var data = MeasureFixtures.Data(n: 60);
         using var model = MeasureFixtures.TrainedMlp(data);
         // At most 50 probes: fc1 (48 weights) exact by its diagonal, fc2 (64) and the whole network (155) by Hutchinson.
-        var spec = new MeasureSpec { Layer = "all", Measures = GeometryMeasures.Parse("relative-flatness,hessian-trace,top-eigen"), Top = 2, MaxProbes = 50, Seed = 3 };
+        var spec = new MeasureSpec { Layer = "all", Measures = GeometryMeasures.Parse("relative-flatness,hessian-trace-weight,top-eigenvalues-weight"), Top = 2, MaxProbes = 50, Seed = 3 };
         var r = MeasureJob.Measure(model, data, spec);
         Assert.Equal(["exact", "hutchinson", "exact", "hutchinson"], r.Layers.Select(l => l.HessianTrace!.Method));
         // Per layer (fc1, fc2, fc3, all): trace, its standard error, λ₁, λ₂; then κ of fc1, fc2, fc3; the head's trace by
