@@ -78,7 +78,7 @@ public static class CurvatureEstimates
         finally { (op as IDisposable)?.Dispose(); }
     }
 
-    /// <summary>Tr of <paramref name="op"/>: closed form for <see cref="HeadCurvature"/>, else exact diagonal or Hutchinson by size.</summary>
+    /// <summary>Tr of an operator: the closed form of <see cref="HeadCurvature"/>, else the exact diagonal or Hutchinson by size.</summary>
     public static TraceResult Trace(ICurvatureProduct op, EstimateOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(op);
@@ -91,12 +91,12 @@ public static class CurvatureEstimates
             double exact = HessianTrace.Exact(op, cancellationToken);
             return new TraceResult(exact, 0, TraceResult.Exact, 0, op.ProductCount - before);
         }
-        var e = HessianTrace.Hutchinson(op, options.RelativeStandardError, Math.Min(options.MinProbes, options.MaxProbes), options.MaxProbes,
-            options.Seed, cancellationToken);
+        var e = HessianTrace.Hutchinson(op, options.RelativeStandardError, Math.Min(options.MinProbes, options.MaxProbes),
+            options.MaxProbes, options.Seed, cancellationToken);
         return new TraceResult(e.Mean, e.StandardError, TraceResult.Hutchinson, e.Samples, e.Products);
     }
 
-    /// <summary>The <paramref name="k"/> largest eigenvalues (at most the dimension) of the Hessian by <paramref name="parameters"/>, by Lanczos.</summary>
+    /// <summary>The k largest eigenvalues (at most the dimension) of the Hessian by the parameters, by Lanczos.</summary>
     public static EigenvalueResult TopEigenvalues(Classifier model, LabeledDataset data, ParameterSet parameters, int k = 1,
         EstimateOptions? options = null, ICurvatureProduct? hessian = null, CancellationToken cancellationToken = default)
     {
@@ -107,14 +107,16 @@ public static class CurvatureEstimates
     }
 
     /// <summary>The <paramref name="k"/> largest eigenvalues (at most the dimension) of <paramref name="op"/>, by Lanczos.</summary>
-    public static EigenvalueResult TopEigenvalues(ICurvatureProduct op, int k = 1, EstimateOptions? options = null, CancellationToken cancellationToken = default)
+    public static EigenvalueResult TopEigenvalues(ICurvatureProduct op, int k = 1, EstimateOptions? options = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(op);
         options ??= EstimateOptions.Default;
-        return Lanczos.TopEigenvalues(op, (int)Math.Min(k, op.Dimension), options.EigenTolerance, options.MaxLanczosSteps, options.Seed, cancellationToken);
+        return Lanczos.TopEigenvalues(op, (int)Math.Min(k, op.Dimension), options.EigenTolerance, options.MaxLanczosSteps, options.Seed,
+            cancellationToken);
     }
 
-    /// <summary>True when <paramref name="parameters"/> are the head's weight (and, with <paramref name="withBias"/>, its bias where it has one).</summary>
+    /// <summary>True when the parameters are the head's weight (and, <paramref name="withBias"/>, its bias where it has one).</summary>
     static bool IsHead(Classifier model, ParameterSet parameters, bool withBias)
     {
         var head = model.HeadName;

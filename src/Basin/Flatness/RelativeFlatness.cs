@@ -16,7 +16,7 @@ namespace Basin.Flatness;
 /// </summary>
 public static class RelativeFlatness
 {
-    /// <summary>Layers of at most this many weights get the exact <see cref="FlatnessVariant.Block"/> variant by default (one product per weight).</summary>
+    /// <summary>Layers of at most this many weights get the exact <see cref="FlatnessVariant.Block"/> variant by default.</summary>
     public const long BlockLimit = 1024;
 
     /// <summary>
@@ -26,10 +26,11 @@ public static class RelativeFlatness
     public static FlatnessVariant DefaultVariant(Classifier model, string? layer = null)
     {
         var flat = FlatLayer.Resolve(model, layer);
-        return flat.IsHead ? FlatnessVariant.ClosedForm : flat.Rows * flat.Columns <= BlockLimit ? FlatnessVariant.Block : FlatnessVariant.Estimator;
+        if (flat.IsHead) return FlatnessVariant.ClosedForm;
+        return flat.Rows * flat.Columns <= BlockLimit ? FlatnessVariant.Block : FlatnessVariant.Estimator;
     }
 
-    /// <summary>κ of <paramref name="layer"/> (null: the head) by <paramref name="variant"/> (null: <see cref="DefaultVariant"/>).</summary>
+    /// <summary>κ of <paramref name="layer"/> (null: the head) by <paramref name="variant"/> (null: the default one).</summary>
     public static FlatnessResult Measure(Classifier model, LabeledDataset data, string? layer = null,
         FlatnessVariant? variant = null, FlatnessOptions? options = null, CancellationToken cancellationToken = default)
     {

@@ -19,16 +19,20 @@ public static class CurvatureMeasures
     public static double Trace(MeasureContext c, bool headOnly)
     {
         using var data = ModelParts.Head(c.Data, c.Options.CurvatureSamples);
-        return CurvatureEstimates.Trace(c.Model, data, Parameters(c, headOnly), Estimates(c.Options), cancellationToken: c.CancellationToken).Value;
+        var parameters = Parameters(c, headOnly);
+        return CurvatureEstimates.Trace(c.Model, data, parameters, Estimates(c.Options), cancellationToken: c.CancellationToken).Value;
     }
 
     public static double LambdaMax(MeasureContext c, bool headOnly)
     {
         using var data = ModelParts.Head(c.Data, c.Options.CurvatureSamples);
-        return CurvatureEstimates.TopEigenvalues(c.Model, data, Parameters(c, headOnly), 1, Estimates(c.Options), cancellationToken: c.CancellationToken).Values[0];
+        var parameters = Parameters(c, headOnly);
+        var top = CurvatureEstimates.TopEigenvalues(c.Model, data, parameters, 1, Estimates(c.Options), null, c.CancellationToken);
+        return top.Values[0];
     }
 
-    static ParameterSet Parameters(MeasureContext c, bool headOnly) => headOnly ? ParameterSet.Select(c.Model, c.Model.HeadName) : ParameterSet.All(c.Model);
+    static ParameterSet Parameters(MeasureContext c, bool headOnly) =>
+        headOnly ? ParameterSet.Select(c.Model, c.Model.HeadName) : ParameterSet.All(c.Model);
 
     static EstimateOptions Estimates(MeasureOptions o) => new()
     {

@@ -73,16 +73,21 @@ public static class MeasureRegistry
             c => { using var d = ModelParts.Head(c.Data, c.Options.SharpnessSamples); return WorstCaseSharpness.LossIncrease(c.Model, d, c.Options.SharpnessRadius, c.Options.AscentSteps, c.Options.Seed, c.Options.ChunkSize, c.CancellationToken); }),
         M("sharpness-radius", "1/α², α = radius at which the ascent raises the training loss by 0.1", "all parameters", false, None, Search, SharpnessKl,
             c => { using var d = ModelParts.Head(c.Data, c.Options.SharpnessSamples); return 1 / Math.Pow(WorstCaseSharpness.RadiusAt(c.Model, d, c.Options.SharpnessLossTarget, c.Options.AscentSteps, c.Options.SharpnessBisectionSteps, c.Options.Seed, c.Options.ChunkSize, c.CancellationToken).Radius, 2); }),
-        M("hessian-trace-all", "Tr(H), H the Hessian of the training loss by all parameters (the exact diagonal for at most maxProbes parameters, else Hutchinson's estimate)",
+        M("hessian-trace-all",
+            "Tr(H), H the Hessian of the training loss by all parameters (exact, from the diagonal, up to maxProbes of them; else Hutchinson)",
             "all parameters", false, None, CostClass.Curvature, CurvatureTerm,
             c => CurvatureMeasures.Trace(c, headOnly: false)),
-        M("hessian-trace-head", "Tr(H) by the head's weight and bias (exact, closed form)", "head weight and bias", false, None, CostClass.Curvature, CurvatureTerm,
+        M("hessian-trace-head", "Tr(H) by the head's weight and bias (exact, closed form)", "head weight and bias", false, None,
+            CostClass.Curvature, CurvatureTerm,
             c => CurvatureMeasures.Trace(c, headOnly: true)),
-        M("lambda-max-all", "largest Hessian eigenvalue by all parameters (Lanczos)", "all parameters", false, None, CostClass.Curvature, CurvatureTerm,
+        M("lambda-max-all", "largest Hessian eigenvalue by all parameters (Lanczos)", "all parameters", false, None,
+            CostClass.Curvature, CurvatureTerm,
             c => CurvatureMeasures.LambdaMax(c, headOnly: false)),
-        M("lambda-max-head", "largest Hessian eigenvalue by the head's weight and bias (Lanczos)", "head weight and bias", false, None, CostClass.Curvature, CurvatureTerm,
+        M("lambda-max-head", "largest Hessian eigenvalue by the head's weight and bias (Lanczos)", "head weight and bias", false, None,
+            CostClass.Curvature, CurvatureTerm,
             c => CurvatureMeasures.LambdaMax(c, headOnly: true)),
-        M("relative-flatness", "κ_Tr = Σ_{s,t}⟨W_s,W_t⟩Tr(H_{s,t}) of a layer's weight: the head's (closed form) in sweeps and by default in 'basin geometry'",
+        M("relative-flatness",
+            "κ_Tr = Σ_{s,t}⟨W_s,W_t⟩Tr(H_{s,t}) of a layer's weight: the head's (closed form) in sweeps and by default in 'basin geometry'",
             "layer weight, features", false, LayerWise, Forward, RelativeFlatnessTerm,
             c => CurvatureMeasures.RelativeFlatnessOfHead(c, normalizeFeatures: false), MeasureScope.Model | MeasureScope.Layer),
         M("relative-flatness-normalized", "κ_Tr of the head with features normalized to unit standard deviation", "head, features", false, NeuronWise, Forward, RelativeFlatnessTerm,
@@ -108,20 +113,22 @@ public static class MeasureRegistry
     /// </summary>
     static readonly MeasureFacts[] LayerOnly =
     [
-        L("hessian-trace-weight", "Tr(H) by the layer's weight: closed form for the head, the exact diagonal for at most maxProbes weights, else Hutchinson's estimate"),
+        L("hessian-trace-weight",
+            "Tr(H) by the layer's weight: closed form for the head, the exact diagonal for at most maxProbes weights, else Hutchinson"),
         L("top-eigenvalues-weight", "the k largest Hessian eigenvalues by the layer's weight (Lanczos); the first is its λ_max"),
         L("density", "spectral density of the Hessian by the layer's weight (stochastic Lanczos quadrature), drawn to a PNG"),
         L("gauss-newton-top", "the k largest eigenvalues of the Gauss–Newton matrix by the layer's weight (Lanczos)"),
         L("outliers", "eigenvalues above the bulk among the top max(k, 3·classes) Hessian eigenvalues by the layer's weight"),
-        L("feature-robustness", "loss change under random orthogonal perturbations of size δ of the layer's input features, beside δ²κ/(2m)",
-            cost: Search),
+        L("feature-robustness",
+            "loss change under random orthogonal perturbations of size δ of the layer's input features, beside δ²κ/(2m)", cost: Search),
     ];
 
     /// <summary>Every measure name once, with its facts: the per-model measures, then the per-layer-only ones.</summary>
     public static IReadOnlyList<MeasureFacts> Catalog { get; } = All.Select(m => m.Facts).Concat(LayerOnly).ToArray();
 
     /// <summary>The names computed in <paramref name="scope"/>, in catalog order.</summary>
-    public static IReadOnlyList<string> NamesIn(MeasureScope scope) => Catalog.Where(f => (f.Scope & scope) != 0).Select(f => f.Name).ToArray();
+    public static IReadOnlyList<string> NamesIn(MeasureScope scope) =>
+        Catalog.Where(f => (f.Scope & scope) != 0).Select(f => f.Name).ToArray();
 
     /// <summary>Names renamed for issue 11 (one name, one quantity); the old name is accepted in its scope for one release.</summary>
     public static IReadOnlyList<MeasureRename> Renamed { get; } =
@@ -141,9 +148,11 @@ public static class MeasureRegistry
         ArgumentNullException.ThrowIfNull(name);
         var suffix = name.EndsWith(SizeAdjustment.Suffix, StringComparison.Ordinal) ? SizeAdjustment.Suffix : "";
         var stem = name[..^suffix.Length];
-        var rename = Renamed.FirstOrDefault(r => r.Scope == MeasureScope.Model && string.Equals(r.OldName, stem, StringComparison.OrdinalIgnoreCase));
-        return rename is null ? name : rename.NewName + suffix;
+        return Rename(stem, MeasureScope.Model) is { } rename ? rename.NewName + suffix : name;
     }
+
+    static MeasureRename? Rename(string oldName, MeasureScope scope) =>
+        Renamed.FirstOrDefault(r => r.Scope == scope && string.Equals(r.OldName, oldName, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
     /// The measure names a list gives for <paramref name="scope"/>: "all" (every one), or names separated by commas; old
@@ -156,25 +165,31 @@ public static class MeasureRegistry
         if (scope is not (MeasureScope.Model or MeasureScope.Layer)) throw new ArgumentOutOfRangeException(nameof(scope), "one scope");
         var known = NamesIn(scope);
         var list = names.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
-        if (list.Count == 0) throw new OptionException("measures", $"no measures named (use 'all' or names from 'basin measures': {string.Join(", ", known)})");
+        if (list.Count == 0)
+        {
+            var choices = string.Join(", ", known);
+            throw new OptionException("measures", $"no measures named (use 'all' or names from 'basin measures': {choices})");
+        }
         if (list.Any(n => n.Equals("all", StringComparison.OrdinalIgnoreCase))) return known;
         var resolved = new List<string>();
         foreach (var name in list)
         {
             var current = known.FirstOrDefault(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase));
-            if (current is null && Renamed.FirstOrDefault(r => r.Scope == scope && string.Equals(r.OldName, name, StringComparison.OrdinalIgnoreCase)) is { } rename)
+            if (current is null && Rename(name, scope) is { } rename)
             {
                 current = rename.NewName;
                 notes?.Add($"measure '{rename.OldName}' is renamed '{rename.NewName}' (the same quantity); the old name goes in the next release");
             }
             if (current is null)
             {
-                var where = scope == MeasureScope.Layer ? "per-layer measures of 'basin geometry'" : "measures with one number per model";
+                var where = (scope == MeasureScope.Layer ? "per-layer measures of 'basin geometry': "
+                    : "measures with one number per model: ") + string.Join(", ", known);
                 if (Catalog.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase)) is { } other)
                     throw new OptionException("measures", scope == MeasureScope.Layer
-                        ? $"measure '{other.Name}' is one number per model (sweep files, 'basin sweep', 'basin tightness'), not per layer; {where}: {string.Join(", ", known)}"
-                        : $"measure '{other.Name}' is per layer ('basin geometry'), not one number per model; {where}: {string.Join(", ", known)}");
-                throw new OptionException("measures", $"unknown measure '{name}' (see 'basin measures'; {where}: {string.Join(", ", known)})");
+                        ? $"measure '{other.Name}' is one number per model (sweep files, 'basin sweep', 'basin tightness'), not per layer;"
+                            + $" {where}"
+                        : $"measure '{other.Name}' is per layer ('basin geometry'), not one number per model; {where}");
+                throw new OptionException("measures", $"unknown measure '{name}' (see 'basin measures'; {where})");
             }
             if (!resolved.Contains(current)) resolved.Add(current);
         }
@@ -204,7 +219,8 @@ public static class MeasureRegistry
 
     /// <summary>The facts of a computed or derived measure.</summary>
     public static MeasureFacts FactsOf(string name) =>
-        Catalog.Concat(Derived.Select(d => d.Facts)).FirstOrDefault(f => string.Equals(f.Name, CurrentName(name), StringComparison.OrdinalIgnoreCase))
+        Catalog.Concat(Derived.Select(d => d.Facts))
+            .FirstOrDefault(f => string.Equals(f.Name, CurrentName(name), StringComparison.OrdinalIgnoreCase))
         ?? throw new BasinException($"unknown measure '{name}' (see 'basin measures')");
 
     /// <summary>

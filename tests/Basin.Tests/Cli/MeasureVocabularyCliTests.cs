@@ -23,7 +23,8 @@ public class MeasureVocabularyCliTests
         using (var io = SafeTensors.Load(PyTorchCrossCheckTests.Io))
         using (var labels = torch.tensor(PyTorchCrossCheckTests.Labels))
             SafeTensors.Save(tensors, new Dictionary<string, Tensor> { ["input"] = io.Tensors["input"], ["labels"] = labels });
-        return (dir, ["--weights", PyTorchCrossCheckTests.Weights, "--model", "lenet5", "--tensors", tensors, "--samples", "16", "--threads", "1", "--json"]);
+        return (dir, ["--weights", PyTorchCrossCheckTests.Weights, "--model", "lenet5", "--tensors", tensors, "--samples", "16",
+            "--threads", "1", "--json"]);
     }
 
     [Fact]
@@ -33,14 +34,16 @@ public class MeasureVocabularyCliTests
         var listed = CliRunner.Run(dir, null, "measures", "--json");
         Assert.True(listed.ExitCode == 0, listed.ToString());
         using var facts = JsonDocument.Parse(listed.Stdout);
-        var byScope = facts.RootElement.EnumerateArray().Select(f => (Name: f.GetProperty("name").GetString()!, Scope: f.GetProperty("scope").GetString()!)).ToArray();
+        var byScope = facts.RootElement.EnumerateArray().Select(f => (Name: f.GetProperty("name").GetString()!,
+            Scope: f.GetProperty("scope").GetString()!)).ToArray();
         Assert.Equal(MeasureRegistry.Catalog.Select(f => f.Name), byScope.Select(f => f.Name));
         var geometryNames = byScope.Where(f => f.Scope.Contains("layer", StringComparison.OrdinalIgnoreCase)).Select(f => f.Name).ToArray();
         var sweepNames = byScope.Where(f => f.Scope.Contains("model", StringComparison.OrdinalIgnoreCase)).Select(f => f.Name).ToArray();
         Assert.Equal(MeasureRegistry.Names, sweepNames);
 
         // 'basin geometry --measures all' computes exactly the listed per-layer names, and names each in its help.
-        var all = CliRunner.Run(dir, null, ["geometry", .. args, "--measures", "all", "--top", "2", "--deltas", "0.1", "--plot", Path.Combine(dir, "d.png")]);
+        var all = CliRunner.Run(dir, null, ["geometry", .. args, "--measures", "all", "--top", "2", "--deltas", "0.1", "--plot",
+            Path.Combine(dir, "d.png")]);
         Assert.True(all.ExitCode == 0, all.ToString());
         using var doc = JsonDocument.Parse(all.Stdout);
         Assert.Equal(geometryNames, doc.RootElement.GetProperty("measures").EnumerateArray().Select(m => m.GetString()!));
@@ -88,7 +91,8 @@ public class MeasureVocabularyCliTests
         CliRunner.AssertOneLineError(other, "measure 'lambda-max-head' is one number per model");
         Assert.Equal(2, other.ExitCode);
 
-        File.WriteAllText(Path.Combine(dir, "tiny.json"), """{ "base": { "dataset": "moons", "model": "mlp:4", "samples": 40, "epochs": 1 }, "axes": { "seed": [1] } }""");
+        File.WriteAllText(Path.Combine(dir, "tiny.json"),
+            """{ "base": { "dataset": "moons", "model": "mlp:4", "samples": 40, "epochs": 1 }, "axes": { "seed": [1] } }""");
         var sweep = CliRunner.Run(dir, null, "sweep", "run", "tiny.json", "--measures", "params,nope");
         CliRunner.AssertOneLineError(sweep, "unknown measure 'nope'");
         Assert.Equal(2, sweep.ExitCode);

@@ -50,11 +50,13 @@ public class CurvatureEstimatesTests
         Assert.InRange(estimate.Probes, options.MinProbes, options.MaxProbes);
         using var full = BruteForceHessian(model, data, all);
         double trace = full.trace().ToDouble();
-        Assert.True(Math.Abs(estimate.Value - trace) < 4 * estimate.StandardError, $"{estimate.Value} ± {estimate.StandardError} vs {trace}");
+        Assert.True(Math.Abs(estimate.Value - trace) < 4 * estimate.StandardError,
+            $"{estimate.Value} ± {estimate.StandardError} vs {trace}");
         Assert.Equal(TraceResult.Exact, CurvatureEstimates.Trace(model, data, all, options with { MaxProbes = 74 }).Method);
 
         // Forced Hutchinson skips the closed form and the diagonal.
-        var forced = CurvatureEstimates.Trace(model, data, ParameterSet.Select(model, "fc3.weight"), new EstimateOptions { ForceHutchinson = true });
+        var forced = CurvatureEstimates.Trace(model, data, ParameterSet.Select(model, "fc3.weight"),
+            new EstimateOptions { ForceHutchinson = true });
         Assert.Equal(TraceResult.Hutchinson, forced.Method);
         Assert.True(forced.StandardError > 0);
     }
@@ -71,7 +73,8 @@ public class CurvatureEstimatesTests
             var top = CurvatureEstimates.TopEigenvalues(model, data, set, 2, options);
             using var h = BruteForceHessian(model, data, set);
             var exact = torch.linalg.eigvalsh(h).data<double>().OrderByDescending(v => v).Take(2).ToArray();
-            for (int i = 0; i < 2; i++) Assert.True(RelativeError(top.Values[i], exact[i]) < 1e-6, $"{name} λ{i + 1}: {top.Values[i]} vs {exact[i]}");
+            for (int i = 0; i < 2; i++) Assert.True(RelativeError(top.Values[i], exact[i]) < 1e-6,
+                $"{name} λ{i + 1}: {top.Values[i]} vs {exact[i]}");
         }
         // More eigenvalues than dimensions: all of them.
         var bias = CurvatureEstimates.TopEigenvalues(model, data, ParameterSet.Select(model, "fc3.bias"), 10, options);
@@ -86,12 +89,15 @@ public class CurvatureEstimatesTests
         var c = new MeasureContext(model, data) { Options = new MeasureOptions { Seed = 2 } };
         var sweepOptions = new EstimateOptions { MaxProbes = c.Options.MaxProbes, RelativeStandardError = c.Options.TraceRelativeError,
             EigenTolerance = c.Options.EigenTolerance, MaxLanczosSteps = c.Options.MaxLanczosSteps, Seed = 2 };
-        Assert.Equal(CurvatureEstimates.Trace(model, data, ParameterSet.All(model), sweepOptions).Value, MeasureRegistry.Get("hessian-trace-all").Compute(c));
-        Assert.Equal(CurvatureEstimates.Trace(model, data, ParameterSet.Select(model, "fc3")).Value, MeasureRegistry.Get("hessian-trace-head").Compute(c));
+        Assert.Equal(CurvatureEstimates.Trace(model, data, ParameterSet.All(model), sweepOptions).Value,
+            MeasureRegistry.Get("hessian-trace-all").Compute(c));
+        Assert.Equal(CurvatureEstimates.Trace(model, data, ParameterSet.Select(model, "fc3")).Value,
+            MeasureRegistry.Get("hessian-trace-head").Compute(c));
         Assert.Equal(CurvatureEstimates.TopEigenvalues(model, data, ParameterSet.Select(model, "fc3"), 1, sweepOptions).Values[0],
             MeasureRegistry.Get("lambda-max-head").Compute(c));
 
-        var geometry = MeasureJob.Measure(model, data, new MeasureSpec { Layer = "fc2", Measures = ["hessian-trace-weight", "top-eigenvalues-weight"], Top = 2 });
+        var geometry = MeasureJob.Measure(model, data, new MeasureSpec { Layer = "fc2", Measures = ["hessian-trace-weight",
+            "top-eigenvalues-weight"], Top = 2 });
         var fc2 = ParameterSet.Select(model, "fc2.weight");
         Assert.Equal(CurvatureEstimates.Trace(model, data, fc2), geometry.Layers[0].HessianTrace);
         Assert.Equal(CurvatureEstimates.TopEigenvalues(model, data, fc2, 2).Values, geometry.Layers[0].TopEigen!.Values);

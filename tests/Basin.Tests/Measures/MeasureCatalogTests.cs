@@ -22,10 +22,12 @@ public class MeasureCatalogTests
         Assert.Equal(GeometryMeasures.All, MeasureRegistry.NamesIn(MeasureScope.Layer));
         Assert.Equal(MeasureRegistry.Names, MeasureRegistry.Select(["all"]).Select(m => m.Name));
         Assert.Equal(GeometryMeasures.All, GeometryMeasures.Parse("all"));
-        Assert.Equal(["relative-flatness", "hessian-trace-weight", "top-eigenvalues-weight", "density", "gauss-newton-top", "outliers", "feature-robustness"],
+        Assert.Equal(["relative-flatness", "hessian-trace-weight", "top-eigenvalues-weight", "density", "gauss-newton-top", "outliers",
+            "feature-robustness"],
             GeometryMeasures.All);
         // Only relative flatness (of the head by default) is one quantity in both places.
-        Assert.Equal(["relative-flatness"], MeasureRegistry.Catalog.Where(f => f.Scope == (MeasureScope.Model | MeasureScope.Layer)).Select(f => f.Name));
+        Assert.Equal(["relative-flatness"],
+            MeasureRegistry.Catalog.Where(f => f.Scope == (MeasureScope.Model | MeasureScope.Layer)).Select(f => f.Name));
         // An old name is no current name, and its new name lives in its scope.
         foreach (var r in MeasureRegistry.Renamed)
         {
@@ -42,12 +44,14 @@ public class MeasureCatalogTests
     public void OldNamesMapToTheSameQuantityWithOneNoteEach()
     {
         var notes = new List<string>();
-        Assert.Equal(["params", "hessian-trace-all", "lambda-max-all"], MeasureRegistry.Resolve(["params,hessian-trace", "lambda-max"], MeasureScope.Model, notes));
+        Assert.Equal(["params", "hessian-trace-all", "lambda-max-all"], MeasureRegistry.Resolve(["params,hessian-trace", "lambda-max"],
+            MeasureScope.Model, notes));
         Assert.Equal(2, notes.Count);
         Assert.Contains("measure 'hessian-trace' is renamed 'hessian-trace-all'", notes[0]);
         Assert.All(notes, n => Assert.DoesNotContain('\n', n));
         notes.Clear();
-        Assert.Equal(["hessian-trace-weight", "top-eigenvalues-weight"], GeometryMeasures.Parse("hessian-trace,top-eigen,hessian-trace-weight", notes));
+        Assert.Equal(["hessian-trace-weight", "top-eigenvalues-weight"],
+            GeometryMeasures.Parse("hessian-trace,top-eigen,hessian-trace-weight", notes));
         Assert.Equal(2, notes.Count);
         Assert.Contains("'top-eigen' is renamed 'top-eigenvalues-weight'", notes[1]);
         Assert.Same(MeasureRegistry.Get("hessian-trace-all"), MeasureRegistry.Get("hessian-trace"));
@@ -57,7 +61,8 @@ public class MeasureCatalogTests
         using var model = SmallMlp();
         using var data = ToyData();
         var old = MeasureJob.Measure(model, data, new MeasureSpec { Layer = "fc2", Measures = ["hessian-trace", "top-eigen"], Top = 2 });
-        var now = MeasureJob.Measure(model, data, new MeasureSpec { Layer = "fc2", Measures = ["hessian-trace-weight", "top-eigenvalues-weight"], Top = 2 });
+        var now = MeasureJob.Measure(model, data, new MeasureSpec { Layer = "fc2", Measures = ["hessian-trace-weight",
+            "top-eigenvalues-weight"], Top = 2 });
         Assert.Equal(["hessian-trace-weight", "top-eigenvalues-weight"], old.Measures);
         Assert.Equal(now.Layers[0].HessianTrace, old.Layers[0].HessianTrace);
         Assert.Equal(now.Layers[0].TopEigen!.Values, old.Layers[0].TopEigen!.Values);
@@ -70,10 +75,13 @@ public class MeasureCatalogTests
         Assert.Equal("measures", unknown.Parameter);
         Assert.StartsWith("unknown measure 'nope'", unknown.Message);
         Assert.Contains("path-norm", unknown.Message);
-        Assert.Contains("measure 'sharpness' is one number per model", Assert.Throws<OptionException>(() => GeometryMeasures.Parse("sharpness")).Message);
-        Assert.Contains("measure 'density' is per layer", Assert.Throws<OptionException>(() => MeasureRegistry.Select(["density"])).Message);
+        Assert.Contains("measure 'sharpness' is one number per model",
+            Assert.Throws<OptionException>(() => GeometryMeasures.Parse("sharpness")).Message);
+        Assert.Contains("measure 'density' is per layer",
+            Assert.Throws<OptionException>(() => MeasureRegistry.Select(["density"])).Message);
         // An old name of the other scope is not mapped: 'top-eigen' was never a sweep measure.
-        Assert.StartsWith("unknown measure 'top-eigen'", Assert.Throws<OptionException>(() => MeasureRegistry.Select(["top-eigen"])).Message);
+        Assert.StartsWith("unknown measure 'top-eigen'",
+            Assert.Throws<OptionException>(() => MeasureRegistry.Select(["top-eigen"])).Message);
         Assert.Throws<OptionException>(() => MeasureRegistry.Select([" , "]));
         using var model = SmallMlp();
         using var data = ToyData();
@@ -101,7 +109,8 @@ public class MeasureCatalogTests
         finally { Directory.Delete(folder, recursive: true); }
 
         // Values keyed by old names get the derived measures of the new ones; a value under the new name wins.
-        var values = MeasureRegistry.WithDerived(new Dictionary<string, double> { ["hessian-trace"] = 400, ["lambda-max"] = 4, ["lambda-max-all"] = 9 }, 100);
+        var values = MeasureRegistry.WithDerived(new Dictionary<string, double> { ["hessian-trace"] = 400, ["lambda-max"] = 4,
+            ["lambda-max-all"] = 9 }, 100);
         Assert.Equal(400, values["hessian-trace-all"]);
         Assert.Equal(2, values["hessian-trace-all@m"], 12);
         Assert.Equal(9, values["lambda-max-all"]);

@@ -195,7 +195,7 @@ public class MeasureValueTests
     [Fact]
     public void UnknownMeasureIsAClearError()
     {
-        var e = Assert.Throws<BasinException>(() => MeasureRegistry.Select(["inverse-margin,flatness-of-doom"]));
+        var e = Assert.Throws<OptionException>(() => MeasureRegistry.Select(["inverse-margin,flatness-of-doom"]));
         Assert.Contains("unknown measure 'flatness-of-doom'", e.Message);
         Assert.Equal(MeasureRegistry.All.Count, MeasureRegistry.Select(["all"]).Count);
         Assert.Equal(["params", "path-norm"], MeasureRegistry.Select(["params", "path-norm,params"]).Select(m => m.Name));

@@ -9,7 +9,7 @@ using Basin.Measures;
 
 namespace Basin.Experiments.Geometry;
 
-/// <summary>The per-layer measures <see cref="MeasureJob"/> computes, by their names in the catalog (<see cref="MeasureRegistry"/>).</summary>
+/// <summary>The per-layer measures <see cref="MeasureJob"/> computes, by their names in the catalog (MeasureRegistry).</summary>
 public static class GeometryMeasures
 {
     public const string RelativeFlatness = "relative-flatness";
@@ -30,7 +30,8 @@ public static class GeometryMeasures
     /// Parses a comma-separated list ("relative-flatness,top-eigenvalues-weight"; "all" is every measure); old names are
     /// mapped, with a note each in <paramref name="notes"/>; unknown names throw (see <see cref="MeasureRegistry.Resolve"/>).
     /// </summary>
-    public static IReadOnlyList<string> Parse(string list, ICollection<string>? notes = null) => MeasureRegistry.Resolve([list], MeasureScope.Layer, notes);
+    public static IReadOnlyList<string> Parse(string list, ICollection<string>? notes = null) =>
+        MeasureRegistry.Resolve([list], MeasureScope.Layer, notes);
 
     static readonly (string Name, FlatnessVariant Variant)[] Variants =
     [
