@@ -225,6 +225,7 @@ public sealed class SweepStore : IDisposable
         cmd.ExecuteNonQuery();
     }
 
+    /// <summary>The stored measures of a run; a name stored before a rename is read as the current one.</summary>
     public IReadOnlyList<StoredMeasure> Measures(string runId)
     {
         using var cmd = _db.CreateCommand();
@@ -233,7 +234,8 @@ public sealed class SweepStore : IDisposable
         using var r = cmd.ExecuteReader();
         var list = new List<StoredMeasure>();
         while (r.Read())
-            list.Add(new StoredMeasure(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetDouble(2), r.GetDouble(3), r.IsDBNull(4) ? null : r.GetString(4)));
+            list.Add(new StoredMeasure(Basin.Measures.MeasureRegistry.CurrentName(r.GetString(0)), r.GetString(1),
+                r.IsDBNull(2) ? null : r.GetDouble(2), r.GetDouble(3), r.IsDBNull(4) ? null : r.GetString(4)));
         return list;
     }
 

@@ -149,7 +149,9 @@ public class SweepCliTests
         Assert.True(r.ExitCode == 0, r.ToString());
         using var doc = JsonDocument.Parse(r.Stdout);
         var list = doc.RootElement.EnumerateArray().ToList();
-        Assert.Equal(Basin.Measures.MeasureRegistry.All.Count, list.Count);
+        // The one catalog: the sweep's measures (scope "model") and those only 'basin geometry' computes (scope "layer").
+        Assert.Equal(Basin.Measures.MeasureRegistry.Catalog.Count, list.Count);
+        Assert.Equal(Basin.Measures.MeasureRegistry.All.Count, list.Count(x => x.GetProperty("scope").GetString()!.Contains("model")));
         var rf = list.Single(x => x.GetProperty("name").GetString() == "relative-flatness-normalized");
         Assert.Equal("neuron-wise", rf.GetProperty("invariance").GetString());
         Assert.False(rf.GetProperty("needsInitialWeights").GetBoolean());
