@@ -47,7 +47,8 @@ public static class CurvatureMeasures
     public static double RelativeFlatnessOfHead(MeasureContext c, bool normalizeFeatures)
     {
         var options = new FlatnessOptions { NormalizeFeatures = normalizeFeatures, ChunkSize = c.Options.ChunkSize };
-        if (!normalizeFeatures || c.Model is not (Mlp or LeNet5))
+        using var blank = normalizeFeatures ? c.Model.NewOfSameArchitecture() : null;   // null: the model cannot be copied
+        if (blank is null)
             return RelativeFlatness.Measure(c.Model, c.Data, layer: null, FlatnessVariant.ClosedForm, options, c.CancellationToken).Value;
         using var folded = Reparametrization.Copy(c.Model);
         FoldConstantFeatures(folded, c.Data, c.Options.ChunkSize);

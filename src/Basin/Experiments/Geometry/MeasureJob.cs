@@ -156,8 +156,8 @@ public static class MeasureJob
     }
 
     /// <summary>
-    /// Reads a safetensors data file: "input" [N,...] (floating) and "labels" [N] (integer). The class count is the
-    /// number of rows of the weights file's last 2-D ".weight" tensor (the head), so labels need not use every class.
+    /// Reads a safetensors data file (<see cref="TensorFile"/>). The class count is the number of rows of the weights
+    /// file's last 2-D ".weight" tensor (the head), so labels need not use every class.
     /// </summary>
     static LabeledDataset LoadTensors(string path, string weightsPath, long? samples)
     {
@@ -169,15 +169,7 @@ public static class MeasureJob
             if (head.Key is null) throw new BasinException($"{weightsPath} has no 2-D weight tensor to read the class count from");
             classes = checked((int)head.Value.shape[0]);
         }
-        using var file = SafeTensors.Load(path);
-        if (!file.Tensors.TryGetValue("input", out var input)) throw new BasinException($"{path} has no tensor named 'input' (found: {string.Join(", ", file.Tensors.Keys)})");
-        if (!file.Tensors.TryGetValue("labels", out var labels)) throw new BasinException($"{path} has no tensor named 'labels' (int64 [N], one class per example)");
-        if (!input.is_floating_point()) throw new BasinException($"{path}: 'input' has dtype {input.dtype}; it must be floating point");
-        if (labels.is_floating_point() || labels.dtype == ScalarType.Bool) throw new BasinException($"{path}: 'labels' has dtype {labels.dtype}; it must be an integer type");
-        if (input.dim() < 2 || labels.dim() != 1 || labels.shape[0] != input.shape[0])
-            throw new BasinException($"{path}: 'input' must be [N,...] and 'labels' [N], got [{string.Join(",", input.shape)}] and [{string.Join(",", labels.shape)}]");
-        if (input.shape[0] == 0) throw new BasinException($"{path}: no examples; measuring needs at least one sample");
-        var data = new LabeledDataset(Path.GetFileName(path), input.to_type(ScalarType.Float32).clone(), labels.to_type(ScalarType.Int64).clone(), classes);
+        var data = TensorFile.Load(path, classes);
         if (samples is not long n || n >= data.Count) return data;
         using (data) return data.Take(n);
     }
