@@ -26,7 +26,7 @@ public interface IRunDatabase : IDisposable
     /// <summary>Sets a run's outcome; false when there is no such run.</summary>
     bool FinishRun(string runId, string status, DateTime finishedUtc, string? finalJson, string? message);
 
-    /// <summary>Sets a run's status back to <paramref name="status"/>, clearing its end time and message; false when there is no such run.</summary>
+    /// <summary>Sets a run's status back to <paramref name="status"/> (no end, no message); false if there is no such run.</summary>
     bool ReopenRun(string runId, string status);
 
     /// <summary>Every run, newest first.</summary>
@@ -81,7 +81,7 @@ public interface IRunDatabase : IDisposable
     /// <summary>One point goes back to pending (its worker and message kept); returns how many (0 or 1).</summary>
     int RequeuePoint(string sweep, string key);
 
-    /// <summary>Atomically marks the first pending point (by ordinal) running for <paramref name="worker"/>; null when none is left.</summary>
+    /// <summary>Atomically marks the first pending point (by ordinal) as <paramref name="worker"/>'s; null when none is left.</summary>
     PointClaim? ClaimPoint(string sweep, string worker);
 
     /// <summary>Records the run that trains a point.</summary>

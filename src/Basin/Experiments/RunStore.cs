@@ -20,7 +20,9 @@ public sealed class RunStore : IDisposable
     readonly HashSet<string> _held = new(StringComparer.Ordinal);
     SweepStore? _sweeps;
 
-    /// <summary>The runs of <paramref name="database"/>, whose run folders are in <paramref name="folder"/>; the database stays the caller's.</summary>
+    /// <summary>
+    /// The runs of <paramref name="database"/>, with run folders in <paramref name="folder"/>; the caller disposes the database.
+    /// </summary>
     public RunStore(IRunDatabase database, string folder) : this(database, folder, ownsDatabase: false) { }
 
     RunStore(IRunDatabase database, string folder, bool ownsDatabase)
@@ -39,7 +41,7 @@ public sealed class RunStore : IDisposable
     /// <summary>The sweeps of the same database, on the same connection.</summary>
     public SweepStore Sweeps => _sweeps ??= new SweepStore(_db);
 
-    /// <summary>Opens (creating or migrating if needed) the run database in <paramref name="folder"/> (<see cref="RunDatabase.Open"/>).</summary>
+    /// <summary>Opens (creating or migrating if needed) the run database of <paramref name="folder"/>.</summary>
     public static RunStore Open(string folder)
     {
         var db = RunDatabase.Open(folder);
@@ -70,7 +72,11 @@ public sealed class RunStore : IDisposable
             using var p = System.Diagnostics.Process.GetProcessById(pid);
             return "s:" + (p.StartTime.ToUniversalTime().Ticks / TimeSpan.TicksPerSecond).ToString(CultureInfo.InvariantCulture);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or System.ComponentModel.Win32Exception) { return null; }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException
+                                       or System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
     }
 
     /// <summary>Whether the process that took a lock still runs (on another host: assumed so).</summary>
@@ -81,7 +87,8 @@ public sealed class RunStore : IDisposable
         if (now == h.ProcessStart) return true;
         // Start times in seconds are computed from the boot time, which each process estimates: allow a second.
         return now.StartsWith("s:", StringComparison.Ordinal) && h.ProcessStart.StartsWith("s:", StringComparison.Ordinal)
-            && Math.Abs(long.Parse(now[2..], CultureInfo.InvariantCulture) - long.Parse(h.ProcessStart[2..], CultureInfo.InvariantCulture)) <= 1;
+            && Math.Abs(long.Parse(now[2..], CultureInfo.InvariantCulture) - long.Parse(h.ProcessStart[2..], CultureInfo.InvariantCulture))
+            <= 1;
     }
 
     /// <summary>
@@ -112,7 +119,8 @@ public sealed class RunStore : IDisposable
         if (_held.Contains(name)) return;
         var me = Me with { AcquiredUtc = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture) };
         if (_db.TakeLock(name, me, h => !IsMe(h) && StillAlive(h)) is { } holder)
-            throw new BasinException($"{what} is already in progress in process {holder.Pid} on {holder.Host} (since {holder.AcquiredUtc}); wait for it to end");
+            throw new BasinException(
+                $"{what} is already in progress in process {holder.Pid} on {holder.Host} (since {holder.AcquiredUtc}); wait for it to end");
         _held.Add(name);
     }
 
@@ -143,7 +151,8 @@ public sealed class RunStore : IDisposable
     }
 
     /// <summary>Stores (or replaces, on resume) one epoch's metrics, any JSON-serializable record.</summary>
-    public void AddEpoch<T>(string runId, int epoch, T metrics) => _db.PutEpoch(runId, epoch, JsonSerializer.Serialize(metrics, Json.Options));
+    public void AddEpoch<T>(string runId, int epoch, T metrics) =>
+        _db.PutEpoch(runId, epoch, JsonSerializer.Serialize(metrics, Json.Options));
 
     /// <summary>Marks a run finished, failed or cancelled, with its final figures and a message.</summary>
     public void Finish<T>(string runId, string status, T? final, string? message = null)
@@ -230,7 +239,8 @@ public sealed class RunStore : IDisposable
         _db.DeleteRun(id, RunLock(id));
         var folder = RunFolder(id);
         // Only a plain sub-folder named for the run is removed (an id with a path in it would reach elsewhere).
-        if (id is not ("." or "..") && id.IndexOfAny(['/', '\\']) < 0 && Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        if (id is not ("." or "..") && id.IndexOfAny(['/', '\\']) < 0 && Directory.Exists(folder))
+            Directory.Delete(folder, recursive: true);
         return id;
     }
 
@@ -306,7 +316,8 @@ public static class RunStatus
 }
 
 /// <summary>What is known about a run when it starts.</summary>
-public sealed record RunRecord(string Id, string Kind, DateTime CreatedUtc, string? Model, string? Dataset, long Seed, string ConfigJson, string VersionsJson);
+public sealed record RunRecord(string Id, string Kind, DateTime CreatedUtc, string? Model, string? Dataset, long Seed, string ConfigJson,
+    string VersionsJson);
 
 /// <summary>What `runs list` shows of a run; <see cref="Method"/> is the config's "method" (training runs), else the kind.</summary>
 public sealed record RunSummary(string Id, string Kind, string Status, DateTime CreatedUtc, DateTime? FinishedUtc,

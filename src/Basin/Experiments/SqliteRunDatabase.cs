@@ -63,7 +63,8 @@ public sealed class SqliteRunDatabase : IRunDatabase
             db = Connect(path);
             int version = Convert.ToInt32(Scalar(db, "PRAGMA user_version;"), CultureInfo.InvariantCulture);
             if (version > RunDatabase.SchemaVersion)
-                throw new BasinException($"{path} was written by a newer Basin (schema {version}, this Basin reads up to {RunDatabase.SchemaVersion}); upgrade Basin or use another --runs folder");
+                throw new BasinException($"{path} was written by a newer Basin (schema {version}, this Basin reads up to "
+                    + $"{RunDatabase.SchemaVersion}); upgrade Basin or use another --runs folder");
             TryWrite(() => Exec(db, "PRAGMA journal_mode = WAL;"));
             if (version < RunDatabase.SchemaVersion && !TryWrite(() => Migrate(db)) && version == 0)
                 throw new BasinException($"{path} is a new run database in a read-only place; give a writable --runs folder");
@@ -225,9 +226,11 @@ public sealed class SqliteRunDatabase : IRunDatabase
             ("$id", runId), ("$status", status), ("$finished", Iso(finishedUtc)), ("$final", finalJson), ("$message", message)) == 1;
 
     public bool ReopenRun(string runId, string status) =>
-        Execute("UPDATE runs SET status = $status, finished_utc = NULL, message = NULL WHERE id = $id;", ("$id", runId), ("$status", status)) == 1;
+        Execute("UPDATE runs SET status = $status, finished_utc = NULL, message = NULL WHERE id = $id;",
+            ("$id", runId), ("$status", status)) == 1;
 
-    const string RunColumns = "id, kind, status, created_utc, finished_utc, model, dataset, seed, final_json, message, config_json, versions_json";
+    const string RunColumns =
+        "id, kind, status, created_utc, finished_utc, model, dataset, seed, final_json, message, config_json, versions_json";
 
     static RunRow ReadRun(SqliteDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), ParseUtc(r.GetString(3)), r.IsDBNull(4) ? null : ParseUtc(r.GetString(4)),
@@ -242,7 +245,8 @@ public sealed class SqliteRunDatabase : IRunDatabase
 
     public IReadOnlyList<string> RunIds(string idOrPrefix, int limit) =>
         Read("SELECT id FROM runs WHERE id = $id OR id LIKE $prefix ESCAPE '\\' ORDER BY id LIMIT $limit;", r => r.GetString(0),
-            ("$id", idOrPrefix), ("$prefix", idOrPrefix.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%"), ("$limit", limit));
+            ("$id", idOrPrefix), ("$prefix", idOrPrefix.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%"),
+            ("$limit", limit));
 
     public string? SweepOf(string runId) => !_tables.Contains("sweep_points") ? null
         : Read("SELECT sweep FROM sweep_points WHERE run_id = $id LIMIT 1;", r => r.GetString(0), ("$id", runId)).FirstOrDefault();
@@ -265,7 +269,9 @@ public sealed class SqliteRunDatabase : IRunDatabase
     // Measures of runs.
 
     public void PutMeasure(string runId, StoredMeasure m) =>
-        Execute("INSERT OR REPLACE INTO run_measures (run_id, variant, measure, value, seconds, message) VALUES ($r, $v, $m, $x, $t, $msg);",
+        Execute("""
+            INSERT OR REPLACE INTO run_measures (run_id, variant, measure, value, seconds, message) VALUES ($r, $v, $m, $x, $t, $msg);
+            """,
             ("$r", runId), ("$v", m.Variant), ("$m", m.Measure), ("$x", m.Value is { } x && !double.IsNaN(x) ? x : null),
             ("$t", m.Seconds), ("$msg", m.Message));
 
@@ -289,7 +295,9 @@ public sealed class SqliteRunDatabase : IRunDatabase
     {
         using var tx = _db.BeginTransaction();   // BEGIN IMMEDIATE: no other process writes between the read and the write
         if (Holder(name, tx) is { } holder && refuses(holder)) return holder;
-        using (var put = Command("INSERT OR REPLACE INTO locks (name, pid, process_start, host, acquired_utc) VALUES ($n, $p, $s, $h, $t);", tx,
+        using (var put = Command("""
+                   INSERT OR REPLACE INTO locks (name, pid, process_start, host, acquired_utc) VALUES ($n, $p, $s, $h, $t);
+                   """, tx,
                    ("$n", name), ("$p", taker.Pid), ("$s", taker.ProcessStart), ("$h", taker.Host), ("$t", taker.AcquiredUtc)))
             put.ExecuteNonQuery();
         tx.Commit();
@@ -297,7 +305,8 @@ public sealed class SqliteRunDatabase : IRunDatabase
     }
 
     public void ReleaseLock(string name, LockHolder holder) =>
-        Execute("DELETE FROM locks WHERE name = $n AND pid = $p AND process_start = $s;", ("$n", name), ("$p", holder.Pid), ("$s", holder.ProcessStart));
+        Execute("DELETE FROM locks WHERE name = $n AND pid = $p AND process_start = $s;",
+            ("$n", name), ("$p", holder.Pid), ("$s", holder.ProcessStart));
 
     // Sweep points.
 
@@ -306,7 +315,8 @@ public sealed class SqliteRunDatabase : IRunDatabase
         using var tx = _db.BeginTransaction();
         foreach (var p in points)
         {
-            using (var get = Command("SELECT spec_json FROM sweep_points WHERE sweep = $s AND point_key = $k;", tx, ("$s", sweep), ("$k", p.Key)))
+            using (var get = Command("SELECT spec_json FROM sweep_points WHERE sweep = $s AND point_key = $k;", tx,
+                       ("$s", sweep), ("$k", p.Key)))
             {
                 if (get.ExecuteScalar() is string existing)
                 {
@@ -330,7 +340,10 @@ public sealed class SqliteRunDatabase : IRunDatabase
             ("$s", sweep), ("$now", Now()));
 
     public int RequeueFailedPoints(string sweep) =>
-        Execute("UPDATE sweep_points SET status = 'pending', message = NULL, worker = NULL, updated_utc = $now WHERE sweep = $s AND status = 'failed';",
+        Execute("""
+            UPDATE sweep_points SET status = 'pending', message = NULL, worker = NULL, updated_utc = $now
+            WHERE sweep = $s AND status = 'failed';
+            """,
             ("$s", sweep), ("$now", Now()));
 
     public int RequeuePoint(string sweep, string key) =>
@@ -340,7 +353,8 @@ public sealed class SqliteRunDatabase : IRunDatabase
     /// <summary>One UPDATE … RETURNING statement: two workers never get the same point.</summary>
     public PointClaim? ClaimPoint(string sweep, string worker) => Read("""
         UPDATE sweep_points SET status = 'running', worker = $w, updated_utc = $now
-        WHERE sweep = $s AND point_key = (SELECT point_key FROM sweep_points WHERE sweep = $s AND status = 'pending' ORDER BY ordinal LIMIT 1)
+        WHERE sweep = $s
+          AND point_key = (SELECT point_key FROM sweep_points WHERE sweep = $s AND status = 'pending' ORDER BY ordinal LIMIT 1)
         RETURNING point_key, run_id;
         """, r => new PointClaim(r.GetString(0), Text(r, 1)), ("$s", sweep), ("$w", worker), ("$now", Now())).SingleOrDefault();
 
@@ -348,12 +362,16 @@ public sealed class SqliteRunDatabase : IRunDatabase
         Execute("UPDATE sweep_points SET run_id = $v, updated_utc = $now WHERE sweep = $s AND point_key = $k;",
             ("$s", sweep), ("$k", key), ("$v", runId), ("$now", Now()));
 
-    public bool SetPointStatus(string sweep, string key, string status, string? message) => Execute(
-        "UPDATE sweep_points SET status = $st, message = $m, worker = CASE WHEN $st = 'running' THEN worker ELSE NULL END, updated_utc = $now WHERE sweep = $s AND point_key = $k;",
+    public bool SetPointStatus(string sweep, string key, string status, string? message) => Execute("""
+        UPDATE sweep_points SET status = $st, message = $m, worker = CASE WHEN $st = 'running' THEN worker ELSE NULL END, updated_utc = $now
+        WHERE sweep = $s AND point_key = $k;
+        """,
         ("$s", sweep), ("$k", key), ("$st", status), ("$m", message), ("$now", Now())) == 1;
 
     public IReadOnlyList<PointRecord> Points(string sweep) => !_tables.Contains("sweep_points") ? []
-        : Read("SELECT point_key, ordinal, settings_json, status, run_id, worker, message FROM sweep_points WHERE sweep = $s ORDER BY ordinal;",
+        : Read("""
+            SELECT point_key, ordinal, settings_json, status, run_id, worker, message FROM sweep_points WHERE sweep = $s ORDER BY ordinal;
+            """,
             r => new PointRecord(r.GetString(0), r.GetInt32(1), JsonSerializer.Deserialize<Dictionary<string, string>>(r.GetString(2))!,
                 r.GetString(3), Text(r, 4), Text(r, 5), Text(r, 6)), ("$s", sweep));
 

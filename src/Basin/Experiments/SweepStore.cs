@@ -5,7 +5,8 @@ using Basin.Experiments.Training;
 namespace Basin.Experiments;
 
 /// <summary>A sweep point as recorded: status pending, running, done or failed; the run that trains it; a message.</summary>
-public sealed record PointRecord(string Key, int Ordinal, IReadOnlyDictionary<string, string> Settings, string Status, string? RunId, string? Worker, string? Message);
+public sealed record PointRecord(string Key, int Ordinal, IReadOnlyDictionary<string, string> Settings, string Status, string? RunId,
+    string? Worker, string? Message);
 
 /// <summary>A point a worker has claimed.</summary>
 public sealed record PointClaim(string Key, string? RunId);
@@ -50,7 +51,8 @@ public sealed class SweepStore : IDisposable
     public void Register(string sweep, IReadOnlyList<SweepPoint> points)
     {
         if (_db.RegisterPoints(sweep, points) is { } key)
-            throw new BasinException($"sweep '{sweep}' is already in this run database with other settings for point {key} (the sweep file changed); give the sweep a new name or use another --runs folder");
+            throw new BasinException($"sweep '{sweep}' is already in this run database with other settings for point {key} (the sweep file "
+                + "changed); give the sweep a new name or use another --runs folder");
     }
 
     /// <summary>Points left running by a worker that was killed go back to pending (call only when no worker of this sweep runs).</summary>
@@ -59,7 +61,7 @@ public sealed class SweepStore : IDisposable
     /// <summary>Failed points go back to pending, to be tried again (their message is cleared; their run, if any, is resumed).</summary>
     public int RequeueFailed(string sweep) => _db.RequeueFailedPoints(sweep);
 
-    /// <summary>Finished points whose run lacks one of <paramref name="measures"/> (in either variant) go back to pending, to be measured.</summary>
+    /// <summary>Finished points whose run lacks one of <paramref name="measures"/> (in either variant) go back to pending.</summary>
     public int RequeueMissingMeasures(string sweep, IReadOnlyList<string> measures)
     {
         int requeued = 0;
@@ -72,7 +74,7 @@ public sealed class SweepStore : IDisposable
         return requeued;
     }
 
-    /// <summary>Atomically takes the first pending point of <paramref name="sweep"/> for <paramref name="worker"/>; null when none is left.</summary>
+    /// <summary>Atomically takes the first pending point of <paramref name="sweep"/> for <paramref name="worker"/>; null if none.</summary>
     public PointClaim? Claim(string sweep, string worker) => _db.ClaimPoint(sweep, worker);
 
     public void SetRun(string sweep, string key, string runId) => _db.SetPointRun(sweep, key, runId);

@@ -45,7 +45,9 @@ public class RunDatabaseTests
     }
 
     static IReadOnlyList<SweepPoint> Points(int n) =>
-        SweepPlan.Expand(SweepFile.Parse($$"""{ "base": { "dataset": "moons", "model": "mlp:4" }, "axes": { "seed": [{{string.Join(",", Enumerable.Range(1, n))}}] } }""", "s.json", "s"));
+        SweepPlan.Expand(SweepFile.Parse(
+            $$"""{ "base": { "dataset": "moons", "model": "mlp:4" }, "axes": { "seed": [{{string.Join(",", Enumerable.Range(1, n))}}] } }""",
+            "s.json", "s"));
 
     [Fact]
     public void OneSchemaVersionCoversTheRunAndTheSweepTables()
@@ -72,7 +74,9 @@ public class RunDatabaseTests
         foreach (var open in new Func<string, IDisposable>[] { RunStore.Open, SweepStore.Open, RunDatabase.Open })
         {
             var e = Assert.Throws<BasinException>(() => open(folder));
-            Assert.Equal($"{path} was written by a newer Basin (schema 3, this Basin reads up to 2); upgrade Basin or use another --runs folder", e.Message);
+            Assert.Equal(
+                $"{path} was written by a newer Basin (schema 3, this Basin reads up to 2); upgrade Basin or use another --runs folder",
+                e.Message);
         }
         Assert.Equal(before, File.ReadAllBytes(path));
     }
@@ -147,15 +151,19 @@ public class RunDatabaseTests
             Exec(db, FormerRunTables);
             Exec(db, FormerLocksAndSweepTables);
             Exec(db, $$"""
-                INSERT INTO runs VALUES ('20260101-000000-aaaa', 'train', 'finished', '2026-01-01T00:00:00.0000000Z', '2026-01-01T00:05:00.0000000Z',
+                INSERT INTO runs VALUES ('20260101-000000-aaaa', 'train', 'finished', '2026-01-01T00:00:00.0000000Z',
+                  '2026-01-01T00:05:00.0000000Z',
                   'mlp:4', 'moons', 1, '{"method":"sam","tags":["old"]}', '{"torchsharp":"0.107.0"}', '{"accuracyGap":0.125}', NULL);
                 INSERT INTO runs VALUES ('20260102-000000-bbbb', 'train', 'running', '2026-01-02T00:00:00.0000000Z', NULL,
                   'mlp:4', 'moons', 2, '{"method":"sgd"}', '{}', NULL, NULL);
                 INSERT INTO epochs VALUES ('20260101-000000-aaaa', 1, '{"epoch":1,"trainLoss":0.5}');
                 INSERT INTO epochs VALUES ('20260101-000000-aaaa', 2, '{"epoch":2,"trainLoss":0.25}');
-                INSERT INTO locks VALUES ('run:20260102-000000-bbbb', {{int.MaxValue}}, 'ticks:1', '{{Environment.MachineName}}', '2026-01-02T00:00:00Z');
-                INSERT INTO sweep_points VALUES ('grid', 'seed=1', 0, '{"seed":"1"}', '{"seed":1}', 'done', '20260101-000000-aaaa', NULL, '2026-01-01', NULL);
-                INSERT INTO sweep_points VALUES ('grid', 'seed=2', 1, '{"seed":"2"}', '{"seed":2}', 'failed', '20260102-000000-bbbb', NULL, '2026-01-02', 'diverged');
+                INSERT INTO locks VALUES ('run:20260102-000000-bbbb', {{int.MaxValue}}, 'ticks:1', '{{Environment.MachineName}}',
+                  '2026-01-02T00:00:00Z');
+                INSERT INTO sweep_points VALUES ('grid', 'seed=1', 0, '{"seed":"1"}', '{"seed":1}', 'done',
+                  '20260101-000000-aaaa', NULL, '2026-01-01', NULL);
+                INSERT INTO sweep_points VALUES ('grid', 'seed=2', 1, '{"seed":"2"}', '{"seed":2}', 'failed',
+                  '20260102-000000-bbbb', NULL, '2026-01-02', 'diverged');
                 INSERT INTO run_measures VALUES ('20260101-000000-aaaa', 'original', 'path-norm', 3.5, 0.25, NULL);
                 INSERT INTO run_measures VALUES ('20260101-000000-aaaa', 'reparametrized', 'path-norm', NULL, 0.5, 'not defined');
                 """);
@@ -176,7 +184,8 @@ public class RunDatabaseTests
             Assert.Equal(new DateTime(2026, 1, 1, 0, 5, 0, DateTimeKind.Utc), run.Summary.FinishedUtc);
 
             var measures = store.Measures("20260101-000000-aaaa");
-            Assert.Equal([("path-norm", "original", (double?)3.5, 0.25, (string?)null), ("path-norm", "reparametrized", null, 0.5, "not defined")],
+            Assert.Equal(
+                [("path-norm", "original", (double?)3.5, 0.25, (string?)null), ("path-norm", "reparametrized", null, 0.5, "not defined")],
                 measures.Select(m => (m.Measure, m.Variant, m.Value, m.Seconds, m.Message)));
 
             var points = store.Sweeps.Points("grid");
@@ -206,7 +215,8 @@ public class RunDatabaseTests
         {
             Exec(db, FormerRunTables);
             Exec(db, """
-                INSERT INTO runs VALUES ('r1', 'gan', 'finished', '2026-01-01T00:00:00.0000000Z', NULL, 'g / c', '8gaussians', 3, '{}', '{}', NULL, NULL);
+                INSERT INTO runs VALUES ('r1', 'gan', 'finished', '2026-01-01T00:00:00.0000000Z', NULL, 'g / c', '8gaussians', 3,
+                  '{}', '{}', NULL, NULL);
                 """);
         }
         using (var store = SweepStore.Open(folder)) store.Register("s", Points(2));
