@@ -152,7 +152,7 @@ public class ReliabilityCliTests
         try
         {
             var start = "ticks:" + File.ReadAllText($"/proc/{holder.Id}/stat").Split(") ")[1].Split(' ')[19];
-            using (var db = new SqliteConnection($"Data Source={Path.Combine(dir, "runs", RunStore.FileName)};Pooling=False"))
+            using (var db = new SqliteConnection($"Data Source={Path.Combine(dir, "runs", RunDatabase.FileName)};Pooling=False"))
             {
                 db.Open();
                 foreach (var name in new[] { "run:" + id, "sweep:tiny" })

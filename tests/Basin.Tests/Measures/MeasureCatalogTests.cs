@@ -95,13 +95,13 @@ public class MeasureCatalogTests
         var folder = Path.Combine(Path.GetTempPath(), "basin-catalog-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
-            using (var store = SweepStore.Open(folder))
+            using (var store = RunStore.Open(folder))
             {
-                store.StoreMeasure("r1", SweepStore.OriginalVariant, "hessian-trace", 400, 1.5, null);
-                store.StoreMeasure("r1", SweepStore.OriginalVariant, "lambda-max", 9, 0.5, null);
-                store.StoreMeasure("r1", SweepStore.OriginalVariant, "hessian-trace-head", 3, 0.1, null);
+                store.StoreMeasure("r1", RunStore.OriginalVariant, "hessian-trace", 400, 1.5, null);
+                store.StoreMeasure("r1", RunStore.OriginalVariant, "lambda-max", 9, 0.5, null);
+                store.StoreMeasure("r1", RunStore.OriginalVariant, "hessian-trace-head", 3, 0.1, null);
             }
-            using var reopened = SweepStore.Open(folder);
+            using var reopened = RunStore.Open(folder);
             var stored = reopened.Measures("r1");
             Assert.Equal(["hessian-trace-all", "hessian-trace-head", "lambda-max-all"], stored.Select(m => m.Measure).Order());
             Assert.Equal(400, stored.Single(m => m.Measure == "hessian-trace-all").Value);
