@@ -29,6 +29,7 @@ root.Subcommands.Add(MeasuresCommand.Create());
 root.Subcommands.Add(SweepCommand.Create());
 root.Subcommands.Add(MinimaCommand.Create());
 root.Subcommands.Add(TightnessCommand.Create());
+root.Subcommands.Add(GssnnCommand.Create());
 root.Subcommands.Add(LandscapeCommand.Create());
 root.Subcommands.Add(ConnectCommand.Create());
 return await Cli.InvokeAsync(root, args);

@@ -27,7 +27,8 @@ public static class Reparametrization
     public static Classifier Copy(Classifier model)
     {
         var copy = model.NewOfSameArchitecture()
-            ?? throw new BasinException($"{model.Spec} cannot be copied: override Classifier.NewOfSameArchitecture");
+            ?? throw new BasinException($"{model.Spec} cannot be copied: Basin supports mlp and lenet5 models, and custom models that "
+                + "override Classifier.NewOfSameArchitecture");
         var source = model.named_parameters().ToDictionary(np => np.name, np => np.parameter);
         copy.to(source.Values.First().dtype);
         using var noGrad = torch.no_grad();

@@ -249,7 +249,7 @@ public class GanCliTests
         string? line;
         while ((line = p.StandardOutput.ReadLine()) != null && !line.Contains("iteration 50/")) { }
         Assert.False(p.HasExited, "run ended before it could be interrupted");
-        using (var kill = Process.Start("kill", ["-INT", p.Id.ToString()])) kill.WaitForExit();
+        CliRunner.Interrupt(p);
         Assert.True(p.WaitForExit(60_000), "run did not stop after SIGINT");
         Assert.Equal(130, p.ExitCode);
         Assert.Contains("resume with 'basin gan train --resume", p.StandardError.ReadToEnd());
