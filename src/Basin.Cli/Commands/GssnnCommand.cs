@@ -28,6 +28,7 @@ public static class GssnnCommand
         var noControls = new Option<bool>("--no-controls") { Description = "Leave out the control graphs (edge, paths, stars, cycles, K4, trees)" };
         var seeds = new Option<int>("--seeds") { Description = "Seeds per program", DefaultValueFactory = _ => D.SeedsPerProgram };
         var baselineSeeds = new Option<int>("--baseline-seeds") { Description = "Seeds of the baseline and of the matched-capacity encoder", DefaultValueFactory = _ => D.BaselineSeeds };
+        var task = new Option<string>("--task") { Description = "Few-shot task: shirt (shirt vs T-shirt, pullover, coat; hard) or footwear (easy)", DefaultValueFactory = _ => D.Task };
         var dimension = new Option<int>("--dimension") { Description = "Feature dimension D of the encoder", DefaultValueFactory = _ => D.Dimension };
         var epochs = new Option<int>("--epochs") { Description = "Epochs per run (batch 8, Adam 1e-3)", DefaultValueFactory = _ => D.Schedule.Epochs };
         var trainCount = new Option<int>("--train-count") { Description = "Training examples (balanced, even)", DefaultValueFactory = _ => D.TrainCount };
@@ -37,19 +38,19 @@ public static class GssnnCommand
         var json = Options.Json();
         var threads = Options.Threads();
         var cmd = new Command("study", """
-            Few-shot "is it footwear?" on Fashion-MNIST (128 training examples by default): the plain CNN encoder, the encoder
+            A few-shot binary task on Fashion-MNIST (128 training examples by default): the plain CNN encoder, the encoder
             with a matched-capacity MLP, and the encoder with a G-SSNN module per graph (sampled programs and control graphs),
             each with several seeds; reports the spread across programs against the baseline's seed spread (ANOVA, ICC),
             programs above or below the baseline, and Kendall τ between programs' train and eval accuracy.
             Example: basin gssnn study --programs 24 --seeds 4 --threads 1
-            """) { programs, length, noControls, seeds, baselineSeeds, dimension, epochs, trainCount, evalCount, data, output, json, threads };
+            """) { programs, length, noControls, seeds, baselineSeeds, task, dimension, epochs, trainCount, evalCount, data, output, json, threads };
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
             bool asJson = pr.GetValue(json);
             var spec = new GssnnStudySpec
             {
                 Programs = pr.GetValue(programs), ProgramLength = pr.GetValue(length), Controls = !pr.GetValue(noControls),
-                SeedsPerProgram = pr.GetValue(seeds), BaselineSeeds = pr.GetValue(baselineSeeds), Dimension = pr.GetValue(dimension),
+                SeedsPerProgram = pr.GetValue(seeds), BaselineSeeds = pr.GetValue(baselineSeeds), Task = pr.GetValue(task)!, Dimension = pr.GetValue(dimension),
                 TrainCount = pr.GetValue(trainCount), EvalCount = pr.GetValue(evalCount), DataPath = pr.GetValue(data),
                 Schedule = new FewShotSchedule { Epochs = pr.GetValue(epochs) }, Threads = Threads.FromOption(pr.GetValue(threads)),
             };

@@ -32,7 +32,7 @@ public class FewShotTests
         using var other = FewShotTasks.Footwear(source, 10, seed: 4);
         Assert.Equal(index, again.Inputs.data<float>().Select(v => (int)v).ToArray());
         Assert.NotEqual(index, other.Inputs.data<float>().Select(v => (int)v).ToArray());
-        Assert.Contains("12 footwear", Assert.Throws<BasinException>(() => FewShotTasks.Footwear(source, 30, 1)).Message);
+        Assert.Contains("12 positive and 28 negative", Assert.Throws<BasinException>(() => FewShotTasks.Footwear(source, 30, 1)).Message);
         Assert.Contains("even count", Assert.Throws<BasinException>(() => FewShotTasks.Footwear(source, 7, 1)).Message);
     }
 

@@ -16,6 +16,8 @@ public sealed record GssnnStudySpec
     public bool Controls { get; init; } = true;
     public int SeedsPerProgram { get; init; } = 4;
     public int BaselineSeeds { get; init; } = 20;
+    /// <summary>The few-shot task (<see cref="FewShotTasks"/>): "shirt" (hard) or "footwear" (easy).</summary>
+    public string Task { get; init; } = "shirt";
     /// <summary>The encoder's feature dimension D.</summary>
     public int Dimension { get; init; } = 128;
     public int TrainCount { get; init; } = 128;
@@ -30,6 +32,7 @@ public sealed record GssnnStudySpec
 
     public void Check()
     {
+        FewShotTasks.Get(Task);
         Basin.Check.AtLeast(Programs, 0, nameof(Programs));
         Basin.Check.AtLeast(ProgramLength, 1, nameof(ProgramLength));
         Basin.Check.AtLeast(SeedsPerProgram, 1, nameof(SeedsPerProgram));
@@ -67,8 +70,9 @@ public static class GssnnStudy
         if (spec.Threads is { } t) torch.set_num_threads(t);
         using var trainSource = ImageDatasets.Load("fashion-mnist", Split.Train, spec.DataPath);
         using var testSource = ImageDatasets.Load("fashion-mnist", Split.Test, spec.DataPath);
-        using var train = FewShotTasks.Footwear(trainSource, spec.TrainCount, spec.DataSeed);
-        using var eval = FewShotTasks.Footwear(testSource, spec.EvalCount, spec.DataSeed + 1);
+        var task = FewShotTasks.Get(spec.Task);
+        using var train = FewShotTasks.Draw(task, trainSource, spec.TrainCount, spec.DataSeed);
+        using var eval = FewShotTasks.Draw(task, testSource, spec.EvalCount, spec.DataSeed + 1);
 
         var graphs = new List<(string Name, string Kind, string? Program, ElementGraph Graph)>();
         if (spec.Controls)
