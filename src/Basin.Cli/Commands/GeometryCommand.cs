@@ -82,9 +82,12 @@ public static class GeometryCommand
             using var store = source.Store(pr);
             var result = WithStatus(asJson, "measuring", progress => MeasureJob.Run(pr.GetValue(source.Run), store, pr.GetValue(source.Weights), pr.GetValue(source.Model),
                 pr.GetValue(source.Dataset), pr.GetValue(source.Data), pr.GetValue(source.Tensors), spec, progress, ct));
-            if (asJson) { Console.WriteLine(Json.Serialize(result)); return Cli.ExitOk; }
-            Render(result);
-            return Cli.ExitOk;
+            if (asJson) Console.WriteLine(Json.Serialize(result));
+            else Render(result);
+            if (result.Missing is not { } missing) return Cli.ExitOk;
+            // Cancelled part-way: what is finished was printed (and its plots written); say what is not.
+            Cli.Error($"cancelled; not measured: {string.Join(", ", missing)}");
+            return Cli.ExitCancelled;
         }, ct));
         return cmd;
     }
@@ -93,10 +96,23 @@ public static class GeometryCommand
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s =>
             double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : throw new BasinException($"--deltas: '{s}' is not a number")).ToArray();
 
-    /// <summary>Runs <paramref name="work"/> under a Spectre status line on a terminal, plainly otherwise.</summary>
+    /// <summary>How often a command that is not on a terminal prints a progress line.</summary>
+    static readonly TimeSpan PeriodicProgress = TimeSpan.FromSeconds(10);
+
+    /// <summary>Runs <paramref name="work"/> under a Spectre status line on a terminal, with periodic lines otherwise.</summary>
     internal static T WithStatus<T>(bool json, string title, Func<IProgress<MeasureProgress>?, T> work)
     {
-        if (!Cli.Interactive(json)) return work(null);
+        // Not a terminal: a plain progress line on stderr at most every 10 s (stdout keeps the table or the JSON).
+        if (!Cli.Interactive(json))
+        {
+            var since = System.Diagnostics.Stopwatch.StartNew();
+            return work(new Reporter<MeasureProgress>(p =>
+            {
+                if (since.Elapsed < PeriodicProgress) return;
+                Console.Error.WriteLine($"{title}: {p.Layer} {p.Measure} ({p.Step}/{p.Steps})");
+                since.Restart();
+            }));
+        }
         T result = default!;
         AnsiConsole.Status().Start(title, ctx =>
         {

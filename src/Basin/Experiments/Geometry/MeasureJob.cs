@@ -70,6 +70,7 @@ public static class MeasureJob
         var densityTargets = measures.Contains(GeometryMeasures.Density) ? targets.Count : 0;
         int step = 0;
         var layers = new List<LayerGeometry>();
+        var pending = targets.SelectMany(t => measures.Where(m => t != AllParameters || !GeometryMeasures.LayerOnly(m)).Select(m => $"{t} {m}")).ToList();
         foreach (var target in targets)
         {
             using var measurer = new TargetMeasurer(model, data, target, spec, cancellationToken);
@@ -82,22 +83,36 @@ public static class MeasureJob
             foreach (var measure in measures)
             {
                 if (target == AllParameters && GeometryMeasures.LayerOnly(measure)) continue;
-                cancellationToken.ThrowIfCancellationRequested();
+                if (cancellationToken.IsCancellationRequested) break;
                 progress?.Report(new MeasureProgress(target, measure, ++step, steps));
-                switch (measure)
+                try
                 {
-                    case GeometryMeasures.RelativeFlatness: flatness = measurer.RelativeFlatness(); break;
-                    case GeometryMeasures.HessianTrace: trace = measurer.Trace(); break;
-                    case GeometryMeasures.TopEigen: top = measurer.TopEigen(); break;
-                    case GeometryMeasures.GaussNewtonTop: gaussNewton = measurer.GaussNewtonTop(); break;
-                    case GeometryMeasures.Outliers: outliers = measurer.Outliers(); break;
-                    case GeometryMeasures.Density: density = measurer.Density(PlotPath(spec.PlotPath, plotFolder, target, densityTargets), model.Spec); break;
-                    case GeometryMeasures.FeatureRobustness: robustness = measurer.FeatureRobustness(); break;
+                    switch (measure)
+                    {
+                        case GeometryMeasures.RelativeFlatness: flatness = measurer.RelativeFlatness(); break;
+                        case GeometryMeasures.HessianTrace: trace = measurer.Trace(); break;
+                        case GeometryMeasures.TopEigen: top = measurer.TopEigen(); break;
+                        case GeometryMeasures.GaussNewtonTop: gaussNewton = measurer.GaussNewtonTop(); break;
+                        case GeometryMeasures.Outliers: outliers = measurer.Outliers(); break;
+                        case GeometryMeasures.Density: density = measurer.Density(PlotPath(spec.PlotPath, plotFolder, target, densityTargets), model.Spec); break;
+                        case GeometryMeasures.FeatureRobustness: robustness = measurer.FeatureRobustness(); break;
+                    }
                 }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    break;   // what is finished is kept; the rest is listed as missing
+                }
+                pending.Remove($"{target} {measure}");
             }
-            layers.Add(new LayerGeometry(target, measurer.Dimension, flatness, trace, top, gaussNewton, outliers, density, robustness));
+            bool any = flatness is not null || trace is not null || top is not null || gaussNewton is not null || outliers is not null
+                || density is not null || robustness is not null;
+            if (any || !cancellationToken.IsCancellationRequested)
+                layers.Add(new LayerGeometry(target, measurer.Dimension, flatness, trace, top, gaussNewton, outliers, density, robustness));
+            if (cancellationToken.IsCancellationRequested) break;
         }
-        return new MeasureResult(model.Spec, data.Name, spec.Split.ToString().ToLowerInvariant(), data.Count, null, measures, layers, clock.Elapsed.TotalSeconds);
+        if (cancellationToken.IsCancellationRequested && layers.Count == 0) cancellationToken.ThrowIfCancellationRequested();
+        return new MeasureResult(model.Spec, data.Name, spec.Split.ToString().ToLowerInvariant(), data.Count, null, measures, layers,
+            clock.Elapsed.TotalSeconds, cancellationToken.IsCancellationRequested ? pending : null);
     }
 
     /// <summary>

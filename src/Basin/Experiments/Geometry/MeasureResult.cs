@@ -33,7 +33,10 @@ public sealed record LayerGeometry(
     DensityReport? Density,
     FeatureRobustnessResult? FeatureRobustness);
 
-/// <summary>What <see cref="MeasureJob.Run"/> measured, on what.</summary>
+/// <summary>
+/// What <see cref="MeasureJob.Run"/> measured, on what. <see cref="Missing"/> is set when the work was cancelled: the
+/// "layer measure" pairs not measured (the others are in <see cref="Layers"/>); null when everything was measured.
+/// </summary>
 public sealed record MeasureResult(
     string Model,
     string Dataset,
@@ -42,7 +45,9 @@ public sealed record MeasureResult(
     string? WeightsPath,
     IReadOnlyList<string> Measures,
     IReadOnlyList<LayerGeometry> Layers,
-    double Seconds);
+    double Seconds,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    IReadOnlyList<string>? Missing = null);
 
 /// <summary>
 /// The head's geometry in one number each, for tables such as the demo's: κ_Tr (closed form, not normalized),

@@ -1,0 +1,40 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Basin.Tests.Curvature;
+using Xunit;
+
+namespace Basin.Tests.Cli;
+
+/// <summary>A long `basin geometry` stopped part-way keeps what it finished, says what it did not, and exits 130.</summary>
+public class GeometryInterruptTests
+{
+    [Fact]
+    public void InterruptedGeometryPrintsWhatIsFinishedAndNamesWhatIsMissing()
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir, train: 256, test: 8);
+        using var p = CliRunner.Start(dir, null, "geometry", "--weights", PyTorchCrossCheckTests.Weights, "--model", "lenet5", "--data", data,
+            "--layer", "all", "--measures", "all", "--samples", "256", "--threads", "1", "--json");
+        // Off a terminal, a progress line comes at most every 10 s; wait for one past the first step, then interrupt.
+        var stderr = new List<string>();
+        string? line;
+        while ((line = p.StandardError.ReadLine()) != null)
+        {
+            stderr.Add(line);
+            if (line.StartsWith("measuring:", StringComparison.Ordinal) && !line.Contains("(1/", StringComparison.Ordinal)) break;
+        }
+        Assert.False(p.HasExited, "geometry ended before it could be interrupted:\n" + string.Join("\n", stderr));
+        CliRunner.Interrupt(p);
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        stderr.AddRange(p.StandardError.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.True(p.WaitForExit(120_000), "geometry did not stop");
+        Assert.Equal(130, p.ExitCode);
+        using var doc = JsonDocument.Parse(stdout.Result);
+        var missing = doc.RootElement.GetProperty("missing").EnumerateArray().Select(m => m.GetString()!).ToList();
+        Assert.NotEmpty(missing);
+        Assert.NotEmpty(doc.RootElement.GetProperty("layers").EnumerateArray());
+        var last = stderr.Last();
+        Assert.StartsWith("basin: error: cancelled; not measured: ", last);
+        Assert.Contains(missing[0], last);
+    }
+}
