@@ -27,8 +27,11 @@ public sealed class Mesa : IObjectiveTerm, IStatefulStage, IDisposable
     bool _started;
     long _lastStep = -1;
 
+    /// <param name="decay">No default here: a run's default depends on its batches per epoch (the catalog's).</param>
+    /// <param name="startEpoch">No default here: a run's default depends on its length (the catalog's ⌊0.3·epochs⌋).</param>
     /// <param name="teacher">Builds an architecture twin of the student (given the student and a batch of inputs); null: from the spec.</param>
-    public Mesa(double decay = 0.9998, double lambda = 0.8, double tau = 5, int startEpoch = 0, Func<Classifier, Tensor, Classifier>? teacher = null)
+    public Mesa(double decay, int startEpoch, double lambda = MesaEntry.DefaultLambda, double tau = Saf.DefaultTau,
+        Func<Classifier, Tensor, Classifier>? teacher = null)
     {
         if (!(decay >= 0 && decay < 1)) throw new BasinException($"MESA decay must be in [0, 1), got {decay}");
         TrajectoryLoss.CheckOptions("MESA", lambda, tau);
@@ -179,7 +182,7 @@ public sealed class Mesa : IObjectiveTerm, IStatefulStage, IDisposable
 }
 
 /// <summary>MESA in the method catalog: --mesa-decay, --saf-lambda (0.8 here), --saf-tau, --saf-start.</summary>
-sealed class MesaEntry : MethodEntry
+internal sealed class MesaEntry : MethodEntry
 {
     /// <summary>MESA's λ in the SAF paper.</summary>
     public const double DefaultLambda = 0.8;
@@ -194,6 +197,6 @@ sealed class MesaEntry : MethodEntry
     public override IReadOnlyList<MethodSetting> Settings => [Decay, Lambda, SafEntry.Tau, SafEntry.Start];
 
     public override Recipe Apply(Recipe recipe, IReadOnlyDictionary<string, JsonElement> values, MethodContext context) =>
-        recipe.With(new Mesa(Decay.Value(values, context), Lambda.Value(values, context), SafEntry.Tau.Value(values, context),
-            SafEntry.Start.Value(values, context)));
+        recipe.With(new Mesa(Decay.Value(values, context), SafEntry.Start.Value(values, context), Lambda.Value(values, context),
+            SafEntry.Tau.Value(values, context)));
 }

@@ -29,7 +29,8 @@ public sealed class Saf : IObjectiveTerm, IStatefulStage
     public const double DefaultLambda = 0.3, DefaultTau = 5;
     public const int DefaultLag = 2;
 
-    public Saf(double lambda = DefaultLambda, double tau = DefaultTau, int lag = DefaultLag, int startEpoch = 0)
+    /// <param name="startEpoch">No default here: a run's default depends on its length (the catalog's ⌊0.3·epochs⌋).</param>
+    public Saf(int startEpoch, double lambda = DefaultLambda, double tau = DefaultTau, int lag = DefaultLag)
     {
         TrajectoryLoss.CheckOptions("SAF", lambda, tau);
         if (lag < 1) throw new BasinException($"SAF lag Ẽ must be at least 1 epoch, got {lag}");
@@ -177,5 +178,5 @@ sealed class SafEntry : MethodEntry
     public override IReadOnlyList<MethodSetting> Settings => [Lambda, Tau, Lag, Start];
 
     public override Recipe Apply(Recipe recipe, IReadOnlyDictionary<string, JsonElement> values, MethodContext context) =>
-        recipe.With(new Saf(Lambda.Value(values, context), Tau.Value(values, context), Lag.Value(values, context), Start.Value(values, context)));
+        recipe.With(new Saf(Start.Value(values, context), Lambda.Value(values, context), Tau.Value(values, context), Lag.Value(values, context)));
 }

@@ -26,7 +26,7 @@ public sealed class TrajectoryTests : IDisposable
     {
         using var data = TinyData.Make(36, seed: 2);
         using var model = new TinyMlp(dropout: 0, seed: 1);
-        var saf = new Saf(lambda: 0.5, tau: 2, lag: 2, startEpoch: 3);
+        var saf = new Saf(startEpoch: 3, lambda: 0.5, tau: 2, lag: 2);
         var recording = new Recording(saf);
         new Trainer(WithTerm(recording), Config(5)).Run(model, data);
 
@@ -103,18 +103,18 @@ public sealed class TrajectoryTests : IDisposable
     {
         using var data = TinyData.Make(6, seed: 2);
         using var model = new TinyMlp(dropout: 0, seed: 1);
-        var saf = new Saf(lag: 1);
+        var saf = new Saf(startEpoch: 0, lag: 1);
         var noIndices = new Batch(data.Inputs, data.Labels, zeros(0, dtype: ScalarType.Int64));
         var e = Assert.Throws<BasinException>(() => new Objective([saf]).Evaluate(model, NamedParameter.Of(model), noIndices, default, data.Count));
         Assert.Contains("index", e.Message);
         var outside = new Batch(data.Inputs, data.Labels, arange(6, 12, dtype: ScalarType.Int64));
         Assert.Contains("training set has 6", Assert.Throws<BasinException>(() => new Objective([saf]).Evaluate(model, NamedParameter.Of(model), outside, default, data.Count)).Message);
 
-        var other = new Saf(lag: 2);
+        var other = new Saf(startEpoch: 0, lag: 2);
         var state = new Dictionary<string, Tensor> { ["bank"] = zeros(6, 2, 3), ["epochs"] = zeros([6, 2], ScalarType.Int64), ["steps"] = zeros([6], ScalarType.Int64) };
         Assert.Contains("Ẽ = 2", Assert.Throws<BasinException>(() => other.LoadState(state)).Message);
-        Assert.Throws<BasinException>(() => new Saf(lambda: -1));
-        Assert.Throws<BasinException>(() => new Saf(tau: 0));
+        Assert.Throws<BasinException>(() => new Saf(startEpoch: 0, lambda: -1));
+        Assert.Throws<BasinException>(() => new Saf(startEpoch: 0, tau: 0));
     }
 
     [Fact]
@@ -123,7 +123,7 @@ public sealed class TrajectoryTests : IDisposable
         using var data = TinyData.Make(24, seed: 2);
         using var model = new TinyMlp(dropout: 0, seed: 1);
         var spy = new Spy();
-        var mesa = new Mesa(decay: 0.6, lambda: 0.8, tau: 3, startEpoch: 1, teacher: (_, _) => new TinyMlp(dropout: 0, seed: 3));
+        var mesa = new Mesa(decay: 0.6, startEpoch: 1, lambda: 0.8, tau: 3, teacher: (_, _) => new TinyMlp(dropout: 0, seed: 3));
         var recording = new Recording(mesa);
         new Trainer(Recipe.Sgd(0.1).With(spy).With(recording), Config(3)).Run(model, data);
 
