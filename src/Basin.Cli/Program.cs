@@ -30,4 +30,5 @@ root.Subcommands.Add(MinimaCommand.Create());
 root.Subcommands.Add(TightnessCommand.Create());
 root.Subcommands.Add(LandscapeCommand.Create());
 root.Subcommands.Add(ConnectCommand.Create());
+root.Subcommands.Add(PruneCommand.Create());
 return await Cli.InvokeAsync(root, args);

@@ -13,8 +13,11 @@ namespace Basin.Pruning;
 /// </summary>
 public sealed record UnitLayer(string Layer, string Weight, string Bias, string Next, int Units, int NextSlice);
 
+/// <summary>How many of a layer's units node pruning kept.</summary>
+public sealed record UnitsKept(string Layer, int Units, int Kept);
+
 /// <summary>How many units node pruning kept per layer, and the sparsities that follow.</summary>
-public sealed record NodeSparsity(IReadOnlyList<(string Layer, int Units, int Kept)> Layers, double ParameterSparsity)
+public sealed record NodeSparsity(IReadOnlyList<UnitsKept> Layers, double ParameterSparsity)
 {
     /// <summary>Removed units over all hidden units.</summary>
     public double Global => 1 - (double)Layers.Sum(l => l.Kept) / Layers.Sum(l => l.Units);
@@ -64,7 +67,7 @@ public static class NodePruning
 
         using var scope = NewDisposeScope();
         var keep = covered.ToDictionary(n => n, n => ones(parameters[n].shape, ScalarType.Float32));
-        var kept = new List<(string, int, int)>();
+        var kept = new List<UnitsKept>();
         foreach (var layer in layout)
         {
             int k = Kept(layer.Units, sparsity);
@@ -77,7 +80,7 @@ public static class NodePruning
                 keep[layer.Bias][j].zero_();
                 keep[layer.Next].narrow(1, (long)j * layer.NextSlice, layer.NextSlice).zero_();
             }
-            kept.Add((layer.Layer, layer.Units, k));
+            kept.Add(new UnitsKept(layer.Layer, layer.Units, k));
         }
         using var dense = PruningMask.Dense(covered.Select(n => new NamedParameter(n, parameters[n])));
         var mask = dense.With(keep);

@@ -181,7 +181,7 @@ public sealed class PrunerTests
             using var copy = new Mlp(12, [8, 6], 4, Activation.Sigmoid);
             copy.load_state_dict(model.state_dict());
             var (mask, sparsity) = NodePruning.ToSparsity(copy, 0.5, seed);
-            Assert.Equal(new[] { ("fc1", 8, 4), ("fc2", 6, 3) }, sparsity.Layers);
+            Assert.Equal(new UnitsKept[] { new("fc1", 8, 4), new("fc2", 6, 3) }, sparsity.Layers);
             Assert.Equal(7.0 / 14, sparsity.Global, 12);
             mask.ApplyTo(copy);
             // Which units stayed: those whose fc1/fc2 bias mask is 1.
@@ -220,7 +220,7 @@ public sealed class PrunerTests
         using var norms = model.state_dict()["conv1.weight"].detach().square().sum(dim: [1, 2, 3]);
         var largest = norms.data<float>().ToArray().Select((v, i) => (v, i)).OrderByDescending(t => t.v).Take(3).Select(t => t.i).Order().ToArray();
         var (mask, sparsity) = NodePruning.ToSparsity(model, 0.5);
-        Assert.Equal(new[] { ("conv1", 6, 3), ("conv2", 16, 8), ("fc1", 120, 60), ("fc2", 84, 42) }, sparsity.Layers);
+        Assert.Equal(new UnitsKept[] { new("conv1", 6, 3), new("conv2", 16, 8), new("fc1", 120, 60), new("fc2", 84, 42) }, sparsity.Layers);
         // The kept conv1 channels are the three of largest filter norm.
         Assert.Equal(largest, Flat(mask, "conv1.bias").Select((k, i) => (k, i)).Where(t => t.k == 1).Select(t => t.i).ToArray());
         mask.ApplyTo(model);

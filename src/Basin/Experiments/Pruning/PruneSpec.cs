@@ -1,0 +1,78 @@
+using System.Text.Json.Serialization;
+
+namespace Basin.Experiments.Pruning;
+
+/// <summary>
+/// A pruning job on a finished training run (<see cref="SourceRun"/>): one-shot (magnitude, random, node: to
+/// <see cref="Sparsity"/>) or iterative (imp, imp+ap: <see cref="Rounds"/> rounds of <see cref="Rate"/> %). Each round
+/// trains <see cref="Epochs"/> epochs (the source run's count when null; 0 prunes and evaluates only) with the source
+/// run's recipe, data, batch size and seed, the mask kept applied, and is recorded as one run of kind "prune".
+/// </summary>
+public sealed record PruneSpec
+{
+    public static readonly IReadOnlyList<string> Methods = ["magnitude", "random", "node", "imp", "imp+ap"];
+    public static readonly IReadOnlyList<string> Rewinds = ["init", "lr"];
+
+    public required string SourceRun { get; init; }
+    public string Method { get; init; } = "imp";
+    /// <summary>One-shot methods: the fraction of prunable weights (node: of hidden units) to remove, in [0, 1).</summary>
+    public double? Sparsity { get; init; }
+    /// <summary>Iterative methods: the number of rounds.</summary>
+    public int? Rounds { get; init; }
+    /// <summary>Iterative methods: the percentage of the alive weights each round removes.</summary>
+    public double Rate { get; init; } = 20;
+    /// <summary>imp+ap: the percentage (of the alive weights) AP removes among the negative ones that moved least.</summary>
+    public double ApRate { get; init; } = 2;
+    /// <summary>
+    /// init: alive weights go back to the source run's initialization θ₀ before each round trains (lottery tickets);
+    /// lr: they keep their trained values and the round replays the whole learning-rate schedule (fine-tuning,
+    /// learning-rate rewinding). Null: init for random, imp and imp+ap; lr for magnitude and node.
+    /// </summary>
+    public string? Rewind { get; init; }
+    public int? Epochs { get; init; }
+    /// <summary>Rank magnitudes per layer instead of over all prunable weights together (magnitude, imp).</summary>
+    public bool Layerwise { get; init; }
+    /// <summary>Prune the output layer's weights too (they are prunable by default).</summary>
+    public bool PruneHead { get; init; } = true;
+    /// <summary>Seed of random masks; the source run's seed when null.</summary>
+    public long? Seed { get; init; }
+    /// <summary>The dead-neuron rate is measured on the first this many training examples.</summary>
+    public int DnrSamples { get; init; } = 1000;
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Name { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Tags { get; init; }
+
+    [JsonIgnore] public bool Iterative => Method is "imp" or "imp+ap";
+    [JsonIgnore] public string EffectiveRewind => Rewind ?? (Method is "magnitude" or "node" ? "lr" : "init");
+
+    /// <summary>Checks everything that does not need the run or the data; throws OptionException naming the setting.</summary>
+    public PruneSpec Validated()
+    {
+        var method = Check.OneOf(Method, Methods, "method");
+        var rewind = Rewind is null ? null : Check.OneOf(Rewind, Rewinds, "rewind");
+        var spec = this with { Method = method, Rewind = rewind };
+        if (spec.Iterative)
+        {
+            if (Sparsity is not null) throw new OptionException("sparsity", $"--method {method} prunes in rounds: give --rounds R (and --rate P), not --sparsity");
+            if (Rounds is null) throw new OptionException("rounds", $"--method {method} needs --rounds R (and --rate P, default 20)");
+            Check.AtLeast(Rounds.Value, 1, "rounds");
+            if (!(Rate > 0 && Rate < 100)) throw new OptionException("rate", $"rate must be a percentage in (0, 100), got {Rate}");
+            if (method == "imp+ap" && !(ApRate > 0 && ApRate < Rate))
+                throw new OptionException("apRate", $"apRate must be a percentage in (0, rate) = (0, {Rate}), got {ApRate}");
+            if (method == "imp+ap" && Layerwise) throw new OptionException("layerwise", "layerwise: AP ranks globally; use it with imp, not imp+ap");
+        }
+        else
+        {
+            if (Rounds is not null) throw new OptionException("rounds", $"--method {method} prunes once: give --sparsity S, not --rounds");
+            if (Sparsity is null) throw new OptionException("sparsity", $"--method {method} needs --sparsity S, a fraction in [0, 1)");
+            Check.Fraction(Sparsity.Value, "sparsity");
+            if (Layerwise && method != "magnitude") throw new OptionException("layerwise", $"layerwise applies to magnitude and imp, not {method}");
+        }
+        if (Epochs is < 0) throw new OptionException("epochs", $"epochs must be at least 0, got {Epochs}");
+        Check.AtLeast(DnrSamples, 1, "dnrSamples");
+        if (Name is { } n && (string.IsNullOrWhiteSpace(n) || n.Length > 100 || n.Any(char.IsControl)))
+            throw new BasinException("--name must be one non-empty line of at most 100 characters");
+        return spec;
+    }
+}
