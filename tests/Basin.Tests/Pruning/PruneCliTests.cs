@@ -32,11 +32,12 @@ public class PruneCliTests
         var data = CliDataFolder.Create(dir);
         var source = TrainRun(dir, data);
         var r = CliRunner.Run(dir, null, "prune", source, "--method", "imp+ap", "--rounds", "2", "--rate", "50", "--ap-rate", "10", "--epochs", "1",
-            "--threads", "1", "--dnr-samples", "50", "--tag", "ticket", "--json");
+            "--threads", "1", "--dnr-samples", "50", "--tag", "ticket", "--png", "plots/imp.png", "--json");
         Assert.True(r.ExitCode == 0, r.ToString());
         using var doc = JsonDocument.Parse(r.Stdout);
         var rounds = doc.RootElement.GetProperty("rounds");
         Assert.Equal(3, rounds.GetArrayLength());
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(dir, "plots", "imp.png"))[..4]);
         Assert.Equal(source, rounds[0].GetProperty("runId").GetString());
         // 784·16 + 16·10 = 12,704 prunable weights. Round 1 removes ⌊0.4·12704⌋ = 5081 by magnitude and ⌊0.1·12704⌋ = 1270 by AP,
         // leaving 6353; round 2 removes ⌊0.4·6353⌋ = 2541 and ⌊0.1·6353⌋ = 635.

@@ -75,7 +75,9 @@ public static class PruneJob
                 rounds.Add(TrainRound(context, model, 1, 1, mask, nodes, null));
             }
         }
-        return new PruneJobResult(sourceId, spec.Method, model.Spec, source.Dataset, spec.EffectiveRewind, rounds);
+        var result = new PruneJobResult(sourceId, spec.Method, model.Spec, source.Dataset, spec.EffectiveRewind, rounds);
+        if (spec.Png is { } png) PrunePlot.Save(result, png);
+        return result;
     }
 
     static (PruningMask Mask, NodeSparsity? Nodes) OneShot(PruneSpec spec, Classifier model, PruningMask dense, long sourceSeed)

@@ -38,6 +38,9 @@ public sealed record PruneSpec
     public long? Seed { get; init; }
     /// <summary>The dead-neuron rate is measured on the first this many training examples.</summary>
     public int DnrSamples { get; init; } = 1000;
+    /// <summary>Also draw test accuracy and DNR against sparsity into this PNG file (<see cref="PrunePlot"/>).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Png { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Name { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
