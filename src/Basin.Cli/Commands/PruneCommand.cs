@@ -20,7 +20,7 @@ public static class PruneCommand
         var rounds = new Option<int?>("--rounds") { Description = "imp, imp+ap: number of pruning rounds" };
         var rate = new Option<double>("--rate") { Description = "imp, imp+ap: percent of the alive weights removed per round", DefaultValueFactory = _ => d.Rate };
         var apRate = new Option<double>("--ap-rate") { Description = "imp+ap: percent (of the alive weights) AP removes among negative weights that moved least", DefaultValueFactory = _ => d.ApRate };
-        var rewind = new Option<string?>("--rewind") { Description = "init: back to the run's initialization before each round trains; lr: keep the trained weights and replay the schedule (default: init for random, imp, imp+ap; lr for magnitude, node)" };
+        var rewind = new Option<string?>("--rewind") { Description = "init: back to the run's initialization before each round trains; epoch:K: back to the run's weights after K epochs (replayed); lr: keep the trained weights and replay the schedule (default: init for random, imp, imp+ap; lr for magnitude, node)" };
         var epochs = new Option<int?>("--epochs") { Description = "Epochs of training per round (default: the run's; 0: prune and evaluate only)" };
         var layerwise = new Option<bool>("--layerwise") { Description = "Rank magnitudes per layer instead of over all prunable weights (magnitude, imp)" };
         var keepHead = new Option<bool>("--keep-head") { Description = "Leave the output layer dense (it is pruned like the others by default)" };

@@ -96,6 +96,29 @@ public class PruneCliTests
     }
 
     [Fact]
+    public void RewindingToAnEarlyEpochReplaysTheRunsFirstEpochsBitForBit()
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir);
+        var source = TrainRun(dir, data);                     // 2 epochs at a constant learning rate
+        var oneEpoch = TrainRun(dir, data, epochs: "1");      // the same run stopped after its first epoch: θ₁
+        var r = CliRunner.Run(dir, null, "prune", source, "--method", "random", "--sparsity", "0.5", "--rewind", "epoch:1", "--epochs", "0",
+            "--threads", "1", "--json");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        using var doc = JsonDocument.Parse(r.Stdout);
+        Assert.Equal("epoch:1", doc.RootElement.GetProperty("rewind").GetString());
+        var folder = Path.Combine(dir, "runs", doc.RootElement.GetProperty("rounds")[1].GetProperty("runId").GetString()!);
+        using var mask = SafeTensors.Load(Path.Combine(folder, "mask.safetensors"));
+        using var pruned = SafeTensors.Load(Path.Combine(folder, "weights.safetensors"));
+        using var theta1 = SafeTensors.Load(Path.Combine(dir, "runs", oneEpoch, "weights.safetensors"));
+        foreach (var (name, t) in theta1.Tensors)
+        {
+            using var expected = mask.Tensors.TryGetValue(name, out var keep) ? t.mul(keep) : t.clone();
+            Basin.Tests.Training.TensorAssert.BitIdentical(expected, pruned.Tensors[name], name);
+        }
+    }
+
+    [Fact]
     public void BadInputIsOneLineAndRecordsNothing()
     {
         var dir = CliRunner.TempDir();
@@ -117,6 +140,10 @@ public class PruneCliTests
         r = CliRunner.Run(dir, null, "prune", "nosuchrun", "--method", "magnitude", "--sparsity", "0.5");
         CliRunner.AssertOneLineError(r, "no run 'nosuchrun'");
         Assert.Equal(1, r.ExitCode);
+        r = CliRunner.Run(dir, null, "prune", source, "--method", "imp", "--rounds", "2", "--rewind", "epoch:0");
+        CliRunner.AssertOneLineError(r, "rewind epoch:K needs a whole number of epochs K ≥ 1, got '0'");
+        r = CliRunner.Run(dir, null, "prune", source, "--method", "imp", "--rounds", "2", "--rewind", "epoch:3");
+        CliRunner.AssertOneLineError(r, "trained for 2 epochs");
         r = CliRunner.Run(dir, null, "prune", resnet, "--method", "node", "--sparsity", "0.5");
         CliRunner.AssertOneLineError(r, "has no prunable layer for node pruning");
         Assert.Equal(1, r.ExitCode);

@@ -42,6 +42,12 @@ public static class PruneJob
         var recipe = TrainingJob.RecipeFor(roundSpec, train.Count);
         using var model = ModelSpec.Create(source.Model, train.ExampleShape, train.ClassCount, source.Seed);
         using var theta0 = WeightSnapshot.Of(model);
+        if (PruneSpec.RewindEpoch(spec.Rewind) is { } k && k > source.Epochs)
+            throw new BasinException($"--rewind epoch:{k}: run {sourceId} trained for {source.Epochs} epochs");
+        // θ_K for "epoch:K": the source run's first K epochs again, from θ₀ with its own recipe, seed and data order.
+        using var rewindPoint = PruneSpec.RewindEpoch(spec.Rewind) is { } epochs
+            ? Replay(model, source, train, epochs, ct, threads) : null;
+        theta0.CopyInto(model);
         Weights.Load(model, weightsPath);
         bool probe = ReluProbe.Supports(model);
         // Checked before anything is recorded: a model without prunable layers (or units, for node pruning) is refused here.
@@ -60,9 +66,9 @@ public static class PruneJob
         if (spec.Iterative)
         {
             var settings = new IterativeSettings(spec.Rounds!.Value, spec.Rate, spec.Method == "imp+ap" ? spec.ApRate : null,
-                spec.EffectiveRewind == "init" ? Basin.Pruning.Rewind.Weights : Basin.Pruning.Rewind.LearningRate, spec.Layerwise);
+                spec.EffectiveRewind == "lr" ? Basin.Pruning.Rewind.LearningRate : Basin.Pruning.Rewind.Weights, spec.Layerwise);
             // The source run trained from θ₀: that is where round 1's movement (for AP) is measured from.
-            IterativePruning.Run(model, dense, theta0, theta0, settings,
+            IterativePruning.Run(model, dense, theta0, rewindPoint ?? theta0, settings,
                 r => rounds.Add(TrainRound(context, model, r.Round, of, r.Mask, null, r.Ap)), ct);
         }
         else
@@ -70,14 +76,45 @@ public static class PruneJob
             var (mask, nodes) = OneShot(spec, model, dense, source.Seed);
             using (mask)
             {
-                if (spec.EffectiveRewind == "init") theta0.CopyInto(model, mask);
-                else mask.ApplyTo(model);
+                if (spec.EffectiveRewind == "lr") mask.ApplyTo(model);
+                else (rewindPoint ?? theta0).CopyInto(model, mask);
                 rounds.Add(TrainRound(context, model, 1, 1, mask, nodes, null));
             }
         }
         var result = new PruneJobResult(sourceId, spec.Method, model.Spec, source.Dataset, spec.EffectiveRewind, rounds);
         if (spec.Png is { } png) PrunePlot.Save(result, png);
         return result;
+    }
+
+    /// <summary>
+    /// θ_K: trains <paramref name="model"/> (at θ₀) with the source run's recipe and configuration and stops after epoch
+    /// <paramref name="epochs"/>, so the schedule is the run's own; equal to the run's θ_K bit for bit at the same thread count.
+    /// </summary>
+    static WeightSnapshot Replay(Classifier model, TrainJobSpec source, LabeledDataset train, int epochs, CancellationToken ct, int? threads)
+    {
+        var recipe = TrainingJob.RecipeFor(source, train.Count);
+        var config = new TrainingConfig(source.Epochs, source.BatchSize, source.Seed) { EvaluateEveryEpoch = false, Threads = threads, Device = source.Device };
+        if (epochs < source.Epochs)
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var atEpoch = new Callback(e => { if (e is EpochDone d && d.Metrics.Epoch == epochs) stop.Cancel(); });
+            try
+            {
+                new Trainer(recipe, config).Run(model, train, null, atEpoch, stop.Token);
+                throw new InvalidOperationException($"the replay of the first {epochs} epochs did not stop");
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
+        }
+        else
+        {
+            new Trainer(recipe, config).Run(model, train, null, null, ct);
+        }
+        return WeightSnapshot.Of(model);
+    }
+
+    sealed class Callback(Action<TrainingEvent> action) : IProgress<TrainingEvent>
+    {
+        public void Report(TrainingEvent value) => action(value);
     }
 
     static (PruningMask Mask, NodeSparsity? Nodes) OneShot(PruneSpec spec, Classifier model, PruningMask dense, long sourceSeed)

@@ -11,7 +11,7 @@ namespace Basin.Experiments.Pruning;
 public sealed record PruneSpec
 {
     public static readonly IReadOnlyList<string> Methods = ["magnitude", "random", "node", "imp", "imp+ap"];
-    public static readonly IReadOnlyList<string> Rewinds = ["init", "lr"];
+    public static readonly IReadOnlyList<string> Rewinds = ["init", "lr", "epoch:K"];
 
     public required string SourceRun { get; init; }
     public string Method { get; init; } = "imp";
@@ -25,8 +25,10 @@ public sealed record PruneSpec
     public double ApRate { get; init; } = 2;
     /// <summary>
     /// init: alive weights go back to the source run's initialization θ₀ before each round trains (lottery tickets);
-    /// lr: they keep their trained values and the round replays the whole learning-rate schedule (fine-tuning,
-    /// learning-rate rewinding). Null: init for random, imp and imp+ap; lr for magnitude and node.
+    /// epoch:K: back to θ_K, the weights after the source run's first K epochs (replayed; "Stabilizing the Lottery
+    /// Ticket Hypothesis", Frankle et al. 2019); lr: they keep their trained values and the round replays the whole
+    /// learning-rate schedule (fine-tuning, learning-rate rewinding). Null: init for random, imp and imp+ap; lr for
+    /// magnitude and node.
     /// </summary>
     public string? Rewind { get; init; }
     public int? Epochs { get; init; }
@@ -49,11 +51,20 @@ public sealed record PruneSpec
     [JsonIgnore] public bool Iterative => Method is "imp" or "imp+ap";
     [JsonIgnore] public string EffectiveRewind => Rewind ?? (Method is "magnitude" or "node" ? "lr" : "init");
 
+    /// <summary>K of a rewind "epoch:K" (K ≥ 1), null for another rewind; a malformed K is an OptionException.</summary>
+    public static int? RewindEpoch(string? rewind)
+    {
+        if (rewind is null || !rewind.Trim().StartsWith("epoch:", StringComparison.OrdinalIgnoreCase)) return null;
+        var text = rewind.Trim()["epoch:".Length..];
+        return int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int k) && k >= 1 ? k
+            : throw new OptionException("rewind", $"rewind epoch:K needs a whole number of epochs K ≥ 1, got '{text}'");
+    }
+
     /// <summary>Checks everything that does not need the run or the data; throws OptionException naming the setting.</summary>
     public PruneSpec Validated()
     {
         var method = Check.OneOf(Method, Methods, "method");
-        var rewind = Rewind is null ? null : Check.OneOf(Rewind, Rewinds, "rewind");
+        var rewind = Rewind is null ? null : RewindEpoch(Rewind) is { } k ? $"epoch:{k}" : Check.OneOf(Rewind, ["init", "lr"], "rewind");
         var spec = this with { Method = method, Rewind = rewind };
         if (spec.Iterative)
         {
