@@ -119,6 +119,35 @@ public class PruneCliTests
     }
 
     [Fact]
+    public void CtrlCCancelsTheRoundInProgressAndKeepsTheRoundsBefore()
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir);
+        var source = TrainRun(dir, data);
+        // Rounds of 300 epochs (milliseconds each): round 2 cannot end between its first line and SIGINT.
+        using var p = CliRunner.Start(dir, null, "prune", source, "--method", "imp", "--rounds", "3", "--epochs", "300", "--threads", "1");
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        string? line;
+        while ((line = p.StandardOutput.ReadLine()) is not null && !line.StartsWith("round 2/3: run", StringComparison.Ordinal))
+            Assert.True(sw.Elapsed < TimeSpan.FromMinutes(3), "round 2 never started");
+        Assert.NotNull(line);
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", p.Id.ToString()])) kill.WaitForExit();
+        var rest = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        Assert.True(p.WaitForExit(60_000), "prune did not stop after SIGINT");
+        Assert.Equal(130, p.ExitCode);
+        Assert.Contains("rounds before 2 are recorded", stderr.Result);
+
+        using var store = Basin.Experiments.RunStore.Open(Path.Combine(dir, "runs"));
+        var rounds = store.List(method: "imp").OrderBy(r => r.CreatedUtc).ToArray();
+        Assert.Equal(2, rounds.Length);
+        Assert.Equal((Basin.Experiments.RunStatus.Finished, Basin.Experiments.RunStatus.Cancelled), (rounds[0].Status, rounds[1].Status));
+        Assert.Equal(300, store.Get(rounds[0].Id).Epochs.Count);
+        Assert.True(File.Exists(Path.Combine(dir, "runs", rounds[0].Id, "weights.safetensors")));
+        Assert.Equal(Basin.Experiments.RunStatus.Finished, store.Get(source).Summary.Status);
+    }
+
+    [Fact]
     public void BadInputIsOneLineAndRecordsNothing()
     {
         var dir = CliRunner.TempDir();
