@@ -26,6 +26,7 @@ public static class PruneCommand
         var keepHead = new Option<bool>("--keep-head") { Description = "Leave the output layer dense (it is pruned like the others by default)" };
         var seed = new Option<long?>("--seed") { Description = "Seed of random masks (random; default: the run's seed). With node: choose the kept units at random with this seed instead of by weight norm" };
         var dnrSamples = new Option<int>("--dnr-samples") { Description = "Measure the dead-neuron rate on the first N training examples", DefaultValueFactory = _ => d.DnrSamples };
+        var like = new Option<string?>("--like") { Description = "random: prune as many weights per layer as this prune run's mask (IMP's per-layer density), instead of --sparsity" };
         var png = new Option<string?>("--png") { Description = "Also draw test accuracy and the dead-neuron rate against sparsity into this PNG" };
         var name = new Option<string?>("--name") { Description = "A name for the round runs, shown by 'basin runs show'" };
         var tags = new Option<string[]>("--tag") { Description = "A label for the round runs ('basin runs list --tag T'); repeatable" };
@@ -37,7 +38,7 @@ public static class PruneCommand
             with its mask, weights, per-epoch metrics and the dead-neuron rate (docs/pruning.md).
             Examples: basin prune RUN --method magnitude --sparsity 0.9 ;  basin prune RUN --method imp+ap --rounds 8 --rate 20
             """)
-        { run, method, sparsity, rounds, rate, apRate, rewind, epochs, layerwise, keepHead, seed, dnrSamples, png, name, tags, json, runs, threads };
+        { run, method, sparsity, like, rounds, rate, apRate, rewind, epochs, layerwise, keepHead, seed, dnrSamples, png, name, tags, json, runs, threads };
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
             bool asJson = pr.GetValue(json);
@@ -48,6 +49,7 @@ public static class PruneCommand
                 SourceRun = pr.GetValue(run)!,
                 Method = pr.GetValue(method)!,
                 Sparsity = pr.GetValue(sparsity),
+                LikeRun = pr.GetValue(like),
                 Rounds = pr.GetValue(rounds),
                 Rate = pr.GetValue(rate),
                 ApRate = pr.GetValue(apRate),

@@ -72,6 +72,15 @@ public class PruneCliTests
         var tagged = CliRunner.Run(dir, null, "runs", "list", "--tag", "ticket", "--method", "imp+ap", "--json");
         using var list = JsonDocument.Parse(tagged.Stdout);
         Assert.Equal(2, list.RootElement.GetArrayLength());
+
+        // The random control at the last round's per-layer density: the same pruned count in every layer, other entries.
+        var last = rounds[2].GetProperty("runId").GetString()!;
+        var control = CliRunner.Run(dir, null, "prune", source, "--method", "random", "--like", last, "--epochs", "0", "--threads", "1", "--json");
+        Assert.True(control.ExitCode == 0, control.ToString());
+        using var c = JsonDocument.Parse(control.Stdout);
+        static long[] Pruned(JsonElement round) => round.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("pruned").GetInt64()).ToArray();
+        Assert.Equal(Pruned(rounds[2]), Pruned(c.RootElement.GetProperty("rounds")[1]));
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "prune", source, "--method", "random", "--like", source), "is a train run, not a prune run");
     }
 
     [Fact]

@@ -73,7 +73,7 @@ public static class PruneJob
         }
         else
         {
-            var (mask, nodes) = OneShot(spec, model, dense, source.Seed);
+            var (mask, nodes) = OneShot(spec, model, dense, source.Seed, store);
             using (mask)
             {
                 if (spec.EffectiveRewind == "lr") mask.ApplyTo(model);
@@ -112,13 +112,43 @@ public static class PruneJob
         return WeightSnapshot.Of(model);
     }
 
+    /// <summary>The mask of a prune run, checked to cover every prunable weight of this model with the same sizes.</summary>
+    static PruningMask ReferenceMask(RunStore store, string runId, PruningMask dense)
+    {
+        var details = store.Get(runId);
+        var id = details.Summary.Id;
+        if (details.Summary.Kind != Kind) throw new BasinException($"--like {id}: it is a {details.Summary.Kind} run, not a prune run with a mask");
+        var path = Path.Combine(store.RunFolder(id), MaskFile);
+        if (!File.Exists(path)) throw new BasinException($"--like {id}: the run has no {MaskFile}");
+        var mask = PruningMask.Load(path);
+        try
+        {
+            var sizes = mask.Sparsity().Layers.ToDictionary(l => l.Name, l => l.Total);
+            foreach (var layer in dense.Sparsity().Layers)
+                if (!sizes.TryGetValue(layer.Name, out var total) || total != layer.Total)
+                    throw new BasinException($"--like {id}: its mask does not fit this model ('{layer.Name}' has {layer.Total} weights here, "
+                        + (sizes.ContainsKey(layer.Name) ? $"{sizes[layer.Name]} there)" : "none there)"));
+            return mask;
+        }
+        catch
+        {
+            mask.Dispose();
+            throw;
+        }
+    }
+
     sealed class Callback(Action<TrainingEvent> action) : IProgress<TrainingEvent>
     {
         public void Report(TrainingEvent value) => action(value);
     }
 
-    static (PruningMask Mask, NodeSparsity? Nodes) OneShot(PruneSpec spec, Classifier model, PruningMask dense, long sourceSeed)
+    static (PruningMask Mask, NodeSparsity? Nodes) OneShot(PruneSpec spec, Classifier model, PruningMask dense, long sourceSeed, RunStore store)
     {
+        if (spec.LikeRun is { } like)
+        {
+            using var reference = ReferenceMask(store, like, dense);
+            return (RandomPruning.LikeLayers(dense, reference, spec.Seed ?? sourceSeed), null);
+        }
         double s = spec.Sparsity!.Value;
         switch (spec.Method)
         {

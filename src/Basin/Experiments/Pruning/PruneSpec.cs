@@ -17,6 +17,12 @@ public sealed record PruneSpec
     public string Method { get; init; } = "imp";
     /// <summary>One-shot methods: the fraction of prunable weights (node: of hidden units) to remove, in [0, 1).</summary>
     public double? Sparsity { get; init; }
+    /// <summary>
+    /// random: prune as many weights per layer as this prune run's mask does (the random control at IMP's per-layer
+    /// density), instead of <see cref="Sparsity"/> in every layer.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? LikeRun { get; init; }
     /// <summary>Iterative methods: the number of rounds.</summary>
     public int? Rounds { get; init; }
     /// <summary>Iterative methods: the percentage of the alive weights each round removes.</summary>
@@ -79,8 +85,10 @@ public sealed record PruneSpec
         else
         {
             if (Rounds is not null) throw new OptionException("--rounds", $"--method {method} prunes once: give --sparsity S, not --rounds");
-            if (Sparsity is null) throw new OptionException("--sparsity", $"--method {method} needs --sparsity S, a fraction in [0, 1)");
-            Check.Fraction(Sparsity.Value, "--sparsity");
+            if (LikeRun is not null && method != "random") throw new OptionException("--like", $"--like applies to --method random, not {method}");
+            if (LikeRun is not null && Sparsity is not null) throw new OptionException("--like", "give --sparsity or --like, not both");
+            if (Sparsity is null && LikeRun is null) throw new OptionException("--sparsity", $"--method {method} needs --sparsity S, a fraction in [0, 1)");
+            if (Sparsity is { } s) Check.Fraction(s, "--sparsity");
             if (Layerwise && method != "magnitude") throw new OptionException("--layerwise", $"--layerwise applies to magnitude and imp, not {method}");
         }
         if (Epochs is < 0) throw new OptionException("--epochs", $"--epochs must be at least 0, got {Epochs}");
