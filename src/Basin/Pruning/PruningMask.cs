@@ -8,7 +8,7 @@ namespace Basin.Pruning;
 /// <summary>
 /// Which entries of which parameters are pruned: one keep-tensor per masked parameter (float32 on the CPU, 1 = alive,
 /// 0 = pruned, the parameter's shape). Parameters the mask does not name are left alone. A mask is immutable: pruners
-/// return a new one (<see cref="With"/>). <see cref="MaskedUpdate"/> keeps it applied during training.
+/// return a new one (<see cref="With(IReadOnlyDictionary{string, Tensor})"/>). <see cref="MaskedUpdate"/> keeps it applied during training.
 /// </summary>
 public sealed class PruningMask : IDisposable
 {
