@@ -50,7 +50,7 @@ for seed in "${seeds[@]}"; do
       mv "$dir/train.json.tmp" "$dir/train.json"
     fi
     id="$(grep -o '"runId": *"[^"]*"' "$dir/train.json" | sed 's/.*"\([^"]*\)"$/\1/')"
-    "$basin" measure --run "$id" --runs "$dir" --measures relative-flatness,hessian-trace,top-eigen --top 1 \
+    "$basin" geometry --run "$id" --runs "$dir" --measures relative-flatness,hessian-trace-weight,top-eigenvalues-weight --top 1 \
       --split train --samples 2000 --threads "$threads" --json >"$dir/measure.json"
     # Paths inside the runs folder are written relative to it ($STUDY_RUNS), so the committed JSON names no machine.
     printf '{"name": "%s", "seed": %s, "train": %s, "measure": %s}\n' "$name" "$seed" "$(cat "$dir/train.json")" \

@@ -20,11 +20,11 @@ run[lenet5]=$(train --model lenet5 "${fm[@]}" --epochs 8)
 run[g8]=$(train --model mlp:32 --dataset 8gaussians --epochs 15 --seed 1)
 run[g25]=$(train --model mlp:32 --dataset 25gaussians --epochs 15 --seed 1)
 for name in mlp32 mlp64 mlp128 lenet5 g8 g25; do
-  "$basin" measure --run "${run[$name]}" --layer all --measures outliers,density --samples 1000 --threads 1 --json \
+  "$basin" geometry --run "${run[$name]}" --layer all --measures outliers,density --samples 1000 --threads 1 --json \
     --plot "$out/density-$name.png" > "$out/measure-$name.json"
 done
 for name in mlp32 mlp64 mlp128; do
-  "$basin" measure --run "${run[$name]}" --layer all --measures hessian-trace --hutchinson --trace-error 0.03 --samples 1000 \
+  "$basin" geometry --run "${run[$name]}" --layer all --measures hessian-trace-weight --hutchinson --trace-error 0.03 --samples 1000 \
     --threads 1 --json > "$out/trace-$name.json"
 done
 # (d): one initialization (seed 1), small batch 32 at lr 0.01 for 60 epochs, large batch 1024 at lr 0.05 for 150 epochs.
@@ -33,7 +33,7 @@ lb=$(train --model mlp:64 "${fm[@]}" --batch-size 1024 --lr 0.05 --epochs 150)
 "$basin" landscape "$lb" --directions to "$sb" --range=-0.5:1.5 --steps 41 --samples 5000 --test-samples 2000 --threads 1 --json > "$out/d-line.json"
 "$basin" connect "$lb" "$sb" --curve bezier --epochs 10 --samples 5000 --test-samples 2000 --threads 1 --json > "$out/d-connect.json"
 for end in lb sb; do
-  "$basin" measure --run "${!end}" --layer all --measures outliers --samples 1000 --threads 1 --json > "$out/measure-$end.json"
+  "$basin" geometry --run "${!end}" --layer all --measures outliers --samples 1000 --threads 1 --json > "$out/measure-$end.json"
 done
 # Contrast: two initializations (seeds 1 and 2) of the same MLP, plain and aligned by weight matching.
 s2=$(train --model mlp:64 --samples 5000 --test-samples 2000 --seed 2 --epochs 15)

@@ -64,7 +64,7 @@ public static class SweepBench
             { "name": "{{name}}",
               "base": { "model": "lenet5", "samples": 2000, "testSamples": 1000, "epochs": {{epochs}}, "batchSize": 64 },
               "axes": { "learningRate": [0.01, 0.05], "seed": [1, 2, 3, 4] },
-              "measures": ["params", "inverse-margin", "relative-flatness", "relative-flatness-normalized", "fisher-rao", "lambda-max-head", "hessian-trace"] }
+              "measures": ["params", "inverse-margin", "relative-flatness", "relative-flatness-normalized", "fisher-rao", "lambda-max-head", "hessian-trace-all"] }
             """;
         double Time(int workers, int threadsPerWorker)
         {

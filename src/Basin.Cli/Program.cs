@@ -21,13 +21,15 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(RunsCommand.Create());
-root.Subcommands.Add(MeasureCommand.Create());
+root.Subcommands.Add(GeometryCommand.Create());
+root.Subcommands.Add(GeometryCommand.Create(oldName: true));   // hidden alias for one release
 root.Subcommands.Add(ReparametrizeCommand.Create());
 root.Subcommands.Add(GanCommand.Create());
 root.Subcommands.Add(MeasuresCommand.Create());
 root.Subcommands.Add(SweepCommand.Create());
 root.Subcommands.Add(MinimaCommand.Create());
 root.Subcommands.Add(TightnessCommand.Create());
+root.Subcommands.Add(GssnnCommand.Create());
 root.Subcommands.Add(LandscapeCommand.Create());
 root.Subcommands.Add(ConnectCommand.Create());
 root.Subcommands.Add(PruneCommand.Create());

@@ -60,18 +60,19 @@ public static class DemoCommand
                 return Cli.ExitOk;
             }
             var t = new FittedTable(new("method"), new("train acc", 2), new("test acc"), new("gap (acc)"), new("gap (loss)", 3),
-                new("s/step", 3), new("κ_Tr", 1), new("Tr H", 2), new("λ_max", 2), new("run", 4))
+                new("s/step", 3), new("κ_Tr head", 1), new("Tr H head W", 2), new("λ_max head W", 2), new("run", 4))
             {
                 Title = Markup.Escape($"{setting}, seed {specs[0].Seed}: {specs.Count} methods from the same start"),
             };
             foreach (var r in rows)
                 t.AddRow(r.Method, TrainingView.Percent(r.TrainAccuracy), TrainingView.Percent(r.TestAccuracy), TrainingView.Percent(r.AccuracyGap),
-                    r.LossGap?.ToString("F4") ?? "-", r.SecondsPerStep.ToString("F4"), r.RelativeFlatness?.ToString("G4") ?? "-",
-                    r.HessianTrace?.ToString("G4") ?? "-", r.LambdaMax?.ToString("G4") ?? "-", r.RunId);
+                    r.LossGap?.ToString("F4") ?? "-", r.SecondsPerStep.ToString("F4"), r.RelativeFlatnessHead?.ToString("G4") ?? "-",
+                    r.HessianTraceHeadWeight?.ToString("G4") ?? "-", r.LambdaMaxHeadWeight?.ToString("G4") ?? "-", r.RunId);
             t.Write(pr.GetValue(wide));
             AnsiConsole.MarkupLine(Markup.Escape($"gap (acc) = train accuracy − test accuracy; gap (loss) = test loss − train loss. " +
-                $"Head (last layer) geometry on the first {Demo.GeometrySamples:N0} training images: κ_Tr relative flatness, " +
-                $"Tr H Hessian trace, λ_max largest Hessian eigenvalue. Wrote {jsonPath} and {chartPath}"));
+                $"Head (last layer) geometry on the first {Demo.GeometrySamples:N0} training images: κ_Tr head = relative flatness of its " +
+                $"weight W (closed form); Tr H head W = exact trace and λ_max head W = largest eigenvalue of the Hessian by W (bias not " +
+                $"included). Wrote {jsonPath} and {chartPath}"));
             return Cli.ExitOk;
         }, ct));
         return cmd;

@@ -24,14 +24,14 @@ public static class SweepCommand
 
     static Option<string?> MeasuresOption() => new("--measures") { Description = "Measures to compute, comma-separated, or 'all' (default: the sweep file's list; see 'basin measures')" };
 
-    static SweepDefinition Load(string file, string? measures)
+    /// <summary>The sweep file, with the measures of <paramref name="measures"/> if given; notes on old measure names go to stderr unless <paramref name="quiet"/>.</summary>
+    static SweepDefinition Load(string file, string? measures, bool quiet = false)
     {
         var sweep = SweepFile.Load(file);
-        if (measures is not null)
-        {
-            var chosen = MeasureRegistry.Select([measures]);
-            sweep = sweep with { Measures = chosen.Select(m => m.Name).ToArray() };
-        }
+        var notes = new List<string>();
+        if (measures is not null) sweep = sweep with { Measures = MeasureRegistry.Resolve([measures], MeasureScope.Model, notes) };
+        else MeasureRegistry.Resolve(sweep.Measures, MeasureScope.Model, notes);
+        if (!quiet) foreach (var note in notes) CliWarning.Write(note);
         return sweep;
     }
 
@@ -98,7 +98,7 @@ public static class SweepCommand
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             // The coordinator holds our stdin open; end of input means it is gone or cancelling.
             _ = Task.Run(() => { try { while (Console.In.Read() >= 0) { } } catch (IOException) { } stop.Cancel(); });
-            var sweep = Load(pr.GetValue(file)!, pr.GetValue(measures));
+            var sweep = Load(pr.GetValue(file)!, pr.GetValue(measures), quiet: true);   // the coordinator printed the notes
             var name = $"worker-{pr.GetValue(index)}-{Environment.ProcessId}";
             SweepWorker.Run(sweep, pr.GetValue(runs)!, name, Threads.FromOption(pr.GetValue(threads)), new SweepLog(json: false, prefix: name + " "), stop.Token);
             return Cli.ExitOk;

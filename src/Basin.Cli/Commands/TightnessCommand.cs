@@ -1,3 +1,4 @@
+using Basin.Measures;
 using System.CommandLine;
 using System.Globalization;
 using Basin.Experiments.Tightness;
@@ -64,6 +65,9 @@ public static class TightnessCommand
                 Seed = pr.GetValue(seed), Measures = pr.GetValue(measures)!, Natural = !pr.GetValue(noNatural), DataPath = pr.GetValue(data),
                 Output = pr.GetValue(output), Threads = Threads.FromOption(pr.GetValue(threads)),
             };
+            var notes = new List<string>();
+            MeasureRegistry.Resolve([config.Measures], MeasureScope.Model, notes);   // the study maps old names itself
+            foreach (var note in notes) CliWarning.Write(note);
             var progress = new Progress(asJson);
             var result = TwinsStudy.Run(config, progress, ct);
             if (asJson) Console.WriteLine(Json.Serialize(result));

@@ -4,6 +4,7 @@ using Basin.Experiments;
 using Basin.Experiments.Training;
 using Basin.Experiments.Geometry;
 using Basin.Experiments.Gan;
+using Basin;
 using Basin.Training.Catalog;
 
 namespace Basin.Cli.Commands;
@@ -13,7 +14,20 @@ public sealed class TrainOptions
 {
     static readonly TrainJobSpec D = new();
 
-    public Option<string> Dataset { get; } = new("--dataset") { Description = "Data set: fashion-mnist, mnist, or a toy 2-D set (moons, spirals, 8gaussians, 25gaussians, swissroll)", DefaultValueFactory = _ => D.Dataset };
+    public Option<string> Dataset { get; } = new("--dataset")
+    {
+        Description = "Data set: fashion-mnist, mnist, a toy 2-D set (moons, spirals, 8gaussians, 25gaussians, swissroll), "
+            + "or your own: images:FOLDER, csv:FILE, tensors:FILE (or --data-dir, --csv, --tensors)",
+        DefaultValueFactory = _ => D.Dataset,
+    };
+    public Option<string?> DataDir { get; } = new("--data-dir") { Description = "Train on a folder of images with one subfolder per class (PNG, JPEG, ...)" };
+    public Option<string?> Csv { get; } = new("--csv") { Description = "Train on a CSV file: a header row, a 'label' column, every other column a feature" };
+    public Option<string?> Tensors { get; } = new("--tensors") { Description = "Train on a safetensors file with 'input' [N,...] and 'labels' [N]" };
+    public Option<string?> TestData { get; } = new("--test-data")
+    {
+        Description = $"Test set of your own data, of the same kind (default: every {Basin.Data.DataSource.HoldOutEvery}th example is held out; "
+            + "an image folder with train/ and test/ uses those)",
+    };
     public Option<string?> Data { get; } = new("--data") { Description = "Folder with the IDX files (default: $BASIN_DATA, /usr/share/datasets/NAME, ~/.cache/basin/NAME)" };
     public Option<long?> Samples { get; } = new("--samples") { Description = "Train on the first N training examples in file order (default: all)" };
     public Option<long?> TestSamples { get; } = new("--test-samples") { Description = "Evaluate on the first N test examples (default: all)" };
@@ -44,7 +58,7 @@ public sealed class TrainOptions
     public IReadOnlyList<(string Key, Option Option)> MethodSettings { get; } = MethodCatalog.Settings.Select(kv => (kv.Key, SettingOption(kv.Value))).ToList();
     public Option<int> CoherenceEvery { get; } = new("--coherence-every") { Description = "Log the batch's m-coherence every N steps to RUN/coherence.csv (0: never)", DefaultValueFactory = _ => 0 };
 
-    public IEnumerable<Option> All => [Dataset, Data, Samples, TestSamples, LabelNoise, Model, Optimizer, Lr, Momentum, Nesterov, WeightDecay,
+    public IEnumerable<Option> All => [Dataset, DataDir, Csv, Tensors, TestData, Data, Samples, TestSamples, LabelNoise, Model, Optimizer, Lr, Momentum, Nesterov, WeightDecay,
         Schedule, StepEpochs, Gamma, Warmup, Epochs, BatchSize, StopAtLoss, Seed, CheckpointEvery, Device,
         Method, .. MethodSettings.Select(s => s.Option), CoherenceEvery];
 
@@ -57,9 +71,35 @@ public sealed class TrainOptions
         return spec;
     }
 
+    /// <summary>The data set: --dataset, or the user's own data from --data-dir, --csv or --tensors (at most one).</summary>
+    string ReadDataset(ParseResult p)
+    {
+        var own = new (Option<string?> Option, Basin.Data.DataSourceKind Kind)[] { (DataDir, Basin.Data.DataSourceKind.Images),
+            (Csv, Basin.Data.DataSourceKind.Csv), (Tensors, Basin.Data.DataSourceKind.Tensors) }
+            .Where(o => p.GetValue(o.Option) is not null).ToList();
+        bool datasetGiven = p.GetResult(Dataset) is { Implicit: false };
+        if (own.Count + (datasetGiven ? 1 : 0) > 1)
+            throw new OptionException("dataset", "give one of --dataset, --data-dir, --csv and --tensors");
+        if (own.Count == 0)
+        {
+            var name = p.GetValue(Dataset)!;
+            return Basin.Data.DataSource.TryParse(name, out var source) ? source.Name : name;
+        }
+        return new Basin.Data.DataSource(own[0].Kind, p.GetValue(own[0].Option)!).Name;
+    }
+
+    string? ReadTestData(ParseResult p, string dataset)
+    {
+        if (p.GetValue(TestData) is not { } test) return null;
+        if (!Basin.Data.DataSource.TryParse(dataset, out var train))
+            throw new OptionException("testData", "--test-data goes with your own data (--data-dir, --csv or --tensors)");
+        return (train with { Path = test }).Name;
+    }
+
     TrainJobSpec ReadCore(ParseResult p) => new()
     {
-        Dataset = p.GetValue(Dataset)!,
+        Dataset = ReadDataset(p),
+        TestData = ReadTestData(p, ReadDataset(p)),
         DataPath = p.GetValue(Data),
         Samples = p.GetValue(Samples),
         TestSamples = p.GetValue(TestSamples),

@@ -3,126 +3,52 @@ using Basin.Experiments.Sweeps;
 using Basin.Experiments.Training;
 using System.Globalization;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Basin.Experiments;
 
 /// <summary>
-/// The run database: every run's config, seed, library versions, per-epoch metrics and final
-/// figures, in one SQLite file (runs/basin.db by default). Every write is one transaction, so a
-/// crash never leaves a half-written row. A database written by a newer Basin is refused.
+/// The runs of a run database: every run's config, seed, library versions, per-epoch metrics, final figures and
+/// measures, and the locks that keep two processes off one run or sweep. It holds the rules (who holds a lock, what a
+/// status means, the messages); <see cref="IRunDatabase"/> stores. Every write is atomic, so a crash never leaves a
+/// half-written row.
 /// </summary>
 public sealed class RunStore : IDisposable
 {
-    public const int SchemaVersion = 1;
-    public const string FileName = "basin.db";
-
-    readonly SqliteConnection _db;
-    readonly bool _hasLocks;
+    readonly IRunDatabase _db;
+    readonly bool _ownsDatabase;
     readonly HashSet<string> _held = new(StringComparer.Ordinal);
+    SweepStore? _sweeps;
 
-    RunStore(SqliteConnection db, string folder, bool hasLocks)
+    /// <summary>
+    /// The runs of <paramref name="database"/>, with run folders in <paramref name="folder"/>; the caller disposes the database.
+    /// </summary>
+    public RunStore(IRunDatabase database, string folder) : this(database, folder, ownsDatabase: false) { }
+
+    RunStore(IRunDatabase database, string folder, bool ownsDatabase)
     {
-        _db = db;
-        Folder = folder;
-        _hasLocks = hasLocks;
+        _db = database;
+        Folder = Path.GetFullPath(folder);
+        _ownsDatabase = ownsDatabase;
     }
 
     /// <summary>The runs folder (holds the database and one sub-folder per run).</summary>
     public string Folder { get; }
 
-    /// <summary>Opens (creating if needed) the database in <paramref name="folder"/>.</summary>
+    /// <summary>The database this store reads and writes.</summary>
+    public IRunDatabase Database => _db;
+
+    /// <summary>The sweeps of the same database, on the same connection.</summary>
+    public SweepStore Sweeps => _sweeps ??= new SweepStore(_db);
+
+    /// <summary>Opens (creating or migrating if needed) the run database of <paramref name="folder"/>.</summary>
     public static RunStore Open(string folder)
     {
-        Directory.CreateDirectory(folder);
-        var path = Path.Combine(folder, FileName);
-        var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        try
-        {
-            db.Open();
-            Exec(db, "PRAGMA busy_timeout = 10000;");
-            int version = ReadUserVersion(db);
-            if (version > SchemaVersion)
-                throw new BasinException($"{path} was written by a newer Basin (schema {version}, this Basin reads up to {SchemaVersion}); upgrade Basin or use another --runs folder");
-            if (version < SchemaVersion) CreateSchema(db);
-            return new RunStore(db, Path.GetFullPath(folder), CreateLocks(db));
-        }
-        catch (SqliteException e)
-        {
-            db.Dispose();
-            throw new DataFormatException($"{path} is not a usable Basin run database: {e.Message}", e);
-        }
-        catch
-        {
-            db.Dispose();
-            throw;
-        }
+        var db = RunDatabase.Open(folder);
+        return new RunStore(db, folder, ownsDatabase: true);
     }
 
-    static int ReadUserVersion(SqliteConnection db)
-    {
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = "PRAGMA user_version;";
-        return Convert.ToInt32(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
-    }
-
-    static void CreateSchema(SqliteConnection db)
-    {
-        using var tx = db.BeginTransaction();
-        Exec(db, """
-            CREATE TABLE IF NOT EXISTS runs (
-              id            TEXT PRIMARY KEY,
-              kind          TEXT NOT NULL,
-              status        TEXT NOT NULL,
-              created_utc   TEXT NOT NULL,
-              finished_utc  TEXT,
-              model         TEXT,
-              dataset       TEXT,
-              seed          INTEGER,
-              config_json   TEXT NOT NULL,
-              versions_json TEXT NOT NULL,
-              final_json    TEXT,
-              message       TEXT
-            );
-            CREATE TABLE IF NOT EXISTS epochs (
-              run_id        TEXT NOT NULL REFERENCES runs(id),
-              epoch         INTEGER NOT NULL,
-              metrics_json  TEXT NOT NULL,
-              PRIMARY KEY (run_id, epoch)
-            );
-            """, tx);
-        Exec(db, $"PRAGMA user_version = {SchemaVersion};", tx);
-        tx.Commit();
-    }
-
-    /// <summary>
-    /// The locks table (added in place, like the sweep tables; the schema version is unchanged): one row per lock, naming
-    /// the process that holds it. False when it cannot be created (a read-only database): then nothing can be locked.
-    /// </summary>
-    static bool CreateLocks(SqliteConnection db)
-    {
-        try
-        {
-            Exec(db, """
-                CREATE TABLE IF NOT EXISTS locks (
-                  name          TEXT PRIMARY KEY,
-                  pid           INTEGER NOT NULL,
-                  process_start TEXT NOT NULL,
-                  host          TEXT NOT NULL,
-                  acquired_utc  TEXT NOT NULL
-                );
-                """);
-            return true;
-        }
-        catch (SqliteException e) when (e.SqliteErrorCode == 8)   // SQLITE_READONLY
-        {
-            using var cmd = db.CreateCommand();
-            cmd.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'locks';";
-            return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) > 0;
-        }
-    }
-
-    static readonly string ProcessStart = StartOf(Environment.ProcessId) ?? "unknown";
+    static readonly LockHolder Me = new(Environment.ProcessId, StartOf(Environment.ProcessId) ?? "unknown", Environment.MachineName, "");
 
     /// <summary>
     /// When process <paramref name="pid"/> started, to tell it from a later process with the same id: on Linux the
@@ -146,34 +72,41 @@ public sealed class RunStore : IDisposable
             using var p = System.Diagnostics.Process.GetProcessById(pid);
             return "s:" + (p.StartTime.ToUniversalTime().Ticks / TimeSpan.TicksPerSecond).ToString(CultureInfo.InvariantCulture);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or System.ComponentModel.Win32Exception) { return null; }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException
+                                       or System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
     }
 
     /// <summary>Whether the process that took a lock still runs (on another host: assumed so).</summary>
-    static bool Alive(long pid, string processStart, string host)
+    static bool Alive(LockHolder h)
     {
-        if (host != Environment.MachineName) return true;
-        if (pid > int.MaxValue || StartOf((int)pid) is not { } now) return false;
-        if (now == processStart) return true;
+        if (h.Host != Environment.MachineName) return true;
+        if (h.Pid > int.MaxValue || StartOf((int)h.Pid) is not { } now) return false;
+        if (now == h.ProcessStart) return true;
         // Start times in seconds are computed from the boot time, which each process estimates: allow a second.
-        return now.StartsWith("s:", StringComparison.Ordinal) && processStart.StartsWith("s:", StringComparison.Ordinal)
-            && Math.Abs(long.Parse(now[2..], CultureInfo.InvariantCulture) - long.Parse(processStart[2..], CultureInfo.InvariantCulture)) <= 1;
+        return now.StartsWith("s:", StringComparison.Ordinal) && h.ProcessStart.StartsWith("s:", StringComparison.Ordinal)
+            && Math.Abs(long.Parse(now[2..], CultureInfo.InvariantCulture) - long.Parse(h.ProcessStart[2..], CultureInfo.InvariantCulture))
+            <= 1;
     }
 
     /// <summary>
     /// <see cref="Alive"/>, given a process that was just killed up to 3 seconds to go (SIGKILL is delivered and the
     /// process torn down asynchronously, so a command started right after a kill can still see it).
     /// </summary>
-    static bool StillAlive(long pid, string processStart, string host)
+    static bool StillAlive(LockHolder h)
     {
         for (int wait = 0; wait < 30; wait++)
         {
-            if (!Alive(pid, processStart, host)) return false;
-            if (host != Environment.MachineName) return true;
+            if (!Alive(h)) return false;
+            if (h.Host != Environment.MachineName) return true;
             Thread.Sleep(100);
         }
         return true;
     }
+
+    static bool IsMe(LockHolder h) => h.Pid == Me.Pid && h.ProcessStart == Me.ProcessStart && h.Host == Me.Host;
 
     /// <summary>
     /// Takes the lock <paramref name="name"/> (e.g. "run:ID", "sweep:NAME") for this process until <see cref="Unlock"/> or
@@ -182,36 +115,12 @@ public sealed class RunStore : IDisposable
     /// </summary>
     public void Lock(string name, string what)
     {
-        if (!_hasLocks) return;
+        if (!_db.CanLock) return;
         if (_held.Contains(name)) return;
-        using var tx = _db.BeginTransaction();
-        using (var get = _db.CreateCommand())
-        {
-            get.Transaction = tx;
-            get.CommandText = "SELECT pid, process_start, host, acquired_utc FROM locks WHERE name = $n;";
-            get.Parameters.AddWithValue("$n", name);
-            using var r = get.ExecuteReader();
-            if (r.Read())
-            {
-                long pid = r.GetInt64(0);
-                string start = r.GetString(1), host = r.GetString(2), since = r.GetString(3);
-                bool mine = pid == Environment.ProcessId && start == ProcessStart && host == Environment.MachineName;
-                if (!mine && StillAlive(pid, start, host))
-                    throw new BasinException($"{what} is already in progress in process {pid} on {host} (since {since}); wait for it to end");
-            }
-        }
-        using (var put = _db.CreateCommand())
-        {
-            put.Transaction = tx;
-            put.CommandText = "INSERT OR REPLACE INTO locks (name, pid, process_start, host, acquired_utc) VALUES ($n, $p, $s, $h, $t);";
-            put.Parameters.AddWithValue("$n", name);
-            put.Parameters.AddWithValue("$p", Environment.ProcessId);
-            put.Parameters.AddWithValue("$s", ProcessStart);
-            put.Parameters.AddWithValue("$h", Environment.MachineName);
-            put.Parameters.AddWithValue("$t", DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture));
-            put.ExecuteNonQuery();
-        }
-        tx.Commit();
+        var me = Me with { AcquiredUtc = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture) };
+        if (_db.TakeLock(name, me, h => !IsMe(h) && StillAlive(h)) is { } holder)
+            throw new BasinException(
+                $"{what} is already in progress in process {holder.Pid} on {holder.Host} (since {holder.AcquiredUtc}); wait for it to end");
         _held.Add(name);
     }
 
@@ -219,26 +128,13 @@ public sealed class RunStore : IDisposable
     public void Unlock(string name)
     {
         if (!_held.Remove(name)) return;
-        using var cmd = _db.CreateCommand();
-        cmd.CommandText = "DELETE FROM locks WHERE name = $n AND pid = $p AND process_start = $s;";
-        cmd.Parameters.AddWithValue("$n", name);
-        cmd.Parameters.AddWithValue("$p", Environment.ProcessId);
-        cmd.Parameters.AddWithValue("$s", ProcessStart);
-        cmd.ExecuteNonQuery();
+        _db.ReleaseLock(name, Me);
     }
 
     static string RunLock(string runId) => "run:" + runId;
 
     /// <summary>Takes a run's lock before a resume: a second resume of a run that is in progress elsewhere is refused.</summary>
     public void LockRun(string runId) => Lock(RunLock(runId), $"run {runId}");
-
-    static void Exec(SqliteConnection db, string sql, SqliteTransaction? tx = null)
-    {
-        using var cmd = db.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = sql;
-        cmd.ExecuteNonQuery();
-    }
 
     /// <summary>A new, unique run id: UTC time plus a short random suffix (sortable by start time).</summary>
     public static string NewRunId() =>
@@ -251,45 +147,18 @@ public sealed class RunStore : IDisposable
     public void Start(RunRecord run)
     {
         Lock(RunLock(run.Id), $"run {run.Id}");
-        using var cmd = _db.CreateCommand();
-        cmd.CommandText = """
-            INSERT INTO runs (id, kind, status, created_utc, model, dataset, seed, config_json, versions_json)
-            VALUES ($id, $kind, $status, $created, $model, $dataset, $seed, $config, $versions);
-            """;
-        cmd.Parameters.AddWithValue("$id", run.Id);
-        cmd.Parameters.AddWithValue("$kind", run.Kind);
-        cmd.Parameters.AddWithValue("$status", RunStatus.Running);
-        cmd.Parameters.AddWithValue("$created", run.CreatedUtc.ToString("O", CultureInfo.InvariantCulture));
-        cmd.Parameters.AddWithValue("$model", (object?)run.Model ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$dataset", (object?)run.Dataset ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$seed", run.Seed);
-        cmd.Parameters.AddWithValue("$config", run.ConfigJson);
-        cmd.Parameters.AddWithValue("$versions", run.VersionsJson);
-        cmd.ExecuteNonQuery();
+        _db.InsertRun(run, RunStatus.Running);
     }
 
     /// <summary>Stores (or replaces, on resume) one epoch's metrics, any JSON-serializable record.</summary>
-    public void AddEpoch<T>(string runId, int epoch, T metrics)
-    {
-        using var cmd = _db.CreateCommand();
-        cmd.CommandText = "INSERT OR REPLACE INTO epochs (run_id, epoch, metrics_json) VALUES ($id, $epoch, $json);";
-        cmd.Parameters.AddWithValue("$id", runId);
-        cmd.Parameters.AddWithValue("$epoch", epoch);
-        cmd.Parameters.AddWithValue("$json", JsonSerializer.Serialize(metrics, Json.Options));
-        cmd.ExecuteNonQuery();
-    }
+    public void AddEpoch<T>(string runId, int epoch, T metrics) =>
+        _db.PutEpoch(runId, epoch, JsonSerializer.Serialize(metrics, Json.Options));
 
     /// <summary>Marks a run finished, failed or cancelled, with its final figures and a message.</summary>
     public void Finish<T>(string runId, string status, T? final, string? message = null)
     {
-        using var cmd = _db.CreateCommand();
-        cmd.CommandText = "UPDATE runs SET status = $status, finished_utc = $finished, final_json = $final, message = $message WHERE id = $id;";
-        cmd.Parameters.AddWithValue("$id", runId);
-        cmd.Parameters.AddWithValue("$status", status);
-        cmd.Parameters.AddWithValue("$finished", DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture));
-        cmd.Parameters.AddWithValue("$final", final is null ? DBNull.Value : JsonSerializer.Serialize(final, Json.Options));
-        cmd.Parameters.AddWithValue("$message", (object?)message ?? DBNull.Value);
-        if (cmd.ExecuteNonQuery() != 1) throw new BasinException($"no run with id '{runId}'");
+        if (!_db.FinishRun(runId, status, DateTime.UtcNow, final is null ? null : JsonSerializer.Serialize(final, Json.Options), message))
+            throw new BasinException($"no run with id '{runId}'");
         Unlock(RunLock(runId));
     }
 
@@ -302,18 +171,14 @@ public sealed class RunStore : IDisposable
     {
         var reason = error is BasinException ? error.Message : $"{error.GetType().Name}: {error.Message}".ReplaceLineEndings(" ");
         try { Finish<object>(runId, RunStatus.Failed, null, reason); }
-        catch (Exception e) when (e is SqliteException or IOException or BasinException) { }
+        catch (Exception e) when (e is DbException or IOException or BasinException) { }
     }
 
     /// <summary>Marks a run as running again (resume).</summary>
     public void Reopen(string runId)
     {
         LockRun(runId);
-        using var cmd = _db.CreateCommand();
-        cmd.CommandText = "UPDATE runs SET status = $status, finished_utc = NULL, message = NULL WHERE id = $id;";
-        cmd.Parameters.AddWithValue("$id", runId);
-        cmd.Parameters.AddWithValue("$status", RunStatus.Running);
-        if (cmd.ExecuteNonQuery() != 1) throw new BasinException($"no run with id '{runId}'");
+        if (!_db.ReopenRun(runId, RunStatus.Running)) throw new BasinException($"no run with id '{runId}'");
     }
 
     /// <summary>
@@ -321,33 +186,27 @@ public sealed class RunStore : IDisposable
     /// "interrupted" matches) equal <paramref name="method"/> and <paramref name="status"/> and whose tags include
     /// <paramref name="tag"/>, when given (ignoring case).
     /// </summary>
-    public IReadOnlyList<RunSummary> List(string? method = null, string? status = null, string? tag = null)
-    {
-        using var cmd = _db.CreateCommand();
-        cmd.CommandText = "SELECT id, kind, status, created_utc, finished_utc, model, dataset, seed, final_json, message, config_json FROM runs ORDER BY created_utc DESC, id DESC;";
-        using var r = cmd.ExecuteReader();
-        var list = new List<RunSummary>();
-        while (r.Read()) list.Add(WithLabels(ReadSummary(r), r.GetString(10)));
-        r.Close();
-        return list.Select(TrueStatus)
+    public IReadOnlyList<RunSummary> List(string? method = null, string? status = null, string? tag = null) =>
+        _db.Runs().Select(r => TrueStatus(Summary(r)))
             .Where(s => method is null || string.Equals(s.Method, method, StringComparison.OrdinalIgnoreCase))
             .Where(s => status is null || string.Equals(s.Status, status, StringComparison.OrdinalIgnoreCase))
             .Where(s => tag is null || s.Tags.Contains(tag, StringComparer.OrdinalIgnoreCase))
             .ToList();
-    }
 
     /// <summary>
-    /// A run with the labels of its stored config: its method (the string "method", else its kind: GAN runs), its
-    /// "name" and its "tags" (training runs given --name or --tag).
+    /// A run's summary with the labels of its stored config: its method (the string "method", else its kind: GAN runs),
+    /// its "name" and its "tags" (training runs given --name or --tag).
     /// </summary>
-    static RunSummary WithLabels(RunSummary s, string configJson)
+    static RunSummary Summary(RunRow r)
     {
+        var s = new RunSummary(r.Id, r.Kind, r.Status, r.CreatedUtc, r.FinishedUtc, r.Model, r.Dataset, r.Seed,
+            r.FinalJson is null ? null : JsonDocument.Parse(r.FinalJson).RootElement.Clone(), r.Message);
         string method = s.Kind;
         string? name = null;
         var tags = new List<string>();
         try
         {
-            using var doc = JsonDocument.Parse(configJson);
+            using var doc = JsonDocument.Parse(r.ConfigJson);
             var c = doc.RootElement;
             if (c.ValueKind == JsonValueKind.Object)
             {
@@ -370,92 +229,39 @@ public sealed class RunStore : IDisposable
     public string Delete(string idOrPrefix)
     {
         var id = ResolveId(idOrPrefix);
-        var summary = List().First(s => s.Id == id);
+        var summary = TrueStatus(Summary(_db.Run(id)!));
         if (summary.Status == RunStatus.Running)
             throw new BasinException($"run {id} is running; stop it (Ctrl+C) before deleting it");
-        if (_hasLocks)
-        {
-            using var lk = _db.CreateCommand();
-            lk.CommandText = "SELECT pid, process_start, host FROM locks WHERE name = $n;";
-            lk.Parameters.AddWithValue("$n", RunLock(id));
-            using var r = lk.ExecuteReader();
-            if (r.Read() && Alive(r.GetInt64(0), r.GetString(1), r.GetString(2)))
-                throw new BasinException($"run {id} is in use by process {r.GetInt64(0)} on {r.GetString(2)}; wait for it to end");
-        }
-        if (TableExists("sweep_points"))
-        {
-            using var sw = _db.CreateCommand();
-            sw.CommandText = "SELECT sweep FROM sweep_points WHERE run_id = $id LIMIT 1;";
-            sw.Parameters.AddWithValue("$id", id);
-            if (sw.ExecuteScalar() is string sweep)
-                throw new BasinException($"run {id} is a point of sweep '{sweep}'; it is kept with its sweep");
-        }
-        using (var tx = _db.BeginTransaction())
-        {
-            foreach (var sql in new[] { "DELETE FROM epochs WHERE run_id = $id;", "DELETE FROM runs WHERE id = $id;" }
-                         .Concat(TableExists("run_measures") ? ["DELETE FROM run_measures WHERE run_id = $id;"] : [])
-                         .Concat(_hasLocks ? ["DELETE FROM locks WHERE name = 'run:' || $id;"] : []))
-            {
-                using var cmd = _db.CreateCommand();
-                cmd.Transaction = tx;
-                cmd.CommandText = sql;
-                cmd.Parameters.AddWithValue("$id", id);
-                cmd.ExecuteNonQuery();
-            }
-            tx.Commit();
-        }
+        if (_db.LockHolderOf(RunLock(id)) is { } holder && Alive(holder))
+            throw new BasinException($"run {id} is in use by process {holder.Pid} on {holder.Host}; wait for it to end");
+        if (_db.SweepOf(id) is { } sweep)
+            throw new BasinException($"run {id} is a point of sweep '{sweep}'; it is kept with its sweep");
+        _db.DeleteRun(id, RunLock(id));
         var folder = RunFolder(id);
         // Only a plain sub-folder named for the run is removed (an id with a path in it would reach elsewhere).
-        if (id is not ("." or "..") && id.IndexOfAny(['/', '\\']) < 0 && Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        if (id is not ("." or "..") && id.IndexOfAny(['/', '\\']) < 0 && Directory.Exists(folder))
+            Directory.Delete(folder, recursive: true);
         return id;
-    }
-
-    bool TableExists(string name)
-    {
-        using var cmd = _db.CreateCommand();
-        cmd.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $n;";
-        cmd.Parameters.AddWithValue("$n", name);
-        return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) > 0;
     }
 
     /// <summary>One run with its config, versions and per-epoch metrics; a unique id prefix is accepted.</summary>
     public RunDetails Get(string idOrPrefix)
     {
         var id = ResolveId(idOrPrefix);
-        using var cmd = _db.CreateCommand();
-        cmd.CommandText = "SELECT id, kind, status, created_utc, finished_utc, model, dataset, seed, final_json, message, config_json, versions_json FROM runs WHERE id = $id;";
-        cmd.Parameters.AddWithValue("$id", id);
-        using var r = cmd.ExecuteReader();
-        r.Read();
-        var config = r.GetString(10);
-        var summary = WithLabels(ReadSummary(r), config);
-        var versions = r.GetString(11);
-        r.Close();
-        summary = TrueStatus(summary);
-
-        using var ecmd = _db.CreateCommand();
-        ecmd.CommandText = "SELECT metrics_json FROM epochs WHERE run_id = $id ORDER BY epoch;";
-        ecmd.Parameters.AddWithValue("$id", id);
-        using var er = ecmd.ExecuteReader();
-        var epochs = new List<JsonElement>();
-        while (er.Read()) epochs.Add(JsonDocument.Parse(er.GetString(0)).RootElement.Clone());
-        return new RunDetails(summary, JsonDocument.Parse(config).RootElement.Clone(), JsonDocument.Parse(versions).RootElement.Clone(), epochs);
+        var row = _db.Run(id)!;
+        var epochs = _db.Epochs(id).Select(e => JsonDocument.Parse(e).RootElement.Clone()).ToList();
+        return new RunDetails(TrueStatus(Summary(row)), JsonDocument.Parse(row.ConfigJson).RootElement.Clone(),
+            JsonDocument.Parse(row.VersionsJson).RootElement.Clone(), epochs);
     }
 
     string ResolveId(string idOrPrefix)
     {
         if (string.IsNullOrWhiteSpace(idOrPrefix)) throw new BasinException("run id is empty");
-        using var cmd = _db.CreateCommand();
-        cmd.CommandText = "SELECT id FROM runs WHERE id = $id OR id LIKE $prefix ESCAPE '\\' ORDER BY id LIMIT 3;";
-        cmd.Parameters.AddWithValue("$id", idOrPrefix);
-        cmd.Parameters.AddWithValue("$prefix", idOrPrefix.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%");
-        using var r = cmd.ExecuteReader();
-        var ids = new List<string>();
-        while (r.Read()) ids.Add(r.GetString(0));
+        var ids = _db.RunIds(idOrPrefix, 3);
         if (ids.Contains(idOrPrefix)) return idOrPrefix;
         return ids.Count switch
         {
-            0 => throw new BasinException($"no run '{idOrPrefix}' in {Path.Combine(Folder, FileName)} (see 'basin runs list')"),
+            0 => throw new BasinException($"no run '{idOrPrefix}' in {_db.Location} (see 'basin runs list')"),
             1 => ids[0],
             _ => throw new BasinException($"run id '{idOrPrefix}' is ambiguous: {string.Join(", ", ids)}, ..."),
         };
@@ -467,12 +273,8 @@ public sealed class RunStore : IDisposable
     /// </summary>
     RunSummary TrueStatus(RunSummary s)
     {
-        if (s.Status != RunStatus.Running || !_hasLocks) return s;
-        using var cmd = _db.CreateCommand();
-        cmd.CommandText = "SELECT pid, process_start, host FROM locks WHERE name = $n;";
-        cmd.Parameters.AddWithValue("$n", RunLock(s.Id));
-        using var r = cmd.ExecuteReader();
-        if (r.Read() && Alive(r.GetInt64(0), r.GetString(1), r.GetString(2))) return s;
+        if (s.Status != RunStatus.Running || !_db.CanLock) return s;
+        if (_db.LockHolderOf(RunLock(s.Id)) is { } holder && Alive(holder)) return s;
         return s with
         {
             Status = RunStatus.Interrupted,
@@ -480,24 +282,27 @@ public sealed class RunStore : IDisposable
         };
     }
 
-    static RunSummary ReadSummary(SqliteDataReader r) => new(
-        r.GetString(0), r.GetString(1), r.GetString(2),
-        DateTime.Parse(r.GetString(3), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
-        r.IsDBNull(4) ? null : DateTime.Parse(r.GetString(4), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
-        r.IsDBNull(5) ? null : r.GetString(5),
-        r.IsDBNull(6) ? null : r.GetString(6),
-        r.IsDBNull(7) ? 0 : r.GetInt64(7),
-        r.IsDBNull(8) ? null : JsonDocument.Parse(r.GetString(8)).RootElement.Clone(),
-        r.IsDBNull(9) ? null : r.GetString(9));
+    /// <summary>The variant of a measure taken on the trained model.</summary>
+    public const string OriginalVariant = "original";
+    /// <summary>The variant of a measure taken on the trained model's randomly reparametrized copy.</summary>
+    public const string ReparametrizedVariant = "reparametrized";
+
+    /// <summary>Stores (or replaces) one measure of a run; NaN is stored as null.</summary>
+    public void StoreMeasure(string runId, string variant, string measure, double? value, double seconds, string? message) =>
+        _db.PutMeasure(runId, new StoredMeasure(measure, variant, value, seconds, message));
+
+    /// <summary>A run's stored measures, by measure and variant; a name stored before a rename is read as the current one.</summary>
+    public IReadOnlyList<StoredMeasure> Measures(string runId) =>
+        _db.Measures(runId).Select(m => m with { Measure = Basin.Measures.MeasureRegistry.CurrentName(m.Measure) }).ToList();
 
     public void Dispose()
     {
         foreach (var name in _held.ToArray())
         {
             try { Unlock(name); }
-            catch (SqliteException) { }   // the database went away: the lock dies with this process anyway
+            catch (DbException) { }   // the database went away: the lock dies with this process anyway
         }
-        _db.Dispose();
+        if (_ownsDatabase) _db.Dispose();
     }
 }
 
@@ -512,7 +317,8 @@ public static class RunStatus
 }
 
 /// <summary>What is known about a run when it starts.</summary>
-public sealed record RunRecord(string Id, string Kind, DateTime CreatedUtc, string? Model, string? Dataset, long Seed, string ConfigJson, string VersionsJson);
+public sealed record RunRecord(string Id, string Kind, DateTime CreatedUtc, string? Model, string? Dataset, long Seed, string ConfigJson,
+    string VersionsJson);
 
 /// <summary>What `runs list` shows of a run; <see cref="Method"/> is the config's "method" (training runs), else the kind.</summary>
 public sealed record RunSummary(string Id, string Kind, string Status, DateTime CreatedUtc, DateTime? FinishedUtc,
@@ -524,5 +330,8 @@ public sealed record RunSummary(string Id, string Kind, string Status, DateTime 
     /// <summary>The run's --tag labels (none: empty).</summary>
     public IReadOnlyList<string> Tags { get; init; } = [];
 }
+
+/// <summary>A stored measure value (null when the measure failed or is undefined; then <see cref="Message"/> says why).</summary>
+public sealed record StoredMeasure(string Measure, string Variant, double? Value, double Seconds, string? Message);
 
 public sealed record RunDetails(RunSummary Summary, JsonElement Config, JsonElement Versions, IReadOnlyList<JsonElement> Epochs);

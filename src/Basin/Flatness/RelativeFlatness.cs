@@ -16,14 +16,30 @@ namespace Basin.Flatness;
 /// </summary>
 public static class RelativeFlatness
 {
+    /// <summary>Layers of at most this many weights get the exact <see cref="FlatnessVariant.Block"/> variant by default.</summary>
+    public const long BlockLimit = 1024;
+
+    /// <summary>
+    /// The variant used when none is named: the closed form for the head (cross-entropy), the exact block variant for a
+    /// layer of at most <see cref="BlockLimit"/> weights, else the estimator.
+    /// </summary>
+    public static FlatnessVariant DefaultVariant(Classifier model, string? layer = null)
+    {
+        var flat = FlatLayer.Resolve(model, layer);
+        if (flat.IsHead) return FlatnessVariant.ClosedForm;
+        return flat.Rows * flat.Columns <= BlockLimit ? FlatnessVariant.Block : FlatnessVariant.Estimator;
+    }
+
+    /// <summary>κ of <paramref name="layer"/> (null: the head) by <paramref name="variant"/> (null: the default one).</summary>
     public static FlatnessResult Measure(Classifier model, LabeledDataset data, string? layer = null,
-        FlatnessVariant variant = FlatnessVariant.ClosedForm, FlatnessOptions? options = null, CancellationToken cancellationToken = default)
+        FlatnessVariant? variant = null, FlatnessOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
         options ??= new FlatnessOptions();
         if (data.Count == 0) throw new BasinException($"{data.Name}: no examples; relative flatness needs at least one sample");
         var flat = FlatLayer.Resolve(model, layer);
+        var chosen = variant ?? DefaultVariant(model, layer);
         using var eval = new EvalMode(model);
         using var scope = torch.NewDisposeScope();
         Tensor? scale = null, keep = null;
@@ -37,9 +53,9 @@ public static class RelativeFlatness
         double divide = options.Normalized ? m : 1;
 
         FlatnessResult Result(double value, double? se = null, int? probes = null, long products = 0, bool normalized = true) =>
-            new(flat.Name, variant, value, data.Count, se, probes, products, normalized && options.Normalized, options.WeightDecay, options.NormalizeFeatures);
+            new(flat.Name, chosen, value, data.Count, se, probes, products, normalized && options.Normalized, options.WeightDecay, options.NormalizeFeatures);
 
-        if (variant == FlatnessVariant.ClosedForm)
+        if (chosen == FlatnessVariant.ClosedForm)
         {
             if (!flat.IsHead || options.Loss is not null)
                 throw new BasinException($"the closed form holds for the head ({model.HeadName}) with cross-entropy; for layer '{flat.Name}' use the Block or Estimator variant");
@@ -52,7 +68,7 @@ public static class RelativeFlatness
             ? (IDisposable)HeadCurvature.Create(model, data, options.ChunkSize, scale, options.WeightDecay, cancellationToken)
             : new LayerCurvature(model, data, flat, scale, options);
         var op = (ICurvatureProduct)disposable;
-        switch (variant)
+        switch (chosen)
         {
             case FlatnessVariant.Block:
                 {
@@ -92,7 +108,7 @@ public static class RelativeFlatness
                     return Result(norm2 * top.Values[0], products: op.ProductCount, normalized: false);
                 }
             default:
-                throw new ArgumentOutOfRangeException(nameof(variant), variant, null);
+                throw new ArgumentOutOfRangeException(nameof(variant), chosen, null);
         }
     }
 

@@ -26,12 +26,9 @@ public static class Reparametrization
     /// <summary>A new model of the same architecture, dtype and weights.</summary>
     public static Classifier Copy(Classifier model)
     {
-        Classifier copy = model switch
-        {
-            Mlp mlp => new Mlp(mlp.InputSize, mlp.HiddenWidths, mlp.ClassCount, mlp.Activation),
-            LeNet5 lenet => new LeNet5(lenet.ClassCount, lenet.InputChannels),
-            _ => throw new BasinException($"copying supports mlp and lenet5 models, not {model.Spec}"),
-        };
+        var copy = model.NewOfSameArchitecture()
+            ?? throw new BasinException($"{model.Spec} cannot be copied: Basin supports mlp and lenet5 models, and custom models that "
+                + "override Classifier.NewOfSameArchitecture");
         var source = model.named_parameters().ToDictionary(np => np.name, np => np.parameter);
         copy.to(source.Values.First().dtype);
         using var noGrad = torch.no_grad();

@@ -9,8 +9,8 @@ using static TorchSharp.torch;
 namespace Basin.Measures;
 
 /// <summary>
-/// Hessian measures through the Hessian engine (Geometry): Tr(H) by Hutchinson (exactly, by the closed form, for the
-/// head) and λ_max by Lanczos, over the whole network or the head (its weight and bias), on the first <see cref="MeasureOptions.CurvatureSamples"/> examples;
+/// Hessian measures of the sweep on the first <see cref="MeasureOptions.CurvatureSamples"/> examples, by the policy of
+/// <see cref="CurvatureEstimates"/> (the CLI's): Tr(H) and λ_max over all parameters or the head's weight and bias;
 /// and relative flatness κ_Tr of the head by the softmax cross-entropy closed form, with or without the paper's
 /// feature normalization (features constant on the data folded into the bias first, see FoldConstantFeatures).
 /// </summary>
@@ -19,27 +19,36 @@ public static class CurvatureMeasures
     public static double Trace(MeasureContext c, bool headOnly)
     {
         using var data = ModelParts.Head(c.Data, c.Options.CurvatureSamples);
-        if (headOnly)
-        {
-            // Exact for the head (weight and bias) with cross-entropy: (1/N) Σ_n (‖φ_n‖² + 1)(1 − ‖p_n‖²).
-            using var head = HeadCurvature.Create(c.Model, data, c.Options.ChunkSize, cancellationToken: c.CancellationToken);
-            return head.Trace() + (c.Model.Head.bias is null ? 0 : head.BiasTrace());
-        }
-        using var op = Operator(c, data, headOnly);
-        return HessianTrace.Hutchinson(op, c.Options.TraceRelativeError, Math.Min(10, c.Options.MaxProbes), c.Options.MaxProbes, c.Options.Seed, c.CancellationToken).Mean;
+        var parameters = Parameters(c, headOnly);
+        return CurvatureEstimates.Trace(c.Model, data, parameters, Estimates(c.Options), cancellationToken: c.CancellationToken).Value;
     }
 
     public static double LambdaMax(MeasureContext c, bool headOnly)
     {
         using var data = ModelParts.Head(c.Data, c.Options.CurvatureSamples);
-        using var op = Operator(c, data, headOnly);
-        return Lanczos.TopEigenvalues(op, 1, c.Options.EigenTolerance, c.Options.MaxLanczosSteps, c.Options.Seed, c.CancellationToken).Values[0];
+        var parameters = Parameters(c, headOnly);
+        var top = CurvatureEstimates.TopEigenvalues(c.Model, data, parameters, 1, Estimates(c.Options), null, c.CancellationToken);
+        return top.Values[0];
     }
+
+    static ParameterSet Parameters(MeasureContext c, bool headOnly) =>
+        headOnly ? ParameterSet.Select(c.Model, c.Model.HeadName) : ParameterSet.All(c.Model);
+
+    static EstimateOptions Estimates(MeasureOptions o) => new()
+    {
+        RelativeStandardError = o.TraceRelativeError,
+        MaxProbes = o.MaxProbes,
+        EigenTolerance = o.EigenTolerance,
+        MaxLanczosSteps = o.MaxLanczosSteps,
+        ChunkSize = o.ChunkSize,
+        Seed = o.Seed,
+    };
 
     public static double RelativeFlatnessOfHead(MeasureContext c, bool normalizeFeatures)
     {
         var options = new FlatnessOptions { NormalizeFeatures = normalizeFeatures, ChunkSize = c.Options.ChunkSize };
-        if (!normalizeFeatures || c.Model is not (Mlp or LeNet5))
+        using var blank = normalizeFeatures ? c.Model.NewOfSameArchitecture() : null;   // null: the model cannot be copied
+        if (blank is null)
             return RelativeFlatness.Measure(c.Model, c.Data, layer: null, FlatnessVariant.ClosedForm, options, c.CancellationToken).Value;
         using var folded = Reparametrization.Copy(c.Model);
         FoldConstantFeatures(folded, c.Data, c.Options.ChunkSize);
@@ -79,11 +88,5 @@ public static class CurvatureMeasures
         var w = head.weight!;
         if (head.bias is { } bias) bias.add_(w.mv(mean.to_type(dtype).mul(constant.to_type(dtype))), Scalars.One);
         w.mul_(keep.reshape(1, -1));
-    }
-
-    static HessianVectorProduct Operator(MeasureContext c, LabeledDataset data, bool headOnly)
-    {
-        var set = headOnly ? ParameterSet.Select(c.Model, c.Model.HeadName) : ParameterSet.All(c.Model);
-        return new HessianVectorProduct(c.Model, data, set, new CurvatureOptions { ChunkSize = c.Options.ChunkSize });
     }
 }

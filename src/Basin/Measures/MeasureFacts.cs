@@ -41,11 +41,24 @@ public enum SizeScaling
     HalfLog,
 }
 
+/// <summary>Where a measure is computed: one number per model, per layer, or both (the same quantity under one name).</summary>
+[Flags]
+public enum MeasureScope
+{
+    /// <summary>One number per model: sweep files, 'basin sweep' and 'basin tightness' (--measures), the run database.</summary>
+    Model = 1,
+    /// <summary>Per layer (and for the whole network): 'basin geometry --measures'.</summary>
+    Layer = 2,
+}
+
+/// <summary>An old measure name and the name of the same quantity now, in one scope (old names are still accepted, with a note).</summary>
+public sealed record MeasureRename(string OldName, string NewName, MeasureScope Scope);
+
 /// <summary>
 /// What the registry says about a measure: its name (as used on the command line and in the run database),
 /// a one-line definition, which parameters it reads, whether it needs the initial weights, its claimed
-/// invariance, its cost class, and how it scales with the training-set size as a bound term (and why).
-/// Larger values are meant to predict a larger generalization gap.
+/// invariance, its cost class, how it scales with the training-set size as a bound term (and why), and where it is
+/// computed. Larger values are meant to predict a larger generalization gap.
 /// </summary>
 public sealed record MeasureFacts(
     string Name,
@@ -55,4 +68,7 @@ public sealed record MeasureFacts(
     Invariance Invariance,
     CostClass Cost,
     SizeScaling Scaling,
-    string ScalingReason);
+    string ScalingReason)
+{
+    public MeasureScope Scope { get; init; } = MeasureScope.Model;
+}

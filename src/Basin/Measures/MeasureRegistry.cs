@@ -4,14 +4,18 @@ using static Basin.Measures.Invariance;
 namespace Basin.Measures;
 
 /// <summary>
-/// Every generalization measure of docs/definitions.md §7 by name, with its facts. Names are what `basin measures` lists,
-/// what sweep files and --measures name, and the keys in the run database.
+/// The measure catalog: every measure name Basin knows, once, with its facts. `basin measures` lists it; sweep files,
+/// `basin sweep`/`basin tightness --measures` and the run database use the names of <see cref="MeasureScope.Model"/>
+/// (one number per model, <see cref="All"/>, computed here); `basin geometry --measures` those of
+/// <see cref="MeasureScope.Layer"/> (per layer, computed by the geometry job). A name means one quantity everywhere and
+/// says which parameters it reads where that changes the number ("-head": the head's weight and bias, "-weight": a
+/// layer's weight only, "-all": all parameters). Old names (<see cref="Renamed"/>) are still accepted, with a note.
 /// </summary>
 public static class MeasureRegistry
 {
     static Measure M(string name, string definition, string reads, bool init, Invariance invariance, CostClass cost,
-        (SizeScaling Scaling, string Reason) bound, Func<MeasureContext, double> f) =>
-        new(new MeasureFacts(name, definition, reads, init, invariance, cost, bound.Scaling, bound.Reason), f);
+        (SizeScaling Scaling, string Reason) bound, Func<MeasureContext, double> f, MeasureScope scope = MeasureScope.Model) =>
+        new(new MeasureFacts(name, definition, reads, init, invariance, cost, bound.Scaling, bound.Reason) { Scope = scope }, f);
 
     // How each measure enters a bound with m training examples (Jiang et al. 2020, §"adjusted for dataset size"),
     // one reason per kind of measure.
@@ -69,16 +73,23 @@ public static class MeasureRegistry
             c => { using var d = ModelParts.Head(c.Data, c.Options.SharpnessSamples); return WorstCaseSharpness.LossIncrease(c.Model, d, c.Options.SharpnessRadius, c.Options.AscentSteps, c.Options.Seed, c.Options.ChunkSize, c.CancellationToken); }),
         M("sharpness-radius", "1/α², α = radius at which the ascent raises the training loss by 0.1", "all parameters", false, None, Search, SharpnessKl,
             c => { using var d = ModelParts.Head(c.Data, c.Options.SharpnessSamples); return 1 / Math.Pow(WorstCaseSharpness.RadiusAt(c.Model, d, c.Options.SharpnessLossTarget, c.Options.AscentSteps, c.Options.SharpnessBisectionSteps, c.Options.Seed, c.Options.ChunkSize, c.CancellationToken).Radius, 2); }),
-        M("hessian-trace", "Tr(H), H the Hessian of the training loss by all parameters (Hutchinson)", "all parameters", false, None, CostClass.Curvature, CurvatureTerm,
+        M("hessian-trace-all",
+            "Tr(H), H the Hessian of the training loss by all parameters (exact, from the diagonal, up to maxProbes of them; else Hutchinson)",
+            "all parameters", false, None, CostClass.Curvature, CurvatureTerm,
             c => CurvatureMeasures.Trace(c, headOnly: false)),
-        M("hessian-trace-head", "Tr(H) by the head's weight and bias (exact closed form)", "head", false, None, CostClass.Curvature, CurvatureTerm,
+        M("hessian-trace-head", "Tr(H) by the head's weight and bias (exact, closed form)", "head weight and bias", false, None,
+            CostClass.Curvature, CurvatureTerm,
             c => CurvatureMeasures.Trace(c, headOnly: true)),
-        M("lambda-max", "largest Hessian eigenvalue, all parameters (Lanczos)", "all parameters", false, None, CostClass.Curvature, CurvatureTerm,
+        M("lambda-max-all", "largest Hessian eigenvalue by all parameters (Lanczos)", "all parameters", false, None,
+            CostClass.Curvature, CurvatureTerm,
             c => CurvatureMeasures.LambdaMax(c, headOnly: false)),
-        M("lambda-max-head", "largest Hessian eigenvalue by the head's weight and bias (Lanczos)", "head", false, None, CostClass.Curvature, CurvatureTerm,
+        M("lambda-max-head", "largest Hessian eigenvalue by the head's weight and bias (Lanczos)", "head weight and bias", false, None,
+            CostClass.Curvature, CurvatureTerm,
             c => CurvatureMeasures.LambdaMax(c, headOnly: true)),
-        M("relative-flatness", "κ_Tr = Σ_{s,t}⟨W_s,W_t⟩Tr(H_{s,t}) of the head (closed form)", "head, features", false, LayerWise, Forward, RelativeFlatnessTerm,
-            c => CurvatureMeasures.RelativeFlatnessOfHead(c, normalizeFeatures: false)),
+        M("relative-flatness",
+            "κ_Tr = Σ_{s,t}⟨W_s,W_t⟩Tr(H_{s,t}) of a layer's weight: the head's (closed form) in sweeps and by default in 'basin geometry'",
+            "layer weight, features", false, LayerWise, Forward, RelativeFlatnessTerm,
+            c => CurvatureMeasures.RelativeFlatnessOfHead(c, normalizeFeatures: false), MeasureScope.Model | MeasureScope.Layer),
         M("relative-flatness-normalized", "κ_Tr of the head with features normalized to unit standard deviation", "head, features", false, NeuronWise, Forward, RelativeFlatnessTerm,
             c => CurvatureMeasures.RelativeFlatnessOfHead(c, normalizeFeatures: true)),
         M("gradient-noise", "Tr Cov of per-example gradients = mean ‖g_n‖² − ‖ḡ‖²", "all parameters", false, None, Gradient, GradientStatistic,
@@ -89,7 +100,101 @@ public static class MeasureRegistry
             c => OptimizationSpeed.StepsToLoss(c.Curve, c.Options.StepsTargetLoss)),
     ];
 
+    /// <summary>The names of <see cref="All"/>: the measures with one number per model.</summary>
     public static IReadOnlyList<string> Names { get; } = All.Select(m => m.Name).ToArray();
+
+    static MeasureFacts L(string name, string definition, Invariance invariance = None, CostClass cost = CostClass.Curvature) =>
+        new(name, definition, "layer weight (all parameters on the row 'all')", false, invariance, cost, SizeScaling.None,
+            "per layer: not a bound term of the sweeps") { Scope = MeasureScope.Layer };
+
+    /// <summary>
+    /// The measures only 'basin geometry' computes, per layer by the layer's weight W (bias not included; the row 'all'
+    /// of --layer all: by all parameters), in the order it computes them after relative-flatness.
+    /// </summary>
+    static readonly MeasureFacts[] LayerOnly =
+    [
+        L("hessian-trace-weight",
+            "Tr(H) by the layer's weight: closed form for the head, the exact diagonal for at most maxProbes weights, else Hutchinson"),
+        L("top-eigenvalues-weight", "the k largest Hessian eigenvalues by the layer's weight (Lanczos); the first is its λ_max"),
+        L("density", "spectral density of the Hessian by the layer's weight (stochastic Lanczos quadrature), drawn to a PNG"),
+        L("gauss-newton-top", "the k largest eigenvalues of the Gauss–Newton matrix by the layer's weight (Lanczos)"),
+        L("outliers", "eigenvalues above the bulk among the top max(k, 3·classes) Hessian eigenvalues by the layer's weight"),
+        L("feature-robustness",
+            "loss change under random orthogonal perturbations of size δ of the layer's input features, beside δ²κ/(2m)", cost: Search),
+    ];
+
+    /// <summary>Every measure name once, with its facts: the per-model measures, then the per-layer-only ones.</summary>
+    public static IReadOnlyList<MeasureFacts> Catalog { get; } = All.Select(m => m.Facts).Concat(LayerOnly).ToArray();
+
+    /// <summary>The names computed in <paramref name="scope"/>, in catalog order.</summary>
+    public static IReadOnlyList<string> NamesIn(MeasureScope scope) =>
+        Catalog.Where(f => (f.Scope & scope) != 0).Select(f => f.Name).ToArray();
+
+    /// <summary>Names renamed for issue 11 (one name, one quantity); the old name is accepted in its scope for one release.</summary>
+    public static IReadOnlyList<MeasureRename> Renamed { get; } =
+    [
+        new("hessian-trace", "hessian-trace-all", MeasureScope.Model),
+        new("lambda-max", "lambda-max-all", MeasureScope.Model),
+        new("hessian-trace", "hessian-trace-weight", MeasureScope.Layer),
+        new("top-eigen", "top-eigenvalues-weight", MeasureScope.Layer),
+    ];
+
+    /// <summary>
+    /// The current name of a per-model measure name as stored in a run database or sweep file (old names and their NAME@m
+    /// forms mapped, anything else unchanged).
+    /// </summary>
+    public static string CurrentName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var suffix = name.EndsWith(SizeAdjustment.Suffix, StringComparison.Ordinal) ? SizeAdjustment.Suffix : "";
+        var stem = name[..^suffix.Length];
+        return Rename(stem, MeasureScope.Model) is { } rename ? rename.NewName + suffix : name;
+    }
+
+    static MeasureRename? Rename(string oldName, MeasureScope scope) =>
+        Renamed.FirstOrDefault(r => r.Scope == scope && string.Equals(r.OldName, oldName, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// The measure names a list gives for <paramref name="scope"/>: "all" (every one), or names separated by commas; old
+    /// names are mapped to the current ones, each with a one-line note added to <paramref name="notes"/>; duplicates are
+    /// dropped, the order kept. Unknown names, and names of the other scope, throw <see cref="OptionException"/>.
+    /// </summary>
+    public static IReadOnlyList<string> Resolve(IEnumerable<string> names, MeasureScope scope, ICollection<string>? notes = null)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        if (scope is not (MeasureScope.Model or MeasureScope.Layer)) throw new ArgumentOutOfRangeException(nameof(scope), "one scope");
+        var known = NamesIn(scope);
+        var list = names.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+        if (list.Count == 0)
+        {
+            var choices = string.Join(", ", known);
+            throw new OptionException("measures", $"no measures named (use 'all' or names from 'basin measures': {choices})");
+        }
+        if (list.Any(n => n.Equals("all", StringComparison.OrdinalIgnoreCase))) return known;
+        var resolved = new List<string>();
+        foreach (var name in list)
+        {
+            var current = known.FirstOrDefault(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase));
+            if (current is null && Rename(name, scope) is { } rename)
+            {
+                current = rename.NewName;
+                notes?.Add($"measure '{rename.OldName}' is renamed '{rename.NewName}' (the same quantity); the old name goes in the next release");
+            }
+            if (current is null)
+            {
+                var where = (scope == MeasureScope.Layer ? "per-layer measures of 'basin geometry': "
+                    : "measures with one number per model: ") + string.Join(", ", known);
+                if (Catalog.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase)) is { } other)
+                    throw new OptionException("measures", scope == MeasureScope.Layer
+                        ? $"measure '{other.Name}' is one number per model (sweep files, 'basin sweep', 'basin tightness'), not per layer;"
+                            + $" {where}"
+                        : $"measure '{other.Name}' is per layer ('basin geometry'), not one number per model; {where}");
+                throw new OptionException("measures", $"unknown measure '{name}' (see 'basin measures'; {where})");
+            }
+            if (!resolved.Contains(current)) resolved.Add(current);
+        }
+        return resolved;
+    }
 
     static readonly (SizeScaling, string) PacBayesBoundTerm = (SizeScaling.SquareRoot, "a PAC-Bayes bound term, adjusted as in Jiang et al.");
 
@@ -114,31 +219,38 @@ public static class MeasureRegistry
 
     /// <summary>The facts of a computed or derived measure.</summary>
     public static MeasureFacts FactsOf(string name) =>
-        All.Select(m => m.Facts).Concat(Derived.Select(d => d.Facts)).FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase))
+        Catalog.Concat(Derived.Select(d => d.Facts))
+            .FirstOrDefault(f => string.Equals(f.Name, CurrentName(name), StringComparison.OrdinalIgnoreCase))
         ?? throw new BasinException($"unknown measure '{name}' (see 'basin measures')");
 
     /// <summary>
     /// The stored values with every derived measure whose inputs are there added, for a model with <paramref name="m"/>
-    /// training examples (NaN when unknown: the derived values are NaN then).
+    /// training examples (NaN when unknown: the derived values are NaN then). Values stored under an old name are
+    /// returned under the current one (a value under the current name wins).
     /// </summary>
     public static IReadOnlyDictionary<string, double> WithDerived(IReadOnlyDictionary<string, double> stored, double m)
     {
-        var values = new Dictionary<string, double>(stored);
+        ArgumentNullException.ThrowIfNull(stored);
+        var values = new Dictionary<string, double>();
+        foreach (var (name, value) in stored.OrderBy(kv => CurrentName(kv.Key) == kv.Key))   // current names last: they win
+            values[CurrentName(name)] = value;
         foreach (var d in Derived)
             if (!values.ContainsKey(d.Name) && d.Compute(values, m) is { } v) values[d.Name] = v;
         return values;
     }
 
-    public static Measure Get(string name) =>
-        All.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new BasinException($"unknown measure '{name}' (see 'basin measures'; known: {string.Join(", ", Names)})");
-
-    /// <summary>Measures named in a list ("all", or names separated by commas); duplicates are dropped, the order kept.</summary>
-    public static IReadOnlyList<Measure> Select(IEnumerable<string> names)
+    /// <summary>The per-model measure of this name (an old name gives the measure it was renamed to).</summary>
+    public static Measure Get(string name)
     {
-        var list = names.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
-        if (list.Count == 0) throw new BasinException("no measures named (use 'all' or names from 'basin measures')");
-        if (list.Any(n => n.Equals("all", StringComparison.OrdinalIgnoreCase))) return All;
-        return list.Select(Get).DistinctBy(m => m.Name).ToArray();
+        var names = Resolve([name], MeasureScope.Model);
+        if (names.Count != 1) throw new OptionException("measures", $"'{name}' names {names.Count} measures; give one name");
+        return All.First(m => m.Name == names[0]);
     }
+
+    /// <summary>
+    /// Per-model measures named in a list ("all", or names separated by commas; see <see cref="Resolve"/>, whose notes on
+    /// old names go to <paramref name="notes"/>); duplicates are dropped, the order kept.
+    /// </summary>
+    public static IReadOnlyList<Measure> Select(IEnumerable<string> names, ICollection<string>? notes = null) =>
+        Resolve(names, MeasureScope.Model, notes).Select(n => All.First(m => m.Name == n)).ToArray();
 }

@@ -18,8 +18,8 @@ public static class PathNorm
 {
     public static double Compute(Classifier model, long[] exampleShape)
     {
-        if (model is not (Mlp { Activation: Activation.Relu } or LeNet5))
-            throw new BasinException($"path-norm is defined here for ReLU MLPs and LeNet-5, not {model.Spec}");
+        if (!model.IsReluNetwork)
+            throw new BasinException($"path-norm is defined for ReLU networks (Classifier.IsReluNetwork), not {model.Spec}");
         using var squared = Reparametrization.Copy(model);
         using var noGrad = torch.no_grad();
         foreach (var p in squared.parameters()) p.mul_(p);

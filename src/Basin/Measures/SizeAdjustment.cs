@@ -7,7 +7,7 @@ namespace Basin.Measures;
 /// </summary>
 public static class SizeAdjustment
 {
-    /// <summary>Appended to a measure's name for its size-adjusted form: "hessian-trace@m" is √(hessian-trace/m).</summary>
+    /// <summary>Appended to a measure's name for its size-adjusted form: "hessian-trace-all@m" is √(hessian-trace-all/m).</summary>
     public const string Suffix = "@m";
 
     public static string AdjustedName(string measure) => measure + Suffix;
@@ -43,6 +43,7 @@ public static class SizeAdjustment
             Reads = facts.Name + ", training-set size",
             Scaling = SizeScaling.None,
             ScalingReason = "already a bound term at the model's training-set size",
+            Scope = MeasureScope.Model,
         };
         return new DerivedMeasure(adjusted, [facts.Name], (v, m) => BoundTerm(facts.Scaling, v(facts.Name), m));
     }

@@ -42,11 +42,31 @@ public sealed class LeNet5 : Classifier
     public override string HeadName => nameof(fc3);
     public override Linear Head => fc3;
 
-    public override Tensor Features(Tensor input)
+    public override bool CanReplay => true;
+
+    public override Tensor Replay(Tensor input, LayerStep step)
+    {
+        CheckInput(input);
+        var p1 = MaxPool.TwoByTwo(nn.functional.relu(step("conv1", input)));
+        var p2 = MaxPool.TwoByTwo(nn.functional.relu(step("conv2", p1)));
+        var a1 = nn.functional.relu(step("fc1", p2.flatten(1)));
+        return step(nameof(fc3), nn.functional.relu(step("fc2", a1)));
+    }
+
+    public override Classifier NewOfSameArchitecture() => new LeNet5(ClassCount, InputChannels);
+
+    public override bool IsReluNetwork => true;
+
+    void CheckInput(Tensor input)
     {
         var s = input.shape;
         if (s.Length != 4 || s[1] != InputChannels || s[2] != ImageSize || s[3] != ImageSize)
             throw new BasinException($"lenet5 expects input [N,{InputChannels},{ImageSize},{ImageSize}], got [{string.Join(",", s)}]");
+    }
+
+    public override Tensor Features(Tensor input)
+    {
+        CheckInput(input);
         using var c1 = conv1.forward(input);
         using var r1 = nn.functional.relu(c1);
         using var p1 = MaxPool.TwoByTwo(r1);

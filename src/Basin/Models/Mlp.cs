@@ -50,10 +50,7 @@ public sealed class Mlp : Classifier
 
     public override Tensor Features(Tensor input)
     {
-        var s = input.shape;
-        long perExample = s.Skip(1).Aggregate(1L, (a, b) => a * b);
-        if (s.Length < 2 || perExample != InputSize)
-            throw new BasinException($"{Spec} expects input [N,...] with {InputSize} values per example, got [{string.Join(",", s)}]");
+        CheckInput(input);
         var x = input.flatten(1);
         for (int i = 0; i < layers.Length - 1; i++)
         {
@@ -62,6 +59,28 @@ public sealed class Mlp : Classifier
             x = Activate(h);
         }
         return x;
+    }
+
+    public override bool CanReplay => true;
+
+    public override Tensor Replay(Tensor input, LayerStep step)
+    {
+        CheckInput(input);
+        var h = input.flatten(1);
+        for (int i = 0; i < layers.Length - 1; i++) h = Activate(step($"fc{i + 1}", h));
+        return step(HeadName, h);
+    }
+
+    public override Classifier NewOfSameArchitecture() => new Mlp(InputSize, HiddenWidths, ClassCount, Activation);
+
+    public override bool IsReluNetwork => Activation == Activation.Relu;
+
+    void CheckInput(Tensor input)
+    {
+        var s = input.shape;
+        long perExample = s.Skip(1).Aggregate(1L, (a, b) => a * b);
+        if (s.Length < 2 || perExample != InputSize)
+            throw new BasinException($"{Spec} expects input [N,...] with {InputSize} values per example, got [{string.Join(",", s)}]");
     }
 
     Tensor Activate(Tensor h) => Activation switch

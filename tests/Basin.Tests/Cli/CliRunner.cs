@@ -46,6 +46,25 @@ public static class CliRunner
         return Process.Start(psi)!;
     }
 
+    /// <summary>
+    /// Interrupts a started command as Ctrl+C does: SIGINT. A process started as a background job of a shell without
+    /// job control inherits SIGINT as ignored (POSIX), and so does every command it starts, which then cannot see
+    /// Ctrl+C at all; there SIGTERM, which the CLI handles the same way (cancel, checkpoint, exit 130), is sent instead.
+    /// </summary>
+    public static void Interrupt(Process p)
+    {
+        var signal = SigIntIgnored() ? "-TERM" : "-INT";
+        using var kill = Process.Start("kill", [signal, p.Id.ToString()])!;
+        kill.WaitForExit();
+    }
+
+    /// <summary>Whether this process ignores SIGINT (bit 2 of SigIgn in /proc/self/status); its children inherit that.</summary>
+    static bool SigIntIgnored()
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & 0b10) != 0;
+    }
+
     /// <summary>A fresh temporary folder for one test's working directory.</summary>
     public static string TempDir()
     {

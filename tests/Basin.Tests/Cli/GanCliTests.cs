@@ -240,14 +240,16 @@ public class GanCliTests
     [Fact]
     public void CtrlCWritesACheckpointMarksTheRunCancelledAndResumeFinishesIt()
     {
+        // Enough iterations that a loaded machine cannot finish the run between the progress line and SIGINT.
+        const int Iterations = 5000;
         var dir = CliRunner.TempDir();
-        using var p = CliRunner.Start(dir, null, Train("--iterations", "1500", "--progress-every", "50", "--checkpoint-every", "100000"));
+        using var p = CliRunner.Start(dir, null, Train("--iterations", Iterations.ToString(), "--progress-every", "50", "--checkpoint-every", "100000"));
         var runs = Path.Combine(dir, "runs");
         // Wait until training is under way (the progress line of iteration 50), then send SIGINT.
         string? line;
         while ((line = p.StandardOutput.ReadLine()) != null && !line.Contains("iteration 50/")) { }
         Assert.False(p.HasExited, "run ended before it could be interrupted");
-        using (var kill = Process.Start("kill", ["-INT", p.Id.ToString()])) kill.WaitForExit();
+        CliRunner.Interrupt(p);
         Assert.True(p.WaitForExit(60_000), "run did not stop after SIGINT");
         Assert.Equal(130, p.ExitCode);
         Assert.Contains("resume with 'basin gan train --resume", p.StandardError.ReadToEnd());
@@ -269,7 +271,7 @@ public class GanCliTests
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
         using var doc = JsonDocument.Parse(resumed.Stdout);
         var iterations = doc.RootElement.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("iteration").GetInt32()).ToList();
-        Assert.True(iterations[0] > stoppedAt && iterations[^1] == 1500, string.Join(",", iterations));
+        Assert.True(iterations[0] > stoppedAt && iterations[^1] == Iterations, string.Join(",", iterations));
         Assert.True(doc.RootElement.GetProperty("figures").GetProperty("exactW1").GetDouble() > 0);
         using var store2 = RunStore.Open(runs);
         Assert.Equal(RunStatus.Finished, store2.Get(id).Summary.Status);
@@ -279,7 +281,7 @@ public class GanCliTests
         // The checkpoint holds the optimizers' moments and the random state, so the interrupted-and-resumed run ends with
         // exactly the networks of an uninterrupted run with the same options.
         var straightDir = CliRunner.TempDir();
-        var straight = CliRunner.Run(straightDir, null, Train("--iterations", "1500", "--progress-every", "50", "--checkpoint-every", "100000", "--json"));
+        var straight = CliRunner.Run(straightDir, null, Train("--iterations", Iterations.ToString(), "--progress-every", "50", "--checkpoint-every", "100000", "--json"));
         Assert.True(straight.ExitCode == 0, straight.ToString());
         var straightWeights = JsonDocument.Parse(straight.Stdout).RootElement.GetProperty("weightsPath").GetString()!;
         using var expected = SafeTensors.Load(straightWeights);

@@ -16,7 +16,7 @@ using static TorchSharp.torch;
 
 namespace Basin.Tests.Cli;
 
-/// <summary>`basin measure` and `basin reparametrize` as subprocesses: JSON equal to the library's values, one-line errors.</summary>
+/// <summary>`basin geometry` and `basin reparametrize` as subprocesses: JSON equal to the library's values, one-line errors.</summary>
 public class MeasureCliTests
 {
     /// <summary>A LeNet-5 run trained for one epoch on the generated data; (work folder, data folder, run id, weights file).</summary>
@@ -36,7 +36,7 @@ public class MeasureCliTests
     public void MeasureOfARunPrintsTheLibrarysValuesAndReparametrizeKeepsKappa()
     {
         var (dir, data, id, weights) = TrainedRun();
-        var r = CliRunner.Run(dir, null, "measure", "--run", id, "--measures", "relative-flatness,hessian-trace,top-eigen", "--top", "3", "--samples", "64", "--json", "--threads", "1");
+        var r = CliRunner.Run(dir, null, "geometry", "--run", id, "--measures", "relative-flatness,hessian-trace-weight,top-eigenvalues-weight", "--top", "3", "--samples", "64", "--json", "--threads", "1");
         Assert.True(r.ExitCode == 0, r.ToString());
         using var doc = JsonDocument.Parse(r.Stdout);
         var root = doc.RootElement;
@@ -83,8 +83,8 @@ public class MeasureCliTests
         using (var io = SafeTensors.Load(PyTorchCrossCheckTests.Io))
         using (var labels = torch.tensor(PyTorchCrossCheckTests.Labels))
             SafeTensors.Save(tensors, new Dictionary<string, Tensor> { ["input"] = io.Tensors["input"], ["labels"] = labels });
-        var r = CliRunner.Run(dir, null, "measure", "--weights", PyTorchCrossCheckTests.Weights, "--model", "lenet5", "--layer", "fc3", "--tensors", tensors,
-            "--measures", "relative-flatness,hessian-trace,top-eigen", "--json");
+        var r = CliRunner.Run(dir, null, "geometry", "--weights", PyTorchCrossCheckTests.Weights, "--model", "lenet5", "--layer", "fc3", "--tensors", tensors,
+            "--measures", "relative-flatness,hessian-trace-weight,top-eigenvalues-weight", "--json");
         Assert.True(r.ExitCode == 0, r.ToString());
         using var doc = JsonDocument.Parse(r.Stdout);
         var layer = doc.RootElement.GetProperty("layers")[0];
@@ -99,15 +99,15 @@ public class MeasureCliTests
         var dir = CliRunner.TempDir();
         var data = CliDataFolder.Create(dir, train: 16, test: 8);
         var lenet = PyTorchCrossCheckTests.Weights;
-        string[] Measure(params string[] extra) => ["measure", "--weights", lenet, "--model", "lenet5", "--data", data, "--threads", "1", .. extra];
+        string[] Measure(params string[] extra) => ["geometry", "--weights", lenet, "--model", "lenet5", "--data", data, "--threads", "1", .. extra];
         CliRunner.AssertOneLineError(CliRunner.Run(dir, null, Measure("--layer", "fc7")), "unknown layer 'fc7'");
-        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, Measure("--measures", "relative-flatness,sharpness")), "unknown measure 'sharpness'");
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, Measure("--measures", "relative-flatness,sharpness")), "measure 'sharpness' is one number per model");
         CliRunner.AssertOneLineError(CliRunner.Run(dir, null, Measure("--samples", "0")), "--samples must be at least 1");
         CliRunner.AssertOneLineError(CliRunner.Run(dir, null, Measure("--variant", "exact")), "unknown relative-flatness variant 'exact'");
 
         var resnet = Path.Combine(dir, "resnet.safetensors");
         using (var model = ModelSpec.Create("resnet", [1, 28, 28], 10, seed: 0)) Weights.Save(model, resnet);
-        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "measure", "--weights", resnet, "--model", "resnet", "--data", data, "--layer", "layer1.0.bn1"),
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "geometry", "--weights", resnet, "--model", "resnet", "--data", data, "--layer", "layer1.0.bn1"),
             "'layer1.0.bn1' is a BatchNorm2d");
         CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "reparametrize", "--weights", resnet, "--model", "resnet", "--data", data, "--samples", "8"),
             "supports mlp");

@@ -113,10 +113,10 @@ public class MethodsCliTests
         var rows = doc.RootElement.GetProperty("rows").EnumerateArray().ToArray();
         Assert.Equal(["sgd", "sam", "fam", "saf"], rows.Select(x => x.GetProperty("method").GetString()));
         Assert.All(rows, x => Assert.True(x.GetProperty("secondsPerStep").GetDouble() > 0));
-        Assert.All(rows, x => Assert.True(x.GetProperty("relativeFlatness").GetDouble() > 0));
+        Assert.All(rows, x => Assert.True(x.GetProperty("relativeFlatnessHead").GetDouble() > 0));
         // The head's Hessian under cross-entropy is positive semi-definite: 0 < λ_max ≤ trace.
-        Assert.All(rows, x => Assert.True(x.GetProperty("lambdaMax").GetDouble() > 0));
-        Assert.All(rows, x => Assert.True(x.GetProperty("lambdaMax").GetDouble() <= x.GetProperty("hessianTrace").GetDouble() * (1 + 1e-9)));
+        Assert.All(rows, x => Assert.True(x.GetProperty("lambdaMaxHeadWeight").GetDouble() > 0));
+        Assert.All(rows, x => Assert.True(x.GetProperty("lambdaMaxHeadWeight").GetDouble() <= x.GetProperty("hessianTraceHeadWeight").GetDouble() * (1 + 1e-9)));
         using var written = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "report", "demo.json")));
         Assert.Equal(4, written.RootElement.GetArrayLength());
         var png = File.ReadAllBytes(Path.Combine(dir, "report", "demo.png"));

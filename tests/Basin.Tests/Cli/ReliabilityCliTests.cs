@@ -134,7 +134,7 @@ public class ReliabilityCliTests
             store.Start(new RunRecord("20260101-000000-9a9a", "gan", DateTime.UtcNow, "mlp-gan", "8gaussians", 1, """{"iterations": 3}""", "{}"));
             store.Finish<object>("20260101-000000-9a9a", RunStatus.Finished, null);
         }
-        foreach (var command in new[] { "eval", "measure", "reparametrize" })
+        foreach (var command in new[] { "eval", "geometry", "reparametrize" })
             CliRunner.AssertOneLineError(CliRunner.Run(dir, null, command, "--run", "20260101-000000-9a9a"), "is a gan run");
     }
 
@@ -152,7 +152,7 @@ public class ReliabilityCliTests
         try
         {
             var start = "ticks:" + File.ReadAllText($"/proc/{holder.Id}/stat").Split(") ")[1].Split(' ')[19];
-            using (var db = new SqliteConnection($"Data Source={Path.Combine(dir, "runs", RunStore.FileName)};Pooling=False"))
+            using (var db = new SqliteConnection($"Data Source={Path.Combine(dir, "runs", RunDatabase.FileName)};Pooling=False"))
             {
                 db.Open();
                 foreach (var name in new[] { "run:" + id, "sweep:tiny" })

@@ -66,12 +66,12 @@ public class RunsCommandTests
         var dir = CliRunner.TempDir();
         var runs = Path.Combine(dir, "runs");
         Directory.CreateDirectory(runs);
-        var path = Path.Combine(runs, RunStore.FileName);
+        var path = Path.Combine(runs, RunDatabase.FileName);
         using (var db = new SqliteConnection($"Data Source={path};Pooling=False"))
         {
             db.Open();
             using var cmd = db.CreateCommand();
-            cmd.CommandText = $"PRAGMA user_version = {RunStore.SchemaVersion + 1};";
+            cmd.CommandText = $"PRAGMA user_version = {RunDatabase.SchemaVersion + 1};";
             cmd.ExecuteNonQuery();
         }
         var before = File.ReadAllBytes(path);
@@ -86,7 +86,7 @@ public class RunsCommandTests
         var dir = CliRunner.TempDir();
         var runs = Path.Combine(dir, "runs");
         Directory.CreateDirectory(runs);
-        File.WriteAllText(Path.Combine(runs, RunStore.FileName), "this is not a database, just text that is long enough to matter....");
+        File.WriteAllText(Path.Combine(runs, RunDatabase.FileName), "this is not a database, just text that is long enough to matter....");
         var r = CliRunner.Run(dir, null, "runs", "list");
         CliRunner.AssertOneLineError(r, "not a usable Basin run database");
     }

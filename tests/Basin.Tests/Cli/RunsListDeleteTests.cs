@@ -85,13 +85,11 @@ public class RunsListDeleteTests
     public void DeleteKeepsARunThatIsASweepPoint()
     {
         var dir = Seed(out var runs);
-        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(runs, RunStore.FileName)};Pooling=False"))
+        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(runs, RunDatabase.FileName)};Pooling=False"))
         {
             db.Open();
             using var cmd = db.CreateCommand();
             cmd.CommandText = """
-                CREATE TABLE sweep_points (sweep TEXT, point_key TEXT, ordinal INTEGER, settings_json TEXT, spec_json TEXT, status TEXT,
-                  run_id TEXT, worker TEXT, updated_utc TEXT, message TEXT);
                 INSERT INTO sweep_points VALUES ('lr-grid', 'k', 0, '{}', '{}', 'done', '20261101-000000-aaaa', NULL, '', NULL);
                 """;
             cmd.ExecuteNonQuery();

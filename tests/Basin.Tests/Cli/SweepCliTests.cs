@@ -73,7 +73,7 @@ public class SweepCliTests
             foreach (var p in points)
             {
                 Assert.Equal(RunStatus.Finished, runStore.Get(p.RunId!).Summary.Status);
-                var measures = store.Measures(p.RunId!);
+                var measures = runStore.Measures(p.RunId!);
                 Assert.Equal(2 * Basin.Measures.MeasureRegistry.All.Count, measures.Count);
             }
             // Every finished training run belongs to exactly one point: nothing was trained twice.
@@ -120,7 +120,7 @@ public class SweepCliTests
     {
         var dir = CliRunner.TempDir();
         CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "sweep", "run", WriteSweep(dir, text)), cause);
-        Assert.False(File.Exists(Path.Combine(dir, "runs", RunStore.FileName)));     // nothing written
+        Assert.False(File.Exists(Path.Combine(dir, "runs", RunDatabase.FileName)));     // nothing written
     }
 
     [Fact]
@@ -132,7 +132,7 @@ public class SweepCliTests
         CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "sweep", "report", "nosuch"), "no sweep 'nosuch'");
 
         var runs = Path.Combine(dir, "runs");
-        using (var db = new SqliteConnection($"Data Source={Path.Combine(runs, RunStore.FileName)};Pooling=False"))
+        using (var db = new SqliteConnection($"Data Source={Path.Combine(runs, RunDatabase.FileName)};Pooling=False"))
         {
             db.Open();
             using var cmd = db.CreateCommand();
@@ -149,7 +149,9 @@ public class SweepCliTests
         Assert.True(r.ExitCode == 0, r.ToString());
         using var doc = JsonDocument.Parse(r.Stdout);
         var list = doc.RootElement.EnumerateArray().ToList();
-        Assert.Equal(Basin.Measures.MeasureRegistry.All.Count, list.Count);
+        // The one catalog: the sweep's measures (scope "model") and those only 'basin geometry' computes (scope "layer").
+        Assert.Equal(Basin.Measures.MeasureRegistry.Catalog.Count, list.Count);
+        Assert.Equal(Basin.Measures.MeasureRegistry.All.Count, list.Count(x => x.GetProperty("scope").GetString()!.Contains("model")));
         var rf = list.Single(x => x.GetProperty("name").GetString() == "relative-flatness-normalized");
         Assert.Equal("neuron-wise", rf.GetProperty("invariance").GetString());
         Assert.False(rf.GetProperty("needsInitialWeights").GetBoolean());

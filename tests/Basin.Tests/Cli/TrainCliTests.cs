@@ -163,7 +163,7 @@ public class TrainCliTests
         while (sw.Elapsed < TimeSpan.FromMinutes(2) && !(Directory.Exists(runs) && Directory.GetFiles(runs, "checkpoint.safetensors", SearchOption.AllDirectories).Length > 0))
             Thread.Sleep(20);
         Assert.False(p.HasExited, "run ended before it could be interrupted");
-        using (var kill = Process.Start("kill", ["-INT", p.Id.ToString()])) kill.WaitForExit();
+        CliRunner.Interrupt(p);
         Assert.True(p.WaitForExit(60_000), "run did not stop after SIGINT");
         Assert.Equal(130, p.ExitCode);
         var stderr = p.StandardError.ReadToEnd();

@@ -19,7 +19,7 @@ public class MeasureJobTests
     {
         using var model = SmallMlp("tanh");
         using var data = ToyData();
-        var spec = new MeasureSpec { Layer = "all", Measures = GeometryMeasures.Parse("relative-flatness,hessian-trace,top-eigen,gauss-newton-top"), Top = 2, EigenTolerance = 1e-10 };
+        var spec = new MeasureSpec { Layer = "all", Measures = GeometryMeasures.Parse("relative-flatness,hessian-trace-weight,top-eigenvalues-weight,gauss-newton-top"), Top = 2, EigenTolerance = 1e-10 };
         var r = MeasureJob.Measure(model, data, spec);
         Assert.Equal(["fc1", "fc2", "fc3", "all"], r.Layers.Select(l => l.Layer));
         Assert.Equal([30L, 20, 12, 30 + 5 + 20 + 4 + 12 + 3], r.Layers.Select(l => l.Parameters));
@@ -75,7 +75,7 @@ public class MeasureJobTests
         using var model = SmallMlp("relu");
         using var data = ToyData();
         Assert.Contains("unknown layer 'fc9'", Assert.Throws<BasinException>(() => MeasureJob.Measure(model, data, new MeasureSpec { Layer = "fc9" })).Message);
-        Assert.Contains("unknown measure 'flatness'", Assert.Throws<BasinException>(() => GeometryMeasures.Parse("flatness")).Message);
+        Assert.Contains("unknown measure 'flatness'", Assert.Throws<OptionException>(() => GeometryMeasures.Parse("flatness")).Message);
         Assert.Contains("unknown relative-flatness variant", Assert.Throws<BasinException>(() => GeometryMeasures.ParseVariant("exact")).Message);
         Assert.Contains("closed form holds for the head", Assert.Throws<BasinException>(() =>
             MeasureJob.Measure(model, data, new MeasureSpec { Layer = "fc1", Variant = FlatnessVariant.ClosedForm })).Message);

@@ -39,20 +39,21 @@ public class SweepStoreTests
     {
         var folder = TempFolder();
         using (var runs = RunStore.Open(folder)) { }    // a database as the run store alone writes it
-        using (var store = SweepStore.Open(folder))
+        using (var runs = RunStore.Open(folder))
         {
+            var store = runs.Sweeps;
             store.Register("s", Points(2));
             store.Register("s", Points(3));             // same points plus one: fine
             var changed = SweepPlan.Expand(SweepFile.Parse("""{ "base": { "dataset": "moons", "model": "mlp:5" }, "axes": { "seed": [1] } }""", "s.json", "s"));
             Assert.Contains("already in this run database with other settings", Assert.Throws<BasinException>(() => store.Register("s", changed)).Message);
             Assert.Equal(3, store.Points("s").Count);
-            store.StoreMeasure("r1", SweepStore.OriginalVariant, "params", double.PositiveInfinity, 0.5, null);
-            store.StoreMeasure("r1", SweepStore.OriginalVariant, "path-norm", double.NaN, 0.5, "not defined");
-            var m = store.Measures("r1");
+            runs.StoreMeasure("r1", RunStore.OriginalVariant, "params", double.PositiveInfinity, 0.5, null);
+            runs.StoreMeasure("r1", RunStore.OriginalVariant, "path-norm", double.NaN, 0.5, "not defined");
+            var m = runs.Measures("r1");
             Assert.Equal(double.PositiveInfinity, m.Single(x => x.Measure == "params").Value);
             Assert.Null(m.Single(x => x.Measure == "path-norm").Value);
         }
-        using var reopened = RunStore.Open(folder);       // the run store still reads it: schema version unchanged
+        using var reopened = RunStore.Open(folder);       // the run store reads it back
         Assert.Empty(reopened.List());
     }
 
@@ -61,11 +62,11 @@ public class SweepStoreTests
     {
         var folder = TempFolder();
         Directory.CreateDirectory(folder);
-        using (var db = new SqliteConnection($"Data Source={Path.Combine(folder, RunStore.FileName)};Pooling=False"))
+        using (var db = new SqliteConnection($"Data Source={Path.Combine(folder, RunDatabase.FileName)};Pooling=False"))
         {
             db.Open();
             using var cmd = db.CreateCommand();
-            cmd.CommandText = $"PRAGMA user_version = {RunStore.SchemaVersion + 1};";
+            cmd.CommandText = $"PRAGMA user_version = {RunDatabase.SchemaVersion + 1};";
             cmd.ExecuteNonQuery();
         }
         var e = Assert.Throws<BasinException>(() => SweepStore.Open(folder));

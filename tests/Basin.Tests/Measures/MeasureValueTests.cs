@@ -157,9 +157,10 @@ public class MeasureValueTests
         using var h = GeometryFixtures.BruteForceHessian(model, data, ParameterSet.All(model));
         using var eig = torch.linalg.eigvalsh(h);
         var c = new MeasureContext(model, data) { Options = new MeasureOptions { EigenTolerance = 1e-8, MaxLanczosSteps = 200, TraceRelativeError = 0.01, MaxProbes = 2000 } };
-        Assert.Equal(1, MeasureRegistry.Get("lambda-max").Compute(c) / eig.max().ToDouble(), 6);
-        Assert.Equal(1, MeasureRegistry.Get("hessian-trace").Compute(c) / h.trace().ToDouble(), 1);   // Hutchinson at 1% SE: within 5%
-        Assert.InRange(MeasureRegistry.Get("hessian-trace").Compute(c) / h.trace().ToDouble(), 0.95, 1.05);
+        Assert.Equal(1, MeasureRegistry.Get("lambda-max-all").Compute(c) / eig.max().ToDouble(), 6);
+        // 43 parameters, at most MaxProbes: the policy takes the exact diagonal (Hutchinson before issue 11, within 5%).
+        Assert.Equal(1, MeasureRegistry.Get("hessian-trace-all").Compute(c) / h.trace().ToDouble(), 10);
+        Assert.InRange(MeasureRegistry.Get("hessian-trace-all").Compute(c) / h.trace().ToDouble(), 0.95, 1.05);
     }
 
     [Fact]
@@ -194,7 +195,7 @@ public class MeasureValueTests
     [Fact]
     public void UnknownMeasureIsAClearError()
     {
-        var e = Assert.Throws<BasinException>(() => MeasureRegistry.Select(["inverse-margin,flatness-of-doom"]));
+        var e = Assert.Throws<OptionException>(() => MeasureRegistry.Select(["inverse-margin,flatness-of-doom"]));
         Assert.Contains("unknown measure 'flatness-of-doom'", e.Message);
         Assert.Equal(MeasureRegistry.All.Count, MeasureRegistry.Select(["all"]).Count);
         Assert.Equal(["params", "path-norm"], MeasureRegistry.Select(["params", "path-norm,params"]).Select(m => m.Name));

@@ -32,7 +32,7 @@ public class SizeAdjustmentTests
         foreach (var n in MeasureRegistry.Names.Where(n => n.StartsWith("log-", StringComparison.Ordinal)))
             Assert.Equal(SizeScaling.HalfLog, Of(n));
         foreach (var n in new[] { "params", "inverse-margin", "frobenius-distance", "spectral-distance", "parameter-norm", "parameter-distance",
-                     "path-norm", "pac-bayes-flatness", "pac-bayes-mag-flatness", "hessian-trace", "relative-flatness" })
+                     "path-norm", "pac-bayes-flatness", "pac-bayes-mag-flatness", "hessian-trace-all", "relative-flatness" })
             Assert.Equal(SizeScaling.SquareRoot, Of(n));
         foreach (var n in new[] { "sharpness", "gradient-noise", "m-coherence", "steps-to-loss" })
             Assert.Equal(SizeScaling.None, Of(n));
@@ -53,7 +53,7 @@ public class SizeAdjustmentTests
         var values = MeasureRegistry.WithDerived(new Dictionary<string, double> { ["gradient-noise"] = 5, ["steps-to-loss"] = 300, ["sharpness"] = 0.2 }, 100);
         Assert.Equal(["gradient-noise", "sharpness", "steps-to-loss"], values.Keys.Order());
         // The adjusted form keeps its base's facts (invariance, cost, init).
-        var hessian = MeasureRegistry.FactsOf("hessian-trace@m");
+        var hessian = MeasureRegistry.FactsOf("hessian-trace-all@m");
         Assert.Equal(Invariance.None, hessian.Invariance);
         Assert.Equal(CostClass.Curvature, hessian.Cost);
         Assert.Equal(Invariance.NeuronWise, MeasureRegistry.FactsOf("fisher-rao@m").Invariance);
@@ -63,7 +63,7 @@ public class SizeAdjustmentTests
     // A hand-made table: the same stored values for two models trained on m = 100 and m = 400 examples.
     static readonly Dictionary<string, double> Stored = new()
     {
-        ["hessian-trace"] = 400, ["log-prod-spectral"] = 10, ["gradient-noise"] = 5,
+        ["hessian-trace-all"] = 400, ["log-prod-spectral"] = 10, ["gradient-noise"] = 5,
         ["pac-bayes-flatness"] = 4,     // σ = 0.5
         ["parameter-distance"] = 2, ["parameter-norm"] = 8,
     };
@@ -74,7 +74,7 @@ public class SizeAdjustmentTests
     public void DerivedValuesEqualTheFormulasAtEachModelsM(double m)
     {
         var v = MeasureRegistry.WithDerived(Stored, m);
-        Assert.Equal(Math.Sqrt(400 / m), v["hessian-trace@m"], 12);              // 2 at m = 100, 1 at m = 400
+        Assert.Equal(Math.Sqrt(400 / m), v["hessian-trace-all@m"], 12);              // 2 at m = 100, 1 at m = 400
         Assert.Equal(0.5 * (10 - Math.Log(m)), v["log-prod-spectral@m"], 12);
         Assert.False(v.ContainsKey("gradient-noise@m"));
         // Jiang et al. (48, 49): ‖w − w_ref‖²/(4σ²) + log(m/σ) + 10 with σ = 0.5, then √(B/m).

@@ -7,6 +7,7 @@ using Basin.Flatness;
 using System.Diagnostics;
 using Basin.Data;
 using Basin.Models;
+using Basin.Measures;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,20 +15,17 @@ using static TorchSharp.torch;
 namespace Basin.Experiments.Geometry;
 
 /// <summary>
-/// Measures the loss-surface geometry of saved weights (`basin measure`): relative flatness, Hessian trace, top
+/// Measures the loss-surface geometry of saved weights (`basin geometry`): relative flatness, Hessian trace, top
 /// eigenvalues, spectral density, Gauss–Newton eigenvalues, outliers and feature robustness, per layer.
-/// <para>A layer's Hessian measures are taken by its weight W (not the bias), the same matrix relative flatness uses.
-/// For the head with cross-entropy they run on <see cref="HeadCurvature"/> (features computed once, exact products
-/// by matrix algebra; the trace in closed form); elsewhere on <see cref="HessianVectorProduct"/>. The layer "all"
-/// means every linear and conv layer, plus a row "all" with the Hessian measures of the whole network.</para>
+/// <para>A layer's Hessian measures are taken by its weight W (not the bias), the same matrix relative flatness uses;
+/// <see cref="CurvatureEstimates"/> picks the operator and the estimators (the head's closed forms, exact diagonals of
+/// small layers, Hutchinson, Lanczos), and <see cref="Flatness.RelativeFlatness.DefaultVariant"/> the flatness variant.
+/// The layer "all" means every linear and conv layer, plus a row "all" with the Hessian measures of the whole network.</para>
 /// </summary>
 public static class MeasureJob
 {
     /// <summary>Name of the whole-network target.</summary>
     public const string AllParameters = "all";
-
-    /// <summary>Layers of at most this many weights get the exact block variant by default (one product per weight).</summary>
-    public const long BlockLimit = 1024;
 
     /// <summary>
     /// Measures saved weights: a recorded run's (<paramref name="runId"/>) or a safetensors file's. Data: the run's or
@@ -66,7 +64,8 @@ public static class MeasureJob
         var clock = Stopwatch.StartNew();
         if (spec.Float64) model.to(ScalarType.Float64);
         var targets = Targets(model, spec.Layer);
-        var measures = GeometryMeasures.All.Where(spec.Measures.Contains).ToArray();
+        var requested = MeasureRegistry.Resolve(spec.Measures, MeasureScope.Layer);
+        var measures = GeometryMeasures.All.Where(requested.Contains).ToArray();
         int steps = targets.Sum(t => measures.Count(m => t != AllParameters || !GeometryMeasures.LayerOnly(m)));
         var densityTargets = measures.Contains(GeometryMeasures.Density) ? targets.Count : 0;
         int step = 0;
@@ -113,25 +112,25 @@ public static class MeasureJob
         if (data.Count == 0) throw new BasinException($"{data.Name}: no examples; measuring needs at least one sample");
         var clock = Stopwatch.StartNew();
         using var subset = data.Count > maxSamples ? data.Take(maxSamples) : null;
-        using var head = HeadCurvature.Create(model, subset ?? data, cancellationToken: cancellationToken);
-        using var weight = model.Head.weight!.detach();
-        double kappa = head.Kappa(weight);
-        double trace = head.Trace();
-        var top = Lanczos.TopEigenvalues(head, 1, 1e-6, 100, seed: 0, cancellationToken);
-        return new GeometrySummary(kappa, trace, 0, top.Values[0], clock.Elapsed.TotalSeconds);
+        var weight = ParameterSet.Select(model, model.HeadName + ".weight");
+        using var head = (HeadCurvature)CurvatureEstimates.Hessian(model, subset ?? data, weight, cancellationToken: cancellationToken);
+        using var w = model.Head.weight!.detach();
+        double kappa = head.Kappa(w);
+        var trace = CurvatureEstimates.Trace(model, subset ?? data, weight, hessian: head, cancellationToken: cancellationToken);
+        var top = CurvatureEstimates.TopEigenvalues(head, 1, cancellationToken: cancellationToken);
+        return new GeometrySummary(kappa, trace.Value, trace.StandardError, top.Values[0], clock.Elapsed.TotalSeconds);
     }
 
     static void Validate(MeasureSpec spec)
     {
         if (spec.Measures.Count == 0) throw new BasinException($"no measure given; measures: {string.Join(", ", GeometryMeasures.All)}");
-        foreach (var m in spec.Measures)
-            if (!GeometryMeasures.All.Contains(m)) throw new BasinException($"unknown measure '{m}'; measures: {string.Join(", ", GeometryMeasures.All)}");
+        var measures = MeasureRegistry.Resolve(spec.Measures, MeasureScope.Layer);
         if (spec.Top < 1) throw new BasinException($"--top must be at least 1, got {spec.Top}");
         if (spec.ChunkSize < 1) throw new BasinException($"chunk size must be at least 1, got {spec.ChunkSize}");
         if (!(spec.WeightDecay >= 0) || double.IsInfinity(spec.WeightDecay)) throw new BasinException($"--weight-decay must be a finite number ≥ 0, got {spec.WeightDecay}");
         if (!(spec.RelativeStandardError > 0)) throw new BasinException($"the relative standard error must be positive, got {spec.RelativeStandardError}");
         if (spec.MaxProbes < 2) throw new BasinException($"--max-probes must be at least 2, got {spec.MaxProbes}");
-        if (spec.Measures.Contains(GeometryMeasures.FeatureRobustness))
+        if (measures.Contains(GeometryMeasures.FeatureRobustness))
         {
             if (spec.Deltas.Count == 0) throw new BasinException("--deltas needs at least one δ");
             if (spec.Deltas.Any(d => !(d > 0) || double.IsInfinity(d))) throw new BasinException($"--deltas must be finite positive numbers, got {string.Join(",", spec.Deltas)}");
@@ -157,8 +156,8 @@ public static class MeasureJob
     }
 
     /// <summary>
-    /// Reads a safetensors data file: "input" [N,...] (floating) and "labels" [N] (integer). The class count is the
-    /// number of rows of the weights file's last 2-D ".weight" tensor (the head), so labels need not use every class.
+    /// Reads a safetensors data file (<see cref="TensorFile"/>). The class count is the number of rows of the weights
+    /// file's last 2-D ".weight" tensor (the head), so labels need not use every class.
     /// </summary>
     static LabeledDataset LoadTensors(string path, string weightsPath, long? samples)
     {
@@ -170,15 +169,7 @@ public static class MeasureJob
             if (head.Key is null) throw new BasinException($"{weightsPath} has no 2-D weight tensor to read the class count from");
             classes = checked((int)head.Value.shape[0]);
         }
-        using var file = SafeTensors.Load(path);
-        if (!file.Tensors.TryGetValue("input", out var input)) throw new BasinException($"{path} has no tensor named 'input' (found: {string.Join(", ", file.Tensors.Keys)})");
-        if (!file.Tensors.TryGetValue("labels", out var labels)) throw new BasinException($"{path} has no tensor named 'labels' (int64 [N], one class per example)");
-        if (!input.is_floating_point()) throw new BasinException($"{path}: 'input' has dtype {input.dtype}; it must be floating point");
-        if (labels.is_floating_point() || labels.dtype == ScalarType.Bool) throw new BasinException($"{path}: 'labels' has dtype {labels.dtype}; it must be an integer type");
-        if (input.dim() < 2 || labels.dim() != 1 || labels.shape[0] != input.shape[0])
-            throw new BasinException($"{path}: 'input' must be [N,...] and 'labels' [N], got [{string.Join(",", input.shape)}] and [{string.Join(",", labels.shape)}]");
-        if (input.shape[0] == 0) throw new BasinException($"{path}: no examples; measuring needs at least one sample");
-        var data = new LabeledDataset(Path.GetFileName(path), input.to_type(ScalarType.Float32).clone(), labels.to_type(ScalarType.Int64).clone(), classes);
+        var data = TensorFile.Load(path, classes);
         if (samples is not long n || n >= data.Count) return data;
         using (data) return data.Take(n);
     }
@@ -209,15 +200,25 @@ public static class MeasureJob
 
         CurvatureOptions Curvature => new() { ChunkSize = spec.ChunkSize };
 
+        EstimateOptions Estimates => new()
+        {
+            RelativeStandardError = spec.RelativeStandardError,
+            MinProbes = spec.MinProbes,
+            MaxProbes = spec.MaxProbes,
+            ForceHutchinson = spec.Hutchinson,
+            EigenTolerance = spec.EigenTolerance,
+            MaxLanczosSteps = spec.MaxLanczosSteps,
+            ChunkSize = spec.ChunkSize,
+            Seed = spec.Seed,
+        };
+
         ParameterSet Parameters() => target == AllParameters ? ParameterSet.All(model) : ParameterSet.Select(model, target + ".weight");
 
-        ICurvatureProduct Hessian() => hessian ??= isHead
-            ? HeadCurvature.Create(model, data, spec.ChunkSize, cancellationToken: cancellationToken)
-            : new HessianVectorProduct(model, data, Parameters(), Curvature);
+        ICurvatureProduct Hessian() => hessian ??= CurvatureEstimates.Hessian(model, data, Parameters(), Estimates, cancellationToken);
 
         public FlatnessResult RelativeFlatness()
         {
-            var variant = spec.Variant ?? (isHead ? FlatnessVariant.ClosedForm : Dimension <= BlockLimit ? FlatnessVariant.Block : FlatnessVariant.Estimator);
+            var variant = spec.Variant ?? Flatness.RelativeFlatness.DefaultVariant(model, target);
             var options = new FlatnessOptions
             {
                 Normalized = spec.Normalized,
@@ -237,31 +238,16 @@ public static class MeasureJob
             return Flatness.RelativeFlatness.Measure(model, data, target, variant, options, cancellationToken) with { WeightDecay = spec.WeightDecay };
         }
 
-        public TraceResult Trace()
-        {
-            var op = Hessian();
-            if (op is HeadCurvature head && !spec.Hutchinson) return new TraceResult(head.Trace(), 0, "exact", 0, 0);
-            // A layer with no more weights than Hutchinson's probe limit: the exact diagonal costs at most as much.
-            if (!spec.Hutchinson && Dimension <= spec.MaxProbes)
-            {
-                long before = op.ProductCount;
-                double exact = HessianTrace.Exact(op, cancellationToken);
-                return new TraceResult(exact, 0, "exact", 0, op.ProductCount - before);
-            }
-            var e = HessianTrace.Hutchinson(op, spec.RelativeStandardError, spec.MinProbes, spec.MaxProbes, spec.Seed, cancellationToken);
-            return new TraceResult(e.Mean, e.StandardError, "hutchinson", e.Samples, e.Products);
-        }
+        public TraceResult Trace() => CurvatureEstimates.Trace(model, data, Parameters(), Estimates, Hessian(), cancellationToken);
 
-        public EigenvalueResult TopEigen() =>
-            Lanczos.TopEigenvalues(Hessian(), (int)Math.Min(spec.Top, Dimension), spec.EigenTolerance, spec.MaxLanczosSteps, spec.Seed, cancellationToken);
+        public EigenvalueResult TopEigen() => CurvatureEstimates.TopEigenvalues(Hessian(), spec.Top, Estimates, cancellationToken);
 
         // For the head the loss is linear-then-softmax in W, so its Hessian is its Gauss–Newton matrix exactly.
         public EigenvalueResult GaussNewtonTop()
         {
-            var k = (int)Math.Min(spec.Top, Dimension);
-            if (isHead) return Lanczos.TopEigenvalues(Hessian(), k, spec.EigenTolerance, spec.MaxLanczosSteps, spec.Seed, cancellationToken);
+            if (isHead) return CurvatureEstimates.TopEigenvalues(Hessian(), spec.Top, Estimates, cancellationToken);
             var ggn = new GaussNewtonVectorProduct(model, data, Parameters(), Curvature);
-            return Lanczos.TopEigenvalues(ggn, k, spec.EigenTolerance, spec.MaxLanczosSteps, spec.Seed, cancellationToken);
+            return CurvatureEstimates.TopEigenvalues(ggn, spec.Top, Estimates, cancellationToken);
         }
 
         // Sagun et al.: about one outlier per class, so look at 3× the class count to see the bulk below them.

@@ -7,12 +7,6 @@ using Basin.Flatness;
 
 namespace Basin.Experiments.Geometry;
 
-/// <summary>
-/// A Hessian trace: exact (<see cref="Method"/> "exact": the head's closed form, <see cref="StandardError"/> 0) or
-/// Hutchinson's estimate ("hutchinson") with its standard error and probes.
-/// </summary>
-public sealed record TraceResult(double Value, double StandardError, string Method, int Probes, long Products);
-
 /// <summary>Outliers above the bulk among <see cref="Eigenvalues"/> (the top ones, largest first), by <see cref="SpectrumOutliers"/>.</summary>
 public sealed record OutlierResult(int Count, IReadOnlyList<double> Eigenvalues, long Products);
 

@@ -5,35 +5,33 @@ using Basin.IO;
 using Basin.Curvature;
 using Basin.Flatness;
 using Basin.Data;
+using Basin.Measures;
 
 namespace Basin.Experiments.Geometry;
 
-/// <summary>The geometry measures <see cref="MeasureJob"/> computes, by their CLI names.</summary>
+/// <summary>The per-layer measures <see cref="MeasureJob"/> computes, by their names in the catalog (MeasureRegistry).</summary>
 public static class GeometryMeasures
 {
     public const string RelativeFlatness = "relative-flatness";
-    public const string HessianTrace = "hessian-trace";
-    public const string TopEigen = "top-eigen";
+    public const string HessianTrace = "hessian-trace-weight";
+    public const string TopEigen = "top-eigenvalues-weight";
     public const string Density = "density";
     public const string GaussNewtonTop = "gauss-newton-top";
     public const string Outliers = "outliers";
     public const string FeatureRobustness = "feature-robustness";
 
-    public static IReadOnlyList<string> All { get; } = [RelativeFlatness, HessianTrace, TopEigen, Density, GaussNewtonTop, Outliers, FeatureRobustness];
+    /// <summary>Every per-layer measure of the catalog, in the order the job computes them.</summary>
+    public static IReadOnlyList<string> All { get; } = MeasureRegistry.NamesIn(MeasureScope.Layer);
 
     /// <summary>The measures that exist per layer only (the whole-network row "all" has the Hessian ones).</summary>
     public static bool LayerOnly(string measure) => measure is RelativeFlatness or FeatureRobustness;
 
-    /// <summary>Parses a comma-separated list ("relative-flatness,top-eigen"; "all" is every measure); unknown names throw.</summary>
-    public static IReadOnlyList<string> Parse(string list)
-    {
-        var names = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(n => n.ToLowerInvariant()).ToList();
-        if (names.Count == 0) throw new BasinException($"no measure given; measures: {string.Join(", ", All)}");
-        if (names.Contains("all")) return All;
-        foreach (var n in names)
-            if (!All.Contains(n)) throw new BasinException($"unknown measure '{n}'; measures: {string.Join(", ", All)}");
-        return names.Distinct().ToArray();
-    }
+    /// <summary>
+    /// Parses a comma-separated list ("relative-flatness,top-eigenvalues-weight"; "all" is every measure); old names are
+    /// mapped, with a note each in <paramref name="notes"/>; unknown names throw (see <see cref="MeasureRegistry.Resolve"/>).
+    /// </summary>
+    public static IReadOnlyList<string> Parse(string list, ICollection<string>? notes = null) =>
+        MeasureRegistry.Resolve([list], MeasureScope.Layer, notes);
 
     static readonly (string Name, FlatnessVariant Variant)[] Variants =
     [
@@ -50,7 +48,7 @@ public static class GeometryMeasures
 
 /// <summary>
 /// What <see cref="MeasureJob"/> measures, on which layer and data. Defaults give the head's relative flatness
-/// (closed form), exact Hessian trace and top-5 eigenvalues on 2000 training examples.
+/// (closed form), exact Hessian trace and top-5 eigenvalues by its weight on 2000 training examples.
 /// </summary>
 public sealed record MeasureSpec
 {
@@ -68,16 +66,16 @@ public sealed record MeasureSpec
     public double WeightDecay { get; init; }
     public bool NormalizeFeatures { get; init; }
 
-    /// <summary>Eigenvalues for top-eigen and gauss-newton-top.</summary>
+    /// <summary>Eigenvalues for top-eigenvalues-weight and gauss-newton-top.</summary>
     public int Top { get; init; } = 5;
     /// <summary>Lanczos: relative Ritz-residual tolerance and step limit.</summary>
-    public double EigenTolerance { get; init; } = 1e-6;
-    public int MaxLanczosSteps { get; init; } = 100;
+    public double EigenTolerance { get; init; } = EstimateOptions.Default.EigenTolerance;
+    public int MaxLanczosSteps { get; init; } = EstimateOptions.Default.MaxLanczosSteps;
 
     /// <summary>Hutchinson (and the flatness estimator): stop once SE ≤ this·|mean|, between the probe limits.</summary>
-    public double RelativeStandardError { get; init; } = 0.05;
-    public int MinProbes { get; init; } = 10;
-    public int MaxProbes { get; init; } = 200;
+    public double RelativeStandardError { get; init; } = EstimateOptions.Default.RelativeStandardError;
+    public int MinProbes { get; init; } = EstimateOptions.Default.MinProbes;
+    public int MaxProbes { get; init; } = EstimateOptions.Default.MaxProbes;
     /// <summary>Force Hutchinson even where the trace has a closed form (the head with cross-entropy).</summary>
     public bool Hutchinson { get; init; }
 

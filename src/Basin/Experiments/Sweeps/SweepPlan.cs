@@ -56,9 +56,9 @@ public static class SweepPlan
         if (spec.Samples is < 1) throw new BasinException($"samples must be at least 1, got {spec.Samples}");
         if (!(spec.LabelNoise >= 0 && spec.LabelNoise <= 1)) throw new BasinException($"label noise must be a fraction in [0, 1], got {spec.LabelNoise}");
         bool image = Basin.Data.ImageDatasets.Names.Contains(spec.Dataset.ToLowerInvariant());
-        if (!image && !Basin.Data.ToyDatasets.Names.Contains(spec.Dataset.ToLowerInvariant()))
-            throw new BasinException($"unknown dataset '{spec.Dataset}' (known: {string.Join(", ", Basin.Data.ImageDatasets.Names.Concat(Basin.Data.ToyDatasets.Names))})");
-        if (checkedModels.Add(spec.Model + "|" + spec.Dataset))
+        if (!image && !Basin.Data.ToyDatasets.Names.Contains(spec.Dataset.ToLowerInvariant()) && !Basin.Data.DataSource.IsUserData(spec.Dataset))
+            throw new BasinException($"unknown dataset '{spec.Dataset}' (known: {TrainingJob.KnownDatasets})");
+        if (!Basin.Data.DataSource.IsUserData(spec.Dataset) && checkedModels.Add(spec.Model + "|" + spec.Dataset))
         {
             using var model = ModelSpec.Create(spec.Model, image ? [1, 28, 28] : [2], 10, 0);
         }

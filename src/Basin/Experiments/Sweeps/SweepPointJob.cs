@@ -60,8 +60,8 @@ public static class SweepPointJob
     static void Measure(SweepDefinition sweep, SweepPoint point, string runId, RunStore runs, SweepStore store, IProgress<SweepEvent>? progress, CancellationToken ct)
     {
         var measures = MeasureRegistry.Select(sweep.Measures);
-        var have = store.Measures(runId).Select(m => (m.Measure, m.Variant)).ToHashSet();
-        if (measures.All(m => have.Contains((m.Name, SweepStore.OriginalVariant)) && have.Contains((m.Name, SweepStore.ReparametrizedVariant)))) return;
+        var have = runs.Measures(runId).Select(m => (m.Measure, m.Variant)).ToHashSet();
+        if (measures.All(m => have.Contains((m.Name, RunStore.OriginalVariant)) && have.Contains((m.Name, RunStore.ReparametrizedVariant)))) return;
 
         var spec = point.Spec;
         var (train, test) = TrainingJob.LoadData(spec);
@@ -78,7 +78,7 @@ public static class SweepPointJob
         using var copy = Reparametrization.Copy(model);
         Reparametrization.Random(copy, unchecked(sweep.Reparametrization.Seed * 1_000_003 + StableHash(point.Key)), sweep.Reparametrization.NeuronWise, sweep.Reparametrization.MaxFactor);
 
-        foreach (var (variant, m) in new[] { (SweepStore.OriginalVariant, model), (SweepStore.ReparametrizedVariant, (Classifier)copy) })
+        foreach (var (variant, m) in new[] { (RunStore.OriginalVariant, model), (RunStore.ReparametrizedVariant, (Classifier)copy) })
         {
             var context = new MeasureContext(m, data) { Initial = initial, Curve = curve, Options = options, CancellationToken = ct };
             foreach (var measure in measures)
@@ -90,7 +90,7 @@ public static class SweepPointJob
                 string? message = null;
                 try { value = measure.Compute(context); }
                 catch (BasinException e) { message = e.Message; }
-                store.StoreMeasure(runId, variant, measure.Name, value, clock.Elapsed.TotalSeconds, message);
+                runs.StoreMeasure(runId, variant, measure.Name, value, clock.Elapsed.TotalSeconds, message);
                 progress?.Report(new MeasureComputed(point.Key, measure.Name, variant, value, clock.Elapsed.TotalSeconds, message));
             }
         }

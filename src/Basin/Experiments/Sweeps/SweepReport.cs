@@ -54,12 +54,12 @@ public static class SweepReport
     {
         if (gap is not ("accuracy" or "loss")) throw new BasinException($"unknown gap '{gap}' (use accuracy or loss)");
         using var runs = RunStore.Open(runsFolder);
-        using var store = SweepStore.Open(runsFolder);
+        var store = runs.Sweeps;
         var points = store.Points(sweepName);
         if (points.Count == 0)
         {
             var known = store.Sweeps();
-            throw new BasinException($"no sweep '{sweepName}' in {Path.Combine(runsFolder, RunStore.FileName)}" + (known.Count > 0 ? $" (recorded: {string.Join(", ", known)})" : " (run it first with 'basin sweep run FILE')"));
+            throw new BasinException($"no sweep '{sweepName}' in {Path.Combine(runsFolder, RunDatabase.FileName)}" + (known.Count > 0 ? $" (recorded: {string.Join(", ", known)})" : " (run it first with 'basin sweep run FILE')"));
         }
         var models = new List<ReportedModel>();
         var seconds = new Dictionary<string, List<double>>();
@@ -71,12 +71,12 @@ public static class SweepReport
             if (reachedTargetOnly && !(f.TryGetProperty("stopReason", out var stop) && stop.GetString() == nameof(Basin.Training.StopReason.ReachedTrainLoss))) continue;
             double examples = TrainingExamples(details.Config);
             var g = f.TryGetProperty(gap == "accuracy" ? "accuracyGap" : "gap", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
-            var stored = store.Measures(p.RunId!);
-            foreach (var m in stored.Where(m => m.Variant == SweepStore.OriginalVariant))
+            var stored = runs.Measures(p.RunId!);
+            foreach (var m in stored.Where(m => m.Variant == RunStore.OriginalVariant))
                 (seconds.TryGetValue(m.Measure, out var list) ? list : seconds[m.Measure] = []).Add(m.Seconds);
             IReadOnlyDictionary<string, double> Values(string variant) =>
                 MeasureRegistry.WithDerived(stored.Where(x => x.Variant == variant).ToDictionary(x => x.Measure, x => x.Value ?? double.NaN), examples);
-            models.Add(new ReportedModel(p.Key, p.Settings, p.RunId!, g, Values(SweepStore.OriginalVariant), Values(SweepStore.ReparametrizedVariant)) { TrainingExamples = examples });
+            models.Add(new ReportedModel(p.Key, p.Settings, p.RunId!, g, Values(RunStore.OriginalVariant), Values(RunStore.ReparametrizedVariant)) { TrainingExamples = examples });
         }
         var axes = points.SelectMany(p => p.Settings.Keys).Distinct()
             .Where(a => models.Select(m => m.Settings.GetValueOrDefault(a)).Distinct().Count() > 1).ToArray();

@@ -59,22 +59,18 @@ public static class SweepRunner
         coordinator.Lock("sweep:" + sweep.Name, $"sweep '{sweep.Name}' (another 'basin sweep run')");
         var points = SweepPlan.Expand(sweep);
         var clock = Stopwatch.StartNew();
-        int before;
-        using (var store = SweepStore.Open(runsFolder))
-        {
-            store.Register(sweep.Name, points);
-            store.ReleaseStale(sweep.Name);
-            if (options.RetryFailed) store.RequeueFailed(sweep.Name);
-            store.RequeueMissingMeasures(sweep.Name, Measures.MeasureRegistry.Select(sweep.Measures).Select(m => m.Name).ToArray());
-            before = Count(store, sweep, points, PointStatus.Done) + Count(store, sweep, points, PointStatus.Failed);
-        }
+        var store = coordinator.Sweeps;
+        store.Register(sweep.Name, points);
+        store.ReleaseStale(sweep.Name);
+        if (options.RetryFailed) store.RequeueFailed(sweep.Name);
+        store.RequeueMissingMeasures(sweep.Name, Measures.MeasureRegistry.Select(sweep.Measures).Select(m => m.Name).ToArray());
+        int before = Count(store, sweep, points, PointStatus.Done) + Count(store, sweep, points, PointStatus.Failed);
         progress?.Report(new SweepStarted(sweep.Name, points.Count, before, options.Workers, threads));
 
         if (options.Workers == 1) SweepWorker.Run(sweep, runsFolder, "worker-0", threads, progress, ct);
         else RunProcesses(options.Workers, threads, launcher!, progress, ct);
 
-        using var final = SweepStore.Open(runsFolder);
-        int done = Count(final, sweep, points, PointStatus.Done), failed = Count(final, sweep, points, PointStatus.Failed);
+        int done = Count(store, sweep, points, PointStatus.Done), failed = Count(store, sweep, points, PointStatus.Failed);
         return new SweepRunResult(sweep.Name, points.Count, before, done + failed - before, failed, points.Count - done - failed, clock.Elapsed.TotalSeconds);
     }
 

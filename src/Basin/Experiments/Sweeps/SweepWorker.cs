@@ -20,7 +20,7 @@ public static class SweepWorker
     {
         var points = SweepPlan.Expand(sweep).ToDictionary(p => p.Key);
         using var runs = RunStore.Open(runsFolder);
-        using var store = SweepStore.Open(runsFolder);
+        var store = runs.Sweeps;
         int before = torch.get_num_threads();
         if (threads is { } t) torch.set_num_threads(t);
         int finished = 0;

@@ -12,12 +12,13 @@ namespace Basin.Experiments.Training;
 /// <summary>One method's line in the demo: what the run measured, plus the geometry columns.</summary>
 public sealed record DemoRow(string Method, string Model, double? TestAccuracy, double? AccuracyGap, double? LossGap, double SecondsPerStep, string RunId)
 {
-    // The geometry of each result, all for the head (last linear layer) on the first Demo.GeometrySamples training
-    // examples: relative flatness κ_Tr (closed form), the exact trace of the head's Hessian, and its λ_max (Lanczos).
     public double? TrainAccuracy { get; init; }
-    public double? RelativeFlatness { get; init; }
-    public double? HessianTrace { get; init; }
-    public double? LambdaMax { get; init; }
+    // The head's geometry on the first Demo.GeometrySamples training examples, under the catalog's names: relative
+    // flatness κ_Tr of its weight (closed form), the exact trace of the Hessian by its weight (bias not included), and
+    // that Hessian's largest eigenvalue (Lanczos).
+    public double? RelativeFlatnessHead { get; init; }
+    public double? HessianTraceHeadWeight { get; init; }
+    public double? LambdaMaxHeadWeight { get; init; }
 
     public static DemoRow Of(string method, TrainJobResult r) =>
         new(method, r.Model, r.Figures.TestAccuracy, r.Figures.AccuracyGap, r.Figures.Gap, r.Figures.SecondsPerStep, r.RunId)
@@ -62,8 +63,8 @@ public static class Demo
 
     /// <summary>
     /// The demo's row for a finished run, with the relative flatness κ_Tr of the trained head on the run's training
-    /// set (closed form, unnormalized; "Relative Flatness and Generalization"), the trace of the head's Hessian and
-    /// its largest eigenvalue, all on the first <see cref="GeometrySamples"/> training examples.
+    /// set (closed form, unnormalized; "Relative Flatness and Generalization"), the trace of the Hessian by the head's
+    /// weight and its largest eigenvalue, all on the first <see cref="GeometrySamples"/> training examples.
     /// </summary>
     public static DemoRow Row(TrainJobSpec spec, TrainJobResult result)
     {
@@ -73,7 +74,10 @@ public static class Demo
         using var model = ModelSpec.Create(result.Model, train.ExampleShape, train.ClassCount, spec.Seed);
         Weights.Load(model, result.WeightsPath);
         var g = MeasureJob.Summarize(model, train, GeometrySamples);
-        return DemoRow.Of(spec.Method, result) with { RelativeFlatness = g.RelativeFlatness, HessianTrace = g.HessianTrace, LambdaMax = g.LambdaMax };
+        return DemoRow.Of(spec.Method, result) with
+        {
+            RelativeFlatnessHead = g.RelativeFlatness, HessianTraceHeadWeight = g.HessianTrace, LambdaMaxHeadWeight = g.LambdaMax,
+        };
     }
 
     /// <summary>Writes the rows as JSON (Basin's conventions) to <paramref name="path"/>.</summary>

@@ -67,6 +67,15 @@ public sealed record ModelSource(string WeightsPath, string Model, string Datase
             }
             return ImageDatasets.Load(name, split, DataPath, samples);
         }
+        if (DataSource.TryParse(Dataset, out var source))
+        {
+            var testSource = Dataset == Run?.Dataset && Run.TestData is { } t ? DataSource.Parse(t) : null;
+            var (trainSet, testSet) = DataSource.Load(source, testSource, null, null);
+            var (kept, other) = split == Split.Train ? (trainSet, testSet) : (testSet, trainSet);
+            other.Dispose();
+            if (samples is not long k || (atMost && k >= kept.Count)) return kept;
+            using (kept) return kept.Take(k);
+        }
         var spec = new TrainJobSpec { Dataset = Dataset, DataPath = DataPath, Samples = split == Split.Train ? samples : 1, TestSamples = split == Split.Test ? samples : 1, Seed = Run?.Seed ?? 1 };
         var (train, test) = TrainingJob.LoadData(spec);
         if (split == Split.Train) { test.Dispose(); return train; }

@@ -1,3 +1,4 @@
+using Basin.Data;
 using Basin.Experiments;
 using Basin.Experiments.Geometry;
 using Basin.Experiments.Gan;
@@ -14,8 +15,14 @@ namespace Basin.Experiments.Training;
 /// </summary>
 public sealed record TrainJobSpec
 {
-    /// <summary>Data set name: fashion-mnist, mnist, or a toy 2-D set (two-moons, spirals, 8gaussians, 25gaussians, swiss-roll).</summary>
+    /// <summary>
+    /// Data set: fashion-mnist, mnist, a toy 2-D set (two-moons, spirals, 8gaussians, 25gaussians, swiss-roll), or the
+    /// user's own data as images:FOLDER, csv:FILE or tensors:FILE (<see cref="DataSource"/>).
+    /// </summary>
     public string Dataset { get; init; } = "fashion-mnist";
+    /// <summary>The test set of the user's own data, in the form of <see cref="Dataset"/> (null: held out from it).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]   // absent when not given: older configs are unchanged
+    public string? TestData { get; init; }
     /// <summary>Folder holding the IDX files (else $BASIN_DATA, the Debian package, the user cache).</summary>
     public string? DataPath { get; init; }
     /// <summary>Training examples: the first N in file order (null = all).</summary>

@@ -234,6 +234,9 @@ public static class TrainingJob
         return new MethodContext(n, batchesPerEpoch, (long)batchesPerEpoch * Math.Max(1, spec.Epochs), spec.Epochs, spec.CoherenceEvery);
     }
 
+    /// <summary>The data sets a spec can name, for error messages.</summary>
+    public static string KnownDatasets => string.Join(", ", ImageDatasets.Names.Concat(ToyDatasets.Names).Concat(DataSource.Forms));
+
     /// <summary>Train and test sets for a spec: first N examples in file order, then label noise on the train set.</summary>
     public static (LabeledDataset Train, LabeledDataset Test) LoadData(TrainJobSpec spec)
     {
@@ -254,9 +257,19 @@ public static class TrainingJob
             train = ToyDatasets.Create(name, checked((int)(spec.Samples ?? 1000)), spec.Seed);
             test = ToyDatasets.Create(name, checked((int)(spec.TestSamples ?? 1000)), spec.Seed + 1_000_003);
         }
+        else if (DataSource.TryParse(spec.Dataset, out var source))
+        {
+            (train, test) = DataSource.Load(source, spec.TestData is null ? null : DataSource.Parse(spec.TestData), spec.Samples, spec.TestSamples);
+        }
         else
         {
-            throw new BasinException($"unknown dataset '{spec.Dataset}' (known: {string.Join(", ", ImageDatasets.Names.Concat(ToyDatasets.Names))})");
+            throw new BasinException($"unknown dataset '{spec.Dataset}' (known: {KnownDatasets})");
+        }
+        if (spec.TestData is not null && !DataSource.IsUserData(spec.Dataset))
+        {
+            train.Dispose();
+            test.Dispose();
+            throw new BasinException($"a test data source goes with the user's own data ({string.Join(", ", DataSource.Forms)}), not with {spec.Dataset}");
         }
         if (spec.LabelNoise > 0)
         {

@@ -10,62 +10,31 @@ public sealed record TracedLayer(string Name, nn.Module<Tensor, Tensor> Module, 
 
 /// <summary>
 /// A forward pass that keeps every Linear/Conv2d layer's input and output. Basin's models call their layers'
-/// forward directly, which bypasses TorchSharp's module hooks, so the pass is a replay of the model's own steps
-/// (for <see cref="Mlp"/> and <see cref="LeNet5"/>), op for op, giving the same logits as the model's forward.
-/// The outputs stay in the autograd graph, so ∂ℓ/∂output for every example comes from one backward pass.
+/// forward directly, which bypasses TorchSharp's module hooks, so the pass is the model's own
+/// <see cref="Classifier.Replay"/> (MLP, LeNet-5, and custom models that override it), giving the same logits as its
+/// forward. The outputs stay in the autograd graph, so ∂ℓ/∂output for every example comes from one backward pass.
 /// </summary>
 public sealed record LayerTrace(Tensor Features, Tensor Logits, IReadOnlyList<TracedLayer> Layers)
 {
     /// <summary>Whether <see cref="Run"/> can replay this model.</summary>
-    public static bool Supports(Classifier model) => model is Mlp or LeNet5;
+    public static bool Supports(Classifier model) => model.CanReplay;
 
     public static LayerTrace Run(Classifier model, Tensor input)
     {
+        if (!model.CanReplay) throw new BasinException($"per-example gradients by replay need a model that overrides Classifier.Replay, not {model.Spec}");
         var modules = model.named_modules().Where(nm => nm.name.Length > 0).ToDictionary(nm => nm.name, nm => nm.module);
         var layers = new List<TracedLayer>();
         Tensor Apply(string name, Tensor x)
         {
-            var module = (nn.Module<Tensor, Tensor>)modules[name];
+            if (!modules.TryGetValue(name, out var found) || found is not nn.Module<Tensor, Tensor> module)
+                throw new BasinException($"{model.Spec}: Replay applied '{name}', which is not a layer of the model");
             var y = module.forward(x);
             layers.Add(new TracedLayer(name, module, x, y));
             return y;
         }
-        Tensor features;
-        switch (model)
-        {
-            case Mlp mlp:
-                {
-                    if (input.dim() < 2 || input[0].numel() != mlp.InputSize)
-                        throw new BasinException($"{mlp.Spec} expects input [N,...] with {mlp.InputSize} values per example, got [{string.Join(",", input.shape)}]");
-                    var h = input.flatten(1);
-                    for (int i = 0; i < mlp.HiddenWidths.Count; i++)
-                    {
-                        var z = Apply($"fc{i + 1}", h);
-                        h = mlp.Activation switch
-                        {
-                            Activation.Relu => nn.functional.relu(z),
-                            Activation.Tanh => torch.tanh(z),
-                            _ => torch.sigmoid(z),
-                        };
-                    }
-                    features = h;
-                    break;
-                }
-            case LeNet5 lenet:
-                {
-                    var s = input.shape;
-                    if (s.Length != 4 || s[1] != lenet.InputChannels || s[2] != LeNet5.ImageSize || s[3] != LeNet5.ImageSize)
-                        throw new BasinException($"lenet5 expects input [N,{lenet.InputChannels},{LeNet5.ImageSize},{LeNet5.ImageSize}], got [{string.Join(",", s)}]");
-                    var p1 = MaxPool.TwoByTwo(nn.functional.relu(Apply("conv1", input)));
-                    var p2 = MaxPool.TwoByTwo(nn.functional.relu(Apply("conv2", p1)));
-                    var a1 = nn.functional.relu(Apply("fc1", p2.flatten(1)));
-                    features = nn.functional.relu(Apply("fc2", a1));
-                    break;
-                }
-            default:
-                throw new BasinException($"per-example gradients by replay support mlp and lenet5, not {model.Spec}");
-        }
-        var logits = Apply(model.HeadName, features);
-        return new LayerTrace(features, logits, layers);
+        var logits = model.Replay(input, Apply);
+        var head = layers.LastOrDefault(l => l.Name == model.HeadName)
+            ?? throw new BasinException($"{model.Spec}: Replay never applied the head '{model.HeadName}'");
+        return new LayerTrace(head.Input, logits, layers);
     }
 }

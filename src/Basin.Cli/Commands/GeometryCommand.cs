@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Basin.Curvature;
 using Basin.Data;
 using Basin.IO;
 using Basin.Experiments;
@@ -10,23 +11,30 @@ using Spectre.Console;
 
 namespace Basin.Cli.Commands;
 
-/// <summary>`basin measure`: loss-surface geometry (relative flatness, Hessian spectrum, feature robustness) of saved weights.</summary>
-public static class MeasureCommand
+/// <summary>
+/// `basin geometry`: loss-surface geometry (relative flatness, Hessian spectrum, feature robustness) of saved weights.
+/// `basin measure`, its name before issue 11, is a hidden alias for one release that notes the rename on stderr.
+/// </summary>
+public static class GeometryCommand
 {
-    public static Command Create()
+    public const string Name = "geometry";
+    public const string OldName = "measure";
+
+    /// <summary>The command, or with <paramref name="oldName"/> its hidden alias under the old name.</summary>
+    public static Command Create(bool oldName = false)
     {
         var source = new SourceOptions();
         var layer = new Option<string?>("--layer") { Description = "Layer to measure: a linear or conv layer name (e.g. fc3, conv1) or 'all' (every one, plus the whole network); default: the head" };
         var measures = new Option<string>("--measures")
         {
-            Description = $"Comma-separated measures or 'all': {string.Join(", ", GeometryMeasures.All)}",
-            DefaultValueFactory = _ => "relative-flatness,hessian-trace,top-eigen",
+            Description = $"Comma-separated per-layer measures (see 'basin measures') or 'all': {string.Join(", ", GeometryMeasures.All)}",
+            DefaultValueFactory = _ => string.Join(",", new MeasureSpec().Measures),
         };
         var variant = new Option<string?>("--variant") { Description = "Relative-flatness variant: closed-form (head), block, estimator, neuron-max, layer-trace, layer-max (default: closed-form for the head, block for ≤ 1024 weights, else estimator)" };
         var normalized = new Option<bool>("--normalized") { Description = "Divide relative flatness by m (the layer's inputs per neuron)" };
         var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay α the model was trained with, as in 'basin train --weight-decay' (a loss term α/2·‖w‖²): adds α to the Hessian's diagonal in relative flatness" };
         var normalizeFeatures = new Option<bool>("--normalize-features") { Description = "Measure relative flatness in features divided by their standard deviation (removes the input-rescaling freedom)" };
-        var top = new Option<int>("--top") { Description = "Eigenvalues for top-eigen and gauss-newton-top", DefaultValueFactory = _ => 5 };
+        var top = new Option<int>("--top") { Description = "Eigenvalues for top-eigenvalues-weight and gauss-newton-top", DefaultValueFactory = _ => 5 };
         var deltas = new Option<string>("--deltas") { Description = "Perturbation sizes δ for feature-robustness, comma-separated", DefaultValueFactory = _ => "0.01,0.03,0.1" };
         var plot = new Option<string?>("--plot") { Description = "PNG file for the spectral density (default: the run's folder, else ./density-LAYER.png)" };
         var hutchinson = new Option<bool>("--hutchinson") { Description = "Estimate the Hessian trace by Hutchinson everywhere (default: exact for the head, by its closed form, and for layers of at most --max-probes weights)" };
@@ -34,22 +42,27 @@ public static class MeasureCommand
         var maxProbes = new Option<int>("--max-probes") { Description = "Most probes for Hutchinson and the flatness estimator", DefaultValueFactory = _ => 200 };
         var float64 = new Option<bool>("--float64") { Description = "Measure in float64 (slower, more exact)" };
         var seed = new Option<long>("--seed") { Description = "Seed of the random probes", DefaultValueFactory = _ => 0 };
-        var cmd = new Command("measure", """
-            Measure the loss-surface geometry of saved weights on a data split: relative flatness of a layer,
-            Hessian trace, top eigenvalues, spectral density (PNG), Gauss-Newton eigenvalues, outliers, feature robustness.
-            Examples: basin measure --run 20261122-1701 ;
-                      basin measure --weights lenet.safetensors --model lenet5 --layer fc3 --measures relative-flatness,hessian-trace,top-eigen --split train --samples 2000 --json
-            """);
+        var cmd = new Command(oldName ? OldName : Name, """
+            Measure the loss-surface geometry of saved weights on a data split, per layer (by the layer's weight):
+            relative flatness, Hessian trace, top eigenvalues, spectral density (PNG), Gauss-Newton eigenvalues,
+            outliers, feature robustness. 'basin measures' lists the measures; names are those of its 'geometry' rows.
+            Examples: basin geometry --run 20261122-1701 ;
+                      basin geometry --weights lenet.safetensors --model lenet5 --layer fc3 --measures relative-flatness,hessian-trace-weight,top-eigenvalues-weight --split train --samples 2000 --json
+            """) { Hidden = oldName };
         source.AddTo(cmd);
         foreach (var o in new Option[] { layer, measures, variant, normalized, weightDecay, normalizeFeatures, top, deltas, plot, hutchinson, traceError, maxProbes, float64, seed })
             cmd.Options.Add(o);
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
+            if (oldName) CliWarning.Write($"'basin {OldName}' is renamed 'basin {Name}' (not to be confused with 'basin measures'); the old name goes in the next release");
             source.ApplyThreads(pr);
+            var notes = new List<string>();
+            var chosen = GeometryMeasures.Parse(pr.GetValue(measures)!, notes);
+            foreach (var note in notes) CliWarning.Write(note);
             var spec = new MeasureSpec
             {
                 Layer = pr.GetValue(layer),
-                Measures = GeometryMeasures.Parse(pr.GetValue(measures)!),
+                Measures = chosen,
                 Split = source.Split(pr),
                 Samples = source.Samples(pr),
                 Variant = pr.GetValue(variant) is { } v ? GeometryMeasures.ParseVariant(v) : null,
@@ -116,7 +129,7 @@ public static class MeasureCommand
                 t.AddRow(name, "relative flatness κ", Number(f.Value), Markup.Escape(detail));
             }
             if (l.HessianTrace is { } tr)
-                t.AddRow(name, "Hessian trace", Number(tr.Value), Markup.Escape(tr.Method == "exact" ? "exact" : $"± {Number(tr.StandardError)} (hutchinson, {tr.Probes} probes)"));
+                t.AddRow(name, "Hessian trace", Number(tr.Value), Markup.Escape(tr.Method == TraceResult.Exact ? "exact" : $"± {Number(tr.StandardError)} (hutchinson, {tr.Probes} probes)"));
             if (l.TopEigen is { } e)
                 t.AddRow(name, "top eigenvalues", Markup.Escape(List(e.Values)), Markup.Escape($"lanczos, {e.Products} products{(e.Converged ? "" : ", not converged")}"));
             if (l.GaussNewtonTop is { } g)

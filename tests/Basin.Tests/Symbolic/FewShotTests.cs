@@ -1,0 +1,75 @@
+using System.Text.Json;
+using Basin.Data;
+using Basin.Experiments.Symbolic;
+using Basin.Tests.Cli;
+using Basin.Training;
+using TorchSharp;
+using Xunit;
+
+namespace Basin.Tests.Symbolic;
+
+/// <summary>The few-shot task, the plateau schedule, the study's statistics and the `basin gssnn` commands.</summary>
+public class FewShotTests
+{
+    static LabeledDataset Source()
+    {
+        // 40 examples, labels 0..9 in turn; each input holds its own index so a drawn example can be traced back.
+        var inputs = torch.arange(40, dtype: torch.ScalarType.Float32).reshape(40, 1);
+        return new LabeledDataset("source", inputs, torch.arange(40, dtype: torch.ScalarType.Int64).remainder(10), 10);
+    }
+
+    [Fact]
+    public void FootwearSetsAreBalancedLabelledByClassAndRepeatWithTheirSeed()
+    {
+        using var source = Source();
+        using var a = FewShotTasks.Footwear(source, 10, seed: 3);
+        var index = a.Inputs.data<float>().Select(v => (int)v).ToArray();
+        var labels = a.Labels.data<long>().ToArray();
+        Assert.Equal(5, labels.Count(l => l == 1));
+        Assert.Equal(10, index.Distinct().Count());
+        for (int i = 0; i < 10; i++) Assert.Equal(new[] { 5, 7, 9 }.Contains(index[i] % 10) ? 1L : 0L, labels[i]);
+        using var again = FewShotTasks.Footwear(source, 10, seed: 3);
+        using var other = FewShotTasks.Footwear(source, 10, seed: 4);
+        Assert.Equal(index, again.Inputs.data<float>().Select(v => (int)v).ToArray());
+        Assert.NotEqual(index, other.Inputs.data<float>().Select(v => (int)v).ToArray());
+        Assert.Contains("12 positive and 28 negative", Assert.Throws<BasinException>(() => FewShotTasks.Footwear(source, 30, 1)).Message);
+        Assert.Contains("even count", Assert.Throws<BasinException>(() => FewShotTasks.Footwear(source, 7, 1)).Message);
+    }
+
+    [Fact]
+    public void ThePlateauScheduleHalvesAfterPatienceAndWaitsOutItsCooldown()
+    {
+        var plateau = new ReduceOnPlateau(1, factor: 0.5, patience: 2, threshold: 1e-4, cooldown: 1);
+        var rates = new[] { 1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5 }.Select(plateau.Step).ToArray();
+        Assert.Equal([1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.25], rates);
+    }
+
+    [Fact]
+    public void AnovaAndIccOfTwoGroupsByHand()
+    {
+        // Groups (1,2,3) and (4,5,6): SSB = 13.5 on 1 df, SSW = 4 on 4 df, so F = 13.5 and ICC = (13.5 − 1)/(13.5 + 2·1).
+        var (f, icc) = GssnnStudy.Anova([[1, 2, 3], [4, 5, 6]]);
+        Assert.Equal(13.5, f, 12);
+        Assert.Equal(12.5 / 15.5, icc, 12);
+    }
+
+    [Fact]
+    public void ATinyStudyRunsEndToEndAndShowPrintsGraphs()
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir, train: 96, test: 64);
+        var r = CliRunner.Run(dir, null, "gssnn", "study", "--programs", "1", "--no-controls", "--seeds", "2", "--baseline-seeds", "2",
+            "--epochs", "1", "--train-count", "8", "--eval-count", "8", "--dimension", "16", "--data", data, "--threads", "1", "--json");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var arms = doc.RootElement.GetProperty("arms").EnumerateArray().ToList();
+        Assert.Equal(["baseline", "matched", "program1"], arms.Select(a => a.GetProperty("name").GetString()));
+        Assert.All(arms, a => Assert.Equal(2, a.GetProperty("runs").GetArrayLength()));
+        Assert.InRange(doc.RootElement.GetProperty("summary").GetProperty("baselineMean").GetDouble(), 0, 1);
+
+        var show = CliRunner.Run(dir, null, "gssnn", "show", "cycle4");
+        Assert.True(show.ExitCode == 0, show.ToString());
+        Assert.StartsWith("4 nodes (0 1 3 5), 4 edges, 8 elements", show.Stdout);
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "gssnn", "show", "extend jump"), "word 2 'jump'");
+    }
+}
