@@ -140,10 +140,10 @@ public class PruneCliTests
         while ((line = p.StandardOutput.ReadLine()) is not null && !line.StartsWith("round 2/3: run", StringComparison.Ordinal))
             Assert.True(sw.Elapsed < TimeSpan.FromMinutes(3), "round 2 never started");
         Assert.NotNull(line);
-        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", p.Id.ToString()])) kill.WaitForExit();
+        CliRunner.Interrupt(p);   // SIGINT, or SIGTERM where a background job inherited SIGINT as ignored
         var rest = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(60_000), "prune did not stop after SIGINT");
+        Assert.True(p.WaitForExit(60_000), "prune did not stop after the interrupt");
         Assert.Equal(130, p.ExitCode);
         Assert.Contains("rounds before 2 are recorded", stderr.Result);
 
