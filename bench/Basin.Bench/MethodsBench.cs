@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Basin.Data;
 using Basin.Models;
+using Basin.Pruning;
 using Basin.Training;
 using Basin.Training.Methods;
 using Basin.Training.PerExample;
@@ -35,7 +36,16 @@ public static class MethodsBench
         ("winsorized c=4", () => Base().With(new Winsorized(4))),
         ("m3", () => Base().With(new M3())),
         ("rm3", () => Base().With(new Rm3())),
+        ("sgd masked 90%", () => Base() with { Update = new MaskedUpdate(new Sgd(0.9), NinetyPercentMask.Value) }),
     ];
+
+    /// <summary>A random mask pruning 90 % of every LeNet-5 weight tensor (kept for the process: recipes share it).</summary>
+    static readonly Lazy<PruningMask> NinetyPercentMask = new(() =>
+    {
+        using var net = ModelSpec.Create("lenet5", [1, 28, 28], 10, seed: 0);
+        using var dense = Prunable.DenseMask(net);
+        return RandomPruning.ToSparsity(dense, 0.9, seed: 0);
+    });
 
     static Recipe Base() => Recipe.Sgd(0.01, momentum: 0.9);
 

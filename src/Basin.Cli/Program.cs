@@ -32,4 +32,5 @@ root.Subcommands.Add(TightnessCommand.Create());
 root.Subcommands.Add(GssnnCommand.Create());
 root.Subcommands.Add(LandscapeCommand.Create());
 root.Subcommands.Add(ConnectCommand.Create());
+root.Subcommands.Add(PruneCommand.Create());
 return await Cli.InvokeAsync(root, args);

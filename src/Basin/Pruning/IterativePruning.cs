@@ -1,0 +1,79 @@
+using Basin.Models;
+using Basin.Training;
+
+namespace Basin.Pruning;
+
+/// <summary>What the weights become after a round's pruning step, before the round trains.</summary>
+public enum Rewind
+{
+    /// <summary>Back to the rewind point θ_k (θ₀ or an early epoch) times the mask: lottery-ticket weight rewinding.</summary>
+    Weights,
+    /// <summary>The trained weights times the mask; the round replays the whole learning-rate schedule (learning-rate rewinding).</summary>
+    LearningRate,
+}
+
+/// <summary>
+/// Iterative magnitude pruning: <see cref="Rounds"/> rounds, each removing <see cref="RatePercent"/> % of the alive masked
+/// weights (global ranking, or per layer), optionally with AP taking <see cref="ApRatePercent"/> % of them (global only).
+/// </summary>
+public sealed record IterativeSettings(int Rounds, double RatePercent = 20, double? ApRatePercent = null, Rewind Rewind = Rewind.Weights, bool Layerwise = false)
+{
+    public void Validate()
+    {
+        Check.AtLeast(Rounds, 1, "rounds");
+        MagnitudePruning.CheckRate(RatePercent, "rate");
+        if (ApRatePercent is { } q && !(q > 0 && q < RatePercent))
+            throw new OptionException("apRate", $"apRate must be a percentage in (0, rate) = (0, {RatePercent}), got {q}");
+        if (ApRatePercent is not null && Layerwise) throw new OptionException("layerwise", "layerwise: AP ranks globally; it cannot be combined with layer-wise pruning");
+    }
+}
+
+/// <summary>One round after its pruning step and rewind, before training: the mask to train with (owned by the loop).</summary>
+public sealed record PruningRoundStart(int Round, PruningMask Mask, SparsityReport Sparsity, ApRoundCounts? Ap);
+
+/// <summary>
+/// The loop of iterative pruning ("The Lottery Ticket Hypothesis", Frankle &amp; Carbin 2019; learning-rate rewinding from
+/// "Comparing Rewinding and Fine-tuning in Neural Network Pruning", Renda et al. 2020). The model comes in trained, with
+/// <paramref name="roundStart"/> the weights its training started from. Per round: prune from the trained weights
+/// (magnitude, or magnitude + AP with movement measured from the round's start), rewind, and call
+/// <paramref name="train"/>, which trains the model with the round's mask kept applied (<see cref="MaskedUpdate"/>).
+/// </summary>
+public static class IterativePruning
+{
+    public static void Run(Classifier model, PruningMask initial, WeightSnapshot roundStart, WeightSnapshot? rewindPoint,
+        IterativeSettings settings, Action<PruningRoundStart> train, CancellationToken ct = default)
+    {
+        settings.Validate();
+        if (settings.Rewind == Rewind.Weights && rewindPoint is null) throw new BasinException("weight rewinding needs a rewind point (θ₀ or θ_k)");
+        var mask = initial.Clone();
+        var start = roundStart;
+        WeightSnapshot? owned = null;
+        try
+        {
+            for (int round = 1; round <= settings.Rounds; round++)
+            {
+                ct.ThrowIfCancellationRequested();
+                var parameters = NamedParameter.Of(model);
+                ApRoundCounts? ap = null;
+                PruningMask next;
+                if (settings.ApRatePercent is { } q)
+                    (next, ap) = ActivatePruning.Round(mask, parameters, start.State, settings.RatePercent, q);
+                else
+                    next = MagnitudePruning.Round(mask, parameters, settings.RatePercent, settings.Layerwise);
+                mask.Dispose();
+                mask = next;
+                if (settings.Rewind == Rewind.Weights) rewindPoint!.CopyInto(model, mask);
+                else mask.ApplyTo(model);
+                owned?.Dispose();
+                owned = WeightSnapshot.Of(model);
+                start = owned;
+                train(new PruningRoundStart(round, mask, mask.Sparsity(), ap));
+            }
+        }
+        finally
+        {
+            mask.Dispose();
+            owned?.Dispose();
+        }
+    }
+}
