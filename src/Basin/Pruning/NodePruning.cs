@@ -91,7 +91,9 @@ public static class NodePruning
     /// <summary>The k units of largest incoming-weight L2 norm, ties broken towards the lower index.</summary>
     static int[] LargestNorms(Tensor weight, int k)
     {
-        using var norms = weight.detach().flatten(1).to(ScalarType.Float64).square().sum(dim: 1);
+        using var w = weight.detach().flatten(1).to(ScalarType.Float64);
+        using var squared = w.pow(Basin.Native.Scalars.Two);
+        using var norms = squared.sum(dim: 1);
         var values = norms.data<double>().ToArray();
         var negative = values.Select(v => -v).ToArray();
         return Ranking.Smallest(negative, _ => true, k);

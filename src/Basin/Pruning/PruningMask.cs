@@ -131,8 +131,9 @@ public sealed class PruningMask : IDisposable
     {
         using var scope = NewDisposeScope();
         var copy = t.detach().to(ScalarType.Float32, CPU).clone();
-        using var zero = copy.eq(0);
-        using var one = copy.eq(1);
+        using var zeroValue = 0.ToScalar();
+        using var zero = copy.eq(zeroValue);
+        using var one = copy.eq(Basin.Native.Scalars.One);
         using var binary = zero.logical_or(one).all();
         if (!binary.item<bool>()) throw new BasinException($"the mask of '{name}' has entries other than 0 and 1");
         return copy.DetachFromDisposeScope();
