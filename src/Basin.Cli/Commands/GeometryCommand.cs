@@ -99,9 +99,15 @@ public static class GeometryCommand
     /// <summary>How often a command that is not on a terminal prints a progress line.</summary>
     static readonly TimeSpan PeriodicProgress = TimeSpan.FromSeconds(10);
 
-    /// <summary>Runs <paramref name="work"/> under a Spectre status line on a terminal, with periodic lines otherwise.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> under a Spectre status line on a terminal, with periodic lines otherwise; both say
+    /// the step and, from the second step on, the time left at the mean pace of the steps so far (steps differ in cost,
+    /// so it is a rough guide).
+    /// </summary>
     internal static T WithStatus<T>(bool json, string title, Func<IProgress<MeasureProgress>?, T> work)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        string Line(MeasureProgress p) => $"{title}: {p.Layer} {p.Measure} ({p.Step}/{p.Steps}{TimeLeft(clock.Elapsed, p.Step, p.Steps)})";
         // Not a terminal: a plain progress line on stderr at most every 10 s (stdout keeps the table or the JSON).
         if (!Cli.Interactive(json))
         {
@@ -109,16 +115,21 @@ public static class GeometryCommand
             return work(new Reporter<MeasureProgress>(p =>
             {
                 if (since.Elapsed < PeriodicProgress) return;
-                Console.Error.WriteLine($"{title}: {p.Layer} {p.Measure} ({p.Step}/{p.Steps})");
+                Console.Error.WriteLine(Line(p));
                 since.Restart();
             }));
         }
         T result = default!;
-        AnsiConsole.Status().Start(title, ctx =>
-        {
-            result = work(new Reporter<MeasureProgress>(p => ctx.Status(Markup.Escape($"{title}: {p.Layer} {p.Measure} ({p.Step}/{p.Steps})"))));
-        });
+        AnsiConsole.Status().Start(title, ctx => { result = work(new Reporter<MeasureProgress>(p => ctx.Status(Markup.Escape(Line(p))))); });
         return result;
+    }
+
+    /// <summary>", about N min left" after <paramref name="step"/> − 1 finished steps took <paramref name="elapsed"/>; empty before.</summary>
+    public static string TimeLeft(TimeSpan elapsed, int step, int steps)
+    {
+        if (step < 2 || steps < step) return "";
+        double left = elapsed.TotalSeconds / (step - 1) * (steps - step + 1);
+        return left < 90 ? $", about {left:F0} s left" : $", about {left / 60:F0} min left";
     }
 
     /// <summary>Reports synchronously on the worker's thread (Progress&lt;T&gt; would post to the thread pool and arrive late).</summary>

@@ -38,3 +38,15 @@ public class GeometryInterruptTests
         Assert.Contains(missing[0], last);
     }
 }
+
+public class ProgressEstimateTests
+{
+    [Fact]
+    public void TimeLeftIsTheMeanPaceOfTheFinishedStepsTimesTheStepsLeft()
+    {
+        Assert.Equal("", Basin.Cli.Commands.GeometryCommand.TimeLeft(TimeSpan.FromSeconds(5), 1, 10));
+        // Step 3 of 10 starts after 2 steps in 20 s: 8 steps left at 10 s each.
+        Assert.Equal(", about 80 s left", Basin.Cli.Commands.GeometryCommand.TimeLeft(TimeSpan.FromSeconds(20), 3, 10));
+        Assert.Equal(", about 3 min left", Basin.Cli.Commands.GeometryCommand.TimeLeft(TimeSpan.FromSeconds(120), 3, 5));
+    }
+}
