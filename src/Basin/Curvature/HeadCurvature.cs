@@ -50,11 +50,10 @@ public sealed class HeadCurvature : ICurvatureProduct, IDisposable
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
         var phis = new List<Tensor>();
-        for (long start = 0; start < data.Count; start += chunkSize)
+        foreach (var chunk in data.Chunks(chunkSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            long n = Math.Min(chunkSize, data.Count - start);
-            phis.Add(model.Features(data.Inputs.narrow(0, start, n).to_type(weight.dtype)));
+            phis.Add(model.Features(chunk.Inputs(weight.dtype)));
         }
         var features = phis.Count == 1 ? phis[0] : torch.cat(phis, 0);
         var probabilities = nn.functional.softmax(model.Head.forward(features), 1);

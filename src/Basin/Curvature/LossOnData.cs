@@ -22,7 +22,10 @@ sealed class LossOnData
         DType = dtype;
         ChunkSize = options.ChunkSize;
         CustomLoss = options.Loss;
+        chunks = data.Chunks(options.ChunkSize);
     }
+
+    readonly IReadOnlyList<DataChunk> chunks;
 
     public nn.Module<Tensor, Tensor> Model { get; }
     public LabeledDataset Data { get; }
@@ -30,16 +33,13 @@ sealed class LossOnData
     public int ChunkSize { get; }
     public Func<Tensor, Tensor, Tensor>? CustomLoss { get; }
     public long Count => Data.Count;
-    public int ChunkCount => (int)((Count + ChunkSize - 1) / ChunkSize);
+    public int ChunkCount => chunks.Count;
 
     /// <summary>Inputs (in the model's dtype), labels and weight n_chunk/N of chunk <paramref name="index"/>; created in the caller's scope.</summary>
     public (Tensor inputs, Tensor labels, double weight) Chunk(int index)
     {
-        long start = (long)index * ChunkSize;
-        long n = Math.Min(ChunkSize, Count - start);
-        var x = Data.Inputs.narrow(0, start, n).to_type(DType);
-        var y = Data.Labels.narrow(0, start, n);
-        return (x, y, (double)n / Count);
+        var chunk = chunks[index];
+        return (chunk.Inputs(DType), chunk.Labels(), chunk.Weight);
     }
 
     /// <summary>The chunk's mean loss; throws <see cref="BasinException"/> if it is not a scalar.</summary>

@@ -39,6 +39,13 @@ public sealed class LabeledDataset : IDisposable
         return new LabeledDataset(Name, Inputs.narrow(0, 0, n).clone(), Labels.narrow(0, 0, n).clone(), ClassCount);
     }
 
+    /// <summary>
+    /// The data set cut into consecutive chunks of at most <paramref name="size"/> examples, in order: the loop every
+    /// computation over a whole data set uses, so that memory stays bounded in N.
+    /// </summary>
+    public IReadOnlyList<DataChunk> Chunks(long size) =>
+        Chunking.Ranges(Count, size).Select(r => new DataChunk(this, r.Start, r.Count)).ToArray();
+
     /// <summary>The examples at <paramref name="indices"/> (int64), in that order (a copy).</summary>
     public LabeledDataset Select(Tensor indices) =>
         new(Name, Inputs.index_select(0, indices), Labels.index_select(0, indices), ClassCount);

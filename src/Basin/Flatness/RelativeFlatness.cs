@@ -145,14 +145,13 @@ public static class RelativeFlatness
         using var noGrad = torch.no_grad();
         var bias = head.Bias?.detach();
         double total = 0;
-        for (long start = 0; start < data.Count; start += chunkSize)
+        foreach (var chunk in data.Chunks(chunkSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = torch.NewDisposeScope();
-            long n = Math.Min(chunkSize, data.Count - start);
-            var phi = model.Features(data.Inputs.narrow(0, start, n).to_type(w.dtype));
+            var phi = model.Features(chunk.Inputs(w.dtype));
             if (scale is not null) phi = phi.div(scale);
-            total += TraceTerm(phi, w, bias).ToDouble() * n;
+            total += TraceTerm(phi, w, bias).ToDouble() * chunk.Count;
         }
         return total / data.Count;
     }
@@ -195,11 +194,10 @@ public static class RelativeFlatness
         var sum = torch.zeros(layer.Columns, ScalarType.Float64);
         var sumSquares = torch.zeros(layer.Columns, ScalarType.Float64);
         long count = 0;
-        for (long start = 0; start < data.Count; start += chunkSize)
+        foreach (var chunk in data.Chunks(chunkSize))
         {
-            using var chunk = torch.NewDisposeScope();
-            long n = Math.Min(chunkSize, data.Count - start);
-            var phi = layer.Features(LayerInputs.Capture(model, layer, data.Inputs.narrow(0, start, n).to_type(layer.Weight.dtype))).to_type(ScalarType.Float64);
+            using var chunkScope = torch.NewDisposeScope();
+            var phi = layer.Features(LayerInputs.Capture(model, layer, chunk.Inputs(layer.Weight.dtype))).to_type(ScalarType.Float64);
             sum.add_(phi.sum(dim: 0), Scalars.One);
             sumSquares.add_(phi.pow(Scalars.Two).sum(dim: 0), Scalars.One);
             count += phi.shape[0];

@@ -1,3 +1,4 @@
+using Basin.Data;
 using Basin.Native;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -92,9 +93,9 @@ public static class FrechetDistance
         try
         {
             using var noGrad = torch.no_grad();
-            for (long start = 0; start < samples.shape[0]; start += batchSize)
+            foreach (var (start, n) in Chunking.Ranges(samples.shape[0], batchSize))
             {
-                using var batch = samples.slice(0, start, Math.Min(start + batchSize, samples.shape[0]), 1);
+                using var batch = samples.narrow(0, start, n);
                 using var f = features(batch);
                 if (f.dim() != 2 || f.shape[0] != batch.shape[0])
                     throw new BasinException($"feature extractor must map [B,...] to [B,m], got [{string.Join(",", f.shape)}] for B = {batch.shape[0]}");

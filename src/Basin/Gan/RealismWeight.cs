@@ -1,3 +1,4 @@
+using Basin.Data;
 using Basin.Native;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -41,8 +42,8 @@ public sealed record RealismWeight(double Reference, double Scale = 1, double Be
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var parts = new List<Tensor>();
-        for (long start = 0; start < real.shape[0]; start += batchSize)
-            parts.Add(critic(real.slice(0, start, Math.Min(start + batchSize, real.shape[0]), 1)).flatten().to(ScalarType.Float64));
+        foreach (var (start, n) in Chunking.Ranges(real.shape[0], batchSize))
+            parts.Add(critic(real.narrow(0, start, n)).flatten().to(ScalarType.Float64));
         var scores = torch.cat(parts, 0);
         if (scores.shape[0] != real.shape[0]) throw new BasinException($"critic must return one score per sample, got {scores.shape[0]} for {real.shape[0]}");
         return new RealismWeight(scores.mean().item<double>(), Math.Max(scores.std().item<double>(), 1e-6), beta);

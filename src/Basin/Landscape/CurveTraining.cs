@@ -72,14 +72,14 @@ public static class CurveTraining
                 using var order = torch.randperm(data.Count, generator: generator);
                 double lossSum = 0;
                 int batches = 0;
-                for (long start = 0; start < data.Count; start += options.BatchSize)
+                foreach (var (start, size) in Chunking.Ranges(data.Count, options.BatchSize))
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     using var scope = torch.NewDisposeScope();
                     double t = random.NextDouble();
                     curve.WriteAt(t, parameters);
                     foreach (var p in parameters) p.grad?.zero_();
-                    var idx = order.narrow(0, start, Math.Min(options.BatchSize, data.Count - start));
+                    var idx = order.narrow(0, start, size);
                     var x = data.Inputs.index_select(0, idx).to_type(dtype);
                     var y = data.Labels.index_select(0, idx);
                     var loss = nn.functional.cross_entropy(model.forward(x), y);

@@ -1,4 +1,5 @@
 using Basin.Data;
+using Basin.Training;
 using Basin.Curvature;
 using Basin.Flatness;
 using TorchSharp;
@@ -13,8 +14,8 @@ public sealed record SurfacePoint(double Loss, double Accuracy);
 /// The loss of one model at points θ₀ + Σᵢ cᵢ·dᵢ near its own weights θ₀, on a fixed data set, in eval mode and without gradients.
 /// The data is converted to the weights' dtype once and cut into chunks of at most <c>chunkSize</c> examples (memory bounded by the
 /// chunk); each point is set in place (θ ← θ₀, then θ += cᵢ·dᵢ), so no tensor is allocated per point for the weights.
-/// The loss is the plain mean cross-entropy (no weight decay), summed in the same order as <see cref="Training.Evaluation"/>,
-/// so at c = 0 it equals that evaluation exactly for the same chunk size. Disposing restores θ₀ and the model's mode.
+/// The loss is the plain mean cross-entropy (no weight decay), summed by <see cref="Evaluation.Totals"/> as in
+/// <see cref="Evaluation.Evaluate"/>, so at c = 0 it equals that evaluation exactly for the same chunk size. Disposing restores θ₀ and the model's mode.
 /// </summary>
 public sealed class LossSurface : IDisposable
 {
@@ -39,15 +40,9 @@ public sealed class LossSurface : IDisposable
         var dtype = parameters[0].dtype;
         origin = Directions.Weights(model);
         count = data.Count;
-        int chunks = (int)((count + chunkSize - 1) / chunkSize);
-        inputs = new Tensor[chunks];
-        labels = new Tensor[chunks];
-        for (int c = 0; c < chunks; c++)
-        {
-            long start = (long)c * chunkSize, n = Math.Min(chunkSize, count - start);
-            inputs[c] = data.Inputs.narrow(0, start, n).to_type(dtype).contiguous();
-            labels[c] = data.Labels.narrow(0, start, n).contiguous();
-        }
+        var chunks = data.Chunks(chunkSize);
+        inputs = chunks.Select(c => c.Inputs(dtype).contiguous()).ToArray();
+        labels = chunks.Select(c => c.Labels().contiguous()).ToArray();
         wasTraining = model.training;
         model.eval();
     }
@@ -87,16 +82,7 @@ public sealed class LossSurface : IDisposable
     /// <summary>Loss and accuracy at the model's current weights.</summary>
     SurfacePoint Evaluate()
     {
-        using var noGrad = torch.no_grad();
-        double lossSum = 0;
-        long correct = 0;
-        for (int c = 0; c < inputs.Length; c++)
-        {
-            using var scope = torch.NewDisposeScope();
-            var logits = model.forward(inputs[c]);
-            lossSum += nn.functional.cross_entropy(logits, labels[c], reduction: nn.Reduction.Sum).to_type(ScalarType.Float64).ToDouble();
-            correct += logits.argmax(1).eq(labels[c]).sum().ToInt64();
-        }
+        var (lossSum, correct) = Evaluation.Totals(model, inputs.Length, c => (inputs[c], labels[c]));
         return new SurfacePoint(lossSum / count, (double)correct / count);
     }
 

@@ -26,12 +26,12 @@ public static class FisherRao
         if (parameters.Length == 0) throw new BasinException("the Fisher–Rao norm needs parameters that require gradients");
         var dtype = parameters[0].dtype;
         var result = new List<double>();
-        for (long start = 0; start < data.Count; start += chunkSize)
+        foreach (var chunk in data.Chunks(chunkSize))
         {
             using var scope = torch.NewDisposeScope();
-            long n = Math.Min(chunkSize, data.Count - start);
-            var x = data.Inputs.narrow(0, start, n).to_type(dtype);
-            var y = data.Labels.narrow(0, start, n);
+            long n = chunk.Count;
+            var x = chunk.Inputs(dtype);
+            var y = chunk.Labels();
             CheckLabels(y, model.ClassCount);
             var u = torch.ones(n, dtype: dtype, requires_grad: true);
             var losses = nn.functional.cross_entropy(model.forward(x), y, reduction: nn.Reduction.None);

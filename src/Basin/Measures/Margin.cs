@@ -1,4 +1,5 @@
 using Basin.Data;
+using Basin.Training;
 using Basin.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -16,7 +17,7 @@ public static class Margin
     {
         if (!(percentile >= 0 && percentile <= 1)) throw new BasinException($"margin percentile must be in [0, 1], got {percentile}");
         using var scope = torch.NewDisposeScope();
-        var logits = ModelParts.Logits(model, data, chunkSize).to_type(ScalarType.Float64);
+        var logits = Evaluation.Logits(model, data, chunkSize).to_type(ScalarType.Float64);
         var margins = ExampleMargins(logits, data.Labels).data<double>().ToArray();
         return Quantile(margins, percentile);
     }

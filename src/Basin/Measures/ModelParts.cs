@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace Basin.Measures;
 
-/// <summary>Weight matrices, logits and parameter snapshots that several measures share.</summary>
+/// <summary>Weight matrices and parameter snapshots that several measures share.</summary>
 static class ModelParts
 {
     /// <summary>The weights of the linear and convolutional layers in order (biases and norm layers left out).</summary>
@@ -25,40 +25,6 @@ static class ModelParts
         var init = c.Initial!.named_parameters().FirstOrDefault(np => np.name == name).parameter
             ?? throw new BasinException($"the initial weights have no '{name}'; they belong to another architecture");
         return init;
-    }
-
-    /// <summary>Logits of every example, in eval mode, without gradients, computed chunk by chunk.</summary>
-    public static Tensor Logits(Classifier model, LabeledDataset data, int chunkSize)
-    {
-        using var eval = new EvalMode(model);
-        using var noGrad = torch.no_grad();
-        var dtype = model.parameters().First().dtype;
-        var parts = new List<Tensor>();
-        for (long start = 0; start < data.Count; start += chunkSize)
-        {
-            long n = Math.Min(chunkSize, data.Count - start);
-            using var x = data.Inputs.narrow(0, start, n).to_type(dtype);
-            parts.Add(model.forward(x));
-        }
-        var all = torch.cat(parts.ToArray());
-        foreach (var p in parts) p.Dispose();
-        return all;
-    }
-
-    /// <summary>Fraction of examples the model classifies correctly.</summary>
-    public static double Accuracy(Classifier model, LabeledDataset data, int chunkSize)
-    {
-        using var scope = torch.NewDisposeScope();
-        var logits = Logits(model, data, chunkSize);
-        return logits.argmax(1).eq(data.Labels).to_type(ScalarType.Float64).mean().ToDouble();
-    }
-
-    /// <summary>Mean cross-entropy over the data, in eval mode, without gradients.</summary>
-    public static double Loss(Classifier model, LabeledDataset data, int chunkSize)
-    {
-        using var scope = torch.NewDisposeScope();
-        var logits = Logits(model, data, chunkSize);
-        return nn.functional.cross_entropy(logits.to_type(ScalarType.Float64), data.Labels).ToDouble();
     }
 
     /// <summary>Copies of every parameter's current value, to restore after perturbing them in place.</summary>

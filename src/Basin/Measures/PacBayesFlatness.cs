@@ -1,5 +1,6 @@
 using Basin.Native;
 using Basin.Data;
+using Basin.Training;
 using Basin.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -43,7 +44,7 @@ public static class PacBayesFlatness
         if (!(options.AccuracyDropTarget > 0 && options.AccuracyDropTarget < 1)) throw new BasinException($"accuracy-drop target must be in (0, 1), got {options.AccuracyDropTarget}");
         if (options.NoiseDraws < 1) throw new BasinException($"noise draws must be at least 1, got {options.NoiseDraws}");
         double target = options.AccuracyDropTarget, tol = options.AccuracyDropTolerance;
-        double baseAccuracy = ModelParts.Accuracy(model, data, options.ChunkSize);
+        double baseAccuracy = Evaluation.Accuracy(model, data, options.ChunkSize);
         int evaluations = 0;
         double Drop(double sigma)
         {
@@ -93,7 +94,7 @@ public static class PacBayesFlatness
     public static double AccuracyDrop(Classifier model, LabeledDataset data, double sigma, bool magnitudeAware, int draws, long seed,
         double? baseAccuracy = null, int chunkSize = 1000)
     {
-        double acc0 = baseAccuracy ?? ModelParts.Accuracy(model, data, chunkSize);
+        double acc0 = baseAccuracy ?? Evaluation.Accuracy(model, data, chunkSize);
         var snapshot = ModelParts.Snapshot(model);
         try
         {
@@ -114,7 +115,7 @@ public static class PacBayesFlatness
                         i++;
                     }
                 }
-                sum += ModelParts.Accuracy(model, data, chunkSize);
+                sum += Evaluation.Accuracy(model, data, chunkSize);
             }
             return acc0 - sum / draws;
         }

@@ -110,15 +110,14 @@ public static class WorstCaseSharpness
         using var grad = torch.enable_grad();
         var acc = parameters.Select(p => torch.zeros_like(p)).ToArray();
         double loss = 0;
-        for (long start = 0; start < data.Count; start += chunkSize)
+        foreach (var chunk in data.Chunks(chunkSize))
         {
             using var scope = torch.NewDisposeScope();
-            long n = Math.Min(chunkSize, data.Count - start);
-            var x = data.Inputs.narrow(0, start, n).to_type(parameters[0].dtype);
-            var y = data.Labels.narrow(0, start, n);
+            var x = chunk.Inputs(parameters[0].dtype);
+            var y = chunk.Labels();
             FisherRao.CheckLabels(y, model.ClassCount);
             var l = nn.functional.cross_entropy(model.forward(x), y);
-            double w = (double)n / data.Count;
+            double w = chunk.Weight;
             loss += w * l.ToDouble();
             var g = torch.autograd.grad([l], parameters, null, false, false, true);
             using var weight = w.ToScalar();

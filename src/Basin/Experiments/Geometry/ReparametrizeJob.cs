@@ -111,10 +111,10 @@ public static class ReparametrizeJob
         using var evalA = new EvalMode(a);
         using var evalB = new EvalMode(b);
         double max = 0;
-        for (long start = 0; start < data.Count; start += chunkSize)
+        foreach (var chunk in data.Chunks(chunkSize))
         {
             using var scope = torch.NewDisposeScope();
-            var x = data.Inputs.narrow(0, start, Math.Min(chunkSize, data.Count - start)).to_type(a.Head.weight!.dtype);
+            var x = chunk.Inputs(a.Head.weight!.dtype);
             max = Math.Max(max, a.forward(x).sub(b.forward(x)).abs().max().ToDouble());
         }
         return max;

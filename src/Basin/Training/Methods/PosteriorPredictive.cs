@@ -69,16 +69,8 @@ public static class PosteriorPredictive
 
     static Tensor Probabilities(Classifier model, LabeledDataset data, int batchSize)
     {
-        var parts = new List<Tensor>();
-        for (long start = 0; start < data.Count; start += batchSize)
-        {
-            long n = Math.Min(batchSize, data.Count - start);
-            using var logits = model.forward(data.Inputs.narrow(0, start, n));
-            parts.Add(nn.functional.softmax(logits.to_type(ScalarType.Float64), 1));
-        }
-        var all = cat(parts, 0);
-        foreach (var p in parts) p.Dispose();
-        return all;
+        using var logits = Evaluation.Logits(model, data, batchSize);
+        return nn.functional.softmax(logits.to_type(ScalarType.Float64), 1);
     }
 
     static PredictiveScore Score(string name, Tensor probs, Tensor labels)
