@@ -21,6 +21,8 @@ public static class MCoherence
         long m = perExample[0].shape[0];
         if (m < 1 || perExample.Any(g => g.dim() < 1 || g.shape[0] != m))
             throw new BasinException("m-coherence needs gradients of the same m ≥ 1 examples for every parameter");
+        // Summed parameter by parameter; on one flattened matrix (OfGroups) the sums run in another order and can differ
+        // in the last bit, so each form keeps its own order and the values stay as they were.
         using var scope = NewDisposeScope();
         double sumNorms = 0, normOfSum = 0;
         foreach (var g in perExample)
@@ -31,6 +33,27 @@ public static class MCoherence
         }
         if (sumNorms == 0) throw new BasinException("m-coherence is undefined: every per-example gradient is zero");
         return normOfSum / sumNorms;
+    }
+
+    /// <summary>
+    /// The mean m-coherence of consecutive groups of <paramref name="m"/> rows of flattened per-example gradients
+    /// <paramref name="g"/> [n, P] (float64) with squared norms <paramref name="squaredNorms"/> [n]; a short last group
+    /// is left out unless it is the only one, and groups whose gradients are all zero are skipped (NaN if every one is).
+    /// </summary>
+    public static double OfGroups(Tensor g, Tensor squaredNorms, int m)
+    {
+        if (m < 1) throw new BasinException($"the m-coherence group size must be at least 1, got {m}");
+        long n = g.shape[0];
+        var coherences = new List<double>();
+        for (long start = 0; start + m <= n || (start == 0 && n > 0); start += m)
+        {
+            long size = Math.Min(m, n - start);
+            using var scope = NewDisposeScope();
+            double sumOfNorms = squaredNorms.narrow(0, start, size).sum().ToDouble();
+            if (sumOfNorms > 0) coherences.Add(g.narrow(0, start, size).sum([0]).pow(Scalars.Two).sum().ToDouble() / sumOfNorms);
+            if (size < m) break;
+        }
+        return coherences.Count > 0 ? coherences.Average() : double.NaN;
     }
 
     /// <summary>m-coherence of the cross-entropy gradients of the first <paramref name="m"/> examples of <paramref name="data"/>, in eval mode.</summary>

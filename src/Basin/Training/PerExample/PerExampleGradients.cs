@@ -84,7 +84,7 @@ public static class PerExampleGradients
     }
 
     /// <summary>The slow exact reference: ℓ_i's gradient by its own forward and backward pass, for any model.</summary>
-    public static Tensor[] Exact(Classifier model, Tensor inputs, Tensor labels)
+    public static Tensor[] Exact(Classifier model, Tensor inputs, Tensor labels, CancellationToken cancellationToken = default)
     {
         var parameters = NamedParameter.Of(model);
         long b = inputs.shape[0];
@@ -92,6 +92,7 @@ public static class PerExampleGradients
         using var scope = NewDisposeScope();
         for (long i = 0; i < b; i++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var logits = model.forward(inputs.narrow(0, i, 1));
             var y = labels.narrow(0, i, 1);
             CheckLabels(logits, y);
@@ -103,6 +104,14 @@ public static class PerExampleGradients
         var result = columns.Select(c => stack(c)).ToArray();
         foreach (var t in result) t.MoveToOuterDisposeScope();
         return result;
+    }
+
+    /// <summary>Per-parameter gradients [B, ...] as one matrix [B, P]: each example's gradient flattened, parameters in order.</summary>
+    public static Tensor Flatten(IReadOnlyList<Tensor> perParameter)
+    {
+        if (perParameter.Count == 0) throw new BasinException("per-example gradients of no parameters");
+        long b = perParameter[0].shape[0];
+        return cat(perParameter.Select(g => g.reshape(b, -1)).ToArray(), 1);
     }
 
     internal static void CheckLabels(Tensor logits, Tensor labels)
