@@ -15,15 +15,12 @@ public static class HessianTrace
     {
         if (maxProbes < 2) throw new BasinException($"the trace estimate needs at least 2 probes, got {maxProbes}");
         using var generator = new torch.Generator(unchecked((ulong)seed));
-        var stats = new RunningMean();
         long start = op.ProductCount;
-        while (stats.Count < maxProbes && !stats.Reached(relativeStandardError, minProbes))
+        var stats = MonteCarlo.Until(relativeStandardError, minProbes, maxProbes, () =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            using var scope = torch.NewDisposeScope();
             var v = ParamVectors.Rademacher(op.Shapes, op.DType, generator);
-            stats.Add(ParamVectors.Dot(v, op.Apply(v)));
-        }
+            return ParamVectors.Dot(v, op.Apply(v));
+        }, cancellationToken);
         return new Estimate(stats.Mean, stats.StandardError, stats.Count, op.ProductCount - start);
     }
 

@@ -30,25 +30,3 @@ public sealed record SpectralDensityResult(
     /// <summary>Mean of the quadrature distribution, Σ weight·node averaged over runs (an estimate of Tr(H)/n).</summary>
     public double Mean => Enumerable.Range(0, Nodes.Count).Average(r => Nodes[r].Zip(Weights[r], (x, w) => x * w).Sum());
 }
-
-/// <summary>Mean and standard error accumulated one sample at a time (Welford).</summary>
-sealed class RunningMean
-{
-    double mean, m2;
-    public int Count { get; private set; }
-
-    public void Add(double x)
-    {
-        Count++;
-        double d = x - mean;
-        mean += d / Count;
-        m2 += d * (x - mean);
-    }
-
-    public double Mean => mean;
-    public double StandardError => Count > 1 ? Math.Sqrt(m2 / (Count - 1) / Count) : double.PositiveInfinity;
-
-    /// <summary>True once at least <paramref name="minSamples"/> are in and SE/|mean| ≤ <paramref name="relative"/>.</summary>
-    public bool Reached(double relative, int minSamples) =>
-        Count >= Math.Max(2, minSamples) && StandardError <= relative * Math.Abs(mean);
-}

@@ -161,16 +161,13 @@ public static class RelativeFlatness
     {
         long m = w.shape[1];
         using var generator = new torch.Generator(unchecked((ulong)options.Seed));
-        var stats = new RunningMean();
-        while (stats.Count < options.MaxSamples && !stats.Reached(options.RelativeStandardError, options.MinSamples))
+        var stats = MonteCarlo.Until(options.RelativeStandardError, options.MinSamples, options.MaxSamples, () =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            using var scope = torch.NewDisposeScope();
             var delta = ParamVectors.Rademacher([[m]], w.dtype, generator)[0];
             var epsilon = ParamVectors.Rademacher([[m]], w.dtype, generator)[0];
             var v = torch.outer(w.mv(delta), epsilon);
-            stats.Add(ParamVectors.Dot([v], op.Apply([v])));
-        }
+            return ParamVectors.Dot([v], op.Apply([v]));
+        }, cancellationToken);
         return new Estimate(stats.Mean, stats.StandardError, stats.Count, stats.Count);
     }
 
