@@ -43,7 +43,8 @@ public static class FeatureRobustness
         double baseLoss = MeanLoss();
         var stats = deltas.Select(_ => new RunningMean()).ToArray();
         using var generator = new torch.Generator(unchecked((ulong)seed));
-        using var original = flat.Weight.detach().clone();
+        using var snapshot = WeightSnapshot.Of([flat.Weight]);
+        var original = snapshot.Values[0];
         try
         {
             for (int i = 0; i < samples; i++)
@@ -62,7 +63,7 @@ public static class FeatureRobustness
         }
         finally
         {
-            using (torch.no_grad()) flat.Weight.copy_(original);
+            snapshot.Restore();
         }
         var points = deltas.Select((delta, j) =>
             new FeatureRobustnessPoint(delta, stats[j].Mean, stats[j].StandardError, delta * delta * kappa / (2 * flat.Columns))).ToArray();

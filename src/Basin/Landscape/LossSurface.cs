@@ -2,6 +2,7 @@ using Basin.Data;
 using Basin.Training;
 using Basin.Curvature;
 using Basin.Flatness;
+using Basin.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -21,7 +22,7 @@ public sealed class LossSurface : IDisposable
 {
     readonly nn.Module<Tensor, Tensor> model;
     readonly Tensor[] parameters;
-    readonly Tensor[] origin;
+    readonly WeightSnapshot origin;
     readonly Tensor[] inputs;
     readonly Tensor[] labels;
     readonly bool wasTraining;
@@ -38,7 +39,7 @@ public sealed class LossSurface : IDisposable
         parameters = model.parameters().Cast<Tensor>().ToArray();
         if (parameters.Length == 0) throw new BasinException("the model has no parameters");
         var dtype = parameters[0].dtype;
-        origin = Directions.Weights(model);
+        origin = WeightSnapshot.OfParameters(model);
         count = data.Count;
         var chunks = data.Chunks(chunkSize);
         inputs = chunks.Select(c => c.Inputs(dtype).contiguous()).ToArray();
@@ -51,15 +52,15 @@ public sealed class LossSurface : IDisposable
     public long Count => count;
 
     /// <summary>The weights θ₀ the surface is centred on (the model's weights at construction).</summary>
-    public IReadOnlyList<Tensor> Origin => origin;
+    public IReadOnlyList<Tensor> Origin => origin.Values;
 
     /// <summary>Loss and accuracy at θ₀ + Σᵢ <paramref name="coefficients"/>[i]·<paramref name="directions"/>[i].</summary>
     public SurfacePoint At(IReadOnlyList<double> coefficients, IReadOnlyList<IReadOnlyList<Tensor>> directions)
     {
         if (coefficients.Count != directions.Count)
             throw new BasinException($"{coefficients.Count} coefficients for {directions.Count} directions");
+        origin.Restore();
         using var noGrad = torch.no_grad();
-        for (int p = 0; p < parameters.Length; p++) parameters[p].copy_(origin[p]);
         for (int i = 0; i < directions.Count; i++)
         {
             CheckShapes(directions[i]);
@@ -96,11 +97,7 @@ public sealed class LossSurface : IDisposable
     }
 
     /// <summary>Puts θ₀ back into the model.</summary>
-    public void Restore()
-    {
-        using var noGrad = torch.no_grad();
-        for (int p = 0; p < parameters.Length; p++) parameters[p].copy_(origin[p]);
-    }
+    public void Restore() => origin.Restore();
 
     public void Dispose()
     {
@@ -108,7 +105,7 @@ public sealed class LossSurface : IDisposable
         disposed = true;
         Restore();
         model.train(wasTraining);
-        ParamVectors.Dispose(origin);
+        origin.Dispose();
         ParamVectors.Dispose(inputs);
         ParamVectors.Dispose(labels);
     }

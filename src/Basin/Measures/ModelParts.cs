@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace Basin.Measures;
 
-/// <summary>Weight matrices and parameter snapshots that several measures share.</summary>
+/// <summary>Weight matrices and data subsets that several measures share.</summary>
 static class ModelParts
 {
     /// <summary>The weights of the linear and convolutional layers in order (biases and norm layers left out).</summary>
@@ -25,20 +25,6 @@ static class ModelParts
         var init = c.Initial!.named_parameters().FirstOrDefault(np => np.name == name).parameter
             ?? throw new BasinException($"the initial weights have no '{name}'; they belong to another architecture");
         return init;
-    }
-
-    /// <summary>Copies of every parameter's current value, to restore after perturbing them in place.</summary>
-    public static Tensor[] Snapshot(nn.Module model)
-    {
-        using var noGrad = torch.no_grad();
-        return model.parameters().Select(p => p.detach().clone()).ToArray();
-    }
-
-    public static void Restore(nn.Module model, Tensor[] snapshot)
-    {
-        using var noGrad = torch.no_grad();
-        int i = 0;
-        foreach (var p in model.parameters()) p.copy_(snapshot[i++]);
     }
 
     /// <summary>The first <paramref name="n"/> examples (or all when there are fewer); the caller disposes it.</summary>

@@ -95,7 +95,7 @@ public static class PacBayesFlatness
         double? baseAccuracy = null, int chunkSize = 1000)
     {
         double acc0 = baseAccuracy ?? Evaluation.Accuracy(model, data, chunkSize);
-        var snapshot = ModelParts.Snapshot(model);
+        using var snapshot = WeightSnapshot.OfParameters(model);
         try
         {
             double sum = 0;
@@ -110,8 +110,8 @@ public static class PacBayesFlatness
                         using var scope = torch.NewDisposeScope();
                         var z = torch.randn(p.shape, p.dtype, generator: generator);
                         using var s = sigma.ToScalar();
-                        var noise = magnitudeAware ? z.mul(snapshot[i].abs()).mul(s) : z.mul(s);
-                        p.copy_(snapshot[i].add(noise, Scalars.One));
+                        var noise = magnitudeAware ? z.mul(snapshot.Values[i].abs()).mul(s) : z.mul(s);
+                        p.copy_(snapshot.Values[i].add(noise, Scalars.One));
                         i++;
                     }
                 }
@@ -121,8 +121,7 @@ public static class PacBayesFlatness
         }
         finally
         {
-            ModelParts.Restore(model, snapshot);
-            foreach (var t in snapshot) t.Dispose();
+            snapshot.Restore();
         }
     }
 }

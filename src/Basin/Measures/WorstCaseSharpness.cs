@@ -26,7 +26,7 @@ public static class WorstCaseSharpness
         if (steps < 0) throw new BasinException($"ascent steps must be ≥ 0, got {steps}");
         using var eval = new EvalMode(model);
         var parameters = model.parameters().Where(p => p.requires_grad).ToArray();
-        var snapshot = parameters.Select(p => p.detach().clone()).ToArray();
+        using var snapshot = WeightSnapshot.Of(parameters);
         try
         {
             var (loss0, g) = LossAndGradient(model, data, parameters, chunkSize);
@@ -39,7 +39,7 @@ public static class WorstCaseSharpness
             for (int k = 0; ; k++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                Set(parameters, snapshot, delta);
+                Set(parameters, snapshot.Values, delta);
                 var (loss, grad) = LossAndGradient(model, data, parameters, chunkSize);
                 best = Math.Max(best, loss - loss0);
                 if (k >= steps) { ParamVectors.Dispose(grad); break; }
@@ -58,9 +58,7 @@ public static class WorstCaseSharpness
         }
         finally
         {
-            using var noGrad = torch.no_grad();
-            for (int i = 0; i < parameters.Length; i++) parameters[i].copy_(snapshot[i]);
-            ParamVectors.Dispose(snapshot);
+            snapshot.Restore();
         }
     }
 
@@ -94,7 +92,7 @@ public static class WorstCaseSharpness
         return new SharpnessRadius(hi, incHi, searches);
     }
 
-    static void Set(Tensor[] parameters, Tensor[] origin, IReadOnlyList<Tensor> delta)
+    static void Set(Tensor[] parameters, IReadOnlyList<Tensor> origin, IReadOnlyList<Tensor> delta)
     {
         using var noGrad = torch.no_grad();
         for (int i = 0; i < parameters.Length; i++)

@@ -10,23 +10,22 @@ namespace Basin.Models;
 public sealed class ModelStateSnapshot : IDisposable
 {
     readonly nn.Module _model;
-    readonly Dictionary<string, Tensor> _saved;
+    readonly WeightSnapshot _saved;
     readonly bool _wasTraining;
 
     public ModelStateSnapshot(nn.Module model)
     {
         ArgumentNullException.ThrowIfNull(model);
         _model = model;
-        _saved = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        _saved = WeightSnapshot.OfState(model);
         _wasTraining = model.training;
         model.eval();
     }
 
     public void Dispose()
     {
-        using (no_grad())
-            foreach (var (name, t) in _model.state_dict()) t.copy_(_saved[name]);
-        foreach (var t in _saved.Values) t.Dispose();
+        _saved.Restore();
+        _saved.Dispose();
         _model.train(_wasTraining);
     }
 }

@@ -62,10 +62,10 @@ public static class IterativePruning
                     next = MagnitudePruning.Round(mask, parameters, settings.RatePercent, settings.Layerwise);
                 mask.Dispose();
                 mask = next;
-                if (settings.Rewind == Rewind.Weights) rewindPoint!.CopyInto(model, mask);
-                else mask.ApplyTo(model);
+                if (settings.Rewind == Rewind.Weights) rewindPoint!.CopyInto(model);
+                mask.ApplyTo(model);
                 owned?.Dispose();
-                owned = WeightSnapshot.Of(model);
+                owned = WeightSnapshot.OfState(model);
                 start = owned;
                 train(new PruningRoundStart(round, mask, mask.Sparsity(), ap));
             }

@@ -131,7 +131,7 @@ public sealed class PrunerTests
     public void IterativePruningRewindsAliveWeightsToTheRewindPointBitForBit()
     {
         using var model = new TinyMlp(dropout: 0, seed: 1);
-        using var theta0 = WeightSnapshot.Of(model);
+        using var theta0 = WeightSnapshot.OfState(model);
         using var initial = Prunable.DenseMask(model);   // fc1.weight 16x20 and fc2.weight 3x16: 368 entries
         using var one = 0.01.ToScalar();
         void Perturb()
@@ -145,7 +145,7 @@ public sealed class PrunerTests
         {
             theta0.CopyInto(model);
             Perturb();
-            using var start = WeightSnapshot.Of(model);
+            using var start = WeightSnapshot.OfState(model);
             var trainedBefore = new Dictionary<string, Tensor>();
             IterativePruning.Run(model, initial, theta0, theta0, new IterativeSettings(3, 20, Rewind: rewind), round =>
             {

@@ -41,7 +41,7 @@ public static class PruneJob
         using var dnrData = train.Take(Math.Min(spec.DnrSamples, train.Count));
         var recipe = TrainingJob.RecipeFor(roundSpec, train.Count);
         using var model = ModelSpec.Create(source.Model, train.ExampleShape, train.ClassCount, source.Seed);
-        using var theta0 = WeightSnapshot.Of(model);
+        using var theta0 = WeightSnapshot.OfState(model);
         if (PruneSpec.RewindEpoch(spec.Rewind) is { } k && k > source.Epochs)
             throw new BasinException($"--rewind epoch:{k}: run {sourceId} trained for {source.Epochs} epochs");
         // θ_K for "epoch:K": the source run's first K epochs again, from θ₀ with its own recipe, seed and data order.
@@ -77,7 +77,7 @@ public static class PruneJob
             using (mask)
             {
                 if (spec.EffectiveRewind == "lr") mask.ApplyTo(model);
-                else (rewindPoint ?? theta0).CopyInto(model, mask);
+                else { (rewindPoint ?? theta0).CopyInto(model); mask.ApplyTo(model); }
                 rounds.Add(TrainRound(context, model, 1, 1, mask, nodes, null));
             }
         }
@@ -109,7 +109,7 @@ public static class PruneJob
         {
             new Trainer(recipe, config).Run(model, train, null, null, ct);
         }
-        return WeightSnapshot.Of(model);
+        return WeightSnapshot.OfState(model);
     }
 
     /// <summary>The mask of a prune run, checked to cover every prunable weight of this model with the same sizes.</summary>
