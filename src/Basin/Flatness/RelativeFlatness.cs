@@ -172,41 +172,16 @@ public static class RelativeFlatness
     }
 
     /// <summary>
-    /// σ_j: the population standard deviation of each input feature of the layer over the data (and positions,
-    /// for a conv layer), accumulated in float64; 1 where a feature is constant, so that it is left unscaled.
+    /// σ_j: the population standard deviation of each input feature of the layer over the data (and positions, for a
+    /// conv layer), in float64, 1 where a feature is constant so that it is left unscaled; and a mask (the layer's dtype)
+    /// that is 0 for constant features, 1 for the others.
     /// </summary>
-    internal static Tensor FeatureScales(Classifier model, LabeledDataset data, FlatLayer layer, int chunkSize)
-    {
-        var (sigma, kept) = FeatureScalesAndKept(model, data, layer, chunkSize);
-        kept.Dispose();
-        return sigma;
-    }
-
-    /// <summary><see cref="FeatureScales"/> and a mask (the layer's dtype) that is 0 for constant features, 1 for the others.</summary>
     internal static (Tensor Sigma, Tensor Kept) FeatureScalesAndKept(Classifier model, LabeledDataset data, FlatLayer layer, int chunkSize)
     {
         if (chunkSize < 1) throw new BasinException($"chunk size must be at least 1, got {chunkSize}");
-        using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
-        var sum = torch.zeros(layer.Columns, ScalarType.Float64);
-        var sumSquares = torch.zeros(layer.Columns, ScalarType.Float64);
-        long count = 0;
-        foreach (var chunk in data.Chunks(chunkSize))
-        {
-            using var chunkScope = torch.NewDisposeScope();
-            var phi = layer.Features(LayerInputs.Capture(model, layer, chunk.Inputs(layer.Weight.dtype))).to_type(ScalarType.Float64);
-            sum.add_(phi.sum(dim: 0), Scalars.One);
-            sumSquares.add_(phi.pow(Scalars.Two).sum(dim: 0), Scalars.One);
-            count += phi.shape[0];
-        }
-        using var total = count.ToScalar();
-        using var zero = 0.ToScalar();
-        using var relative = 1e-12.ToScalar();
-        using var tiny = 1e-300.ToScalar();
-        var mean = sum.div(total);
-        var variance = sumSquares.div(total).sub(mean.pow(Scalars.Two)).clamp_min(zero);
-        // E[x²] − E[x]² leaves rounding noise for a constant feature: count it as constant below 1e-12 relative.
-        var constant = variance.le(mean.pow(Scalars.Two).mul(relative).add(tiny, Scalars.One));
+        var (_, variance, constant) = FeatureStatistics.Moments(data, chunkSize, layer.Weight.dtype,
+            x => layer.Features(LayerInputs.Capture(model, layer, x)));
         var sigma = torch.where(constant, torch.ones_like(variance), variance.sqrt());
         return (sigma.to_type(layer.Weight.dtype).MoveToOuterDisposeScope(), constant.logical_not().to_type(layer.Weight.dtype).MoveToOuterDisposeScope());
     }
