@@ -307,11 +307,8 @@ public static class TwinsStudy
     static int[] Predict(Classifier model, LabeledDataset data)
     {
         using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        bool training = model.training;
-        model.eval();
-        try { return model.forward(data.Inputs).argmax(1).data<long>().Select(l => (int)l).ToArray(); }
-        finally { model.train(training); }
+        var logits = Evaluation.Logits(model, data, checked((int)data.Count));   // one chunk: the forward pass it always was
+        return logits.argmax(1).data<long>().Select(l => (int)l).ToArray();
     }
 
     static double StandardDeviation(IReadOnlyList<double> xs)
