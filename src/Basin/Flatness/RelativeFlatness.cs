@@ -183,6 +183,7 @@ public static class RelativeFlatness
         var (_, variance, constant) = FeatureStatistics.Moments(data, chunkSize, layer.Weight.dtype,
             x => layer.Features(LayerInputs.Capture(model, layer, x)));
         var sigma = torch.where(constant, torch.ones_like(variance), variance.sqrt());
-        return (sigma.to_type(layer.Weight.dtype).MoveToOuterDisposeScope(), constant.logical_not().to_type(layer.Weight.dtype).MoveToOuterDisposeScope());
+        var dtype = layer.Weight.dtype;
+        return (sigma.to_type(dtype).MoveToOuterDisposeScope(), constant.logical_not().to_type(dtype).MoveToOuterDisposeScope());
     }
 }

@@ -33,7 +33,7 @@ public static class GradientStatistics
         return new GradientStatisticsResult(noise, MCoherence.OfGroups(g, norms, group), (int)n, (int)Math.Min(group, n));
     }
 
-    /// <summary>One row per example: the flattened gradient of that example's loss by every parameter, float64 [n, P]; in eval mode.</summary>
+    /// <summary>One row per example: the flattened gradient of its loss by every parameter, float64 [n, P]; in eval mode.</summary>
     public static Tensor PerExampleGradients(Classifier model, LabeledDataset data, CancellationToken cancellationToken = default)
     {
         using var eval = new EvalMode(model);

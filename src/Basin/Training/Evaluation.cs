@@ -37,7 +37,8 @@ public static class Evaluation
     /// predictions over <paramref name="chunkCount"/> chunks, without gradients, in the model's current mode.
     /// <paramref name="chunk"/> makes chunk c's (inputs, labels) inside that chunk's dispose scope.
     /// </summary>
-    internal static (double LossSum, long Correct) Totals(nn.Module<Tensor, Tensor> model, int chunkCount, Func<int, (Tensor Inputs, Tensor Labels)> chunk)
+    internal static (double LossSum, long Correct) Totals(nn.Module<Tensor, Tensor> model, int chunkCount,
+        Func<int, (Tensor Inputs, Tensor Labels)> chunk)
     {
         using var _ = no_grad();
         double lossSum = 0;

@@ -50,7 +50,8 @@ public sealed class DataSetLoopPinTests
         using (data) using (model)
         {
             PinAssert.Exact(3.147458560131284, Margin.Percentile(model, data, 0.1, Chunk));
-            PinAssert.Exact(0.15555555555555556, PacBayesFlatness.AccuracyDrop(model, data, 0.3, magnitudeAware: true, draws: 3, seed: 2, chunkSize: Chunk));
+            PinAssert.Exact(0.15555555555555556,
+                PacBayesFlatness.AccuracyDrop(model, data, 0.3, magnitudeAware: true, draws: 3, seed: 2, chunkSize: Chunk));
             PinAssert.Exact(0.0654336208997058, FisherRao.Compute(model, data, Chunk));
             PinAssert.Exact(0.002344000978938462, WorstCaseSharpness.LossIncrease(model, data, 0.05, steps: 3, seed: 1, chunkSize: Chunk));
         }
@@ -67,7 +68,8 @@ public sealed class DataSetLoopPinTests
             var estimate = RelativeFlatness.Measure(model, data, null, FlatnessVariant.Estimator, options);
             PinAssert.Exact(9.490188914102582, estimate.Value);
             PinAssert.Exact(0.4738132785909954, estimate.StandardError!.Value);
-            var layerWise = RelativeFlatness.Measure(model, data, null, FlatnessVariant.LayerWiseTrace, options with { NormalizeFeatures = false });
+            var layerWise = RelativeFlatness.Measure(model, data, null, FlatnessVariant.LayerWiseTrace,
+                options with { NormalizeFeatures = false });
             PinAssert.Exact(0.7403563540877658, layerWise.Value);
             using var head = HeadCurvature.Create(model, data, Chunk);
             PinAssert.Exact(1.2873480630841714, HessianTrace.Exact(head));
@@ -75,7 +77,8 @@ public sealed class DataSetLoopPinTests
             var trace = HessianTrace.Hutchinson(hvp, 0.05, 10, 200, seed: 3);
             PinAssert.Exact(8.07964297775139, trace.Mean);
             PinAssert.Exact(0.40383798656937053, trace.StandardError);
-            var robust = FeatureRobustness.Measure(model, data, [0.1, 0.5], null, samples: 3, seed: 6, options: new FlatnessOptions { ChunkSize = Chunk });
+            var robust = FeatureRobustness.Measure(model, data, [0.1, 0.5], null, samples: 3, seed: 6,
+                options: new FlatnessOptions { ChunkSize = Chunk });
             PinAssert.Exact(0.005681310978777876, robust.Points[0].Empirical);
             PinAssert.Exact(0.10135433971806988, robust.Points[1].StandardError);
         }
