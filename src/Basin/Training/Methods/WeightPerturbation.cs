@@ -1,3 +1,4 @@
+using Basin.Models;
 using Basin.Native;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -22,17 +23,14 @@ public abstract record WeightPerturbation : IGradientProcedure
         var value = context.Evaluate();
         value.Total.backward();
         var parameters = context.Parameters;
-        var saved = new Tensor?[parameters.Count];
+        WeightSnapshot saved;
         using (no_grad())
         {
             var gradients = parameters.Select(p => p.Value.grad).ToArray();
             var e = Perturbation(parameters, gradients);
-            for (int i = 0; i < parameters.Count; i++)
-            {
-                if (e[i] is not { } ei) continue;
-                saved[i] = parameters[i].Value.detach().clone();
-                parameters[i].Value.add_(ei, Scalars.One);
-            }
+            var moved = Enumerable.Range(0, parameters.Count).Where(i => e[i] is not null).ToArray();
+            saved = WeightSnapshot.Of(moved.Select(i => parameters[i].Value).ToArray());
+            foreach (int i in moved) parameters[i].Value.add_(e[i]!, Scalars.One);
         }
         try
         {
@@ -41,9 +39,8 @@ public abstract record WeightPerturbation : IGradientProcedure
         }
         finally
         {
-            using var _ = no_grad();
-            for (int i = 0; i < parameters.Count; i++)
-                if (saved[i] is { } w) parameters[i].Value.copy_(w);
+            saved.Restore();
+            saved.Dispose();
         }
         return value;
     }
