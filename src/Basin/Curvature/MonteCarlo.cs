@@ -6,9 +6,8 @@ namespace Basin.Curvature;
 static class MonteCarlo
 {
     /// <summary>
-    /// Calls <paramref name="sample"/> (each call in its own dispose scope) until the standard error of the mean is at
-    /// most <paramref name="relativeStandardError"/>·|mean| after at least <paramref name="minSamples"/> (and 2) samples,
-    /// or <paramref name="maxSamples"/> are in.
+    /// Calls <paramref name="sample"/> (each in its own dispose scope) until SE ≤ <paramref name="relativeStandardError"/>·|mean|
+    /// after at least <paramref name="minSamples"/> (and 2) samples, or until <paramref name="maxSamples"/>.
     /// </summary>
     public static RunningMean Until(double relativeStandardError, int minSamples, int maxSamples, Func<double> sample,
         CancellationToken cancellationToken = default)

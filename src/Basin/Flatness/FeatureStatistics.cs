@@ -11,10 +11,8 @@ namespace Basin.Flatness;
 static class FeatureStatistics
 {
     /// <summary>
-    /// Mean and population variance (E[x²] − E[x]², clamped at 0) of each column of <paramref name="features"/>(x) [n, m]
-    /// over the data, accumulated in float64 chunk by chunk without gradients (inputs in <paramref name="dtype"/>), and a
-    /// mask of the constant columns. E[x²] − E[x]² leaves rounding noise for a constant feature, so a feature counts as
-    /// constant when its variance is at most 1e-12·mean² (+1e-300). The tensors belong to the caller's dispose scope.
+    /// Mean, population variance and constant-column mask of <paramref name="features"/>(x) [n, m] over the data, in
+    /// float64, chunk by chunk without gradients (inputs in <paramref name="dtype"/>); in the caller's dispose scope.
     /// </summary>
     public static (Tensor Mean, Tensor Variance, Tensor Constant) Moments(LabeledDataset data, int chunkSize, ScalarType dtype,
         Func<Tensor, Tensor> features)
@@ -33,6 +31,7 @@ static class FeatureStatistics
             count += phi.shape[0];
         }
         if (sum is null || count == 0) throw new BasinException($"{data.Name}: no examples; feature statistics need at least one");
+        // E[x²] − E[x]² leaves rounding noise for a constant feature: count it as constant below 1e-12 relative.
         using var total = count.ToScalar();
         using var zero = 0.ToScalar();
         using var relative = 1e-12.ToScalar();
@@ -44,9 +43,8 @@ static class FeatureStatistics
     }
 
     /// <summary>
-    /// Moves the head's input features that are constant on the data (dead units) into the head's bias and zeroes their
-    /// columns: W_{·j}·c_j is the same for every example, so the function on the data is unchanged, and κ_Tr with feature
-    /// normalization becomes invariant to rescaling such a unit. Changes <paramref name="model"/> in place (eval mode).
+    /// Moves head input features constant on the data (dead units) into the head's bias and zeroes their columns, in
+    /// place: the function on the data is unchanged and normalized κ_Tr becomes invariant to rescaling them.
     /// </summary>
     public static void FoldConstantHeadFeatures(Classifier model, LabeledDataset data, int chunkSize)
     {

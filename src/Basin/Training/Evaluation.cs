@@ -33,9 +33,8 @@ public static class Evaluation
     }
 
     /// <summary>
-    /// Σ cross-entropy (each chunk summed in the model's dtype, the chunks added in double) and the number of correct
-    /// predictions over <paramref name="chunkCount"/> chunks, without gradients, in the model's current mode.
-    /// <paramref name="chunk"/> makes chunk c's (inputs, labels) inside that chunk's dispose scope.
+    /// Σ cross-entropy (chunk sums in the model's dtype, added in double) and correct predictions over the chunks that
+    /// <paramref name="chunk"/> makes (inside each chunk's dispose scope); no gradients, the model's current mode.
     /// </summary>
     internal static (double LossSum, long Correct) Totals(nn.Module<Tensor, Tensor> model, int chunkCount,
         Func<int, (Tensor Inputs, Tensor Labels)> chunk)

@@ -17,9 +17,8 @@ using static TorchSharp.torch;
 namespace Basin.Tests.Pins;
 
 /// <summary>
-/// Values of every computation that loops over a data set in chunks (and of the per-example gradients, m-coherence and
-/// Monte-Carlo estimates), recorded from the code before these loops were shared; chunk sizes that leave a short last
-/// chunk. A refactor of those loops must leave every value bit for bit as it was.
+/// Chunked loops over a data set, per-example gradients, m-coherence and Monte-Carlo estimates, recorded bit for bit
+/// from the code before they were shared (chunks of 16 of 60 examples, so the last one is short).
 /// </summary>
 public sealed class DataSetLoopPinTests
 {

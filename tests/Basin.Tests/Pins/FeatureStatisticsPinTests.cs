@@ -8,7 +8,7 @@ namespace Basin.Tests.Pins;
 
 /// <summary>
 /// Constant-feature folding (a dead fc2 unit moves into the head's bias), recorded from the measures' own fold before
-/// the feature statistics were shared; the shared fold must give the same head bit for bit.
+/// the feature statistics were shared; the shared fold gives the same head bit for bit.
 /// </summary>
 public sealed class FeatureStatisticsPinTests
 {

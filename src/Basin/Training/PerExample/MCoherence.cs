@@ -36,9 +36,8 @@ public static class MCoherence
     }
 
     /// <summary>
-    /// The mean m-coherence of consecutive groups of <paramref name="m"/> rows of flattened per-example gradients
-    /// <paramref name="g"/> [n, P] (float64) with squared norms <paramref name="squaredNorms"/> [n]; a short last group
-    /// is left out unless it is the only one, and groups whose gradients are all zero are skipped (NaN if every one is).
+    /// Mean m-coherence of consecutive groups of <paramref name="m"/> rows of <paramref name="g"/> [n, P] (float64, squared
+    /// row norms [n] given); a short last group counts only when alone, all-zero groups are skipped (NaN if all are).
     /// </summary>
     public static double OfGroups(Tensor g, Tensor squaredNorms, int m)
     {
