@@ -38,13 +38,6 @@ public static class Directions
 {
     const double FilterEpsilon = 1e-10;
 
-    /// <summary>Detached copies of the model's parameters.</summary>
-    public static Tensor[] Weights(nn.Module model)
-    {
-        using var noGrad = torch.no_grad();
-        return model.parameters().Select(p => p.detach().clone()).ToArray();
-    }
-
     /// <summary>
     /// A Gaussian direction drawn from <paramref name="seed"/> (one draw per parameter in order, whatever the modes, so the weights'
     /// directions do not depend on <paramref name="bias"/>), rescaled per <paramref name="norm"/>; parameters with one dimension

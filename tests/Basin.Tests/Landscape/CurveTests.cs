@@ -82,8 +82,8 @@ public class CurveTests
         using var a = SmallMlp("relu", seed: 1);
         using var b = SmallMlp("relu", seed: 2);
         using var data = ToyData(n: 64);
-        var startA = Directions.Weights(a);
-        var startB = Directions.Weights(b);
+        var startA = a.parameters().Select(p => p.detach().clone()).ToArray();
+        var startB = b.parameters().Select(p => p.detach().clone()).ToArray();
         using var curve = new Curve(CurveKind.Bezier, a.parameters().ToArray(), b.parameters().ToArray());
         var control0 = curve.Control.Select(t => t.clone()).ToArray();
         using var work = Reparametrization.Copy(a);
