@@ -64,11 +64,10 @@ public static class DeadNeurons
             long[] units = [];
             try
             {
-                for (long start = 0; start < data.Count; start += batchSize)
+                foreach (var chunk in data.Chunks(batchSize))
                 {
                     using var scope = NewDisposeScope();
-                    long size = Math.Min(batchSize, data.Count - start);
-                    var (layers, _) = ReluProbe.Forward(model, data.Inputs.narrow(0, start, size));
+                    var (layers, _) = ReluProbe.Forward(model, chunk.Inputs());
                     if (dead is null)
                     {
                         dead = new long[layers.Count];

@@ -66,12 +66,11 @@ public static class FewShotTraining
         using var noGrad = torch.no_grad();
         model.eval();
         long correct = 0;
-        for (long start = 0; start < data.Count; start += 500)
+        foreach (var chunk in data.Chunks(500))
         {
             using var scope = torch.NewDisposeScope();
-            long n = Math.Min(500, data.Count - start);
-            var predicted = model.forward(data.Inputs.narrow(0, start, n)).ge(torch.zeros(1)).to_type(ScalarType.Int64);
-            correct += predicted.eq(data.Labels.narrow(0, start, n)).sum().item<long>();
+            var predicted = model.forward(chunk.Inputs()).ge(torch.zeros(1)).to_type(ScalarType.Int64);
+            correct += predicted.eq(chunk.Labels()).sum().item<long>();
         }
         model.train();
         return (double)correct / data.Count;
