@@ -210,7 +210,7 @@ public class ConstantFeatureFoldingTests
         using var data = MeasureFixtures.Data(n: 60);
         using var model = MeasureFixtures.TrainedMlp(data, "8,8", steps: 400, lr: 0.3);   // this fixture has one dead fc2 unit
         using var folded = Basin.Flatness.Reparametrization.Copy(model);
-        CurvatureMeasures.FoldConstantFeatures(folded, data, 1000);
+        Basin.Flatness.FeatureStatistics.FoldConstantHeadFeatures(folded, data, 1000);
         using var x = data.Inputs.to_type(TorchSharp.torch.ScalarType.Float64);
         using var a = model.forward(x);
         using var b = folded.forward(x);
