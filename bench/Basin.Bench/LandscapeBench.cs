@@ -13,14 +13,14 @@ namespace Basin.Bench;
 /// what the reference tool does per grid point: build new weight tensors θ + αd₁ + βd₂, load them into the model, and evaluate over a
 /// batch-128 loader that copies each batch and reads loss and accuracy back per batch. The two alternate row by row so that both see
 /// the same machine load. Both grids must agree to rounding.
-/// dotnet run -c Release --project bench/Basin.Bench -- landscape [--threads 2] [--steps 51] [--examples 2000]
+/// dotnet run -c Release --project bench/Basin.Bench -- landscape [--threads 2] [--steps 51] [--examples 2000] [--chunk N]
 /// </summary>
 public static class LandscapeBench
 {
-    public static int Run(int threads, int steps, int examples)
+    public static int Run(int threads, int steps, int examples, int chunk)
     {
         torch.set_num_threads(threads);
-        Console.WriteLine($"landscape: LeNet-5, {steps}×{steps} grid, {examples} examples, {threads} threads; load: {Load()}");
+        Console.WriteLine($"landscape: LeNet-5, {steps}×{steps} grid, {examples} examples, Basin chunk {chunk}, {threads} threads; load: {Load()}");
         using var data = ImageDatasets.Load("fashion-mnist", Split.Train, samples: examples);
         using var model = ModelSpec.Create("lenet5", data.ExampleShape, data.ClassCount, seed: 1);
         Train(model, data);
@@ -36,7 +36,7 @@ public static class LandscapeBench
         var plainBig = new double[steps, steps];
         double fastSeconds = 0, plainSeconds = 0, plainBigSeconds = 0;
         var clock = new Stopwatch();
-        using (var surface = new LossSurface(model, data, chunkSize: examples))
+        using (var surface = new LossSurface(model, data, chunkSize: chunk))
             for (int i = 0; i < steps; i++)
             {
                 clock.Restart();

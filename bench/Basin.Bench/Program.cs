@@ -7,7 +7,7 @@ using Basin.Bench;
 //   dotnet run -c Release --project bench/Basin.Bench -- train-throughput [--threads 2] [--steps 200] [--repeats 3]
 //   dotnet run -c Release --project bench/Basin.Bench -- geometry [--threads 2] [--repeats 3] [--eigen-samples 500]
 //   dotnet run -c Release --project bench/Basin.Bench -- methods [--threads 2] [--steps 40] [--rounds 3] [--only NAME]
-//   dotnet run -c Release --project bench/Basin.Bench -- landscape [--threads 2] [--steps 51] [--examples 2000]
+//   dotnet run -c Release --project bench/Basin.Bench -- landscape [--threads 2] [--steps 51] [--examples 2000] [--chunk N]
 //   dotnet run -c Release --project bench/Basin.Bench -- sweep [--threads 1] [--repeats 2] [--epochs 8] [--workers-only] [--cli PATH]
 var argsList = args.ToList();
 string command = argsList.Count > 0 && !argsList[0].StartsWith("--") ? argsList[0] : "train-throughput";
@@ -27,7 +27,8 @@ switch (command)
         MethodsBench.Run(threads: Opt("--threads", 2), steps: Opt("--steps", 40), rounds: Opt("--rounds", 3), only: argsList.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault());
         return 0;
     case "sweep": SweepBench.Run(argsList.Contains("--cli") ? argsList[argsList.IndexOf("--cli") + 1] : ".basin/cli/Basin.Cli.dll", threads: Opt("--threads", 1), repeats: Opt("--repeats", 2), epochs: Opt("--epochs", 8), skipMeasures: argsList.Contains("--workers-only")); return 0;
-    case "landscape": return LandscapeBench.Run(threads: Opt("--threads", 2), steps: Opt("--steps", 51), examples: Opt("--examples", 2000));
+    case "landscape": return LandscapeBench.Run(threads: Opt("--threads", 2), steps: Opt("--steps", 51), examples: Opt("--examples", 2000),
+        chunk: Opt("--chunk", Basin.Experiments.Landscape.LandscapeSpec.DefaultChunkSize));
     default:
         Console.Error.WriteLine($"unknown benchmark '{command}' (known: train-throughput, geometry, methods, sweep, landscape)");
         return 2;

@@ -37,7 +37,8 @@ public sealed record LandscapeSpec
     public long Samples { get; init; } = 1000;
     /// <summary>Test examples (0: no test curve).</summary>
     public long TestSamples { get; init; } = 1000;
-    public int ChunkSize { get; init; } = 2000;
+    public int ChunkSize { get; init; } = DefaultChunkSize;
+    public const int DefaultChunkSize = 2000;
     /// <summary>Allow grids of more than <see cref="LandscapeJob.MaxPoints"/> points.</summary>
     public bool Force { get; init; }
     /// <summary>Output folder (default: RUNS/RUN/landscape-…).</summary>
