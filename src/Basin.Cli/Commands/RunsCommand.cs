@@ -76,9 +76,8 @@ public static class RunsCommand
             if (s.Tags.Count > 0) AnsiConsole.MarkupLine($"tags {Markup.Escape(string.Join(", ", s.Tags))}");
             if (s.Message is { } m) AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(m)}[/]");
             AnsiConsole.MarkupLine("[bold]config[/] " + Markup.Escape(run.Config.GetRawText().ReplaceLineEndings(" ")));
-            if (s.Kind == "train"
-                && TrainJobSpec.FamFormNote(run.Config) is { } famNote) AnsiConsole.MarkupLine("[yellow]note:[/] " +
-                $"{Markup.Escape(famNote)}");
+            if (s.Kind == "train" && TrainJobSpec.FamFormNote(run.Config) is { } famNote)
+                AnsiConsole.MarkupLine($"[yellow]note:[/] {Markup.Escape(famNote)}");
             AnsiConsole.MarkupLine("[bold]versions[/] " + Markup.Escape(run.Versions.GetRawText().ReplaceLineEndings(" ")));
             if (run.Epochs.Count > 0)
             {

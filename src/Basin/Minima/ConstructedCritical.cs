@@ -125,8 +125,7 @@ public static class ConstructedCritical
         var ge = SymmetricEigen.Of(g);
         if (!(ge.Smallest > 1e-13 * ge.Largest))
             throw new BasinException($"the Jacobian is (nearly) rank deficient (eig(JᵀJ/N) from {ge.Smallest:E2} to " +
-                $"{ge.Largest:E2}): no " +
-                $"residual makes a strict minimum");
+                $"{ge.Largest:E2}): no residual makes a strict minimum");
         int p = g.GetLength(0);
         // K = G^{−1/2}(−R)G^{−1/2} in G's eigenbasis: K_ab = −q_aᵀ R q_b / √(λ_a λ_b).
         var kmat = new double[p, p];

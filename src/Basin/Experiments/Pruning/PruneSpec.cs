@@ -63,7 +63,8 @@ public sealed record PruneSpec
         if (rewind is null || !rewind.Trim().StartsWith("epoch:", StringComparison.OrdinalIgnoreCase)) return null;
         var text = rewind.Trim()["epoch:".Length..];
         return int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int k)
-            && k >= 1 ? k
+            && k >= 1
+            ? k
             : throw new OptionException("--rewind", $"--rewind epoch:K needs a whole number of epochs K ≥ 1, got '{text}'");
     }
 
