@@ -74,7 +74,8 @@ public static class Cli
         });
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cts.Token);
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false,
+                ProcessTerminationTimeout = null }, cts.Token);
         }
         catch (Exception e)
         {
@@ -95,20 +96,24 @@ public static class Cli
         while (e is System.Reflection.TargetInvocationException { InnerException: { } inner }) e = inner;
         (int code, message) = e switch
         {
-            OperationCanceledException => (ExitCancelled, e.Message.StartsWith("The operation was canceled", StringComparison.Ordinal) ? "cancelled" : e.Message),
+            OperationCanceledException => (ExitCancelled, e.Message.StartsWith("The operation was canceled",
+                StringComparison.Ordinal) ? "cancelled" : e.Message),
             // The library names settings by their keys (famLambda); the CLI shows the flag (--fam-lambda).
             OptionException o => (ExitUsage, Basin.Training.Catalog.MethodCatalog.Flag(o.Parameter) is { } flag
                 && o.Message.StartsWith(o.Parameter, StringComparison.Ordinal) ? flag + o.Message[o.Parameter.Length..] : o.Message),
             BasinException => (ExitError, e.Message),
-            FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or PathTooLongException => (ExitError, e.Message),
-            IOException when e.HResult == 28 || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase) => (ExitError, $"disk full: {e.Message}"),
+            FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or PathTooLongException => (ExitError,
+                e.Message),
+            IOException when e.HResult == 28 || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase) => (ExitError,
+                $"disk full: {e.Message}"),
             IOException => (ExitError, e.Message),
             SqliteException s => (ExitError, $"run database: {s.Message}{SqliteHint(s)}"),
             JsonException => (ExitError, $"malformed JSON: {e.Message}"),
             FormatException => (ExitError, $"malformed value: {e.Message}"),
             OverflowException => (ExitError, $"a number is out of range: {e.Message}"),
             ArgumentException => (ExitError, $"invalid argument: {e.Message}"),
-            OutOfMemoryException or InsufficientExecutionStackException => (ExitError, $"out of memory ({e.Message}); use a smaller model, batch or data set"),
+            OutOfMemoryException or InsufficientExecutionStackException => (ExitError, $"out of memory ({e.Message}); use a smaller " +
+                "model, batch or data set"),
             ExternalException => (ExitError, $"libtorch: {FirstLine(e.Message)}"),
             _ => (ExitInternal, $"internal error ({e.GetType().Name}): {FirstLine(e.Message)}; please report it"),
         };

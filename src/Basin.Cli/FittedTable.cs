@@ -70,7 +70,8 @@ public sealed class FittedTable
         console.Write(table);
         var hidden = Enumerable.Range(0, columns.Count).Except(shown).Select(i => columns[i].Header).ToList();
         if (hidden.Count > 0)
-            console.MarkupLine(Markup.Escape($"Left out to fit {console.Profile.Width} columns: {string.Join(", ", hidden)} (--wide shows them)."));
+            console.MarkupLine(Markup.Escape($"Left out to fit {console.Profile.Width} columns: {string.Join(", ", hidden)} " +
+                "(--wide shows them)."));
     }
 
     /// <summary>The width tables fit: $COLUMNS when set, else the terminal's width, else (output to a file or a pipe)
@@ -104,5 +105,6 @@ public sealed class FittedTable
 
     // East Asian wide characters take two columns; everything Basin prints (Latin, Greek, maths) takes one.
     static int CharWidth(Rune r) => r.Value >= 0x1100 && (r.Value <= 0x115F || (r.Value >= 0x2E80 && r.Value <= 0xA4CF)
-        || (r.Value >= 0xAC00 && r.Value <= 0xD7A3) || (r.Value >= 0xF900 && r.Value <= 0xFAFF) || (r.Value >= 0xFF00 && r.Value <= 0xFF60)) ? 2 : 1;
+        || (r.Value >= 0xAC00 && r.Value <= 0xD7A3) || (r.Value >= 0xF900 && r.Value <= 0xFAFF)
+        || (r.Value >= 0xFF00 && r.Value <= 0xFF60)) ? 2 : 1;
 }

@@ -23,7 +23,8 @@ public static class TrainingView
         AnsiConsole.Progress()
             .AutoClear(false)
             .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(),
+            new SpinnerColumn())
             .Start(ctx =>
             {
                 var epochTask = ctx.AddTask($"{Markup.Escape(title)}: epochs", maxValue: epochs);
@@ -73,7 +74,8 @@ public static class TrainingView
     {
         var inv = CultureInfo.InvariantCulture;
         var line = $"{title}: epoch {m.Epoch}/{epochs}  train loss {m.TrainLoss.ToString("F4", inv)} acc {Percent(m.TrainAccuracy)}";
-        if (m.TestLoss is { } tl) line += $"  test loss {tl.ToString("F4", inv)} acc {Percent(m.TestAccuracy)}  gap (loss) {m.Gap?.ToString("F4", inv)}";
+        if (m.TestLoss is { } tl) line += $"  test loss {tl.ToString("F4", inv)} acc {Percent(m.TestAccuracy)}  gap (loss) " +
+            $"{m.Gap?.ToString("F4", inv)}";
         return line + $"  {rateLabel} {m.LearningRate.ToString("G3", inv)}  {m.Seconds.ToString("F1", inv)} s";
     }
 

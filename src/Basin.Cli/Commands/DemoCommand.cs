@@ -13,11 +13,14 @@ public static class DemoCommand
 {
     public static Command Create()
     {
-        var samples = new Option<long?>("--samples") { Description = $"Train on the first N of the 60,000 training images (default {Demo.DefaultSamples})" };
-        var testSamples = new Option<long?>("--test-samples") { Description = $"Evaluate on the first N of the 10,000 test images (default {Demo.DefaultTestSamples})" };
+        var samples = new Option<long?>("--samples") { Description = "Train on the first N of the 60,000 training images (default " +
+            $"{Demo.DefaultSamples})" };
+        var testSamples = new Option<long?>("--test-samples") { Description = "Evaluate on the first N of the 10,000 test images " +
+            $"(default {Demo.DefaultTestSamples})" };
         var epochs = new Option<int>("--epochs") { Description = "Epochs per method", DefaultValueFactory = _ => Demo.DefaultEpochs };
         var seed = new Option<long>("--seed") { Description = "Seed (same for every method)", DefaultValueFactory = _ => 1 };
-        var methods = new Option<string[]>("--methods") { Description = "Methods to compare (default: sgd sam fam saf)", AllowMultipleArgumentsPerToken = true };
+        var methods = new Option<string[]>("--methods") { Description = "Methods to compare (default: sgd sam fam saf)",
+            AllowMultipleArgumentsPerToken = true };
         var model = new Option<string>("--model") { Description = "Model for every method", DefaultValueFactory = _ => "lenet5" };
         var data = new Option<string?>("--data") { Description = "Folder with the Fashion-MNIST IDX files" };
         var output = new Option<string?>("--out") { Description = "Folder for demo.json and demo.png (default: RUNS/demo)" };
@@ -45,14 +48,16 @@ public static class DemoCommand
             var rows = new List<DemoRow>();
             foreach (var spec in specs)
             {
-                var result = TrainingView.Run(asJson, $"{spec.Method} {spec.Model}", spec.Epochs, p => TrainingJob.Run(spec, store, p, ct, nThreads));
+                var result = TrainingView.Run(asJson, $"{spec.Method} {spec.Model}", spec.Epochs, p => TrainingJob.Run(spec, store, p, ct,
+                    nThreads));
                 rows.Add(Demo.Row(spec, result));
             }
             var jsonPath = Path.Combine(folder, "demo.json");
             var chartPath = Path.Combine(folder, "demo.png");
             Demo.WriteJson(rows, jsonPath);
             long trainCount = pr.GetValue(samples) ?? Demo.DefaultSamples;
-            var setting = $"Fashion-MNIST, {specs[0].Model}, {trainCount:N0} images, {specs[0].Epochs} epoch{(specs[0].Epochs == 1 ? "" : "s")}";
+            var setting = $"Fashion-MNIST, {specs[0].Model}, {trainCount:N0} images, {specs[0].Epochs} " +
+                $"epoch{(specs[0].Epochs == 1 ? "" : "s")}";
             Demo.WriteChart(rows, chartPath, setting);
             if (asJson)
             {
@@ -65,12 +70,14 @@ public static class DemoCommand
                 Title = Markup.Escape($"{setting}, seed {specs[0].Seed}: {specs.Count} methods from the same start"),
             };
             foreach (var r in rows)
-                t.AddRow(r.Method, TrainingView.Percent(r.TrainAccuracy), TrainingView.Percent(r.TestAccuracy), TrainingView.Percent(r.AccuracyGap),
-                    r.LossGap?.ToString("F4") ?? "-", r.SecondsPerStep.ToString("F4"), r.RelativeFlatnessHead?.ToString("G4") ?? "-",
-                    r.HessianTraceHeadWeight?.ToString("G4") ?? "-", r.LambdaMaxHeadWeight?.ToString("G4") ?? "-", r.RunId);
+                t.AddRow(r.Method, TrainingView.Percent(r.TrainAccuracy), TrainingView.Percent(r.TestAccuracy),
+                    TrainingView.Percent(r.AccuracyGap), r.LossGap?.ToString("F4") ?? "-", r.SecondsPerStep.ToString("F4"),
+                    r.RelativeFlatnessHead?.ToString("G4") ?? "-", r.HessianTraceHeadWeight?.ToString("G4") ?? "-",
+                    r.LambdaMaxHeadWeight?.ToString("G4") ?? "-", r.RunId);
             t.Write(pr.GetValue(wide));
             AnsiConsole.MarkupLine(Markup.Escape($"gap (acc) = train accuracy − test accuracy; gap (loss) = test loss − train loss. " +
-                $"Head (last layer) geometry on the first {Demo.GeometrySamples:N0} training images: κ_Tr head = relative flatness of its " +
+                $"Head (last layer) geometry on the first {Demo.GeometrySamples:N0} training images: κ_Tr head = " +
+                "relative flatness of its " +
                 $"weight W (closed form); Tr H head W = exact trace and λ_max head W = largest eigenvalue of the Hessian by W (bias not " +
                 $"included). Wrote {jsonPath} and {chartPath}"));
             return Cli.ExitOk;

@@ -15,8 +15,10 @@ public static class EvalCommand
     public static Command Create()
     {
         var run = new Option<string?>("--run") { Description = "Evaluate the weights of this recorded run (id or unique prefix)" };
-        var weights = new Option<string?>("--weights") { Description = "Evaluate this safetensors file (PyTorch-style names, e.g. fc3.weight)" };
-        var model = new Option<string?>("--model") { Description = "Model of the weights (default: from the run or the file's metadata), e.g. lenet5" };
+        var weights = new Option<string?>("--weights") { Description = "Evaluate this safetensors file (PyTorch-style " +
+            "names, e.g. fc3.weight)" };
+        var model = new Option<string?>("--model") { Description = "Model of the weights (default: from the run or the file's " +
+            "metadata), e.g. lenet5" };
         var dataset = new Option<string?>("--dataset") { Description = "Data set (default: the run's, else fashion-mnist)" };
         var data = new Option<string?>("--data") { Description = "Folder with the IDX files" };
         var split = new Option<string>("--split") { Description = "train or test", DefaultValueFactory = _ => "test" };
@@ -37,7 +39,8 @@ public static class EvalCommand
                 pr.GetValue(split) == "train" ? Split.Train : Split.Test, pr.GetValue(data), pr.GetValue(samples));
             if (pr.GetValue(json)) { Console.WriteLine(Json.Serialize(r)); return Cli.ExitOk; }
             var t = new Table().AddColumns("model", "data", "split", "examples", "loss", "accuracy");
-            t.AddRow(Markup.Escape(r.Model), Markup.Escape(r.Dataset), r.Split, r.Count.ToString(), r.Loss.ToString("F4"), TrainingView.Percent(r.Accuracy));
+            t.AddRow(Markup.Escape(r.Model), Markup.Escape(r.Dataset), r.Split, r.Count.ToString(), r.Loss.ToString("F4"),
+                TrainingView.Percent(r.Accuracy));
             AnsiConsole.Write(t);
             return Cli.ExitOk;
         });

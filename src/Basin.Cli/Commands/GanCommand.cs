@@ -10,19 +10,22 @@ using Spectre.Console;
 
 namespace Basin.Cli.Commands;
 
-/// <summary>`basin gan`: Wasserstein GANs (train, interpolate, compare). Each subcommand is one call into Basin.Experiments.Training.</summary>
+/// <summary>`basin gan`: Wasserstein GANs (train, interpolate, compare). Each subcommand is one call into
+/// Basin.Experiments.Training.</summary>
 public static class GanCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("gan", "Wasserstein GANs with weight clipping, gradient penalty (GP) or Lipschitz penalty (LP); latent interpolation; the λ-sensitivity study");
+        var cmd = new Command("gan", "Wasserstein GANs with weight clipping, gradient penalty (GP) or Lipschitz penalty (LP); latent " +
+            "interpolation; the λ-sensitivity study");
         cmd.Subcommands.Add(GanTrainCommand.Create());
         cmd.Subcommands.Add(GanInterpolateCommand.Create());
         cmd.Subcommands.Add(GanCompareCommand.Create());
         return cmd;
     }
 
-    internal static int[]? ParseInts(string? text, string option) => text is null ? null : ParseList(text, option, s => int.Parse(s, CultureInfo.InvariantCulture));
+    internal static int[]? ParseInts(string? text, string option) => text is null ? null : ParseList(text, option, s => int.Parse(s,
+        CultureInfo.InvariantCulture));
 
     internal static T[] ParseList<T>(string text, string option, Func<string, T> parse)
     {

@@ -17,13 +17,18 @@ public static class GanCompareCommand
     public static Command Create()
     {
         var loop = GanLoopOptions.For(D);
-        var dataset = new Option<string>("--data") { Description = "8gaussians, 25gaussians or swissroll", DefaultValueFactory = _ => D.Dataset };
-        var penalties = new Option<string>("--penalties") { Description = "Comma-separated penalties among clip, gp, lp", DefaultValueFactory = _ => string.Join(",", D.Penalties) };
-        var lambdas = new Option<string>("--lambdas") { Description = "Comma-separated λ values for gp and lp", DefaultValueFactory = _ => "1,10,100" };
+        var dataset = new Option<string>("--data") { Description = "8gaussians, 25gaussians or swissroll",
+            DefaultValueFactory = _ => D.Dataset };
+        var penalties = new Option<string>("--penalties") { Description = "Comma-separated penalties among clip, gp, lp",
+            DefaultValueFactory = _ => string.Join(",", D.Penalties) };
+        var lambdas = new Option<string>("--lambdas") { Description = "Comma-separated λ values for gp and lp",
+            DefaultValueFactory = _ => "1,10,100" };
         var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds", DefaultValueFactory = _ => "0,1,2" };
         var samples = new Option<int>("--samples") { Description = "Toy points per run", DefaultValueFactory = _ => D.Samples };
-        var evalEvery = new Option<int>("--eval-every") { Description = "Exact W1 every N iterations (default: at the end)", DefaultValueFactory = _ => 0 };
-        var evalCount = new Option<int>("--eval-count") { Description = "Points per exact W1", DefaultValueFactory = _ => D.EvaluationCount };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Exact W1 every N iterations (default: at the end)",
+            DefaultValueFactory = _ => 0 };
+        var evalCount = new Option<int>("--eval-count") { Description = "Points per exact W1",
+            DefaultValueFactory = _ => D.EvaluationCount };
         var csv = new Option<string?>("--csv") { Description = "Also write one line per run to this CSV file" };
         var json = Options.Json();
         var runs = Options.Runs();
@@ -33,8 +38,8 @@ public static class GanCompareCommand
             the WGAN-LP paper's test of whether a penalty is sensitive to λ.
             Example: basin gan compare --data 8gaussians --lambdas 1,10,100 --seeds 0,1,2 --iterations 2000
             """)
-        { dataset, penalties, lambdas, seeds, loop.Iterations, loop.CriticSteps, loop.Warmup, loop.WarmupCriticSteps, loop.BatchSize, loop.Optimizer, loop.Lr,
-          loop.Hidden, samples, evalEvery, evalCount, csv, json, runs, threads };
+        { dataset, penalties, lambdas, seeds, loop.Iterations, loop.CriticSteps, loop.Warmup, loop.WarmupCriticSteps, loop.BatchSize,
+          loop.Optimizer, loop.Lr, loop.Hidden, samples, evalEvery, evalCount, csv, json, runs, threads };
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
             bool asJson = pr.GetValue(json);
@@ -63,8 +68,8 @@ public static class GanCompareCommand
         var inv = CultureInfo.InvariantCulture;
         var t = new Table().AddColumns("penalty", "λ", "runs", "diverged", "final W1 (mean)", "± std");
         foreach (var s in r.Summary)
-            t.AddRow(GanComparisonJob.PenaltyName(s.Regularization), s.Lambda?.ToString(inv) ?? "-", s.Runs.ToString(inv), s.Diverged.ToString(inv),
-                s.MeanFinalW1.ToString("F4", inv), s.StdFinalW1.ToString("F4", inv));
+            t.AddRow(GanComparisonJob.PenaltyName(s.Regularization), s.Lambda?.ToString(inv) ?? "-", s.Runs.ToString(inv),
+                s.Diverged.ToString(inv), s.MeanFinalW1.ToString("F4", inv), s.StdFinalW1.ToString("F4", inv));
         AnsiConsole.Write(t);
         AnsiConsole.MarkupLine($"run {r.RunId}");
     }

@@ -17,17 +17,22 @@ public sealed class GanLoopOptions
     {
         Iterations = new("--iterations") { Description = "Generator iterations", DefaultValueFactory = _ => iterations };
         CriticSteps = new("--critic-steps") { Description = "Critic steps per generator step", DefaultValueFactory = _ => criticSteps };
-        Warmup = new("--warmup") { Description = "Generator iterations with --warmup-critic-steps critic steps (0: none)", DefaultValueFactory = _ => warmupIterations };
-        WarmupCriticSteps = new("--warmup-critic-steps") { Description = "Critic steps per generator step during the warm-up", DefaultValueFactory = _ => warmupCriticSteps };
+        Warmup = new("--warmup") { Description = "Generator iterations with --warmup-critic-steps critic steps (0: none)",
+            DefaultValueFactory = _ => warmupIterations };
+        WarmupCriticSteps = new("--warmup-critic-steps") { Description = "Critic steps per generator step during the warm-up",
+            DefaultValueFactory = _ => warmupCriticSteps };
         BatchSize = new("--batch-size") { Description = "Real and fake samples per step", DefaultValueFactory = _ => batchSize };
-        Optimizer = new("--optimizer") { Description = "rmsprop (lr 5e-5) or adam (lr 1e-4, β 0.5, 0.9)", DefaultValueFactory = _ => optimizer };
+        Optimizer = new("--optimizer") { Description = "rmsprop (lr 5e-5) or adam (lr 1e-4, β 0.5, 0.9)",
+            DefaultValueFactory = _ => optimizer };
     }
 
     /// <summary>The options with `gan train`'s defaults.</summary>
-    public static GanLoopOptions For(GanJobSpec d) => new(d.Iterations, d.CriticSteps, d.WarmupIterations, d.WarmupCriticSteps, d.BatchSize, d.Optimizer);
+    public static GanLoopOptions For(GanJobSpec d) => new(d.Iterations, d.CriticSteps, d.WarmupIterations, d.WarmupCriticSteps, d.BatchSize,
+        d.Optimizer);
 
     /// <summary>The options with `gan compare`'s defaults.</summary>
-    public static GanLoopOptions For(GanComparisonSpec d) => new(d.Iterations, d.CriticSteps, d.WarmupIterations, d.WarmupCriticSteps, d.BatchSize, d.Optimizer);
+    public static GanLoopOptions For(GanComparisonSpec d) => new(d.Iterations, d.CriticSteps, d.WarmupIterations, d.WarmupCriticSteps,
+        d.BatchSize, d.Optimizer);
 
     public Option<int> Iterations { get; }
     public Option<int> CriticSteps { get; }

@@ -17,22 +17,34 @@ public static class GanTrainCommand
     public static Command Create()
     {
         var loop = GanLoopOptions.For(D);
-        var dataset = new Option<string>("--data") { Description = "8gaussians, 25gaussians, swissroll or fashion-mnist", DefaultValueFactory = _ => D.Dataset };
+        var dataset = new Option<string>("--data") { Description = "8gaussians, 25gaussians, swissroll or fashion-mnist",
+            DefaultValueFactory = _ => D.Dataset };
         var dataPath = new Option<string?>("--data-path") { Description = "Folder with the Fashion-MNIST IDX files" };
-        var samples = new Option<int?>("--samples") { Description = "Real samples: toy points drawn (default 10000) or the first N Fashion-MNIST images (default all)" };
-        var penalty = new Option<string>("--penalty") { Description = "lp (one-sided Lipschitz penalty), gp (gradient penalty) or clip (weight clipping)", DefaultValueFactory = _ => D.Penalty };
+        var samples = new Option<int?>("--samples") { Description = "Real samples: toy points drawn (default 10000) or the first N " +
+            "Fashion-MNIST images (default all)" };
+        var penalty = new Option<string>("--penalty") { Description = "lp (one-sided Lipschitz penalty), gp (gradient penalty) or " +
+            "clip (weight clipping)", DefaultValueFactory = _ => D.Penalty };
         var lambda = new Option<double>("--lambda") { Description = "Penalty weight λ ≥ 0", DefaultValueFactory = _ => D.Lambda };
         var clip = new Option<double>("--clip") { Description = "Weight clipping bound c", DefaultValueFactory = _ => D.ClipValue };
-        var sampling = new Option<string>("--sampling") { Description = "Penalty points: interpolates (real–fake lines) or perturbations (of real samples)", DefaultValueFactory = _ => D.Sampling };
-        var seed = new Option<long>("--seed") { Description = "Seed for data, initialization, batches and latent codes", DefaultValueFactory = _ => D.Seed };
-        var width = new Option<int>("--width") { Description = "Conv generator/critic width w (fashion-mnist)", DefaultValueFactory = _ => D.Width };
+        var sampling = new Option<string>("--sampling") { Description = "Penalty points: interpolates (real–fake lines) or " +
+            "perturbations (of real samples)", DefaultValueFactory = _ => D.Sampling };
+        var seed = new Option<long>("--seed") { Description = "Seed for data, initialization, batches and latent codes",
+            DefaultValueFactory = _ => D.Seed };
+        var width = new Option<int>("--width") { Description = "Conv generator/critic width w (fashion-mnist)",
+            DefaultValueFactory = _ => D.Width };
         var latent = new Option<int?>("--latent") { Description = "Latent dimension (default 2 for toy data, 64 for images)" };
-        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N iterations (default: a tenth of the run)", DefaultValueFactory = _ => 0 };
-        var progressEvery = new Option<int>("--progress-every") { Description = "Report and record every N iterations", DefaultValueFactory = _ => D.ProgressInterval };
-        var evalEvery = new Option<int>("--eval-every") { Description = "Toy data: exact W1 every N iterations (default: at the end only)", DefaultValueFactory = _ => 0 };
-        var evalCount = new Option<int>("--eval-count") { Description = "Points per exact W1 (toy) or samples for the Fréchet distance", DefaultValueFactory = _ => D.EvaluationCount };
-        var classifier = new Option<string?>("--classifier") { Description = "fashion-mnist: classifier run id or weights file; reports the Fréchet distance on its features" };
-        var resume = new Option<string?>("--resume") { Description = "Continue GAN run ID from its latest checkpoint (other options are taken from the run)" };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N iterations " +
+            "(default: a tenth of the run)", DefaultValueFactory = _ => 0 };
+        var progressEvery = new Option<int>("--progress-every") { Description = "Report and record every N iterations",
+            DefaultValueFactory = _ => D.ProgressInterval };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Toy data: exact W1 every N iterations (default: at the end only)",
+            DefaultValueFactory = _ => 0 };
+        var evalCount = new Option<int>("--eval-count") { Description = "Points per exact W1 (toy) or samples for the Fréchet distance",
+            DefaultValueFactory = _ => D.EvaluationCount };
+        var classifier = new Option<string?>("--classifier") { Description = "fashion-mnist: classifier run id or weights file; reports " +
+            "the Fréchet distance on its features" };
+        var resume = new Option<string?>("--resume") { Description = "Continue GAN run ID from its latest checkpoint (other options " +
+            "are taken from the run)" };
         var json = Options.Json();
         var runs = Options.Runs();
         var threads = Options.Threads();
@@ -43,8 +55,9 @@ public static class GanTrainCommand
             classifier's features (fashion-mnist with --classifier).
             Example: basin gan train --data 8gaussians --penalty lp --lambda 10 --iterations 20000 --seed 1 --json
             """)
-        { dataset, dataPath, samples, penalty, lambda, clip, sampling, loop.Iterations, loop.CriticSteps, loop.Warmup, loop.WarmupCriticSteps,
-          loop.BatchSize, loop.Optimizer, loop.Lr, seed, loop.Hidden, width, latent, checkpointEvery, progressEvery, evalEvery, evalCount, classifier, resume, json, runs, threads };
+        { dataset, dataPath, samples, penalty, lambda, clip, sampling, loop.Iterations, loop.CriticSteps, loop.Warmup,
+          loop.WarmupCriticSteps, loop.BatchSize, loop.Optimizer, loop.Lr, seed, loop.Hidden, width, latent, checkpointEvery, progressEvery,
+          evalEvery, evalCount, classifier, resume, json, runs, threads };
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
             bool asJson = pr.GetValue(json);
@@ -59,11 +72,12 @@ public static class GanTrainCommand
             {
                 var spec = loop.Apply(new GanJobSpec
                 {
-                    Dataset = pr.GetValue(dataset)!, DataPath = pr.GetValue(dataPath), Samples = pr.GetValue(samples), Penalty = pr.GetValue(penalty)!,
-                    Lambda = pr.GetValue(lambda), ClipValue = pr.GetValue(clip), Sampling = pr.GetValue(sampling)!, Seed = pr.GetValue(seed),
-                    Width = pr.GetValue(width), LatentDim = pr.GetValue(latent), CheckpointInterval = pr.GetValue(checkpointEvery),
-                    ProgressInterval = pr.GetValue(progressEvery), EvaluationInterval = pr.GetValue(evalEvery), EvaluationCount = pr.GetValue(evalCount),
-                    Classifier = pr.GetValue(classifier),
+                    Dataset = pr.GetValue(dataset)!, DataPath = pr.GetValue(dataPath), Samples = pr.GetValue(samples),
+                    Penalty = pr.GetValue(penalty)!, Lambda = pr.GetValue(lambda), ClipValue = pr.GetValue(clip),
+                    Sampling = pr.GetValue(sampling)!, Seed = pr.GetValue(seed), Width = pr.GetValue(width),
+                    LatentDim = pr.GetValue(latent), CheckpointInterval = pr.GetValue(checkpointEvery),
+                    ProgressInterval = pr.GetValue(progressEvery), EvaluationInterval = pr.GetValue(evalEvery),
+                    EvaluationCount = pr.GetValue(evalCount), Classifier = pr.GetValue(classifier),
                 }, pr);
                 result = GanView.Run(asJson, "gan " + spec.Dataset, p => GanJob.Run(spec, store, p, ct, nThreads));
             }
@@ -77,10 +91,12 @@ public static class GanTrainCommand
     static void Render(GanJobResult r)
     {
         var f = r.Figures;
-        var t = new Table().AddColumns("run", "data", "iterations", "critic W estimate", "penalty", "exact W1", "Fréchet distance", "seconds");
-        t.AddRow(r.RunId, Markup.Escape(r.Dataset), f.Iterations.ToString(CultureInfo.InvariantCulture), f.WassersteinEstimate.ToString("F4", CultureInfo.InvariantCulture),
-            f.Penalty.ToString("F4", CultureInfo.InvariantCulture), f.ExactW1?.ToString("F4", CultureInfo.InvariantCulture) ?? "-",
-            f.FrechetDistance?.ToString("F2", CultureInfo.InvariantCulture) ?? "-", f.TrainSeconds.ToString("F1", CultureInfo.InvariantCulture));
+        var t = new Table().AddColumns("run", "data", "iterations", "critic W estimate", "penalty", "exact W1", "Fréchet distance",
+            "seconds");
+        t.AddRow(r.RunId, Markup.Escape(r.Dataset), f.Iterations.ToString(CultureInfo.InvariantCulture),
+            f.WassersteinEstimate.ToString("F4", CultureInfo.InvariantCulture), f.Penalty.ToString("F4", CultureInfo.InvariantCulture),
+            f.ExactW1?.ToString("F4", CultureInfo.InvariantCulture) ?? "-", f.FrechetDistance?.ToString("F2", CultureInfo.InvariantCulture)
+            ?? "-", f.TrainSeconds.ToString("F1", CultureInfo.InvariantCulture));
         AnsiConsole.Write(t);
         AnsiConsole.MarkupLine($"networks: {Markup.Escape(r.WeightsPath)}");
     }

@@ -21,7 +21,8 @@ public static class GanView
         T result = default!;
         AnsiConsole.Progress()
             .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(),
+            new SpinnerColumn())
             .Start(ctx =>
             {
                 var task = ctx.AddTask(Markup.Escape(title), maxValue: 1);
@@ -63,11 +64,13 @@ public static class GanView
         return e switch
         {
             GanRunStarted s => $"{title}: {(s.Resumed ? $"resuming at iteration {s.StartIteration}" : "run")} {s.RunId} ({s.RunFolder})",
-            GanStep { Progress: var p } => $"{title}: iteration {p.Iteration}/{p.TotalIterations}  critic W estimate {p.WassersteinEstimate.ToString("F4", inv)}"
+            GanStep { Progress: var p } => $"{title}: iteration {p.Iteration}/{p.TotalIterations}  critic W estimate " +
+                $"{p.WassersteinEstimate.ToString("F4", inv)}"
                 + $"  penalty {p.Penalty.ToString("F4", inv)}" + (p.ExactW1 is { } w ? $"  exact W1 {w.ToString("F4", inv)}" : ""),
             GanComparisonStarted c => $"{title}: run {c.RunId}, {c.RunCount} GANs to train",
             WganComparisonProgress p => $"{title}: {p.Run}/{p.RunCount} {GanComparisonJob.PenaltyName(p.Row.Regularization)}"
-                + (p.Row.Lambda is { } l ? $" λ={l.ToString(inv)}" : "") + $" seed {p.Row.Seed}: W1 {p.Row.InitialW1.ToString("F4", inv)} → {p.Row.FinalW1.ToString("F4", inv)}"
+                + (p.Row.Lambda is { } l ? $" λ={l.ToString(inv)}" : "") + $" seed {p.Row.Seed}: W1 " +
+                $"{p.Row.InitialW1.ToString("F4", inv)} → {p.Row.FinalW1.ToString("F4", inv)}"
                 + (p.Row.Diverged ? " (diverged)" : ""),
             GanMeasuring m => $"{title}: measuring the {m.What}",
             _ => null,

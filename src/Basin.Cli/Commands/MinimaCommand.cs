@@ -40,7 +40,8 @@ public static class MinimaCommand
             "the run's)" };
         public readonly Option<string> Loss = new("--loss") { Description = "Loss on the run's data: cross-entropy (the run's) or mse " +
             "(against one-hot labels)", DefaultValueFactory = _ => "cross-entropy" };
-        public readonly Option<bool> Polish = new("--polish") { Description = "First run Newton (trust region, float64) to ‖∇L‖ ≤ 1e-10" };
+        public readonly Option<bool> Polish = new("--polish") { Description = "First run Newton (trust region, " +
+            "float64) to ‖∇L‖ ≤ 1e-10" };
         public readonly Option<bool> Json = Options.Json();
         public readonly Option<string> Runs = Options.Runs();
         public readonly Option<int> Threads = Options.Threads();

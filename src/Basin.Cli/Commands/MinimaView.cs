@@ -16,7 +16,8 @@ static class MinimaView
         AnsiConsole.MarkupLine(Markup.Escape($"{source}: {c.Network}, split unit {c.Unit} of hidden layer {c.Layer} ({c.SmallParameters} " +
             $"→ {c.SplitParameters} parameters)"));
         AnsiConsole.MarkupLine(Markup.Escape($"  L* = {c.Loss:G10}, ‖∇L‖ = {c.GradientNorm:E2}; eig(H_small) = " +
-            $"[{List(c.SmallHessianEigenvalues.Take(6))}{(c.SmallHessianEigenvalues.Length > 6 ? ", …" : "")}] inertia {c.SmallInertia}"));
+            $"[{List(c.SmallHessianEigenvalues.Take(6))}{(c.SmallHessianEigenvalues.Length > 6 ? ", …" : "")}] " +
+            $"inertia {c.SmallInertia}"));
         AnsiConsole.MarkupLine(Markup.Escape($"  eig(B) = [{List(c.BEigenvalues)}]; ‖M‖ = {c.MNorm:E3}, ‖(I − v̂v̂ᵀ)M‖ = " +
             $"{c.MOrthogonalNorm:E3}, ‖v*ᵀM‖ = {c.OutgoingTimesMNorm:E2} → M {(c.MIsZero ? "= 0" : "≠ 0")}"));
         var t = new Table().AddColumns("λ", "predicted", "observed", "agrees", "inertia (−, 0, +)", "smallest eigenvalues",

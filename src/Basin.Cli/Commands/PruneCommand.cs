@@ -8,26 +8,40 @@ using Spectre.Console;
 
 namespace Basin.Cli.Commands;
 
-/// <summary>`basin prune RUN`: magnitude, random or node pruning to a sparsity, or IMP / IMP+AP in rounds; one recorded run per round.</summary>
+/// <summary>`basin prune RUN`: magnitude, random or node pruning to a sparsity, or IMP / IMP+AP in rounds; one recorded run per
+/// round.</summary>
 public static class PruneCommand
 {
     public static Command Create()
     {
         var d = new PruneSpec { SourceRun = "" };
         var run = new Argument<string>("RUN") { Description = "The finished training run to prune (id or unique prefix)" };
-        var method = new Option<string>("--method") { Description = "magnitude, random, node (one-shot, --sparsity) or imp, imp+ap (--rounds)", DefaultValueFactory = _ => d.Method };
-        var sparsity = new Option<double?>("--sparsity") { Description = "One-shot: the fraction of prunable weights (node: of hidden units) to remove, in [0, 1)" };
+        var method = new Option<string>("--method") { Description = "magnitude, random, node (one-shot, --sparsity) or " +
+            "imp, imp+ap (--rounds)", DefaultValueFactory = _ => d.Method };
+        var sparsity = new Option<double?>("--sparsity") { Description = "One-shot: the fraction of prunable weights (node: of hidden " +
+            "units) to remove, in [0, 1)" };
         var rounds = new Option<int?>("--rounds") { Description = "imp, imp+ap: number of pruning rounds" };
-        var rate = new Option<double>("--rate") { Description = "imp, imp+ap: percent of the alive weights removed per round", DefaultValueFactory = _ => d.Rate };
-        var apRate = new Option<double>("--ap-rate") { Description = "imp+ap: percent (of the alive weights) AP removes among negative weights that moved least", DefaultValueFactory = _ => d.ApRate };
-        var rewind = new Option<string?>("--rewind") { Description = "init: back to the run's initialization before each round trains; epoch:K: back to the run's weights after K epochs (replayed); lr: keep the trained weights and replay the schedule (default: init for random, imp, imp+ap; lr for magnitude, node)" };
-        var epochs = new Option<int?>("--epochs") { Description = "Epochs of training per round (default: the run's; 0: prune and evaluate only)" };
-        var layerwise = new Option<bool>("--layerwise") { Description = "Rank magnitudes per layer instead of over all prunable weights (magnitude, imp)" };
-        var keepHead = new Option<bool>("--keep-head") { Description = "Leave the output layer dense (it is pruned like the others by default)" };
-        var seed = new Option<long?>("--seed") { Description = "Seed of random masks (random; default: the run's seed). With node: choose the kept units at random with this seed instead of by weight norm" };
-        var dnrSamples = new Option<int>("--dnr-samples") { Description = "Measure the dead-neuron rate on the first N training examples", DefaultValueFactory = _ => d.DnrSamples };
-        var like = new Option<string?>("--like") { Description = "random: prune as many weights per layer as this prune run's mask (IMP's per-layer density), instead of --sparsity" };
-        var png = new Option<string?>("--png") { Description = "Also draw test accuracy and the dead-neuron rate against sparsity into this PNG" };
+        var rate = new Option<double>("--rate") { Description = "imp, imp+ap: percent of the alive weights removed per round",
+            DefaultValueFactory = _ => d.Rate };
+        var apRate = new Option<double>("--ap-rate") { Description = "imp+ap: percent (of the alive weights) AP removes among negative " +
+            "weights that moved least", DefaultValueFactory = _ => d.ApRate };
+        var rewind = new Option<string?>("--rewind") { Description = "init: back to the run's initialization before each round trains; " +
+            "epoch:K: back to the run's weights after K epochs (replayed); lr: keep the trained weights and replay the schedule " +
+            "(default: init for random, imp, imp+ap; lr for magnitude, node)" };
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs of training per round (default: the run's; 0: " +
+            "prune and evaluate only)" };
+        var layerwise = new Option<bool>("--layerwise") { Description = "Rank magnitudes per layer instead of over all prunable " +
+            "weights (magnitude, imp)" };
+        var keepHead = new Option<bool>("--keep-head") { Description = "Leave the output layer dense (it is pruned like " +
+            "the others by default)" };
+        var seed = new Option<long?>("--seed") { Description = "Seed of random masks (random; default: the run's seed). With node: " +
+            "choose the kept units at random with this seed instead of by weight norm" };
+        var dnrSamples = new Option<int>("--dnr-samples") { Description = "Measure the dead-neuron rate on the first N training examples",
+            DefaultValueFactory = _ => d.DnrSamples };
+        var like = new Option<string?>("--like") { Description = "random: prune as many weights per layer as this prune run's mask " +
+            "(IMP's per-layer density), instead of --sparsity" };
+        var png = new Option<string?>("--png") { Description = "Also draw test accuracy and the dead-neuron rate against " +
+            "sparsity into this PNG" };
         var name = new Option<string?>("--name") { Description = "A name for the round runs, shown by 'basin runs show'" };
         var tags = new Option<string[]>("--tag") { Description = "A label for the round runs ('basin runs list --tag T'); repeatable" };
         var json = Options.Json();
@@ -38,7 +52,8 @@ public static class PruneCommand
             with its mask, weights, per-epoch metrics and the dead-neuron rate (docs/pruning.md).
             Examples: basin prune RUN --method magnitude --sparsity 0.9 ;  basin prune RUN --method imp+ap --rounds 8 --rate 20
             """)
-        { run, method, sparsity, like, rounds, rate, apRate, rewind, epochs, layerwise, keepHead, seed, dnrSamples, png, name, tags, json, runs, threads };
+        { run, method, sparsity, like, rounds, rate, apRate, rewind, epochs, layerwise, keepHead, seed, dnrSamples, png, name, tags, json,
+            runs, threads };
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
             bool asJson = pr.GetValue(json);
@@ -81,10 +96,13 @@ public static class PruneCommand
                 Console.WriteLine($"round {s.Round}/{s.Of}: run {s.RunId}, sparsity {Pct(s.Sparsity)}");
                 break;
             case EpochDone d:
-                Console.WriteLine($"  epoch {d.Metrics.Epoch}: train loss {d.Metrics.TrainLoss.ToString("F4", CultureInfo.InvariantCulture)}, test acc {TrainingView.Percent(d.Metrics.TestAccuracy)}, {d.Metrics.Seconds.ToString("F1", CultureInfo.InvariantCulture)} s");
+                Console.WriteLine($"  epoch {d.Metrics.Epoch}: train loss " +
+                    $"{d.Metrics.TrainLoss.ToString("F4", CultureInfo.InvariantCulture)}, test acc " +
+                    $"{TrainingView.Percent(d.Metrics.TestAccuracy)}, {d.Metrics.Seconds.ToString("F1", CultureInfo.InvariantCulture)} s");
                 break;
             case PruneRoundDone r:
-                Console.WriteLine($"round {r.Result.Round}/{r.Of} done: sparsity {Pct(r.Result.Sparsity)}, test acc {TrainingView.Percent(r.Result.TestAccuracy)}"
+                Console.WriteLine($"round {r.Result.Round}/{r.Of} done: sparsity {Pct(r.Result.Sparsity)}, test acc " +
+                    $"{TrainingView.Percent(r.Result.TestAccuracy)}"
                     + (r.Result.Dnr is { } dnr ? $", DNR {Pct(dnr.Overall)}" : ""));
                 break;
         }
@@ -93,14 +111,18 @@ public static class PruneCommand
     static void Render(PruneJobResult r)
     {
         AnsiConsole.MarkupLine(Markup.Escape($"{r.Method} on run {r.SourceRun} ({r.Model}, {r.Dataset}), rewind {r.Rewind}"));
-        var t = new Table().AddColumns("round", "run", "sparsity", "train loss", "test acc", "DNR", "DNR (excl. structural)", "static dead", "AP removed");
+        var t = new Table().AddColumns("round", "run", "sparsity", "train loss", "test acc", "DNR", "DNR (excl. structural)", "static dead",
+            "AP removed");
         foreach (var x in r.Rounds)
-            t.AddRow(x.Round.ToString(CultureInfo.InvariantCulture), x.RunId, Pct(x.Sparsity), x.TrainLoss.ToString("F4", CultureInfo.InvariantCulture),
-                TrainingView.Percent(x.TestAccuracy), x.Dnr is { } d ? Pct(d.Overall) : "-", x.Dnr is { } e ? Pct(e.OverallExcludingStructural) : "-",
-                x.Dnr is { } f ? Pct(f.StaticFraction) : "-", x.Ap is { } ap ? $"{ap.ApRemoved} of {ap.ApTarget}" : "-");
+            t.AddRow(x.Round.ToString(CultureInfo.InvariantCulture), x.RunId, Pct(x.Sparsity), x.TrainLoss.ToString("F4",
+                CultureInfo.InvariantCulture), TrainingView.Percent(x.TestAccuracy), x.Dnr is { } d ? Pct(d.Overall) : "-",
+                x.Dnr is { } e ? Pct(e.OverallExcludingStructural) : "-", x.Dnr is { } f ? Pct(f.StaticFraction) : "-",
+                x.Ap is { } ap ? $"{ap.ApRemoved} of {ap.ApTarget}" : "-");
         AnsiConsole.Write(t);
         if (r.Rounds[^1].Nodes is { } nodes)
-            AnsiConsole.MarkupLine(Markup.Escape($"node sparsity {Pct(nodes.Global)} (units kept: {string.Join(", ", nodes.Layers.Select(l => $"{l.Layer} {l.Kept}/{l.Units}"))}); weight sparsity {Pct(nodes.ParameterSparsity)}"));
+            AnsiConsole.MarkupLine(Markup.Escape($"node sparsity {Pct(nodes.Global)} (units kept: " +
+                $"{string.Join(", ", nodes.Layers.Select(l => $"{l.Layer} {l.Kept}/{l.Units}"))}); weight sparsity " +
+                $"{Pct(nodes.ParameterSparsity)}"));
     }
 
     static string Pct(double x) => double.IsNaN(x) ? "-" : (100 * x).ToString("F2", CultureInfo.InvariantCulture) + "%";

@@ -15,12 +15,16 @@ public static class ReparametrizeCommand
     public static Command Create()
     {
         var source = new GeometryCommand.SourceOptions(defaultSamples: 1000);
-        var layer = new Option<string?>("--layer") { Description = "Layer to report: a linear or conv layer name, or 'all' (every one, plus the whole network); default: the head" };
+        var layer = new Option<string?>("--layer") { Description = "Layer to report: a linear or conv layer name, or 'all' (every one, " +
+            "plus the whole network); default: the head" };
         var neuronWise = new Option<bool>("--neuron-wise") { Description = "One random factor per unit instead of one per layer" };
-        var maxFactor = new Option<double>("--max-factor") { Description = "Factors are log-uniform in [1/F, F]", DefaultValueFactory = _ => 4 };
-        var tolerance = new Option<double>("--tolerance") { Description = "A measure changed when its relative change exceeds this", DefaultValueFactory = _ => 1e-3 };
+        var maxFactor = new Option<double>("--max-factor") { Description = "Factors are log-uniform in [1/F, F]",
+            DefaultValueFactory = _ => 4 };
+        var tolerance = new Option<double>("--tolerance") { Description = "A measure changed when its relative change exceeds this",
+            DefaultValueFactory = _ => 1e-3 };
         var float64 = new Option<bool>("--float64") { Description = "Measure in float64 (slower, more exact)" };
-        var seed = new Option<long>("--seed") { Description = "Seed of the rescaling factors and of the random probes", DefaultValueFactory = _ => 0 };
+        var seed = new Option<long>("--seed") { Description = "Seed of the rescaling factors and of the random probes",
+            DefaultValueFactory = _ => 0 };
         var cmd = new Command("reparametrize", """
             Apply a random function-preserving rescaling (layer-wise or neuron-wise, ReLU MLPs and LeNet-5) to saved weights
             and report every geometry measure before and after, marking which changed. Relative flatness is invariant;
@@ -32,7 +36,8 @@ public static class ReparametrizeCommand
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
             source.ApplyThreads(pr);
-            if (pr.GetValue(source.Tensors) is not null) throw new BasinException("--tensors is not supported by reparametrize; use --dataset/--data");
+            if (pr.GetValue(source.Tensors) is not null) throw new BasinException("--tensors is not supported by reparametrize; " +
+                "use --dataset/--data");
             var spec = new ReparametrizeSpec
             {
                 Layer = pr.GetValue(layer),
@@ -46,24 +51,29 @@ public static class ReparametrizeCommand
             };
             bool asJson = pr.GetValue(source.Json);
             using var store = source.Store(pr);
-            var r = GeometryCommand.WithStatus(asJson, "measuring", progress => ReparametrizeJob.Run(pr.GetValue(source.Run), store, pr.GetValue(source.Weights),
-                pr.GetValue(source.Model), pr.GetValue(source.Dataset), pr.GetValue(source.Data), spec, progress, ct));
+            var r = GeometryCommand.WithStatus(asJson, "measuring", progress => ReparametrizeJob.Run(pr.GetValue(source.Run), store,
+                pr.GetValue(source.Weights), pr.GetValue(source.Model), pr.GetValue(source.Dataset), pr.GetValue(source.Data), spec,
+                progress, ct));
             if (asJson) { Console.WriteLine(Json.Serialize(r)); return Cli.ExitOk; }
-            var rescalings = new Table().Title(Markup.Escape($"{(r.NeuronWise ? "neuron-wise" : "layer-wise")} rescaling of {r.Model} (seed {r.Seed}, factors in [1/{r.MaxFactor:G4}, {r.MaxFactor:G4}])"))
+            var rescalings = new Table().Title(Markup.Escape($"{(r.NeuronWise ? "neuron-wise" : "layer-wise")} rescaling of {r.Model} " +
+                $"(seed {r.Seed}, factors in [1/{r.MaxFactor:G4}, {r.MaxFactor:G4}])"))
                 .AddColumns("outputs of", "inputs of", "factors");
             foreach (var s in r.Rescalings)
             {
                 var f = s.Factors.Distinct().Count() == 1 ? GeometryCommand.Number(s.Factors[0])
-                    : $"{s.Factors.Count} factors in [{GeometryCommand.Number(s.Factors.Min())}, {GeometryCommand.Number(s.Factors.Max())}]";
+                    : $"{s.Factors.Count} factors in [{GeometryCommand.Number(s.Factors.Min())}, " +
+                    $"{GeometryCommand.Number(s.Factors.Max())}]";
                 rescalings.AddRow(Markup.Escape(s.PreviousLayer), Markup.Escape(s.Layer), Markup.Escape(f));
             }
             AnsiConsole.Write(rescalings);
-            AnsiConsole.MarkupLine(Markup.Escape($"largest change of any output on the data: {GeometryCommand.Number(r.MaxOutputChange)} (the function is preserved)"));
+            AnsiConsole.MarkupLine(Markup.Escape($"largest change of any output on the data: {GeometryCommand.Number(r.MaxOutputChange)} " +
+                "(the function is preserved)"));
             var t = new Table().Title(Markup.Escape($"geometry before and after, {r.Dataset} ({r.Split}, {r.Samples} examples)"))
                 .AddColumns("layer", "measure", "before", "after", "relative change", "changed");
             foreach (var m in r.Measures)
-                t.AddRow(Markup.Escape(m.Layer == MeasureJob.AllParameters ? "all parameters" : m.Layer), Markup.Escape(m.Measure), GeometryCommand.Number(m.Before),
-                    GeometryCommand.Number(m.After), m.NotFinite ? "NaN" : m.RelativeChange.ToString("0.0e+0", CultureInfo.InvariantCulture),
+                t.AddRow(Markup.Escape(m.Layer == MeasureJob.AllParameters ? "all parameters" : m.Layer), Markup.Escape(m.Measure),
+                    GeometryCommand.Number(m.Before), GeometryCommand.Number(m.After),
+                    m.NotFinite ? "NaN" : m.RelativeChange.ToString("0.0e+0", CultureInfo.InvariantCulture),
                     m.NotFinite ? "[red]not finite[/]" : m.Changed ? "[red]changed[/]" : "[green]unchanged[/]");
             AnsiConsole.Write(t);
             AnsiConsole.MarkupLine(Markup.Escape($"changed: relative change > {r.Tolerance:G3}. {r.Seconds:F1} s"));

@@ -27,7 +27,8 @@ public static class RunsCommand
         var runs = Options.Runs();
         var wide = FittedTable.WideOption();
         var method = new Option<string>("--method") { Description = "Only runs of this method (sgd, sam, fam, ...; gan for GAN runs)" };
-        var status = new Option<string>("--status") { Description = "Only runs with this status (running, finished, failed, cancelled, interrupted)" };
+        var status = new Option<string>("--status") { Description = "Only runs with this status (running, finished, failed, " +
+            "cancelled, interrupted)" };
         var tag = new Option<string>("--tag") { Description = "Only runs given this tag ('basin train --tag T')" };
         var cmd = new Command("list", "List all runs, newest first") { json, runs, wide, method, status, tag };
         cmd.SetAction(pr =>
@@ -42,7 +43,8 @@ public static class RunsCommand
                     + $"{(st is null ? "" : $" status '{st}'")}{(tg is null ? "" : $" tag '{tg}'")}.");
                 return Cli.ExitOk;
             }
-            if (list.Count == 0) { Console.WriteLine($"No runs yet in {store.Folder}. Try './basin demo' or './basin train'."); return Cli.ExitOk; }
+            if (list.Count == 0) { Console.WriteLine($"No runs yet in {store.Folder}. Try './basin " +
+                "demo' or './basin train'."); return Cli.ExitOk; }
             // The method column names a GAN run's kind (gan, gan-compare), so the kind needs no column of its own.
             var table = new FittedTable(new("id"), new("method"), new("status"), new("model", 1), new("dataset", 2), new("seed", 3),
                 new("test acc"), new("gap (acc)", 1));
@@ -67,13 +69,15 @@ public static class RunsCommand
             var run = store.Get(pr.GetValue(id)!);
             if (pr.GetValue(json)) { Console.WriteLine(Json.Serialize(run)); return Cli.ExitOk; }
             var s = run.Summary;
-            AnsiConsole.MarkupLine($"[bold]{s.Id}[/]  {s.Kind}  {StatusMarkup(s.Status)}  model {Markup.Escape(s.Model ?? "-")}  data {Markup.Escape(s.Dataset ?? "-")}  seed {s.Seed}");
+            AnsiConsole.MarkupLine($"[bold]{s.Id}[/]  {s.Kind}  {StatusMarkup(s.Status)}  model {Markup.Escape(s.Model ?? "-")}  data " +
+                $"{Markup.Escape(s.Dataset ?? "-")}  seed {s.Seed}");
             AnsiConsole.MarkupLine($"started {s.CreatedUtc:u}" + (s.FinishedUtc is { } f ? $", ended {f:u}" : ""));
             if (s.Name is { } nm) AnsiConsole.MarkupLine($"name {Markup.Escape(nm)}");
             if (s.Tags.Count > 0) AnsiConsole.MarkupLine($"tags {Markup.Escape(string.Join(", ", s.Tags))}");
             if (s.Message is { } m) AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(m)}[/]");
             AnsiConsole.MarkupLine("[bold]config[/] " + Markup.Escape(run.Config.GetRawText().ReplaceLineEndings(" ")));
-            if (s.Kind == "train" && TrainJobSpec.FamFormNote(run.Config) is { } famNote) AnsiConsole.MarkupLine($"[yellow]note:[/] {Markup.Escape(famNote)}");
+            if (s.Kind == "train" && TrainJobSpec.FamFormNote(run.Config) is { } famNote)
+                AnsiConsole.MarkupLine($"[yellow]note:[/] {Markup.Escape(famNote)}");
             AnsiConsole.MarkupLine("[bold]versions[/] " + Markup.Escape(run.Versions.GetRawText().ReplaceLineEndings(" ")));
             if (run.Epochs.Count > 0)
             {

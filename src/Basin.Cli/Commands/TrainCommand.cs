@@ -15,7 +15,8 @@ public static class TrainCommand
     public static Command Create()
     {
         var o = new TrainOptions();
-        var resume = new Option<string?>("--resume") { Description = "Continue run ID from its last checkpoint (other training options are taken from the run)" };
+        var resume = new Option<string?>("--resume") { Description = "Continue run ID from its last checkpoint (other training options " +
+            "are taken from the run)" };
         var output = new Option<string?>("--out") { Description = "Also copy the trained weights to this safetensors file" };
         var json = Options.Json();
         var runs = Options.Runs();
@@ -47,16 +48,19 @@ public static class TrainCommand
             {
                 var stored = store.Get(resumeId);
                 var spec = TrainJobSpec.FromStored(stored.Config, stored.Summary.Id);
-                result = TrainingView.Run(asJson, spec.Model, spec.Epochs, p => TrainingJob.Resume(resumeId, store, p, ct, nThreads), RateLabel(spec));
+                result = TrainingView.Run(asJson, spec.Model, spec.Epochs, p => TrainingJob.Resume(resumeId, store, p, ct, nThreads),
+                    RateLabel(spec));
             }
             else
             {
                 var spec = o.Read(pr) with { Name = pr.GetValue(name), Tags = pr.GetValue(tags) is { Length: > 0 } t ? t : null };
                 foreach (var warning in MethodWarnings.For(spec)) CliWarning.Write(warning);
-                result = TrainingView.Run(asJson, spec.Model, spec.Epochs, p => TrainingJob.Run(spec, store, p, ct, nThreads), RateLabel(spec));
+                result = TrainingView.Run(asJson, spec.Model, spec.Epochs, p => TrainingJob.Run(spec, store, p, ct, nThreads),
+                    RateLabel(spec));
             }
             if (pr.GetValue(output) is { } outPath) File.Copy(result.WeightsPath, outPath, overwrite: true);
-            if (asJson) Console.WriteLine(Json.Serialize(new { result.RunId, result.RunFolder, result.WeightsPath, result.Model, result.Dataset, result.Figures, Epochs = result.Training.Epochs }));
+            if (asJson) Console.WriteLine(Json.Serialize(new { result.RunId, result.RunFolder, result.WeightsPath, result.Model,
+                result.Dataset, result.Figures, Epochs = result.Training.Epochs }));
             else Render(result);
             return Cli.ExitOk;
         }, ct));
@@ -66,20 +70,25 @@ public static class TrainCommand
     static void Render(TrainJobResult r)
     {
         var f = r.Figures;
-        var t = new Table().AddColumns("run", "model", "data", "train loss", "train acc", "test loss", "test acc", "gap (loss)", "gap (acc)", "epochs", "stop");
-        t.AddRow(r.RunId, Markup.Escape(r.Model), Markup.Escape(r.Dataset), f.TrainLoss.ToString("F4"), TrainingView.Percent(f.TrainAccuracy),
-            f.TestLoss?.ToString("F4") ?? "-", TrainingView.Percent(f.TestAccuracy), f.Gap?.ToString("F4") ?? "-", TrainingView.Percent(f.AccuracyGap),
-            f.Epochs.ToString(), f.StopReason);
+        var t = new Table().AddColumns("run", "model", "data", "train loss", "train acc", "test loss", "test acc", "gap (loss)",
+            "gap (acc)", "epochs", "stop");
+        t.AddRow(r.RunId, Markup.Escape(r.Model), Markup.Escape(r.Dataset), f.TrainLoss.ToString("F4"),
+            TrainingView.Percent(f.TrainAccuracy), f.TestLoss?.ToString("F4") ?? "-", TrainingView.Percent(f.TestAccuracy),
+            f.Gap?.ToString("F4") ?? "-", TrainingView.Percent(f.AccuracyGap), f.Epochs.ToString(), f.StopReason);
         AnsiConsole.Write(t);
         if (f.Method?.Ensemble is { } e)
         {
-            AnsiConsole.MarkupLine($"posterior-predictive ensemble of {e.Samples} SGLD samples on the test set: log-loss {e.EnsembleLogLoss:F4} " +
-                $"(members {e.MemberLogLoss:F4}), accuracy {TrainingView.Percent(e.EnsembleAccuracy)} (members {TrainingView.Percent(e.MemberAccuracy)})");
+            AnsiConsole.MarkupLine($"posterior-predictive ensemble of {e.Samples} SGLD samples on the test set: log-loss " +
+                $"{e.EnsembleLogLoss:F4} " +
+                $"(members {e.MemberLogLoss:F4}), accuracy {TrainingView.Percent(e.EnsembleAccuracy)} (members " +
+                $"{TrainingView.Percent(e.MemberAccuracy)})");
             if (e.FlatnessWeightTau is { } tau)
                 AnsiConsole.MarkupLine($"Kendall τ between a sample's relative flatness and its mixture weight: {tau:+0.00;-0.00;0.00} " +
-                    $"(negative: flatter samples weigh more; per sample in {Markup.Escape(Path.Combine(r.RunFolder, TrainingJob.EnsembleFlatnessFile))})");
+                    "(negative: flatter samples weigh more; per sample in " +
+                    $"{Markup.Escape(Path.Combine(r.RunFolder, TrainingJob.EnsembleFlatnessFile))})");
             if (e.SampleOrderWeightTau is { } order)
-                AnsiConsole.MarkupLine($"Kendall τ between a sample's position in the chain and its mixture weight: {order:+0.00;-0.00;0.00} (far from 0: the chain had not settled)");
+                AnsiConsole.MarkupLine("Kendall τ between a sample's position in the chain and its mixture weight: " +
+                    $"{order:+0.00;-0.00;0.00} (far from 0: the chain had not settled)");
         }
         if (f.Method?.FinalCoherence is { } coherence) AnsiConsole.MarkupLine($"last logged m-coherence: {coherence:F3}");
         AnsiConsole.MarkupLine($"weights: {Markup.Escape(r.WeightsPath)}");

@@ -20,34 +20,53 @@ public sealed class TrainOptions
             + "or your own: images:FOLDER, csv:FILE, tensors:FILE (or --data-dir, --csv, --tensors)",
         DefaultValueFactory = _ => D.Dataset,
     };
-    public Option<string?> DataDir { get; } = new("--data-dir") { Description = "Train on a folder of images with one subfolder per class (PNG, JPEG, ...)" };
-    public Option<string?> Csv { get; } = new("--csv") { Description = "Train on a CSV file: a header row, a 'label' column, every other column a feature" };
-    public Option<string?> Tensors { get; } = new("--tensors") { Description = "Train on a safetensors file with 'input' [N,...] and 'labels' [N]" };
+    public Option<string?> DataDir { get; } = new("--data-dir") { Description = "Train on a folder of images with one subfolder per " +
+        "class (PNG, JPEG, ...)" };
+    public Option<string?> Csv { get; } = new("--csv") { Description = "Train on a CSV file: a header row, a 'label' column, every " +
+        "other column a feature" };
+    public Option<string?> Tensors { get; } = new("--tensors") { Description = "Train on a safetensors file with 'input' " +
+        "[N,...] and 'labels' [N]" };
     public Option<string?> TestData { get; } = new("--test-data")
     {
-        Description = $"Test set of your own data, of the same kind (default: every {Basin.Data.DataSource.HoldOutEvery}th example is held out; "
+        Description = $"Test set of your own data, of the same kind (default: every {Basin.Data.DataSource.HoldOutEvery}th " +
+            "example is held out; "
             + "an image folder with train/ and test/ uses those)",
     };
-    public Option<string?> Data { get; } = new("--data") { Description = "Folder with the IDX files (default: $BASIN_DATA, /usr/share/datasets/NAME, ~/.cache/basin/NAME)" };
-    public Option<long?> Samples { get; } = new("--samples") { Description = "Train on the first N training examples in file order (default: all)" };
-    public Option<long?> TestSamples { get; } = new("--test-samples") { Description = "Evaluate on the first N test examples (default: all)" };
-    public Option<double> LabelNoise { get; } = new("--label-noise") { Description = "Fraction of training examples given a different random label (0 to 1)", DefaultValueFactory = _ => 0 };
-    public Option<string> Model { get; } = new("--model") { Description = "Model: lenet5, mlp, mlp:512,512, mlp:256,128:tanh, resnet, resnet:2", DefaultValueFactory = _ => D.Model };
-    public Option<string> Optimizer { get; } = new("--optimizer") { Description = "Update rule: sgd or adam", DefaultValueFactory = _ => D.Optimizer };
+    public Option<string?> Data { get; } = new("--data") { Description = "Folder with the IDX files (default: $BASIN_DATA, " +
+        "/usr/share/datasets/NAME, ~/.cache/basin/NAME)" };
+    public Option<long?> Samples { get; } = new("--samples") { Description = "Train on the first N training examples in file " +
+        "order (default: all)" };
+    public Option<long?> TestSamples { get; } = new("--test-samples") { Description = "Evaluate on the first N test " +
+        "examples (default: all)" };
+    public Option<double> LabelNoise { get; } = new("--label-noise") { Description = "Fraction of training examples given a different " +
+        "random label (0 to 1)", DefaultValueFactory = _ => 0 };
+    public Option<string> Model { get; } = new("--model") { Description = "Model: lenet5, mlp, mlp:512,512, " +
+        "mlp:256,128:tanh, resnet, resnet:2", DefaultValueFactory = _ => D.Model };
+    public Option<string> Optimizer { get; } = new("--optimizer") { Description = "Update rule: sgd or adam",
+        DefaultValueFactory = _ => D.Optimizer };
     public Option<double> Lr { get; } = new("--lr") { Description = "Learning rate", DefaultValueFactory = _ => D.LearningRate };
     public Option<double> Momentum { get; } = new("--momentum") { Description = "SGD momentum", DefaultValueFactory = _ => D.Momentum };
     public Option<bool> Nesterov { get; } = new("--nesterov") { Description = "Use Nesterov momentum" };
-    public Option<double> WeightDecay { get; } = new("--weight-decay") { Description = "Weight decay α: adds α/2·‖w‖² to the loss", DefaultValueFactory = _ => 0 };
-    public Option<string> Schedule { get; } = new("--schedule") { Description = "Learning-rate schedule: constant, step or cosine", DefaultValueFactory = _ => D.Schedule };
-    public Option<int> StepEpochs { get; } = new("--step-epochs") { Description = "Step schedule: decay every this many epochs", DefaultValueFactory = _ => D.StepEpochs };
-    public Option<double> Gamma { get; } = new("--gamma") { Description = "Step schedule: decay factor", DefaultValueFactory = _ => D.StepGamma };
-    public Option<int> Warmup { get; } = new("--warmup") { Description = "Linear learning-rate warm-up over this many steps", DefaultValueFactory = _ => 0 };
+    public Option<double> WeightDecay { get; } = new("--weight-decay") { Description = "Weight decay α: adds α/2·‖w‖² to the loss",
+        DefaultValueFactory = _ => 0 };
+    public Option<string> Schedule { get; } = new("--schedule") { Description = "Learning-rate schedule: constant, step or cosine",
+        DefaultValueFactory = _ => D.Schedule };
+    public Option<int> StepEpochs { get; } = new("--step-epochs") { Description = "Step schedule: decay every this many epochs",
+        DefaultValueFactory = _ => D.StepEpochs };
+    public Option<double> Gamma { get; } = new("--gamma") { Description = "Step schedule: decay factor",
+        DefaultValueFactory = _ => D.StepGamma };
+    public Option<int> Warmup { get; } = new("--warmup") { Description = "Linear learning-rate warm-up over this many steps",
+        DefaultValueFactory = _ => 0 };
     public Option<int> Epochs { get; } = new("--epochs") { Description = "Number of epochs", DefaultValueFactory = _ => D.Epochs };
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Mini-batch size", DefaultValueFactory = _ => D.BatchSize };
-    public Option<double?> StopAtLoss { get; } = new("--stop-at-loss") { Description = "Stop at the first epoch whose training loss is at or below this" };
-    public Option<long> Seed { get; } = new("--seed") { Description = "Seed for initialization, shuffling and label noise", DefaultValueFactory = _ => D.Seed };
-    public Option<int> CheckpointEvery { get; } = new("--checkpoint-every") { Description = "Also checkpoint every N batches (default: at each epoch end)", DefaultValueFactory = _ => 0 };
-    public Option<string> Device { get; } = new("--device") { Description = "cpu or cuda[:n] (this build has CPU libtorch only)", DefaultValueFactory = _ => D.Device };
+    public Option<double?> StopAtLoss { get; } = new("--stop-at-loss") { Description = "Stop at the first epoch whose training " +
+        "loss is at or below this" };
+    public Option<long> Seed { get; } = new("--seed") { Description = "Seed for initialization, shuffling and label noise",
+        DefaultValueFactory = _ => D.Seed };
+    public Option<int> CheckpointEvery { get; } = new("--checkpoint-every") { Description = "Also checkpoint every N batches " +
+        "(default: at each epoch end)", DefaultValueFactory = _ => 0 };
+    public Option<string> Device { get; } = new("--device") { Description = "cpu or cuda[:n] (this build has CPU libtorch only)",
+        DefaultValueFactory = _ => D.Device };
 
     public Option<string> Method { get; } = new("--method")
     {
@@ -55,12 +74,14 @@ public sealed class TrainOptions
         DefaultValueFactory = _ => D.Method,
     };
     /// <summary>One option per method setting of the catalog (--rho, --fam-lambda, ...), help and defaults from there.</summary>
-    public IReadOnlyList<(string Key, Option Option)> MethodSettings { get; } = MethodCatalog.Settings.Select(kv => (kv.Key, SettingOption(kv.Value))).ToList();
-    public Option<int> CoherenceEvery { get; } = new("--coherence-every") { Description = "Log the batch's m-coherence every N steps to RUN/coherence.csv (0: never)", DefaultValueFactory = _ => 0 };
+    public IReadOnlyList<(string Key, Option Option)> MethodSettings { get; } = MethodCatalog.Settings.Select(kv => (kv.Key,
+        SettingOption(kv.Value))).ToList();
+    public Option<int> CoherenceEvery { get; } = new("--coherence-every") { Description = "Log the batch's m-coherence every N steps to " +
+        "RUN/coherence.csv (0: never)", DefaultValueFactory = _ => 0 };
 
-    public IEnumerable<Option> All => [Dataset, DataDir, Csv, Tensors, TestData, Data, Samples, TestSamples, LabelNoise, Model, Optimizer, Lr, Momentum, Nesterov, WeightDecay,
-        Schedule, StepEpochs, Gamma, Warmup, Epochs, BatchSize, StopAtLoss, Seed, CheckpointEvery, Device,
-        Method, .. MethodSettings.Select(s => s.Option), CoherenceEvery];
+    public IEnumerable<Option> All => [Dataset, DataDir, Csv, Tensors, TestData, Data, Samples, TestSamples, LabelNoise, Model, Optimizer,
+        Lr, Momentum, Nesterov, WeightDecay, Schedule, StepEpochs, Gamma, Warmup, Epochs, BatchSize, StopAtLoss, Seed, CheckpointEvery,
+        Device, Method, .. MethodSettings.Select(s => s.Option), CoherenceEvery];
 
     public TrainJobSpec Read(ParseResult p)
     {
@@ -137,17 +158,20 @@ public sealed class TrainOptions
             var t when t == typeof(double) => new Option<double?>(setting.Flag)
             {
                 Description = description,
-                CustomParser = r => Number(r, "a number", (string x, out double v) => double.TryParse(x, NumberStyles.Float, CultureInfo.InvariantCulture, out v)),
+                CustomParser = r => Number(r, "a number", (string x, out double v) => double.TryParse(x, NumberStyles.Float,
+                    CultureInfo.InvariantCulture, out v)),
             },
             var t when t == typeof(int) => new Option<int?>(setting.Flag)
             {
                 Description = description,
-                CustomParser = r => Number(r, "an integer", (string x, out int v) => int.TryParse(x, NumberStyles.Integer, CultureInfo.InvariantCulture, out v)),
+                CustomParser = r => Number(r, "an integer", (string x, out int v) => int.TryParse(x, NumberStyles.Integer,
+                    CultureInfo.InvariantCulture, out v)),
             },
             var t when t == typeof(long) => new Option<long?>(setting.Flag)
             {
                 Description = description,
-                CustomParser = r => Number(r, "an integer", (string x, out long v) => long.TryParse(x, NumberStyles.Integer, CultureInfo.InvariantCulture, out v)),
+                CustomParser = r => Number(r, "an integer", (string x, out long v) => long.TryParse(x, NumberStyles.Integer,
+                    CultureInfo.InvariantCulture, out v)),
             },
             var t when t == typeof(bool) => new Option<bool>(setting.Flag) { Description = description },
             _ => new Option<string?>(setting.Flag) { Description = description },
@@ -163,7 +187,8 @@ public sealed class TrainOptions
     {
         var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
         if (parse(text, out var value)) return value;
-        result.AddError($"{(result.Parent as System.CommandLine.Parsing.OptionResult)?.Option.Name ?? "option"} must be {what}, got '{text}'");
+        result.AddError($"{(result.Parent as System.CommandLine.Parsing.OptionResult)?.Option.Name ?? "option"} must be " +
+            $"{what}, got '{text}'");
         return null;
     }
 }

@@ -15,7 +15,8 @@ public static class CurvatureMatrix
     {
         long n = op.Dimension;
         if (n > MaxDimension)
-            throw new BasinException($"the full matrix of {n} parameters is too large (at most {MaxDimension}); choose a smaller parameter set or use products");
+            throw new BasinException($"the full matrix of {n} parameters is too large (at most {MaxDimension}); choose a smaller " +
+                "parameter set or use products");
         var result = torch.empty(n, n, ScalarType.Float64);
         for (long i = 0; i < n; i++)
         {

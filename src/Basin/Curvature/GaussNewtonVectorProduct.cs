@@ -19,7 +19,8 @@ public sealed class GaussNewtonVectorProduct : ICurvatureProduct
     readonly nn.Module<Tensor, Tensor> model;
     readonly Tensor[] paramTensors;
 
-    public GaussNewtonVectorProduct(nn.Module<Tensor, Tensor> model, LabeledDataset data, ParameterSet parameters, CurvatureOptions? options = null)
+    public GaussNewtonVectorProduct(nn.Module<Tensor, Tensor> model, LabeledDataset data, ParameterSet parameters,
+        CurvatureOptions? options = null)
     {
         options ??= CurvatureOptions.Default;
         this.model = model;
@@ -67,7 +68,8 @@ public sealed class GaussNewtonVectorProduct : ICurvatureProduct
     Tensor JacobianTimes(Tensor logits, IReadOnlyList<Tensor> v)
     {
         var u = torch.zeros_like(logits).requires_grad_(true);
-        var jtu = GradientPath.OrZeros(torch.autograd.grad([logits], paramTensors, [u], retain_graph: true, create_graph: true, allow_unused: true), Parameters);
+        var jtu = GradientPath.OrZeros(torch.autograd.grad([logits], paramTensors, [u], retain_graph: true, create_graph: true,
+            allow_unused: true), Parameters);
         Tensor? dot = null;
         for (int i = 0; i < jtu.Length; i++)
         {
@@ -75,7 +77,8 @@ public sealed class GaussNewtonVectorProduct : ICurvatureProduct
             dot = dot is null ? term : dot.add(term, Scalars.One);
         }
         if (dot is null || !dot.requires_grad) return torch.zeros_like(logits);
-        return torch.autograd.grad([dot], [u], null, retain_graph: true, create_graph: false, allow_unused: true) is var r && r[0] is { IsInvalid: false } jv
+        return torch.autograd.grad([dot], [u], null, retain_graph: true, create_graph: false, allow_unused: true) is var r
+            && r[0] is { IsInvalid: false } jv
             ? jv : torch.zeros_like(logits);
     }
 

@@ -15,7 +15,8 @@ static class GradientPath
     {
         if (!loss.requires_grad)
             throw new BasinException($"no parameter of [{string.Join(", ", parameters.Names)}] has a gradient path to the loss");
-        var grads = torch.autograd.grad([loss], parameters.Parameters.Cast<Tensor>().ToArray(), null, retain_graph: true, create_graph: false, allow_unused: true);
+        var grads = torch.autograd.grad([loss], parameters.Parameters.Cast<Tensor>().ToArray(), null, retain_graph: true,
+            create_graph: false, allow_unused: true);
         var missing = new List<string>();
         for (int i = 0; i < grads.Count; i++)
         {
@@ -23,7 +24,8 @@ static class GradientPath
             else grads[i].Dispose();
         }
         if (missing.Count > 0)
-            throw new BasinException($"parameters without a gradient path to the loss: {string.Join(", ", missing)}; leave them out of the parameter set");
+            throw new BasinException($"parameters without a gradient path to the loss: {string.Join(", ", missing)}; leave them out " +
+                "of the parameter set");
     }
 
     /// <summary>Replaces undefined gradients (no path) by zeros of the parameter's shape.</summary>

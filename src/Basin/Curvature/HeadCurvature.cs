@@ -45,7 +45,8 @@ public sealed class HeadCurvature : ICurvatureProduct, IDisposable
         if (data.Count == 0) throw new BasinException($"{data.Name}: no examples; curvature needs at least one sample");
         if (chunkSize < 1) throw new BasinException($"chunk size must be at least 1, got {chunkSize}");
         var weight = model.Head.weight!;
-        if (!weight.is_floating_point()) throw new BasinException($"the head weight has dtype {weight.dtype}; curvature needs floating point");
+        if (!weight.is_floating_point()) throw new BasinException($"the head weight has dtype {weight.dtype}; curvature " +
+            "needs floating point");
         using var eval = new EvalMode(model);
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
@@ -112,7 +113,8 @@ public sealed class HeadCurvature : ICurvatureProduct, IDisposable
         return p64.sub(p64.pow(Scalars.Two)).sum(1).mean().ToDouble();
     }
 
-    /// <summary>κ_Tr of <paramref name="weight"/> (d×m, same coordinates) by the closed form, in float64, plus 2α·m·‖W‖²; not normalized.</summary>
+    /// <summary>κ_Tr of <paramref name="weight"/> (d×m, same coordinates) by the closed form, in float64, plus 2α·m·‖W‖²; not
+    /// normalized.</summary>
     public double Kappa(Tensor weight)
     {
         using var scope = torch.NewDisposeScope();

@@ -20,7 +20,8 @@ public sealed class HessianVectorProduct : ICurvatureProduct, IDisposable
     Tensor[]? cachedGrads;   // first-order gradients with their graph, when all data is one chunk
     Tensor[]? cachedAt;      // the parameter values that graph was built at
 
-    public HessianVectorProduct(nn.Module<Tensor, Tensor> model, LabeledDataset data, ParameterSet parameters, CurvatureOptions? options = null)
+    public HessianVectorProduct(nn.Module<Tensor, Tensor> model, LabeledDataset data, ParameterSet parameters,
+        CurvatureOptions? options = null)
     {
         options ??= CurvatureOptions.Default;
         this.model = model;
@@ -114,7 +115,8 @@ public sealed class HessianVectorProduct : ICurvatureProduct, IDisposable
     }
 
     Tensor[] FirstOrder(Tensor loss) =>
-        GradientPath.OrZeros(torch.autograd.grad([loss], paramTensors, null, retain_graph: true, create_graph: true, allow_unused: true), Parameters);
+        GradientPath.OrZeros(torch.autograd.grad([loss], paramTensors, null, retain_graph: true, create_graph: true, allow_unused: true),
+            Parameters);
 
     Tensor[] SecondOrder(Tensor[] grads, IReadOnlyList<Tensor> v, bool retain)
     {
@@ -127,7 +129,8 @@ public sealed class HessianVectorProduct : ICurvatureProduct, IDisposable
         // A gradient that does not depend on the parameters (loss linear in them) has a zero Hessian;
         // asking autograd anyway would abort.
         if (gv is null || !gv.requires_grad) return ParamVectors.Zeros(Shapes, DType);
-        return GradientPath.OrZeros(torch.autograd.grad([gv], paramTensors, null, retain_graph: retain, create_graph: false, allow_unused: true), Parameters);
+        return GradientPath.OrZeros(torch.autograd.grad([gv], paramTensors, null, retain_graph: retain, create_graph: false,
+            allow_unused: true), Parameters);
     }
 
     void CheckShapes(IReadOnlyList<Tensor> v)
@@ -136,7 +139,8 @@ public sealed class HessianVectorProduct : ICurvatureProduct, IDisposable
             throw new ArgumentException($"vector has {v.Count} tensors, the parameter set {paramTensors.Length}");
         for (int i = 0; i < v.Count; i++)
             if (!v[i].shape.SequenceEqual(paramTensors[i].shape) || v[i].dtype != DType)
-                throw new ArgumentException($"vector tensor {i} is {v[i].dtype}[{string.Join(",", v[i].shape)}], parameter '{Parameters.Names[i]}' is {DType}[{string.Join(",", paramTensors[i].shape)}]");
+                throw new ArgumentException($"vector tensor {i} is {v[i].dtype}[{string.Join(",", v[i].shape)}], parameter " +
+                    $"'{Parameters.Names[i]}' is {DType}[{string.Join(",", paramTensors[i].shape)}]");
     }
 
     public void Dispose()

@@ -16,7 +16,8 @@ public static class Lanczos
     /// residual |β_j·s_j| ≤ <paramref name="tolerance"/>·|θ| (the eigenvalue error is at most about the squared
     /// residual over the gap), or after <paramref name="maxSteps"/> products.
     /// </summary>
-    /// <param name="onStep">Called after every step from the k-th on with the step count and the current top-k Ritz values (for studies of convergence).</param>
+    /// <param name="onStep">Called after every step from the k-th on with the step count and the current top-k Ritz values (for studies of
+    /// convergence).</param>
     public static EigenvalueResult TopEigenvalues(ICurvatureProduct op, int k = 1, double tolerance = 1e-6, int maxSteps = 100,
         long seed = 0, CancellationToken cancellationToken = default, Action<int, IReadOnlyList<double>>? onStep = null)
     {

@@ -47,10 +47,12 @@ static class LayerInputs
 
     static Tensor ByHook(Classifier model, FlatLayer layer, Tensor x)
     {
-        if (layer.Module is not nn.HookableModule<Func<nn.Module<Tensor, Tensor>, Tensor, Tensor>, Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor>> hookable)
+        if (layer.Module is not nn.HookableModule<Func<nn.Module<Tensor, Tensor>, Tensor, Tensor>,
+            Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor>> hookable)
             throw new BasinException($"cannot capture the input of layer '{layer.Name}' in {model.Spec}");
         Tensor? captured = null;
-        var remover = hookable.register_forward_pre_hook((_, input) => { captured ??= input.alias().DetachFromDisposeScope(); return input; });
+        var remover = hookable.register_forward_pre_hook(
+            (_, input) => { captured ??= input.alias().DetachFromDisposeScope(); return input; });
         try
         {
             using var output = model.call(x);
@@ -60,6 +62,7 @@ static class LayerInputs
             remover.remove();
         }
         return captured ?? throw new BasinException(
-            $"cannot capture the input of layer '{layer.Name}' in {model.Spec}: the model does not run it through call(); measure the head or an MLP/LeNet-5 layer");
+            $"cannot capture the input of layer '{layer.Name}' in {model.Spec}: the model does not run it through call(); measure the " +
+            "head or an MLP/LeNet-5 layer");
     }
 }

@@ -35,7 +35,8 @@ sealed class LossOnData
     public long Count => Data.Count;
     public int ChunkCount => chunks.Count;
 
-    /// <summary>Inputs (in the model's dtype), labels and weight n_chunk/N of chunk <paramref name="index"/>; created in the caller's scope.</summary>
+    /// <summary>Inputs (in the model's dtype), labels and weight n_chunk/N of chunk <paramref name="index"/>; created in the caller's
+    /// scope.</summary>
     public (Tensor inputs, Tensor labels, double weight) Chunk(int index)
     {
         var chunk = chunks[index];
@@ -47,11 +48,13 @@ sealed class LossOnData
     {
         if (CustomLoss is null) CheckLabels(logits, labels);
         var loss = CustomLoss is null ? nn.functional.cross_entropy(logits, labels) : CustomLoss(logits, labels);
-        if (loss.numel() != 1) throw new BasinException($"the loss must be a scalar (the chunk mean), got shape [{string.Join(",", loss.shape)}]");
+        if (loss.numel() != 1) throw new BasinException("the loss must be a scalar (the chunk mean), got shape " +
+            $"[{string.Join(",", loss.shape)}]");
         return loss;
     }
 
-    /// <summary>The model's mean loss on chunk <paramref name="index"/>, with its graph when autograd is on; in the caller's scope.</summary>
+    /// <summary>The model's mean loss on chunk <paramref name="index"/>, with its graph when autograd is on; in the caller's
+    /// scope.</summary>
     public Tensor ChunkLoss(int index)
     {
         var (x, y, _) = Chunk(index);
@@ -66,7 +69,8 @@ sealed class LossOnData
         using var max = labels.max();
         long lo = min.ToInt64(), hi = max.ToInt64();
         if (lo < 0 || hi >= logits.shape[1])
-            throw new BasinException($"labels must lie in 0..{logits.shape[1] - 1} for a model with {logits.shape[1]} outputs, found {(lo < 0 ? lo : hi)}");
+            throw new BasinException($"labels must lie in 0..{logits.shape[1] - 1} for a model with {logits.shape[1]} outputs, found " +
+                $"{(lo < 0 ? lo : hi)}");
     }
 
     /// <summary>The mean loss over all data, accumulated in double; no gradients.</summary>

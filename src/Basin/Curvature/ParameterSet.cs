@@ -75,9 +75,11 @@ public sealed class ParameterSet
             if (!p.is_floating_point())
                 throw new BasinException($"parameter '{name}' has dtype {p.dtype}; curvature needs floating-point parameters");
             if (p.dtype != dtype)
-                throw new BasinException($"parameter '{name}' has dtype {p.dtype} but '{chosen[0].name}' has {dtype}; convert the model to one dtype");
+                throw new BasinException($"parameter '{name}' has dtype {p.dtype} but '{chosen[0].name}' has {dtype}; convert " +
+                    "the model to one dtype");
             if (!p.requires_grad)
-                throw new BasinException($"parameter '{name}' does not require gradients (frozen); unfreeze it or leave it out of the parameter set");
+                throw new BasinException($"parameter '{name}' does not require gradients (frozen); unfreeze it or leave it out " +
+                    "of the parameter set");
             if (!p.is_leaf)
                 throw new BasinException($"parameter '{name}' is not a leaf tensor of the model");
         }

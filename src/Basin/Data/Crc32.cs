@@ -33,7 +33,8 @@ internal static class Crc32
     /// <summary>The CRC-32 of the bytes whose CRC is <paramref name="previous"/> followed by <paramref name="data"/>.</summary>
     public static uint Compute(ReadOnlySpan<byte> data, uint previous)
     {
-        uint[] t0 = Tables[0], t1 = Tables[1], t2 = Tables[2], t3 = Tables[3], t4 = Tables[4], t5 = Tables[5], t6 = Tables[6], t7 = Tables[7];
+        uint[] t0 = Tables[0], t1 = Tables[1], t2 = Tables[2], t3 = Tables[3], t4 = Tables[4], t5 = Tables[5], t6 = Tables[6],
+            t7 = Tables[7];
         var crc = previous ^ 0xFFFFFFFFu;
         while (data.Length >= 8)
         {

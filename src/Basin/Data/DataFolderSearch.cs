@@ -49,7 +49,8 @@ internal static class DataFolderSearch
             $"and pass it with --data or the {EnvironmentVariable} environment variable");
     }
 
-    /// <summary>NAME under the cache root: <paramref name="cacheRoot"/>, else $XDG_CACHE_HOME/basin, else ~/.cache/basin; null if there is no home.</summary>
+    /// <summary>NAME under the cache root: <paramref name="cacheRoot"/>, else $XDG_CACHE_HOME/basin, else ~/.cache/basin; null if there is
+    /// no home.</summary>
     public static string? CacheFolder(ImageDatasetInfo info, string? cacheRoot)
     {
         if (cacheRoot is not null) return Path.Combine(cacheRoot, info.Name);

@@ -20,7 +20,8 @@ public sealed class DataLoader
         Seed = seed;
         DropLast = dropLast;
         long batches = dropLast ? data.Count / batchSize : (data.Count + batchSize - 1) / batchSize;
-        if (batches == 0) throw new BasinException($"{data.Name}: batch size {batchSize} is larger than the {data.Count} examples and the last partial batch is dropped, so an epoch would be empty");
+        if (batches == 0) throw new BasinException($"{data.Name}: batch size {batchSize} is larger than the {data.Count} examples and " +
+            "the last partial batch is dropped, so an epoch would be empty");
         BatchesPerEpoch = checked((int)batches);
     }
 
@@ -53,7 +54,8 @@ public sealed class DataLoader
     public IEnumerable<Batch> Epoch(int epoch, int skipBatches = 0)
     {
         if (epoch < 0) throw new BasinException($"epoch must be ≥ 0, got {epoch}");
-        if (skipBatches < 0 || skipBatches > BatchesPerEpoch) throw new BasinException($"cannot skip {skipBatches} of {BatchesPerEpoch} batches");
+        if (skipBatches < 0 || skipBatches > BatchesPerEpoch) throw new BasinException($"cannot skip {skipBatches} of " +
+            $"{BatchesPerEpoch} batches");
         return Batches(Order(epoch), skipBatches);
     }
 

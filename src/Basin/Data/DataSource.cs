@@ -47,10 +47,13 @@ public sealed record DataSource(DataSourceKind Kind, string Path)
     public static (LabeledDataset Train, LabeledDataset Test) Load(DataSource train, DataSource? test, long? samples, long? testSamples)
     {
         if (test is not null && test.Kind != train.Kind)
-            throw new BasinException($"the test data must be of the training data's kind ({train.Kind.ToString().ToLowerInvariant()}), got {test.Kind.ToString().ToLowerInvariant()}");
+            throw new BasinException($"the test data must be of the training data's kind ({train.Kind.ToString().ToLowerInvariant()}), " +
+                $"got {test.Kind.ToString().ToLowerInvariant()}");
         if (test is null && train.Kind == DataSourceKind.Images
-            && Directory.Exists(System.IO.Path.Combine(train.Path, "train")) && Directory.Exists(System.IO.Path.Combine(train.Path, "test")))
-            (train, test) = (train with { Path = System.IO.Path.Combine(train.Path, "train") }, train with { Path = System.IO.Path.Combine(train.Path, "test") });
+            && Directory.Exists(System.IO.Path.Combine(train.Path, "train"))
+            && Directory.Exists(System.IO.Path.Combine(train.Path, "test")))
+            (train, test) = (train with { Path = System.IO.Path.Combine(train.Path, "train") },
+                train with { Path = System.IO.Path.Combine(train.Path, "test") });
 
         LabeledDataset full = train.LoadAlone(), trainSet, testSet;
         try
@@ -103,7 +106,8 @@ public sealed record DataSource(DataSourceKind Kind, string Path)
         {
             var shape = set.ExampleShape;
             set.Dispose();
-            throw new BasinException($"{Path}: examples have shape [{string.Join(",", shape)}], the training data [{string.Join(",", trainSet.ExampleShape)}]");
+            throw new BasinException($"{Path}: examples have shape [{string.Join(",", shape)}], the training data " +
+                $"[{string.Join(",", trainSet.ExampleShape)}]");
         }
         return set;
     }

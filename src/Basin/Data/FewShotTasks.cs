@@ -34,13 +34,15 @@ public static class FewShotTasks
     /// </summary>
     public static LabeledDataset Draw(FewShotTask task, LabeledDataset source, int count, long seed)
     {
-        if (count < 2 || count % 2 != 0) throw new BasinException($"a balanced few-shot set needs an even count of at least 2, got {count}");
+        if (count < 2 || count % 2 != 0) throw new BasinException("a balanced few-shot set needs an even count of at " +
+            $"least 2, got {count}");
         var labels = source.Labels.data<long>().ToArray();
         var footwear = Enumerable.Range(0, labels.Length).Where(i => task.Positive.Contains(labels[i])).ToList();
         var other = Enumerable.Range(0, labels.Length).Where(i => task.Negative.Contains(labels[i])).ToList();
         int half = count / 2;
         if (footwear.Count < half || other.Count < half)
-            throw new BasinException($"{source.Name}: {footwear.Count} positive and {other.Count} negative examples of '{task.Name}'; {half} of each are needed");
+            throw new BasinException($"{source.Name}: {footwear.Count} positive and {other.Count} negative examples of '{task.Name}'; " +
+                $"{half} of each are needed");
         var random = new Random(unchecked((int)seed ^ (int)(seed >> 32)));
         var chosen = Shuffled(footwear, random).Take(half).Select(i => (Index: i, Label: 1L))
             .Concat(Shuffled(other, random).Take(half).Select(i => (Index: i, Label: 0L))).ToList();

@@ -12,7 +12,8 @@ public static class IdxFileNames
     public static IReadOnlyList<string> All { get; } =
         [Images(Split.Train), Labels(Split.Train), Images(Split.Test), Labels(Split.Test)];
 
-    /// <summary>The file for <paramref name="baseName"/> in <paramref name="folder"/>: uncompressed first, then ".gz"; null if neither exists.</summary>
+    /// <summary>The file for <paramref name="baseName"/> in <paramref name="folder"/>: uncompressed first, then ".gz"; null if neither
+    /// exists.</summary>
     public static string? Find(string folder, string baseName)
     {
         var raw = Path.Combine(folder, baseName);

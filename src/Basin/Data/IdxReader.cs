@@ -65,7 +65,8 @@ public static class IdxReader
         if (content.Length < 4)
             throw Bad(source, $"truncated header: {content.Length} bytes, an IDX header needs at least 4");
         if (content[0] != 0 || content[1] != 0)
-            throw Bad(source, $"wrong magic: the first two bytes are 0x{content[0]:X2} 0x{content[1]:X2}, an IDX file starts with 0x00 0x00");
+            throw Bad(source, $"wrong magic: the first two bytes are 0x{content[0]:X2} 0x{content[1]:X2}, an IDX file " +
+                "starts with 0x00 0x00");
         var type = content[2];
         if (type != UnsignedByteType)
             throw TypeName(type) is { } known
@@ -93,7 +94,8 @@ public static class IdxReader
 
         var available = content.Length - headerLength;
         if (available < total)
-            throw Bad(source, $"truncated data: the header promises {total} bytes for shape [{string.Join(",", shape)}] but only {available} follow");
+            throw Bad(source, $"truncated data: the header promises {total} bytes for shape [{string.Join(",", shape)}] but " +
+                $"only {available} follow");
         if (available > total)
             throw Bad(source, $"trailing garbage: {available - total} bytes follow the {total} data bytes the header promises");
         return new IdxArray(source, shape, content.Slice(headerLength).ToArray());
@@ -169,7 +171,8 @@ public static class IdxReader
             content = output.GetBuffer();
             length = (int)output.Length;
             if (headerRead && length == cap && gzip.ReadByte() >= 0)
-                throw Bad(source, $"gzip content decompresses to more than the {expected:N0} bytes its IDX header promises (trailing garbage, or a gzip bomb)");
+                throw Bad(source, $"gzip content decompresses to more than the {expected:N0} bytes its IDX header promises (trailing " +
+                    "garbage, or a gzip bomb)");
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
         {
@@ -181,7 +184,8 @@ public static class IdxReader
         if (!headerRead || length == expectedPlusOne) return span;
         // GZipStream returns short data without complaint when the file is cut, so check the trailer.
         if ((uint)length != trailerLength || Crc32.Compute(span) != trailerCrc)
-            throw Bad(source, $"corrupt or truncated gzip: the trailer's length and CRC-32 do not match the {length} decompressed bytes (a cut file, or a multi-member gzip, which is not read)");
+            throw Bad(source, $"corrupt or truncated gzip: the trailer's length and CRC-32 do not match the {length} decompressed bytes " +
+                "(a cut file, or a multi-member gzip, which is not read)");
         return span;
     }
 

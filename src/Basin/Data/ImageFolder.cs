@@ -34,7 +34,8 @@ public static class ImageFolder
         var own = ClassNames(folder);
         var classes = classNames ?? own;
         foreach (var c in own)
-            if (!classes.Contains(c)) throw new BasinException($"{folder}: class '{c}' is not a class of the training data ({string.Join(", ", classes)})");
+            if (!classes.Contains(c)) throw new BasinException($"{folder}: class '{c}' is not a class of the training data " +
+                $"({string.Join(", ", classes)})");
         var files = classes.Select(c => Directory.Exists(Path.Combine(folder, c))
             ? ImagesIn(Path.Combine(folder, c)).Order(StringComparer.Ordinal).ToList() : []).ToList();
         var order = new List<(string File, int Label)>();
@@ -50,7 +51,8 @@ public static class ImageFolder
             using var bitmap = Decode(file);
             if (pixels.Count == 0) (width, height) = (bitmap.Width, bitmap.Height);
             else if (bitmap.Width != width || bitmap.Height != height)
-                throw new BasinException($"{file} is {bitmap.Width}×{bitmap.Height} but {order[0].File} is {width}×{height}: every image must have one size");
+                throw new BasinException($"{file} is {bitmap.Width}×{bitmap.Height} but {order[0].File} is {width}×{height}: every " +
+                    "image must have one size");
             var rgb = new byte[3 * width * height];
             for (int y = 0, k = 0; y < height; y++)
                 for (int x = 0; x < width; x++, k += 3)
@@ -79,7 +81,8 @@ public static class ImageFolder
     {
         SKBitmap? bitmap;
         try { bitmap = SKBitmap.Decode(file); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new BasinException($"cannot read {file}: {e.Message}"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new BasinException($"cannot read {file}: " +
+            $"{e.Message}"); }
         return bitmap ?? throw new BasinException($"{file} is not an image Basin can decode (PNG, JPEG, BMP, GIF or WebP)");
     }
 }

@@ -12,8 +12,10 @@ public sealed class LabeledDataset : IDisposable
 {
     public LabeledDataset(string name, Tensor inputs, Tensor labels, int classCount)
     {
-        if (inputs.shape.Length < 2) throw new BasinException($"{name}: inputs must have an example axis and at least one feature axis, got shape [{string.Join(",", inputs.shape)}]");
-        if (labels.shape.Length != 1) throw new BasinException($"{name}: labels must be one-dimensional, got shape [{string.Join(",", labels.shape)}]");
+        if (inputs.shape.Length < 2) throw new BasinException($"{name}: inputs must have an example axis and at least one feature axis, " +
+            $"got shape [{string.Join(",", inputs.shape)}]");
+        if (labels.shape.Length != 1) throw new BasinException($"{name}: labels must be one-dimensional, got shape " +
+            $"[{string.Join(",", labels.shape)}]");
         if (inputs.shape[0] != labels.shape[0]) throw new BasinException($"{name}: {inputs.shape[0]} inputs but {labels.shape[0]} labels");
         if (classCount < 1) throw new BasinException($"{name}: class count must be positive, got {classCount}");
         Name = name;

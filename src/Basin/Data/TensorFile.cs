@@ -22,7 +22,8 @@ public static class TensorFile
         if (labels.is_floating_point() || labels.dtype == ScalarType.Bool)
             throw new BasinException($"{path}: 'labels' has dtype {labels.dtype}; it must be an integer type");
         if (input.dim() < 2 || labels.dim() != 1 || labels.shape[0] != input.shape[0])
-            throw new BasinException($"{path}: 'input' must be [N,...] and 'labels' [N], got [{string.Join(",", input.shape)}] and [{string.Join(",", labels.shape)}]");
+            throw new BasinException($"{path}: 'input' must be [N,...] and 'labels' [N], got [{string.Join(",", input.shape)}] and " +
+                $"[{string.Join(",", labels.shape)}]");
         if (input.shape[0] == 0) throw new BasinException($"{path}: no examples");
         using var x = input.to_type(ScalarType.Float32);
         using var finite = x.isfinite().all();

@@ -21,7 +21,8 @@ namespace Basin.Data;
 /// </summary>
 public static class ToyDatasets
 {
-    private sealed record Toy(string Name, int ClassCount, double DefaultNoise, double Scale, Func<Random, int, (double X, double Y)> Sample);
+    private sealed record Toy(string Name, int ClassCount, double DefaultNoise, double Scale,
+        Func<Random, int, (double X, double Y)> Sample);
 
     private static readonly Toy[] Known =
     [

@@ -8,7 +8,8 @@ public static class TrainingSubset
     /// <summary>The first <paramref name="n"/> examples in stored order (a copy).</summary>
     public static LabeledDataset First(LabeledDataset data, long n) => data.Take(n);
 
-    /// <summary><paramref name="n"/> distinct examples chosen uniformly by <paramref name="seed"/>, kept in stored order (a copy).</summary>
+    /// <summary><paramref name="n"/> distinct examples chosen uniformly by <paramref name="seed"/>, kept in stored order (a
+    /// copy).</summary>
     public static LabeledDataset Random(LabeledDataset data, long n, long seed)
     {
         if (n < 1) throw new BasinException($"{data.Name}: sample count must be at least 1, got {n}");

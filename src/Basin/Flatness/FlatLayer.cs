@@ -52,12 +52,15 @@ sealed class FlatLayer
             case Linear linear:
                 return new FlatLayer(layer, linear, linear.weight!, linear.bias, ReferenceEquals(linear, model.Head));
             case Conv2d conv:
-                if (conv.groups != 1) throw new BasinException($"layer '{layer}' is a grouped convolution ({conv.groups} groups); relative flatness needs groups = 1");
+                if (conv.groups != 1) throw new BasinException($"layer '{layer}' is a grouped convolution ({conv.groups} groups); " +
+                    "relative flatness needs groups = 1");
                 if (conv.padding_type is not null || conv.padding_mode != PaddingModes.Zeros)
-                    throw new BasinException($"layer '{layer}' uses {conv.padding_type?.ToString() ?? conv.padding_mode.ToString()} padding; relative flatness handles numeric zero padding");
+                    throw new BasinException($"layer '{layer}' uses {conv.padding_type?.ToString() ?? conv.padding_mode.ToString()} " +
+                        "padding; relative flatness handles numeric zero padding");
                 return new FlatLayer(layer, conv, conv.weight!, conv.bias, isHead: false);
             default:
-                throw new BasinException($"layer '{layer}' is a {module.GetType().Name}; relative flatness needs a Linear or Conv2d layer ({string.Join(", ", candidates)})");
+                throw new BasinException($"layer '{layer}' is a {module.GetType().Name}; relative flatness needs a Linear or Conv2d " +
+                    $"layer ({string.Join(", ", candidates)})");
         }
     }
 
@@ -71,7 +74,8 @@ sealed class FlatLayer
         var k = conv.kernel_size;
         // Resolve() admits only numeric padding, so padding is set.
         var padding = conv.padding ?? throw new BasinException($"layer '{Name}' has no numeric padding");
-        using var patches = nn.functional.unfold(layerInput, (k[0], k[1]), (conv.dilation[0], conv.dilation[1]), (padding[0], padding[1]), (conv.stride[0], conv.stride[1]));
+        using var patches = nn.functional.unfold(layerInput, (k[0], k[1]), (conv.dilation[0], conv.dilation[1]), (padding[0], padding[1]),
+            (conv.stride[0], conv.stride[1]));
         using var t = patches.transpose(1, 2);
         return t.reshape(-1, Columns);
     }

@@ -44,7 +44,8 @@ public sealed record FlatnessOptions
     public bool Normalized { get; init; }
     public double WeightDecay { get; init; }
     public bool NormalizeFeatures { get; init; }
-    /// <summary>With <see cref="NormalizeFeatures"/>: leave features constant on the data out of ⟨W_s, W_t⟩ (fold them into the bias).</summary>
+    /// <summary>With <see cref="NormalizeFeatures"/>: leave features constant on the data out of ⟨W_s, W_t⟩ (fold them into the
+    /// bias).</summary>
     public bool FoldConstantFeatures { get; init; }
     public int ChunkSize { get; init; } = 1000;
 

@@ -53,13 +53,16 @@ public static class RelativeFlatness
         double divide = options.Normalized ? m : 1;
 
         FlatnessResult Result(double value, double? se = null, int? probes = null, long products = 0, bool normalized = true) =>
-            new(flat.Name, chosen, value, data.Count, se, probes, products, normalized && options.Normalized, options.WeightDecay, options.NormalizeFeatures);
+            new(flat.Name, chosen, value, data.Count, se, probes, products, normalized && options.Normalized, options.WeightDecay,
+                options.NormalizeFeatures);
 
         if (chosen == FlatnessVariant.ClosedForm)
         {
             if (!flat.IsHead || options.Loss is not null)
-                throw new BasinException($"the closed form holds for the head ({model.HeadName}) with cross-entropy; for layer '{flat.Name}' use the Block or Estimator variant");
-            double kappa = ClosedForm(model, data, flat, scale, w, options.ChunkSize, cancellationToken) + 2 * options.WeightDecay * m * norm2;
+                throw new BasinException($"the closed form holds for the head ({model.HeadName}) with cross-entropy; for layer " +
+                    $"'{flat.Name}' use the Block or Estimator variant");
+            double kappa = ClosedForm(model, data, flat, scale, w, options.ChunkSize, cancellationToken)
+                + 2 * options.WeightDecay * m * norm2;
             return Result(kappa / divide);
         }
 
@@ -89,7 +92,8 @@ public static class RelativeFlatness
                     double kappa = 0;
                     for (long s = 0; s < flat.Rows; s++)
                     {
-                        var top = Lanczos.TopEigenvalues(new RowBlock(op, s), 1, options.EigenTolerance, options.MaxLanczosSteps, options.Seed + s, cancellationToken);
+                        var top = Lanczos.TopEigenvalues(new RowBlock(op, s), 1, options.EigenTolerance, options.MaxLanczosSteps,
+                            options.Seed + s, cancellationToken);
                         kappa += rowNorms[s] * top.Values[0];
                     }
                     return Result(kappa / divide, products: op.ProductCount);
@@ -99,12 +103,14 @@ public static class RelativeFlatness
                     double factor = norm2 / (d * m);
                     // The head's trace has a closed form (HeadCurvature.Trace): exact, no probes, no standard error.
                     if (op is HeadCurvature head) return Result(factor * head.Trace(), 0, null, op.ProductCount, normalized: false);
-                    var tr = HessianTrace.Hutchinson(op, options.RelativeStandardError, options.MinSamples, options.MaxSamples, options.Seed, cancellationToken);
+                    var tr = HessianTrace.Hutchinson(op, options.RelativeStandardError, options.MinSamples, options.MaxSamples,
+                        options.Seed, cancellationToken);
                     return Result(factor * tr.Mean, factor * tr.StandardError, tr.Samples, op.ProductCount, normalized: false);
                 }
             case FlatnessVariant.LayerWiseMaxEigenvalue:
                 {
-                    var top = Lanczos.TopEigenvalues(op, 1, options.EigenTolerance, options.MaxLanczosSteps, options.Seed, cancellationToken);
+                    var top = Lanczos.TopEigenvalues(op, 1, options.EigenTolerance, options.MaxLanczosSteps, options.Seed,
+                        cancellationToken);
                     return Result(norm2 * top.Values[0], products: op.ProductCount, normalized: false);
                 }
             default:
@@ -125,11 +131,13 @@ public static class RelativeFlatness
     public static Tensor TraceTerm(Tensor features, Tensor weight, Tensor? bias = null)
     {
         if (features.dim() != 2 || weight.dim() != 2 || features.shape[1] != weight.shape[1])
-            throw new BasinException($"relative flatness needs features [N,m] and weight [d,m], got [{string.Join(",", features.shape)}] and [{string.Join(",", weight.shape)}]");
+            throw new BasinException($"relative flatness needs features [N,m] and weight [d,m], got [{string.Join(",", features.shape)}] " +
+                $"and [{string.Join(",", weight.shape)}]");
         if (bias is not null && (bias.dim() != 1 || bias.shape[0] != weight.shape[0]))
             throw new BasinException($"bias must be [{weight.shape[0]}], got [{string.Join(",", bias.shape)}]");
         if (features.dtype != weight.dtype || (bias is not null && bias.dtype != weight.dtype))
-            throw new BasinException($"features, weight and bias must share a dtype, got {features.dtype}, {weight.dtype}{(bias is null ? "" : ", " + bias.dtype)}");
+            throw new BasinException($"features, weight and bias must share a dtype, got {features.dtype}, " +
+                $"{weight.dtype}{(bias is null ? "" : ", " + bias.dtype)}");
         if (features.shape[0] == 0) throw new BasinException("relative flatness needs at least one sample");
         using var scope = torch.NewDisposeScope();
         var p = nn.functional.softmax(nn.functional.linear(features, weight, bias), 1);
@@ -139,7 +147,8 @@ public static class RelativeFlatness
         return features.pow(Scalars.Two).sum(1).mul(variance).mean().MoveToOuterDisposeScope();
     }
 
-    static double ClosedForm(Classifier model, LabeledDataset data, FlatLayer head, Tensor? scale, Tensor w, int chunkSize, CancellationToken cancellationToken)
+    static double ClosedForm(Classifier model, LabeledDataset data, FlatLayer head, Tensor? scale, Tensor w, int chunkSize,
+        CancellationToken cancellationToken)
     {
         if (chunkSize < 1) throw new BasinException($"chunk size must be at least 1, got {chunkSize}");
         using var noGrad = torch.no_grad();

@@ -37,7 +37,8 @@ public static class Reparametrization
         return copy;
     }
 
-    /// <summary>Layer-wise: multiplies the layer before <paramref name="layer"/> (weight and bias) by <paramref name="factor"/> and <paramref name="layer"/>'s weight by 1/factor.</summary>
+    /// <summary>Layer-wise: multiplies the layer before <paramref name="layer"/> (weight and bias) by <paramref name="factor"/> and
+    /// <paramref name="layer"/>'s weight by 1/factor.</summary>
     public static Rescaling ScaleLayer(Classifier model, string layer, double factor)
     {
         var (previous, next, group) = Pair(model, layer);
@@ -59,7 +60,8 @@ public static class Reparametrization
     /// </summary>
     public static IReadOnlyList<Rescaling> Random(Classifier model, long seed, bool neuronWise = false, double maxFactor = 4)
     {
-        if (!(maxFactor >= 1) || double.IsInfinity(maxFactor)) throw new BasinException($"the largest rescaling factor must be a finite number ≥ 1, got {maxFactor}");
+        if (!(maxFactor >= 1) || double.IsInfinity(maxFactor)) throw new BasinException("the largest rescaling factor must be a finite " +
+            $"number ≥ 1, got {maxFactor}");
         var random = new Random(unchecked((int)seed));
         double Draw() => Math.Exp((2 * random.NextDouble() - 1) * Math.Log(maxFactor));
         var chain = Chain(model);
@@ -77,7 +79,8 @@ public static class Reparametrization
     static Rescaling Apply(FlatLayer previous, FlatLayer next, long group, IReadOnlyList<double> factors)
     {
         if (factors.Any(a => !(a > 0) || double.IsInfinity(a)))
-            throw new BasinException($"rescaling factors must be finite and positive, got {string.Join(", ", factors.Where(a => !(a > 0) || double.IsInfinity(a)))}");
+            throw new BasinException("rescaling factors must be finite and positive, got " +
+                $"{string.Join(", ", factors.Where(a => !(a > 0) || double.IsInfinity(a)))}");
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
         var a = torch.tensor(factors.ToArray(), ScalarType.Float64).to_type(previous.Weight.dtype);
@@ -105,7 +108,8 @@ public static class Reparametrization
         string[] names = model switch
         {
             Mlp { Activation: Activation.Relu } mlp => Enumerable.Range(1, mlp.HiddenWidths.Count + 1).Select(i => $"fc{i}").ToArray(),
-            Mlp mlp => throw new BasinException($"rescaling preserves the function only for ReLU networks; {mlp.Spec} uses {mlp.Activation.ToString().ToLowerInvariant()}"),
+            Mlp mlp => throw new BasinException($"rescaling preserves the function only for ReLU networks; {mlp.Spec} uses " +
+                $"{mlp.Activation.ToString().ToLowerInvariant()}"),
             LeNet5 => ["conv1", "conv2", "fc1", "fc2", "fc3"],
             _ => throw new BasinException($"rescaling supports mlp (relu) and lenet5 models, not {model.Spec}"),
         };

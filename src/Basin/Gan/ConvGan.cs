@@ -19,7 +19,8 @@ public sealed class ConvGenerator : Generator
 
     public ConvGenerator(int latentDim = 64, int width = 64, long seed = 0) : base(nameof(ConvGenerator))
     {
-        if (latentDim < 1 || width < 1) throw new BasinException($"conv generator needs positive latent dimension and width, got {latentDim} and {width}");
+        if (latentDim < 1 || width < 1) throw new BasinException("conv generator needs positive latent dimension and width, got " +
+            $"{latentDim} and {width}");
         LatentDim = latentDim;
         Width = width;
         fc = nn.Linear(latentDim, 2L * width * 7 * 7);
@@ -66,7 +67,8 @@ public sealed class ConvCritic : Critic
     readonly LayerNorm? norm;
     readonly Linear fc;
 
-    public ConvCritic(int width = 64, CriticNormalization normalization = CriticNormalization.None, long seed = 0) : base(nameof(ConvCritic))
+    public ConvCritic(int width = 64, CriticNormalization normalization = CriticNormalization.None,
+        long seed = 0) : base(nameof(ConvCritic))
     {
         if (width < 1) throw new BasinException($"conv critic needs a positive width, got {width}");
         Width = width;

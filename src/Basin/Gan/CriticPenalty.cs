@@ -34,7 +34,8 @@ public static class CriticPenalty
             throw new BasinException($"critic must return one score per sample ([{n}] or [{n},1]), got [{string.Join(",", scores.shape)}]");
         if (!torch.is_floating_point(scores) || !scores.requires_grad)
             throw new BasinException("critic scores do not depend differentiably on the penalty points");
-        var gradients = torch.autograd.grad(new[] { scores.sum() }, new[] { xHat }, create_graph: true, retain_graph: true, allow_unused: true)[0];
+        var gradients = torch.autograd.grad(new[] { scores.sum() }, new[] { xHat }, create_graph: true, retain_graph: true,
+            allow_unused: true)[0];
         if (!IsDefined(gradients))
             throw new BasinException("critic scores do not depend on the penalty points");
         return gradients.flatten(1).norm(1, false, 2f).MoveToOuterDisposeScope();
@@ -50,7 +51,8 @@ public static class CriticPenalty
         _ => throw new BasinException($"{kind} has no penalty term"),
     };
 
-    /// <summary>The penalty P of <paramref name="kind"/> for <paramref name="critic"/> at <paramref name="points"/> (a scalar with graph).</summary>
+    /// <summary>The penalty P of <paramref name="kind"/> for <paramref name="critic"/> at <paramref name="points"/> (a scalar with
+    /// graph).</summary>
     public static Tensor Compute(LipschitzRegularization kind, Func<Tensor, Tensor> critic, Tensor points)
     {
         using var norms = GradientNorms(critic, points);
@@ -61,10 +63,12 @@ public static class CriticPenalty
     /// Penalty points: for <see cref="PenaltySampling.Interpolates"/>, x̂ = t·real + (1 − t)·fake with one t ~ U[0, 1] per
     /// sample; for <see cref="PenaltySampling.RealPerturbations"/>, x̂ = real + σ·ε with ε ~ N(0, I).
     /// </summary>
-    public static Tensor SamplePoints(PenaltySampling sampling, Tensor real, Tensor fake, double perturbationScale, torch.Generator? random = null)
+    public static Tensor SamplePoints(PenaltySampling sampling, Tensor real, Tensor fake, double perturbationScale,
+        torch.Generator? random = null)
     {
         if (!real.shape.SequenceEqual(fake.shape))
-            throw new BasinException($"real and fake batches differ in shape: [{string.Join(",", real.shape)}] vs [{string.Join(",", fake.shape)}]");
+            throw new BasinException($"real and fake batches differ in shape: [{string.Join(",", real.shape)}] vs " +
+                $"[{string.Join(",", fake.shape)}]");
         using var scope = torch.NewDisposeScope();
         Tensor points;
         if (sampling == PenaltySampling.Interpolates)

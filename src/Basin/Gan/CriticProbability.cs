@@ -58,6 +58,7 @@ public sealed record CriticProbability(ProbabilityMap Map, double Reference = 0,
     void Validate()
     {
         if (!double.IsFinite(Reference) || !(Scale > 0) || !double.IsFinite(Scale))
-            throw new BasinException($"the critic's probability map needs a finite reference and a scale > 0, got m = {Reference}, σ = {Scale}");
+            throw new BasinException("the critic's probability map needs a finite reference and a scale > 0, got m = " +
+                $"{Reference}, σ = {Scale}");
     }
 }

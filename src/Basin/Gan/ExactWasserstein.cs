@@ -15,7 +15,8 @@ public static class ExactWasserstein
     public static double Distance(Tensor a, Tensor b)
     {
         if (a.dim() < 2 || !a.shape.SequenceEqual(b.shape))
-            throw new BasinException($"W1 needs two point sets of the same shape [n,...], got [{string.Join(",", a.shape)}] and [{string.Join(",", b.shape)}]");
+            throw new BasinException($"W1 needs two point sets of the same shape [n,...], got [{string.Join(",", a.shape)}] and " +
+                $"[{string.Join(",", b.shape)}]");
         return Distance(ToRows(a), ToRows(b));
     }
 
@@ -42,7 +43,8 @@ public static class ExactWasserstein
     /// </summary>
     public static double GeneratorDistance(Generator generator, Tensor real, int count = 512, long seed = 0)
     {
-        if (count < 1 || count > real.shape[0]) throw new BasinException($"W1: need 1 ≤ count ≤ {real.shape[0]} real points, got {count}");
+        if (count < 1 || count > real.shape[0]) throw new BasinException($"W1: need 1 ≤ count ≤ {real.shape[0]} " +
+            $"real points, got {count}");
         using var scope = torch.NewDisposeScope();
         using var random = new torch.Generator(unchecked((ulong)seed));
         var realPoints = real.index(torch.randperm(real.shape[0], generator: random).slice(0, 0, count, 1));

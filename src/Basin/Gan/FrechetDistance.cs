@@ -28,7 +28,8 @@ public static class FrechetDistance
     public static double FromFeatures(Tensor featuresA, Tensor featuresB)
     {
         if (featuresA.dim() != 2 || featuresB.dim() != 2 || featuresA.shape[1] != featuresB.shape[1])
-            throw new BasinException($"Fréchet distance needs feature sets [N,m] with the same m, got [{string.Join(",", featuresA.shape)}] and [{string.Join(",", featuresB.shape)}]");
+            throw new BasinException("Fréchet distance needs feature sets [N,m] with the same m, got " +
+                $"[{string.Join(",", featuresA.shape)}] and [{string.Join(",", featuresB.shape)}]");
         using var scope = torch.NewDisposeScope();
         var (mu1, sigma1) = Moments(featuresA);
         var (mu2, sigma2) = Moments(featuresB);
@@ -57,7 +58,8 @@ public static class FrechetDistance
         bool ok = m > 0 && mean2.shape.SequenceEqual(new[] { m })
                   && covariance1.shape.SequenceEqual(new[] { m, m }) && covariance2.shape.SequenceEqual(new[] { m, m });
         if (!ok)
-            throw new BasinException($"Fréchet distance needs means [m] and covariances [m,m], got [{string.Join(",", mean1.shape)}], [{string.Join(",", covariance1.shape)}], [{string.Join(",", mean2.shape)}], [{string.Join(",", covariance2.shape)}]");
+            throw new BasinException($"Fréchet distance needs means [m] and covariances [m,m], got [{string.Join(",", mean1.shape)}], " +
+                $"[{string.Join(",", covariance1.shape)}], [{string.Join(",", mean2.shape)}], [{string.Join(",", covariance2.shape)}]");
         using var scope = torch.NewDisposeScope();
         var mu1 = mean1.to(ScalarType.Float64);
         var mu2 = mean2.to(ScalarType.Float64);
@@ -88,7 +90,8 @@ public static class FrechetDistance
     static Tensor Extract(Tensor samples, Func<Tensor, Tensor> features, int batchSize)
     {
         if (batchSize < 1) throw new BasinException($"batch size must be at least 1, got {batchSize}");
-        if (samples.dim() < 1 || samples.shape[0] < 2) throw new BasinException($"Fréchet distance needs at least 2 samples per set, got [{string.Join(",", samples.shape)}]");
+        if (samples.dim() < 1 || samples.shape[0] < 2) throw new BasinException("Fréchet distance needs at least 2 samples per set, got " +
+            $"[{string.Join(",", samples.shape)}]");
         var parts = new List<Tensor>();
         try
         {
@@ -98,7 +101,8 @@ public static class FrechetDistance
                 using var batch = samples.narrow(0, start, n);
                 using var f = features(batch);
                 if (f.dim() != 2 || f.shape[0] != batch.shape[0])
-                    throw new BasinException($"feature extractor must map [B,...] to [B,m], got [{string.Join(",", f.shape)}] for B = {batch.shape[0]}");
+                    throw new BasinException($"feature extractor must map [B,...] to [B,m], got [{string.Join(",", f.shape)}] for " +
+                        $"B = {batch.shape[0]}");
                 parts.Add(f.detach().to(ScalarType.Float64));
             }
             return torch.cat(parts, 0);

@@ -16,7 +16,8 @@ public sealed record GeodesicConfig(int Steps = 16, int Iterations = 500, double
     {
         if (Steps < 1) throw new BasinException($"latent path needs at least 1 step, got {Steps}");
         if (Iterations < 0) throw new BasinException($"geodesic iterations must be ≥ 0, got {Iterations}");
-        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new BasinException($"geodesic learning rate must be a finite number > 0, got {LearningRate}");
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new BasinException("geodesic learning rate must be a finite " +
+            $"number > 0, got {LearningRate}");
         if (ProgressInterval < 1) throw new BasinException($"progress interval must be at least 1, got {ProgressInterval}");
     }
 }
@@ -31,7 +32,8 @@ public sealed record GeodesicResult(Tensor Path, double InitialEnergy, double Fi
 /// <paramref name="Energy"/> = Σ_t ‖G(z_{t+1}) − G(z_t)‖², the critic's score of G(z_t) along the path (min and mean),
 /// and, when a classifier is given, its confidence max_k softmax(logits)_k along the path (min and mean).
 /// </summary>
-public sealed record PathScores(double Length, double Energy, double CriticMin, double CriticMean, double? ConfidenceMin, double? ConfidenceMean);
+public sealed record PathScores(double Length, double Energy, double CriticMin, double CriticMean, double? ConfidenceMin,
+    double? ConfidenceMean);
 
 /// <summary>
 /// Interpolation between two latent codes: linear, spherical (slerp), the geodesic of the generator's pull-back
@@ -83,7 +85,8 @@ public static class LatentPaths
     /// The discrete energy Σ_t w_t ‖G(z_{t+1}) − G(z_t)‖² of a path, with w_t = 1 (pull-back metric) or, given a critic
     /// and a weight, w_t = h(D(G(z_t))) (realism-weighted metric).
     /// </summary>
-    public static double Energy(Func<Tensor, Tensor> generator, Tensor path, Func<Tensor, Tensor>? critic = null, RealismWeight? weight = null)
+    public static double Energy(Func<Tensor, Tensor> generator, Tensor path, Func<Tensor, Tensor>? critic = null,
+        RealismWeight? weight = null)
     {
         CheckPath(path);
         using var scope = torch.NewDisposeScope();
@@ -104,7 +107,8 @@ public static class LatentPaths
     /// where generated samples look fake to the critic (see <see cref="RealismWeight"/> for h).
     /// </summary>
     public static GeodesicResult RealismWeightedGeodesic(Func<Tensor, Tensor> generator, Func<Tensor, Tensor> critic, RealismWeight weight,
-        Tensor z0, Tensor z1, GeodesicConfig config, Tensor? initial = null, IProgress<GeodesicProgress>? progress = null, CancellationToken cancellationToken = default)
+        Tensor z0, Tensor z1, GeodesicConfig config, Tensor? initial = null, IProgress<GeodesicProgress>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(critic);
         ArgumentNullException.ThrowIfNull(weight);
@@ -112,7 +116,8 @@ public static class LatentPaths
     }
 
     /// <summary>Length, energy, critic scores and (optionally) classifier confidence along a path.</summary>
-    public static PathScores Score(Func<Tensor, Tensor> generator, Tensor path, Func<Tensor, Tensor> critic, Func<Tensor, Tensor>? classifier = null)
+    public static PathScores Score(Func<Tensor, Tensor> generator, Tensor path, Func<Tensor, Tensor> critic,
+        Func<Tensor, Tensor>? classifier = null)
     {
         ArgumentNullException.ThrowIfNull(generator);
         ArgumentNullException.ThrowIfNull(critic);
@@ -139,7 +144,8 @@ public static class LatentPaths
     }
 
     static GeodesicResult Optimize(Func<Tensor, Tensor> generator, Func<Tensor, Tensor>? critic, RealismWeight? weight,
-        Tensor z0, Tensor z1, GeodesicConfig config, Tensor? initial, IProgress<GeodesicProgress>? progress, CancellationToken cancellationToken)
+        Tensor z0, Tensor z1, GeodesicConfig config, Tensor? initial, IProgress<GeodesicProgress>? progress,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(generator);
         ArgumentNullException.ThrowIfNull(config);
@@ -151,7 +157,8 @@ public static class LatentPaths
         else
         {
             if (!initial.shape.SequenceEqual(new[] { steps + 1L, z0.shape[0] }) || initial.dtype != z0.dtype)
-                throw new BasinException($"initial path must be [{steps + 1},{z0.shape[0]}] {z0.dtype}, got [{string.Join(",", initial.shape)}] {initial.dtype}");
+                throw new BasinException($"initial path must be [{steps + 1},{z0.shape[0]}] {z0.dtype}, got " +
+                    $"[{string.Join(",", initial.shape)}] {initial.dtype}");
             start = WithExactEnds(initial.detach().clone(), z0, z1);
         }
         double initialEnergy = Energy(generator, start, critic, weight);
@@ -194,8 +201,10 @@ public static class LatentPaths
             {
                 int t = iteration + 1;
                 double lr = config.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * iteration / config.Iterations));
-                using (var b1 = beta1.ToScalar()) using (var oneMinusB1 = (1 - beta1).ToScalar()) m.mul_(b1).add_(gradient, alpha: oneMinusB1);
-                using (var b2 = beta2.ToScalar()) using (var oneMinusB2 = (1 - beta2).ToScalar()) v.mul_(b2).addcmul_(gradient, gradient, value: oneMinusB2);
+                using (var b1 = beta1.ToScalar()) using (var oneMinusB1 = (1 - beta1).ToScalar()) m.mul_(b1).add_(gradient,
+                    alpha: oneMinusB1);
+                using (var b2 = beta2.ToScalar()) using (var oneMinusB2 = (1 - beta2).ToScalar()) v.mul_(b2).addcmul_(gradient, gradient,
+                    value: oneMinusB2);
                 using var correction1 = (1 - Math.Pow(beta1, t)).ToScalar();
                 using var correction2 = (1 - Math.Pow(beta2, t)).ToScalar();
                 using var rate = lr.ToScalar();
@@ -215,7 +224,8 @@ public static class LatentPaths
         ArgumentNullException.ThrowIfNull(generator);
         var samples = generator(path);
         if (samples.dim() < 2 || samples.shape[0] != path.shape[0])
-            throw new BasinException($"generator must map [{path.shape[0]},d] codes to [{path.shape[0]},...] samples, got [{string.Join(",", samples.shape)}]");
+            throw new BasinException($"generator must map [{path.shape[0]},d] codes to [{path.shape[0]},...] samples, got " +
+                $"[{string.Join(",", samples.shape)}]");
         var flat = samples.flatten(1);
         long n = flat.shape[0];
         var segments = (flat.slice(0, 1, n, 1) - flat.slice(0, 0, n - 1, 1)).pow(Scalars.Two).sum(new long[] { 1 });
@@ -251,7 +261,8 @@ public static class LatentPaths
     {
         if (steps < 1) throw new BasinException($"latent path needs at least 1 step, got {steps}");
         if (z0.dim() != 1 || !z0.shape.SequenceEqual(z1.shape))
-            throw new BasinException($"latent endpoints must be vectors [d] of the same length, got [{string.Join(",", z0.shape)}] and [{string.Join(",", z1.shape)}]");
+            throw new BasinException($"latent endpoints must be vectors [d] of the same length, got [{string.Join(",", z0.shape)}] and " +
+                $"[{string.Join(",", z1.shape)}]");
         if (!torch.is_floating_point(z0) || z0.dtype != z1.dtype)
             throw new BasinException($"latent endpoints must share a floating dtype, got {z0.dtype} and {z1.dtype}");
     }

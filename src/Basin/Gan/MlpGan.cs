@@ -18,7 +18,8 @@ public sealed class MlpGenerator : Generator
     public MlpGenerator(int latentDim = 2, int outputDim = 2, IReadOnlyList<int>? hiddenWidths = null, long seed = 0)
         : base(nameof(MlpGenerator))
     {
-        if (latentDim < 1 || outputDim < 1) throw new BasinException($"mlp generator needs positive latent and output dimensions, got {latentDim} and {outputDim}");
+        if (latentDim < 1 || outputDim < 1) throw new BasinException("mlp generator needs positive latent and output dimensions, got " +
+            $"{latentDim} and {outputDim}");
         LatentDim = latentDim;
         OutputDim = outputDim;
         HiddenWidths = MlpLayers.CheckWidths(hiddenWidths, "generator");

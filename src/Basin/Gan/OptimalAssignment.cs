@@ -8,7 +8,8 @@ namespace Basin.Gan;
 /// </summary>
 public static class OptimalAssignment
 {
-    /// <summary>Returns σ with σ[i] the column assigned to row i, and the minimal total cost (summed from the original entries).</summary>
+    /// <summary>Returns σ with σ[i] the column assigned to row i, and the minimal total cost (summed from the original
+    /// entries).</summary>
     public static (int[] Assignment, double Cost) Solve(double[,] cost)
     {
         ArgumentNullException.ThrowIfNull(cost);

@@ -72,7 +72,8 @@ public static class PaperGeodesic
         CheckEndpoints(z0, z1);
         if (steps < 1) throw new BasinException($"a latent path needs at least 1 step, got {steps}");
         if (coefficients.dim() != 2 || coefficients.shape[1] != z0.shape[0] || coefficients.dtype != z0.dtype)
-            throw new BasinException($"coefficients must be [K−1,{z0.shape[0]}] {z0.dtype}, got [{string.Join(",", coefficients.shape)}] {coefficients.dtype}");
+            throw new BasinException($"coefficients must be [K−1,{z0.shape[0]}] {z0.dtype}, got " +
+                $"[{string.Join(",", coefficients.shape)}] {coefficients.dtype}");
         using var scope = NewDisposeScope();
         var (t, basis) = Basis(steps, (int)coefficients.shape[0] + 1, z0.dtype);
         var line = t.unsqueeze(1).mul((z1 - z0).unsqueeze(0)).add(z0.unsqueeze(0), Scalars.One);
@@ -103,7 +104,8 @@ public static class PaperGeodesic
         IProgress<GeodesicProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         if (critic is null || probability is null)
-            throw new BasinException("the paper's discriminator-aware geodesic needs a critic and its probability map (the 'jacobian' method needs neither)");
+            throw new BasinException("the paper's discriminator-aware geodesic needs a critic and its probability map (the 'jacobian' " +
+                "method needs neither)");
         return Optimize(generator, critic, probability, z0, z1, config, progress, cancellationToken);
     }
 
@@ -192,7 +194,8 @@ public static class PaperGeodesic
         {
             var scores = critic(samples);
             if (!((scores.dim() == 1 && scores.shape[0] == n) || (scores.dim() == 2 && scores.shape[0] == n && scores.shape[1] == 1)))
-                throw new BasinException($"critic must return one score per sample ([{n}] or [{n},1]), got [{string.Join(",", scores.shape)}]");
+                throw new BasinException($"critic must return one score per sample ([{n}] or [{n},1]), got " +
+                    $"[{string.Join(",", scores.shape)}]");
             var denominator = Denominator(probability.LogProbability(scores.flatten()).to(segments.dtype));
             energy = segments.div(denominator.pow(Scalars.Two)).sum();
         }
@@ -219,7 +222,8 @@ public static class PaperGeodesic
     static void CheckEndpoints(Tensor z0, Tensor z1)
     {
         if (z0.dim() != 1 || !z0.shape.SequenceEqual(z1.shape))
-            throw new BasinException($"latent endpoints must be vectors [d] of the same length, got [{string.Join(",", z0.shape)}] and [{string.Join(",", z1.shape)}]");
+            throw new BasinException($"latent endpoints must be vectors [d] of the same length, got [{string.Join(",", z0.shape)}] and " +
+                $"[{string.Join(",", z1.shape)}]");
         if (!is_floating_point(z0) || z0.dtype != z1.dtype)
             throw new BasinException($"latent endpoints must share a floating dtype, got {z0.dtype} and {z1.dtype}");
     }

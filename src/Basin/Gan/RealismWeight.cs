@@ -37,7 +37,8 @@ public sealed record RealismWeight(double Reference, double Scale = 1, double Be
     public static RealismWeight Calibrate(Func<Tensor, Tensor> critic, Tensor real, double beta = 1, int batchSize = 512)
     {
         ArgumentNullException.ThrowIfNull(critic);
-        if (real.dim() < 2 || real.shape[0] < 2) throw new BasinException($"realism calibration needs at least 2 real samples [N,...], got [{string.Join(",", real.shape)}]");
+        if (real.dim() < 2 || real.shape[0] < 2) throw new BasinException("realism calibration needs at least 2 real samples [N,...], " +
+            $"got [{string.Join(",", real.shape)}]");
         if (batchSize < 1) throw new BasinException($"batch size must be at least 1, got {batchSize}");
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
@@ -45,14 +46,16 @@ public sealed record RealismWeight(double Reference, double Scale = 1, double Be
         foreach (var (start, n) in Chunking.Ranges(real.shape[0], batchSize))
             parts.Add(critic(real.narrow(0, start, n)).flatten().to(ScalarType.Float64));
         var scores = torch.cat(parts, 0);
-        if (scores.shape[0] != real.shape[0]) throw new BasinException($"critic must return one score per sample, got {scores.shape[0]} for {real.shape[0]}");
+        if (scores.shape[0] != real.shape[0]) throw new BasinException("critic must return one score per sample, got " +
+            $"{scores.shape[0]} for {real.shape[0]}");
         return new RealismWeight(scores.mean().item<double>(), Math.Max(scores.std().item<double>(), 1e-6), beta);
     }
 
     void Validate()
     {
         if (!double.IsFinite(Reference) || !(Scale > 0) || !double.IsFinite(Scale) || !(Beta >= 0) || !double.IsFinite(Beta))
-            throw new BasinException($"realism weight needs a finite reference, a scale > 0 and β ≥ 0, got D_ref = {Reference}, s = {Scale}, β = {Beta}");
+            throw new BasinException($"realism weight needs a finite reference, a scale > 0 and β ≥ 0, got D_ref = {Reference}, " +
+                $"s = {Scale}, β = {Beta}");
     }
 
     static double Softplus(double x) => x > 30 ? x : double.LogP1(Math.Exp(x));

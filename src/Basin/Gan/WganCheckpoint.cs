@@ -22,7 +22,8 @@ public static class WganCheckpoint
     public static void Save(string path, Generator generator, Critic critic, int iteration, WganTrainerState? trainerState = null)
     {
         if (trainerState is not null && trainerState.Iteration != iteration)
-            throw new ArgumentException($"trainer state is at iteration {trainerState.Iteration}, checkpoint at {iteration}", nameof(trainerState));
+            throw new ArgumentException($"trainer state is at iteration {trainerState.Iteration}, checkpoint at {iteration}",
+                nameof(trainerState));
         using var pair = new GanPair(generator, critic);
         var metadata = new Dictionary<string, string>
         {
@@ -62,11 +63,14 @@ public static class WganCheckpoint
             // Weights.Load is strict about extra names, so the networks' names are checked here and the trainer's set aside.
             var names = pair.state_dict().Keys.ToHashSet(StringComparer.Ordinal);
             var problems = names.Where(n => !file.Tensors.ContainsKey(n)).Select(n => $"missing {n}")
-                .Concat(file.Tensors.Keys.Where(n => !names.Contains(n) && !WganTrainerState.IsTrainerTensor(n)).Select(n => $"unexpected {n}"))
+                .Concat(file.Tensors.Keys.Where(n => !names.Contains(n) && !WganTrainerState.IsTrainerTensor(n))
+                    .Select(n => $"unexpected {n}"))
                 .ToList();
             if (problems.Count > 0)
-                throw new DataFormatException($"{Path.GetFileName(path)} does not fit {generator.Spec} / {critic.Spec}: {string.Join("; ", problems.Take(5))}{(problems.Count > 5 ? $"; and {problems.Count - 5} more" : "")}");
-            iteration = file.Metadata.TryGetValue("iteration", out var s) && int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var it) ? it : 0;
+                throw new DataFormatException($"{Path.GetFileName(path)} does not fit {generator.Spec} / {critic.Spec}: " +
+                    $"{string.Join("; ", problems.Take(5))}{(problems.Count > 5 ? $"; and {problems.Count - 5} more" : "")}");
+            iteration = file.Metadata.TryGetValue("iteration", out var s) && int.TryParse(s, NumberStyles.Integer,
+                CultureInfo.InvariantCulture, out var it) ? it : 0;
             state = WganTrainerState.Read(file, iteration);
         }
         try

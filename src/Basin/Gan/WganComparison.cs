@@ -28,7 +28,8 @@ public sealed record WganComparisonConfig(
     public WganConfig EffectiveTraining => Training ?? new WganConfig();
 }
 
-/// <summary>One run of the grid. <paramref name="Lambda"/> is null for weight clipping. A diverged run has NaN final values and the message.</summary>
+/// <summary>One run of the grid. <paramref name="Lambda"/> is null for weight clipping. A diverged run has NaN final values and the
+/// message.</summary>
 public sealed record WganComparisonRow(
     LipschitzRegularization Regularization,
     double? Lambda,
@@ -40,24 +41,28 @@ public sealed record WganComparisonRow(
 {
     public bool Diverged => Divergence is not null;
 
-    /// <summary>The run's recorded states (critic estimate, and exact W1 where the training config asks for it), up to divergence.</summary>
+    /// <summary>The run's recorded states (critic estimate, and exact W1 where the training config asks for it), up to
+    /// divergence.</summary>
     public IReadOnlyList<WganProgress> History { get; init; } = [];
 }
 
 /// <summary>One cell of the grid over seeds: mean and sample standard deviation of the final W1 of the runs that did not diverge.</summary>
-public sealed record WganComparisonSummary(LipschitzRegularization Regularization, double? Lambda, int Runs, int Diverged, double MeanFinalW1, double StdFinalW1);
+public sealed record WganComparisonSummary(LipschitzRegularization Regularization, double? Lambda, int Runs, int Diverged,
+    double MeanFinalW1, double StdFinalW1);
 
 public sealed record WganComparisonProgress(int Run, int RunCount, WganComparisonRow Row);
 
 public static class WganComparison
 {
-    public static IReadOnlyList<WganComparisonRow> Run(WganComparisonConfig config, IProgress<WganComparisonProgress>? progress = null, CancellationToken cancellationToken = default)
+    public static IReadOnlyList<WganComparisonRow> Run(WganComparisonConfig config, IProgress<WganComparisonProgress>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(config);
         var cells = Cells(config).ToList();
         if (cells.Count == 0) throw new BasinException("wgan comparison: the grid is empty (no regularization, λ or seed)");
         if (config.EvaluationCount < 1 || config.EvaluationCount > config.DataCount)
-            throw new BasinException($"wgan comparison: evaluation count must be between 1 and the data count {config.DataCount}, got {config.EvaluationCount}");
+            throw new BasinException($"wgan comparison: evaluation count must be between 1 and the data count {config.DataCount}, got " +
+                $"{config.EvaluationCount}");
         config.EffectiveTraining.Validate();
 
         var rows = new List<WganComparisonRow>(cells.Count);
@@ -86,14 +91,16 @@ public static class WganComparison
     {
         foreach (var regularization in config.EffectiveRegularizations)
         {
-            var lambdas = regularization == LipschitzRegularization.WeightClipping ? new double?[] { null } : config.EffectiveLambdas.Select(l => (double?)l).ToArray();
+            var lambdas = regularization == LipschitzRegularization.WeightClipping
+                ? new double?[] { null } : config.EffectiveLambdas.Select(l => (double?)l).ToArray();
             foreach (var lambda in lambdas)
                 foreach (var seed in config.EffectiveSeeds)
                     yield return (regularization, lambda, seed);
         }
     }
 
-    static WganComparisonRow RunOne(WganComparisonConfig config, LipschitzRegularization regularization, double? lambda, long seed, CancellationToken cancellationToken)
+    static WganComparisonRow RunOne(WganComparisonConfig config, LipschitzRegularization regularization, double? lambda, long seed,
+        CancellationToken cancellationToken)
     {
         using var data = ToyDatasets.Create(config.Dataset, config.DataCount, seed);
         using var generator = new MlpGenerator(config.LatentDim, 2, config.HiddenWidths, seed);
@@ -112,7 +119,8 @@ public static class WganComparison
         {
             var result = new WganTrainer(generator, critic, training).Train(data.Inputs, new Collector(history), cancellationToken);
             double final = ExactWasserstein.GeneratorDistance(generator, data.Inputs, config.EvaluationCount, seed);
-            return new WganComparisonRow(regularization, lambda, seed, initial, final, result.Final.WassersteinEstimate, null) { History = history };
+            return new WganComparisonRow(regularization, lambda, seed, initial, final, result.Final.WassersteinEstimate,
+                null) { History = history };
         }
         catch (DivergenceException e)
         {

@@ -48,7 +48,8 @@ public enum GanOptimizer
 /// <param name="LearningRate">Overrides the optimizer's default learning rate.</param>
 /// <param name="Seed">Seeds the minibatches, latent codes and penalty points.</param>
 /// <param name="CheckpointDirectory">Where checkpoints go (null: none are written).</param>
-/// <param name="CheckpointInterval">Write a checkpoint every this many generator iterations, and after the last (0: only after the last).</param>
+/// <param name="CheckpointInterval">Write a checkpoint every this many generator iterations, and after the last (0: only after the
+/// last).</param>
 /// <param name="ProgressInterval">Report (and record in the history) every this many generator iterations, and the last.</param>
 /// <param name="EvaluationInterval">Measure the exact W1 (<see cref="ExactWasserstein.GeneratorDistance"/>) every this many generator
 /// iterations, and after the last (0: never). The same latent codes and real subset are used every time (seeded by
@@ -88,17 +89,20 @@ public sealed record WganConfig(
         static void Require(bool ok, string message) { if (!ok) throw new BasinException(message); }
         Require(double.IsFinite(Lambda) && Lambda >= 0, $"wgan: lambda must be a finite number ≥ 0, got {Lambda}");
         Require(double.IsFinite(ClipValue) && ClipValue > 0, $"wgan: clip value must be a finite number > 0, got {ClipValue}");
-        Require(double.IsFinite(PerturbationScale) && PerturbationScale > 0, $"wgan: perturbation scale must be a finite number > 0, got {PerturbationScale}");
+        Require(double.IsFinite(PerturbationScale) && PerturbationScale > 0, "wgan: perturbation scale must be a finite number > 0, " +
+            $"got {PerturbationScale}");
         Require(GeneratorIterations >= 1, $"wgan: generator iterations must be at least 1, got {GeneratorIterations}");
         Require(CriticSteps >= 1, $"wgan: critic steps must be at least 1, got {CriticSteps}");
         Require(WarmupCriticSteps >= 1, $"wgan: warm-up critic steps must be at least 1, got {WarmupCriticSteps}");
         Require(WarmupIterations >= 0, $"wgan: warm-up iterations must be ≥ 0, got {WarmupIterations}");
         Require(BatchSize >= 1, $"wgan: batch size must be at least 1, got {BatchSize}");
-        Require(LearningRate is null || (double.IsFinite(LearningRate.Value) && LearningRate > 0), $"wgan: learning rate must be a finite number > 0, got {LearningRate}");
+        Require(LearningRate is null || (double.IsFinite(LearningRate.Value) && LearningRate > 0), "wgan: learning rate must be a finite " +
+            $"number > 0, got {LearningRate}");
         Require(CheckpointInterval >= 0, $"wgan: checkpoint interval must be ≥ 0, got {CheckpointInterval}");
         Require(ProgressInterval >= 1, $"wgan: progress interval must be at least 1, got {ProgressInterval}");
         Require(EvaluationInterval >= 0, $"wgan: evaluation interval must be ≥ 0, got {EvaluationInterval}");
         Require(EvaluationCount >= 1, $"wgan: evaluation count must be at least 1, got {EvaluationCount}");
-        Require(StartIteration >= 0 && StartIteration < GeneratorIterations, $"wgan: start iteration must be in [0, {GeneratorIterations}), got {StartIteration}");
+        Require(StartIteration >= 0 && StartIteration < GeneratorIterations, "wgan: start iteration must be in [0, " +
+            $"{GeneratorIterations}), got {StartIteration}");
     }
 }

@@ -23,7 +23,8 @@ public sealed class WganTrainer
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         if (!generator.SampleShape.SequenceEqual(critic.SampleShape))
-            throw new BasinException($"generator {generator.Spec} makes samples [{string.Join(",", generator.SampleShape)}] but critic {critic.Spec} takes [{string.Join(",", critic.SampleShape)}]");
+            throw new BasinException($"generator {generator.Spec} makes samples [{string.Join(",", generator.SampleShape)}] but critic " +
+                $"{critic.Spec} takes [{string.Join(",", critic.SampleShape)}]");
         this.generator = generator;
         this.critic = critic;
         Config = config;
@@ -36,7 +37,8 @@ public sealed class WganTrainer
     /// (<see cref="WganCheckpoint.Restore"/>); it must be at <see cref="WganConfig.StartIteration"/>. With it the run
     /// continues bit-identically to one that was never interrupted. Without it, a run with StartIteration &gt; 0 (an old
     /// checkpoint that has no trainer state) starts fresh optimizer moments and a fresh random stream.</param>
-    /// <exception cref="DivergenceException">A critic or generator loss became NaN or infinite; the message names the iteration.</exception>
+    /// <exception cref="DivergenceException">A critic or generator loss became NaN or infinite; the message names the
+    /// iteration.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the networks keep their state at that point.</exception>
     public WganResult Train(Tensor real, IProgress<WganProgress>? progress = null, CancellationToken cancellationToken = default,
         WganTrainerState? resumeFrom = null)
@@ -85,7 +87,8 @@ public sealed class WganTrainer
 
             string? checkpoint = null;
             bool lastIteration = iteration == config.GeneratorIterations;
-            if (config.CheckpointDirectory is not null && (lastIteration || (config.CheckpointInterval > 0 && iteration % config.CheckpointInterval == 0)))
+            if (config.CheckpointDirectory is not null && (lastIteration || (config.CheckpointInterval > 0
+                && iteration % config.CheckpointInterval == 0)))
             {
                 checkpoint = Path.Combine(config.CheckpointDirectory, WganCheckpoint.FileName(iteration));
                 SaveCheckpoint(checkpoint, iteration, 0, random, optimizers);
@@ -94,7 +97,8 @@ public sealed class WganTrainer
             bool evaluate = config.EvaluationInterval > 0 && (lastIteration || iteration % config.EvaluationInterval == 0);
             if (lastIteration || iteration % config.ProgressInterval == 0 || checkpoint is not null || evaluate)
             {
-                var state = new WganProgress(iteration, config.GeneratorIterations, last.Estimate, last.Loss, last.Penalty, generatorLoss, checkpoint)
+                var state = new WganProgress(iteration, config.GeneratorIterations, last.Estimate, last.Loss, last.Penalty, generatorLoss,
+                    checkpoint)
                 {
                     ExactW1 = evaluate ? ExactWasserstein.GeneratorDistance(generator, real, evaluationCount, config.Seed) : null,
                 };
@@ -118,12 +122,14 @@ public sealed class WganTrainer
         if (state is null) return;
         var config = Config;
         if (state.Iteration != config.StartIteration)
-            throw new BasinException($"wgan: the trainer state is at iteration {state.Iteration} but the run starts at {config.StartIteration}");
+            throw new BasinException($"wgan: the trainer state is at iteration {state.Iteration} but the run starts at " +
+                $"{config.StartIteration}");
         if (state.Optimizer != config.Optimizer)
             throw new BasinException($"wgan: the trainer state holds {state.Optimizer} moments but the run uses {config.Optimizer}");
         int steps = config.CriticStepsAt(config.StartIteration + 1);
         if (state.CriticStepsDone >= steps)
-            throw new BasinException($"wgan: the trainer state has {state.CriticStepsDone} critic steps of iteration {config.StartIteration + 1} done, which has only {steps}");
+            throw new BasinException($"wgan: the trainer state has {state.CriticStepsDone} critic steps of iteration " +
+                $"{config.StartIteration + 1} done, which has only {steps}");
     }
 
     readonly record struct CriticStep(double Estimate, double Loss, double Penalty);
@@ -175,13 +181,15 @@ public sealed class WganTrainer
     }
 
     /// <summary>Basin's update rule for a GAN optimizer: Adam with β = (0.5, 0.9) (the WGAN-GP paper's), or RMSProp.</summary>
-    public static IUpdateRule UpdateRule(GanOptimizer optimizer) => optimizer == GanOptimizer.Adam ? new Basin.Training.Adam(0.5, 0.9) : new RmsProp();
+    public static IUpdateRule UpdateRule(GanOptimizer optimizer) =>
+        optimizer == GanOptimizer.Adam ? new Basin.Training.Adam(0.5, 0.9) : new RmsProp();
 
     void CheckRealData(Tensor real)
     {
         var shape = generator.SampleShape;
         if (real.dim() != shape.Length + 1 || !real.shape.Skip(1).SequenceEqual(shape) || real.shape[0] < 1)
-            throw new BasinException($"real data must be [N,{string.Join(",", shape)}] with N ≥ 1 for {generator.Spec}, got [{string.Join(",", real.shape)}]");
+            throw new BasinException($"real data must be [N,{string.Join(",", shape)}] with N ≥ 1 for {generator.Spec}, got " +
+                $"[{string.Join(",", real.shape)}]");
         if (real.dtype != ScalarType.Float32)
             throw new BasinException($"real data must be float32, got {real.dtype}");
     }

@@ -8,8 +8,8 @@ namespace Basin.Gan;
 /// <summary>
 /// What a WGAN run holds besides its two networks and needs to continue bit-exactly: the state of the one random
 /// generator that draws the minibatches, latent codes and penalty points; both update rules' per-parameter state
-/// (step count and moment tensors, under PyTorch's names and parameter indices); and how many critic steps of the next generator iteration were already taken
-/// (Ctrl+C stops the trainer between critic steps, not only between generator iterations).
+/// (step count and moment tensors, under PyTorch's names and parameter indices); and how many critic steps of the next generator iteration
+/// were already taken (Ctrl+C stops the trainer between critic steps, not only between generator iterations).
 /// Stored in the checkpoint file under "trainer.*" (see <see cref="WganCheckpoint"/>). The tensors are owned copies.
 /// </summary>
 public sealed class WganTrainerState : IDisposable
@@ -51,7 +51,8 @@ public sealed class WganTrainerState : IDisposable
             {
                 tensors[$"{Prefix}{side}.{i}.step"] = torch.tensor(new[] { step }).DetachFromDisposeScope();
                 foreach (var field in Fields(kind))
-                    tensors[$"{Prefix}{side}.{i}.{field}"] = state[$"{field}.{parameters[i].Name}"].detach().clone().DetachFromDisposeScope();
+                    tensors[$"{Prefix}{side}.{i}.{field}"] =
+                        state[$"{field}.{parameters[i].Name}"].detach().clone().DetachFromDisposeScope();
             }
         }
         // get_state returns a fresh copy of the generator state.
@@ -87,7 +88,8 @@ public sealed class WganTrainerState : IDisposable
                     expected.Add(name);
                     if (!optimizerTensors.TryGetValue(name, out var saved)) problems.Add($"missing {name}");
                     else if (!saved.shape.SequenceEqual(value.shape) || saved.dtype != value.dtype)
-                        problems.Add($"{name} is {saved.dtype} [{string.Join(",", saved.shape)}], optimizer has {value.dtype} [{string.Join(",", value.shape)}]");
+                        problems.Add($"{name} is {saved.dtype} [{string.Join(",", saved.shape)}], optimizer has {value.dtype} " +
+                            $"[{string.Join(",", value.shape)}]");
                     else state[key] = saved;
                 }
             }
@@ -97,9 +99,11 @@ public sealed class WganTrainerState : IDisposable
         problems.AddRange(optimizerTensors.Keys.Where(k => !expected.Contains(k)).Select(k => $"unexpected {k}"));
         using (var current = randomGenerator.get_state())
             if (random.dtype != current.dtype || !random.shape.SequenceEqual(current.shape))
-                problems.Add($"random state is {random.dtype} [{string.Join(",", random.shape)}], expected {current.dtype} [{string.Join(",", current.shape)}]");
+                problems.Add($"random state is {random.dtype} [{string.Join(",", random.shape)}], expected {current.dtype} " +
+                    $"[{string.Join(",", current.shape)}]");
         if (problems.Count > 0)
-            throw new DataFormatException($"trainer state does not fit this run: {string.Join("; ", problems.Take(5))}{(problems.Count > 5 ? $"; and {problems.Count - 5} more" : "")}");
+            throw new DataFormatException("trainer state does not fit this run: " +
+                $"{string.Join("; ", problems.Take(5))}{(problems.Count > 5 ? $"; and {problems.Count - 5} more" : "")}");
 
         foreach (var (updater, state) in states) updater.LoadState(state);
         randomGenerator.set_state(random);
@@ -122,10 +126,13 @@ public sealed class WganTrainerState : IDisposable
     {
         if (!file.Tensors.TryGetValue(RandomName, out var random)) return null;
         if (!file.Metadata.TryGetValue("trainer_optimizer", out var kind) || !Enum.TryParse<GanOptimizer>(kind, out var optimizer)
-            || !file.Metadata.TryGetValue("trainer_critic_steps_done", out var doneText) || !int.TryParse(doneText, out var done) || done < 0)
-            throw new DataFormatException("checkpoint has a trainer state but no valid trainer_optimizer / trainer_critic_steps_done metadata");
+            || !file.Metadata.TryGetValue("trainer_critic_steps_done", out var doneText) || !int.TryParse(doneText, out var done)
+            || done < 0)
+            throw new DataFormatException("checkpoint has a trainer state but no valid trainer_optimizer / " +
+                "trainer_critic_steps_done metadata");
         if (random.dtype != ScalarType.Byte || random.dim() != 1)
-            throw new DataFormatException($"checkpoint's {RandomName} must be a uint8 vector, got {random.dtype} [{string.Join(",", random.shape)}]");
+            throw new DataFormatException($"checkpoint's {RandomName} must be a uint8 vector, got {random.dtype} " +
+                $"[{string.Join(",", random.shape)}]");
         var tensors = file.Tensors.Where(kv => IsTrainerTensor(kv.Key) && kv.Key != RandomName)
             .ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone(), StringComparer.Ordinal);
         return new WganTrainerState(iteration, done, optimizer, random.detach().clone(), tensors);

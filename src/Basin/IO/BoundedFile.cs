@@ -9,7 +9,8 @@ namespace Basin.IO;
 /// </summary>
 public static class BoundedFile
 {
-    /// <summary>The file's length after checking that it exists, is not empty (or a pipe or device) and is at most <paramref name="maxBytes"/>.</summary>
+    /// <summary>The file's length after checking that it exists, is not empty (or a pipe or device) and is at most
+    /// <paramref name="maxBytes"/>.</summary>
     public static long CheckedLength(string path, long maxBytes, string what)
     {
         var info = new FileInfo(path);
@@ -27,7 +28,8 @@ public static class BoundedFile
     {
         CheckedLength(path, maxBytes, what);
         try { return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new BasinException($"{path}: cannot read: {e.Message}", e); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new BasinException($"{path}: cannot read: " +
+            $"{e.Message}", e); }
     }
 
     /// <summary>The whole file, which must be a regular file of 1 to <paramref name="maxBytes"/> bytes.</summary>
@@ -47,7 +49,8 @@ public static class BoundedFile
             }
         }
         catch (IOException e) { throw new BasinException($"{path}: cannot read: {e.Message}", e); }
-        if (read < bytes.Length) throw new DataFormatException($"{path}: the {what} shrank while it was read ({read} of {bytes.Length} bytes)");
+        if (read < bytes.Length) throw new DataFormatException($"{path}: the {what} shrank while it was read ({read} of " +
+            $"{bytes.Length} bytes)");
         return bytes;
     }
 }

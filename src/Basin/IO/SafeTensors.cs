@@ -37,8 +37,8 @@ public static class SafeTensors
     };
 
     /// <summary>Writes tensors (in the given order) and optional metadata to a stream.</summary>
-    public static void Write(Stream stream, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null,
-        bool checksum = false)
+    public static void Write(Stream stream, IEnumerable<KeyValuePair<string, Tensor>> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null, bool checksum = false)
     {
         var list = tensors.ToList();
         var header = new JsonObject();
@@ -50,7 +50,8 @@ public static class SafeTensors
         var seen = new HashSet<string>();
         foreach (var (name, tensor) in list)
         {
-            if (name == "__metadata__" || !seen.Add(name)) throw new BasinException($"safetensors: duplicate or reserved tensor name '{name}'");
+            if (name == "__metadata__" || !seen.Add(name)) throw new BasinException("safetensors: duplicate or reserved " +
+                $"tensor name '{name}'");
             var bytes = ToBytes(tensor, out var dtypeName);
             var shape = new JsonArray();
             foreach (var d in tensor.shape) shape.Add(d);
@@ -89,8 +90,8 @@ public static class SafeTensors
     }
 
     /// <summary>Writes a file atomically: a temporary file is written, flushed to disk, then renamed.</summary>
-    public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null,
-        bool checksum = false) =>
+    public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null, bool checksum = false) =>
         AtomicFile.Write(path, s => Write(s, tensors, metadata, checksum));
 
     /// <summary>Loads every tensor of a file (on CPU) and its metadata.</summary>
@@ -107,7 +108,8 @@ public static class SafeTensors
         var lenBytes = new byte[8];
         if (ReadFully(stream, lenBytes) < 8) throw new DataFormatException("not a safetensors file: shorter than its 8-byte header length");
         ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(lenBytes);
-        if (headerLen == 0 || headerLen > (ulong)MaxHeaderBytes) throw new DataFormatException($"not a safetensors file: header length {headerLen} is implausible");
+        if (headerLen == 0 || headerLen > (ulong)MaxHeaderBytes) throw new DataFormatException("not a safetensors file: header length " +
+            $"{headerLen} is implausible");
         var headerBytes = new byte[headerLen];
         if (ReadFully(stream, headerBytes) < (int)headerLen) throw new DataFormatException("truncated safetensors header");
         List<KeyValuePair<string, JsonNode?>> header;
@@ -133,25 +135,32 @@ public static class SafeTensors
             {
                 if (node is not JsonObject m) throw new DataFormatException("__metadata__ must be an object of strings");
                 foreach (var (k, v) in m)
-                    metadata[k] = v is JsonValue jv && jv.TryGetValue<string>(out var s) ? s : throw new DataFormatException($"__metadata__ value for '{k}' is not a string");
+                    metadata[k] = v is JsonValue jv && jv.TryGetValue<string>(out var s)
+                        ? s : throw new DataFormatException($"__metadata__ value for '{k}' is not a string");
                 continue;
             }
             if (node is not JsonObject t) throw new DataFormatException($"tensor '{name}': entry is not an object");
-            var dtype = t["dtype"] is JsonValue dv && dv.TryGetValue<string>(out var dts) ? dts : throw new DataFormatException($"tensor '{name}': dtype is missing or not a string");
+            var dtype = t["dtype"] is JsonValue dv && dv.TryGetValue<string>(out var dts)
+                ? dts : throw new DataFormatException($"tensor '{name}': dtype is missing or not a string");
             if (!DtypeByName.TryGetValue(dtype, out var dt)) throw new DataFormatException($"tensor '{name}': unsupported dtype {dtype}");
             var shape = (t["shape"] as JsonArray ?? throw new DataFormatException($"tensor '{name}': missing shape"))
-                .Select(d => d is JsonValue v && v.TryGetValue<long>(out var x) && x >= 0 ? x : throw new DataFormatException($"tensor '{name}': bad shape entry")).ToArray();
+                .Select(d => d is JsonValue v && v.TryGetValue<long>(out var x) && x >= 0
+                    ? x : throw new DataFormatException($"tensor '{name}': bad shape entry")).ToArray();
             var offs = t["data_offsets"] as JsonArray;
             if (offs is not { Count: 2 }) throw new DataFormatException($"tensor '{name}': data_offsets must be [begin, end]");
-            if (offs[0] is not JsonValue bv || !bv.TryGetValue<long>(out var begin) || offs[1] is not JsonValue ev || !ev.TryGetValue<long>(out var end))
+            if (offs[0] is not JsonValue bv || !bv.TryGetValue<long>(out var begin) || offs[1] is not JsonValue ev
+                || !ev.TryGetValue<long>(out var end))
                 throw new DataFormatException($"tensor '{name}': data_offsets must be two integers");
             long expected;
             try { expected = checked(shape.Aggregate(1L, (a, b) => checked(a * b)) * dt.Size); }
-            catch (OverflowException) { throw new DataFormatException($"tensor '{name}': shape [{string.Join(",", shape)}] is implausibly large"); }
+            catch (OverflowException) { throw new DataFormatException($"tensor '{name}': shape [{string.Join(",", shape)}] " +
+                "is implausibly large"); }
             if (begin < 0 || end < begin || end > data.Length)
-                throw new DataFormatException($"tensor '{name}': byte range [{begin}, {end}) lies outside the {data.Length}-byte data section (file truncated?)");
+                throw new DataFormatException($"tensor '{name}': byte range [{begin}, {end}) lies outside the {data.Length}-byte data " +
+                    "section (file truncated?)");
             if (end - begin != expected)
-                throw new DataFormatException($"tensor '{name}': shape [{string.Join(",", shape)}] of {dtype} needs {expected} bytes but its range holds {end - begin}");
+                throw new DataFormatException($"tensor '{name}': shape [{string.Join(",", shape)}] of {dtype} needs {expected} bytes but " +
+                    $"its range holds {end - begin}");
             entries.Add((name, dt.Type, dt.Size, shape, begin, end));
         }
         // The data section must be covered exactly, without overlaps or holes.
@@ -166,7 +175,8 @@ public static class SafeTensors
         {
             var actual = Basin.Data.Crc32.Compute(data).ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
             if (!string.Equals(actual, expectedCrc, StringComparison.OrdinalIgnoreCase))
-                throw new DataFormatException($"the data section's CRC-32 is {actual} but the file records {expectedCrc}: the file is damaged (a flipped bit or a partial write)");
+                throw new DataFormatException($"the data section's CRC-32 is {actual} but the file records {expectedCrc}: the file is " +
+                    "damaged (a flipped bit or a partial write)");
         }
 
         var tensors = new Dictionary<string, Tensor>();

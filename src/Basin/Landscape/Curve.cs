@@ -22,7 +22,8 @@ public sealed class Curve : IDisposable
     readonly Tensor[] a;
     readonly Tensor[] b;
 
-    /// <summary>A curve whose control point starts at the midpoint (θ_A + θ_B)/2, which makes the Bézier exactly the straight line.</summary>
+    /// <summary>A curve whose control point starts at the midpoint (θ_A + θ_B)/2, which makes the Bézier exactly the straight
+    /// line.</summary>
     public Curve(CurveKind kind, IReadOnlyList<Tensor> start, IReadOnlyList<Tensor> end)
     {
         if (start.Count != end.Count || start.Zip(end).Any(p => !p.First.shape.SequenceEqual(p.Second.shape)))

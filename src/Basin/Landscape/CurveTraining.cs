@@ -6,8 +6,8 @@ using static TorchSharp.torch;
 namespace Basin.Landscape;
 
 /// <summary>
-/// How the control point of a <see cref="Curve"/> is trained: SGD with momentum on E_{t~U(0,1)}[CE(θ(t)) + ½·wd·‖θ(t)‖²], t drawn once
-/// per mini-batch, the reference schedule (learning-rate factor 1 for the first half of the epochs, then linearly down to 0.01 at
+/// How the control point of a <see cref="Curve"/> is trained: SGD with momentum on E_{t~U(0,1)}[CE(θ(t)) + ½·wd·‖θ(t)‖²], t drawn
+/// once per mini-batch, the reference schedule (learning-rate factor 1 for the first half of the epochs, then linearly down to 0.01 at
 /// 90 %, then 0.01).
 /// </summary>
 public sealed record CurveTrainingOptions
@@ -24,12 +24,15 @@ public sealed record CurveTrainingOptions
     {
         if (Epochs < 1) throw new BasinException($"--epochs must be at least 1, got {Epochs}");
         if (BatchSize < 1) throw new BasinException($"batch size must be at least 1, got {BatchSize}");
-        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new BasinException($"--lr must be a positive number, got {LearningRate}");
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new BasinException("--lr must be a positive " +
+            $"number, got {LearningRate}");
         if (!(Momentum >= 0 && Momentum < 1)) throw new BasinException($"momentum must be in [0, 1), got {Momentum}");
-        if (!(WeightDecay >= 0) || !double.IsFinite(WeightDecay)) throw new BasinException($"weight decay must be ≥ 0, got {WeightDecay}");
+        if (!(WeightDecay >= 0) || !double.IsFinite(WeightDecay)) throw new BasinException("weight decay must be ≥ " +
+            $"0, got {WeightDecay}");
     }
 
-    /// <summary>The reference's learning-rate factor at the start of epoch <paramref name="epoch"/> (0-based) of <paramref name="epochs"/>.</summary>
+    /// <summary>The reference's learning-rate factor at the start of epoch <paramref name="epoch"/> (0-based) of
+    /// <paramref name="epochs"/>.</summary>
     public static double ScheduleFactor(int epoch, int epochs)
     {
         double alpha = (double)epoch / epochs;
@@ -43,16 +46,18 @@ public sealed record CurveEpoch(int Epoch, double LearningRate, double MeanLoss)
 public static class CurveTraining
 {
     /// <summary>
-    /// Trains <paramref name="curve"/>'s control point on <paramref name="data"/>, using <paramref name="model"/> (same architecture) as the
-    /// place where θ(t) is evaluated; the model's weights are left at θ(½). Only θ_C changes: ∂/∂θ_C = c_C(t)·∇_θ objective at θ(t).
+    /// Trains <paramref name="curve"/>'s control point on <paramref name="data"/>, using <paramref name="model"/> (same architecture) as
+    /// the place where θ(t) is evaluated; the model's weights are left at θ(½). Only θ_C changes: ∂/∂θ_C = c_C(t)·∇_θ
+    /// objective at θ(t).
     /// </summary>
-    public static IReadOnlyList<CurveEpoch> Train(Curve curve, nn.Module<Tensor, Tensor> model, LabeledDataset data, CurveTrainingOptions options,
-        IProgress<CurveEpoch>? progress = null, CancellationToken cancellationToken = default)
+    public static IReadOnlyList<CurveEpoch> Train(Curve curve, nn.Module<Tensor, Tensor> model, LabeledDataset data,
+        CurveTrainingOptions options, IProgress<CurveEpoch>? progress = null, CancellationToken cancellationToken = default)
     {
         options.Check();
         if (data.Count == 0) throw new BasinException($"{data.Name}: no examples to train the curve on");
         var parameters = model.parameters().ToArray();
-        if (parameters.Length != curve.Control.Length || parameters.Zip(curve.Control).Any(p => !p.First.shape.SequenceEqual(p.Second.shape)))
+        if (parameters.Length != curve.Control.Length
+            || parameters.Zip(curve.Control).Any(p => !p.First.shape.SequenceEqual(p.Second.shape)))
             throw new BasinException("the model does not have the curve's architecture");
         var dtype = parameters[0].dtype;
         var random = new Random(unchecked((int)options.Seed));
@@ -85,7 +90,8 @@ public static class CurveTraining
                     var loss = nn.functional.cross_entropy(model.forward(x), y);
                     lossSum += loss.ToDouble();
                     if (options.WeightDecay > 0)
-                        loss = loss.add(torch.stack(parameters.Select(p => p.pow(Scalars.Two).sum()).ToArray()).sum().mul(halfWd), Scalars.One);
+                        loss = loss.add(torch.stack(parameters.Select(p => p.pow(Scalars.Two).sum()).ToArray()).sum().mul(halfWd),
+                            Scalars.One);
                     loss.backward();
                     using var cc = Curve.Coefficients(curve.Kind, t).C.ToScalar();
                     using var noGrad = torch.no_grad();
@@ -113,9 +119,10 @@ public static class CurveTraining
         return epochs;
     }
 
-    /// <summary>Loss and accuracy of θ(t) on <paramref name="data"/> at each t in [0, 1] (which must include 0 and 1), with the barrier.</summary>
-    public static PathProfile Profile(Curve curve, nn.Module<Tensor, Tensor> model, LabeledDataset data, IReadOnlyList<double> ts, int chunkSize = 1000,
-        IProgress<SliceProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>Loss and accuracy of θ(t) on <paramref name="data"/> at each t in [0, 1] (which must include 0 and 1), with the
+    /// barrier.</summary>
+    public static PathProfile Profile(Curve curve, nn.Module<Tensor, Tensor> model, LabeledDataset data, IReadOnlyList<double> ts,
+        int chunkSize = 1000, IProgress<SliceProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         using var scope = torch.NewDisposeScope();
         var parameters = model.parameters().Cast<Tensor>().ToArray();

@@ -7,10 +7,12 @@ using static TorchSharp.torch;
 
 namespace Basin.Landscape;
 
-/// <summary>How a random direction is rescaled against the weights θ ("Visualizing the Loss Landscape of Neural Nets", Li et al. 2018).</summary>
+/// <summary>How a random direction is rescaled against the weights θ ("Visualizing the Loss Landscape of Neural Nets", Li et al.
+/// 2018).</summary>
 public enum DirectionNorm
 {
-    /// <summary>Each filter (output row of a linear weight, output channel of a conv kernel) gets the norm of the same filter in θ.</summary>
+    /// <summary>Each filter (output row of a linear weight, output channel of a conv kernel) gets the norm of the same filter in
+    /// θ.</summary>
     Filter,
     /// <summary>Each weight tensor as a whole gets the norm of the same tensor in θ.</summary>
     Layer,
@@ -104,11 +106,13 @@ public static class Directions
         var pa = a.named_parameters().ToArray();
         var pb = b.named_parameters().ToArray();
         if (pa.Length != pb.Length)
-            throw new BasinException($"{nameA} and {nameB} have different architectures ({pa.Length} against {pb.Length} parameter tensors)");
+            throw new BasinException($"{nameA} and {nameB} have different architectures ({pa.Length} against " +
+                $"{pb.Length} parameter tensors)");
         for (int i = 0; i < pa.Length; i++)
         {
             if (pa[i].name != pb[i].name || !pa[i].parameter.shape.SequenceEqual(pb[i].parameter.shape))
-                throw new BasinException($"{nameA} and {nameB} have different architectures: {pa[i].name} [{string.Join(",", pa[i].parameter.shape)}] " +
+                throw new BasinException($"{nameA} and {nameB} have different architectures: {pa[i].name} " +
+                    $"[{string.Join(",", pa[i].parameter.shape)}] " +
                     $"against {pb[i].name} [{string.Join(",", pb[i].parameter.shape)}]");
             if (pa[i].parameter.dtype != pb[i].parameter.dtype)
                 throw new BasinException($"{nameA} and {nameB} differ in dtype ({pa[i].parameter.dtype} against {pb[i].parameter.dtype})");

@@ -12,11 +12,12 @@ namespace Basin.Landscape;
 public sealed record SurfacePoint(double Loss, double Accuracy);
 
 /// <summary>
-/// The loss of one model at points θ₀ + Σᵢ cᵢ·dᵢ near its own weights θ₀, on a fixed data set, in eval mode and without gradients.
-/// The data is converted to the weights' dtype once and cut into chunks of at most <c>chunkSize</c> examples (memory bounded by the
-/// chunk); each point is set in place (θ ← θ₀, then θ += cᵢ·dᵢ), so no tensor is allocated per point for the weights.
+/// The loss of one model at points θ₀ + Σᵢ cᵢ·dᵢ near its own weights θ₀, on a fixed data set, in eval mode and without
+/// gradients. The data is converted to the weights' dtype once and cut into chunks of at most <c>chunkSize</c> examples (memory bounded by
+/// the chunk); each point is set in place (θ ← θ₀, then θ += cᵢ·dᵢ), so no tensor is allocated per point for the weights.
 /// The loss is the plain mean cross-entropy (no weight decay), summed by <see cref="Evaluation.Totals"/> as in
-/// <see cref="Evaluation.Evaluate"/>, so at c = 0 it equals that evaluation exactly for the same chunk size. Disposing restores θ₀ and the model's mode.
+/// <see cref="Evaluation.Evaluate"/>, so at c = 0 it equals that evaluation exactly for the same chunk size. Disposing restores θ₀ and
+/// the model's mode.
 /// </summary>
 public sealed class LossSurface : IDisposable
 {
@@ -93,7 +94,8 @@ public sealed class LossSurface : IDisposable
             throw new BasinException($"a direction has {d.Count} tensors but the model has {parameters.Length} parameters");
         for (int p = 0; p < parameters.Length; p++)
             if (!d[p].shape.SequenceEqual(parameters[p].shape))
-                throw new BasinException($"direction tensor {p} has shape [{string.Join(",", d[p].shape)}] but the parameter has [{string.Join(",", parameters[p].shape)}]");
+                throw new BasinException($"direction tensor {p} has shape [{string.Join(",", d[p].shape)}] but the parameter has " +
+                    $"[{string.Join(",", parameters[p].shape)}]");
     }
 
     /// <summary>Puts θ₀ back into the model.</summary>

@@ -15,7 +15,8 @@ public sealed record Slice2D(IReadOnlyList<double> Alphas, IReadOnlyList<double>
 /// <summary>1-D and 2-D slices of a <see cref="LossSurface"/> ("Visualizing the Loss Landscape of Neural Nets", Li et al. 2018).</summary>
 public static class Slices
 {
-    /// <summary><paramref name="steps"/> evenly spaced values from <paramref name="min"/> to <paramref name="max"/>, both included.</summary>
+    /// <summary><paramref name="steps"/> evenly spaced values from <paramref name="min"/> to <paramref name="max"/>, both
+    /// included.</summary>
     public static double[] Grid(double min, double max, int steps)
     {
         if (!double.IsFinite(min) || !double.IsFinite(max)) throw new BasinException($"the range must be finite, got {min}:{max}");

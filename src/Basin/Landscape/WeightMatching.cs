@@ -11,13 +11,14 @@ public sealed record Alignment(IReadOnlyList<int[]> Permutations, int Sweeps, in
 
 /// <summary>
 /// Weight matching ("Git Re-Basin", Ainsworth, Hayase, Srinivasa 2023): permutes the hidden units of MLP B so that its weights are as
-/// close as possible to A's, maximizing Σ_ℓ ⟨W_ℓ^A, P_ℓ W_ℓ^B P_{ℓ−1}ᵀ⟩ + ⟨b_ℓ^A, P_ℓ b_ℓ^B⟩ by coordinate descent over layers, each
-/// step a linear assignment. Permuting hidden units leaves B's function unchanged; it removes the symmetry that puts two independently
-/// trained networks far apart on a straight line.
+/// close as possible to A's, maximizing Σ_ℓ ⟨W_ℓ^A, P_ℓ W_ℓ^B P_{ℓ−1}ᵀ⟩ + ⟨b_ℓ^A, P_ℓ b_ℓ^B⟩ by coordinate
+/// descent over layers, each step a linear assignment. Permuting hidden units leaves B's function unchanged; it removes the symmetry that
+/// puts two independently trained networks far apart on a straight line.
 /// </summary>
 public static class WeightMatching
 {
-    /// <summary>Permutes <paramref name="b"/>'s hidden units in place to match <paramref name="a"/>; both must be MLPs of one architecture.</summary>
+    /// <summary>Permutes <paramref name="b"/>'s hidden units in place to match <paramref name="a"/>; both must be MLPs of one
+    /// architecture.</summary>
     public static Alignment Align(Classifier a, Classifier b, int maxSweeps = 100)
     {
         if (a is not Mlp ma || b is not Mlp mb)

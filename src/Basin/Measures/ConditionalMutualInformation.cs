@@ -16,7 +16,8 @@ public static class ConditionalMutualInformation
         var pairs = new List<(int Vm, int Vg, int I, int J)>();
         for (int i = 0; i < usable.Length; i++)
             for (int j = i + 1; j < usable.Length; j++)
-                pairs.Add((Math.Sign(usable[i].Measure.CompareTo(usable[j].Measure)), Math.Sign(usable[i].Gap.CompareTo(usable[j].Gap)), i, j));
+                pairs.Add((Math.Sign(usable[i].Measure.CompareTo(usable[j].Measure)), Math.Sign(usable[i].Gap.CompareTo(usable[j].Gap)),
+                    i, j));
         if (pairs.Count == 0) return double.NaN;
         int size = Math.Max(0, Math.Min(2, axes.Count - 1));
         double best = double.NaN;

@@ -11,8 +11,8 @@ namespace Basin.Measures;
 /// <summary>
 /// The Fisher–Rao norm (Liang et al. 2019), empirical form: ‖θ‖²_fr = (1/N) Σ_n ⟨θ, ∇_θ ℓ(f_θ(x_n), y_n)⟩² over all
 /// parameters, with the training labels. ⟨θ, ∇_θ ℓ_n⟩ is the derivative of ℓ_n along t ↦ (1+t)θ; every example's
-/// value comes from one double-backward pass per chunk: with u ∈ R^n, ∂/∂u ⟨θ, ∇_θ Σ u_n ℓ_n⟩ = (⟨θ, ∇_θ ℓ_n⟩)_n.
-/// Any function-preserving linear reparametrization T commutes with the scaling (1+t), so the value is unchanged
+/// value comes from one double-backward pass per chunk: with u ∈ R^n, ∂/∂u ⟨θ, ∇_θ Σ u_n ℓ_n⟩ = (⟨θ, ∇_θ
+/// ℓ_n⟩)_n. Any function-preserving linear reparametrization T commutes with the scaling (1+t), so the value is unchanged
 /// by rescalings (for bias-free ReLU networks it equals (L+1)²·(1/N)Σ⟨∂ℓ/∂f, f⟩², Liang et al.'s form).
 /// </summary>
 public static class FisherRao
@@ -35,7 +35,8 @@ public static class FisherRao
             CheckLabels(y, model.ClassCount);
             var u = torch.ones(n, dtype: dtype, requires_grad: true);
             var losses = nn.functional.cross_entropy(model.forward(x), y, reduction: nn.Reduction.None);
-            var g = torch.autograd.grad([losses.mul(u).sum()], parameters, null, retain_graph: true, create_graph: true, allow_unused: true);
+            var g = torch.autograd.grad([losses.mul(u).sum()], parameters, null, retain_graph: true, create_graph: true,
+                allow_unused: true);
             Tensor? s = null;
             for (int i = 0; i < g.Count; i++)
             {

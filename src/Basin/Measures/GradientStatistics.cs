@@ -20,7 +20,8 @@ public sealed record GradientStatisticsResult(double Noise, double MCoherence, i
 /// </summary>
 public static class GradientStatistics
 {
-    public static GradientStatisticsResult Compute(Classifier model, LabeledDataset data, int group, CancellationToken cancellationToken = default)
+    public static GradientStatisticsResult Compute(Classifier model, LabeledDataset data, int group,
+        CancellationToken cancellationToken = default)
     {
         if (group < 1) throw new BasinException($"the m-coherence group size must be at least 1, got {group}");
         using var scope = torch.NewDisposeScope();

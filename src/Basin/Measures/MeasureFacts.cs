@@ -1,6 +1,7 @@
 namespace Basin.Measures;
 
-/// <summary>Which function-preserving rescalings of a ReLU network leave a measure's value unchanged (as claimed; tests check it).</summary>
+/// <summary>Which function-preserving rescalings of a ReLU network leave a measure's value unchanged (as claimed; tests check
+/// it).</summary>
 public enum Invariance
 {
     /// <summary>Changes under a layer-wise rescaling (one factor a for all units between two layers).</summary>

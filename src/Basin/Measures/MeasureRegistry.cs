@@ -23,11 +23,16 @@ public static class MeasureRegistry
     static readonly (SizeScaling, string) LogCapacity = (SizeScaling.HalfLog, "the logarithm of a capacity term C: log √(C/m)");
     static readonly (SizeScaling, string) MarginTerm = (SizeScaling.SquareRoot, "1/γ² is the capacity term of a margin bound");
     static readonly (SizeScaling, string) PacBayesKl = (SizeScaling.SquareRoot, "1/σ² is the KL term of a PAC-Bayes bound");
-    static readonly (SizeScaling, string) SharpnessKl = (SizeScaling.SquareRoot, "1/α² plays 1/σ² in the sharpness PAC-Bayes bound of Jiang et al.");
-    static readonly (SizeScaling, string) CurvatureTerm = (SizeScaling.SquareRoot, "at a fixed loss increase, curvature plays 1/σ² (ΔL ≈ σ²·Tr H/2, α²·λ_max/2)");
-    static readonly (SizeScaling, string) RelativeFlatnessTerm = (SizeScaling.SquareRoot, "κ_Tr is a ‖w‖²-weighted Hessian trace (Petzka et al.): scaled as the trace");
-    static readonly (SizeScaling, string) LossIncrease = (SizeScaling.None, "a training-loss increase, already on the scale of the gap, not a capacity term");
-    static readonly (SizeScaling, string) GradientStatistic = (SizeScaling.None, "a statistic of per-example gradients on a fixed number of examples, not a capacity term");
+    static readonly (SizeScaling, string) SharpnessKl = (SizeScaling.SquareRoot, "1/α² plays 1/σ² in the sharpness PAC-Bayes " +
+        "bound of Jiang et al.");
+    static readonly (SizeScaling, string) CurvatureTerm = (SizeScaling.SquareRoot, "at a fixed loss increase, curvature plays 1/σ² " +
+        "(ΔL ≈ σ²·Tr H/2, α²·λ_max/2)");
+    static readonly (SizeScaling, string) RelativeFlatnessTerm = (SizeScaling.SquareRoot, "κ_Tr is a ‖w‖²-weighted Hessian trace " +
+        "(Petzka et al.): scaled as the trace");
+    static readonly (SizeScaling, string) LossIncrease = (SizeScaling.None, "a training-loss increase, already on the scale of the " +
+        "gap, not a capacity term");
+    static readonly (SizeScaling, string) GradientStatistic = (SizeScaling.None, "a statistic of per-example gradients on a fixed number " +
+        "of examples, not a capacity term");
     static readonly (SizeScaling, string) Speed = (SizeScaling.None, "an optimization speed (steps), not a capacity term");
 
     static double Gamma(MeasureContext c) => Margin.Percentile(c.Model, c.Data, c.Options.MarginPercentile, c.Options.ChunkSize);
@@ -39,42 +44,68 @@ public static class MeasureRegistry
     [
         M("params", "number of parameters", "all parameters", false, NeuronWise, Weights, Capacity,
             c => c.Model.parameters().Sum(p => p.numel())),
-        M("inverse-margin", "1/γ², γ = 10th percentile of (true logit − largest other logit) on the training data", "outputs", false, NeuronWise, Forward, MarginTerm,
+        M("inverse-margin", "1/γ², γ = 10th percentile of (true logit − largest other logit) on the training data", "outputs", false,
+            NeuronWise, Forward, MarginTerm,
             c => Margin.InverseSquared(Gamma(c))),
-        M("log-prod-frobenius", "Σ_l log ‖W_l‖_F²  (log of the product of squared Frobenius norms)", "weight matrices", false, LayerWise, Weights, LogCapacity,
+        M("log-prod-frobenius", "Σ_l log ‖W_l‖_F²  (log of the product of squared Frobenius norms)", "weight matrices", false,
+            LayerWise, Weights, LogCapacity,
             c => Norms.LogProduct(Norms.SquaredFrobenius(c.Model))),
         M("log-sum-frobenius", "log(L·(Π_l ‖W_l‖_F²)^{1/L})", "weight matrices", false, LayerWise, Weights, LogCapacity,
             c => Norms.LogSum(Norms.SquaredFrobenius(c.Model))),
-        M("log-prod-frobenius-over-margin", "log(Π_l ‖W_l‖_F² / γ²)", "weight matrices, outputs", false, LayerWise, Forward, LogCapacity,
+        M("log-prod-frobenius-over-margin", "log(Π_l ‖W_l‖_F² / γ²)", "weight matrices, outputs", false, LayerWise, Forward,
+            LogCapacity,
             c => OverMargin(Norms.LogProduct(Norms.SquaredFrobenius(c.Model)), Gamma(c))),
-        M("log-prod-spectral", "Σ_l log ‖W_l‖₂²  (conv kernels read as out × in·kh·kw)", "weight matrices", false, LayerWise, Weights, LogCapacity,
+        M("log-prod-spectral", "Σ_l log ‖W_l‖₂²  (conv kernels read as out × in·kh·kw)", "weight matrices", false, LayerWise,
+            Weights, LogCapacity,
             c => Norms.LogProduct(Norms.SquaredSpectral(c.Model))),
         M("log-sum-spectral", "log(L·(Π_l ‖W_l‖₂²)^{1/L})", "weight matrices", false, LayerWise, Weights, LogCapacity,
             c => Norms.LogSum(Norms.SquaredSpectral(c.Model))),
-        M("log-prod-spectral-over-margin", "log(Π_l ‖W_l‖₂² / γ²)", "weight matrices, outputs", false, LayerWise, Forward, LogCapacity,
+        M("log-prod-spectral-over-margin", "log(Π_l ‖W_l‖₂² / γ²)", "weight matrices, outputs", false, LayerWise, Forward,
+            LogCapacity,
             c => OverMargin(Norms.LogProduct(Norms.SquaredSpectral(c.Model)), Gamma(c))),
-        M("frobenius-distance", "Σ_l ‖W_l − W_l⁰‖_F²  (distance from the initial weights)", "weight matrices, initial weights", true, None, Weights, Capacity,
+        M("frobenius-distance", "Σ_l ‖W_l − W_l⁰‖_F²  (distance from the initial weights)", "weight matrices, initial weights",
+            true, None, Weights, Capacity,
             c => Norms.DistanceFromInit(c, spectral: false)),
         M("spectral-distance", "Σ_l ‖W_l − W_l⁰‖₂²", "weight matrices, initial weights", true, None, Weights, Capacity,
             c => Norms.DistanceFromInit(c, spectral: true)),
         M("parameter-norm", "‖θ‖² over all parameters", "all parameters", false, None, Weights, Capacity,
             c => Norms.ParameterNorm(c, fromInit: false)),
-        M("parameter-distance", "‖θ − θ⁰‖² over all parameters", "all parameters, initial weights", true, None, Weights, Capacity,
+        M("parameter-distance", "‖θ − θ⁰‖² over all parameters", "all parameters, initial weights", true, None, Weights,
+            Capacity,
             c => Norms.ParameterNorm(c, fromInit: true)),
-        M("path-norm", "Σ over input/bias-to-output paths of Π w² (forward pass of squared weights on all-ones input)", "all parameters", false, NeuronWise, Forward, Capacity,
+        M("path-norm", "Σ over input/bias-to-output paths of Π w² (forward pass of squared weights on all-ones input)", "all parameters",
+            false, NeuronWise, Forward, Capacity,
             c => PathNorm.Compute(c.Model, c.Data.ExampleShape)),
-        M("fisher-rao", "(1/N) Σ_n ⟨θ, ∇_θ ℓ_n⟩²  (empirical Fisher–Rao norm)", "all parameters", false, NeuronWise, Gradient, Capacity,
+        M("fisher-rao", "(1/N) Σ_n ⟨θ, ∇_θ ℓ_n⟩²  (empirical Fisher–Rao norm)", "all parameters", false, NeuronWise, Gradient,
+            Capacity,
             c => FisherRao.Compute(c.Model, c.Data, c.Options.ChunkSize)),
-        M("pac-bayes-flatness", "1/σ², σ = largest N(0,σ²I) weight-noise scale with training-accuracy drop ≤ 0.1", "all parameters", false, None, Search, PacBayesKl,
-            c => PacBayesFlatness.Search(c.Model, c.Data, magnitudeAware: false, c.Options, c.CancellationToken).InverseSquare(c.Options.AccuracyDropTarget)),
-        M("pac-bayes-mag-flatness", "1/σ², magnitude-aware: noise N(0, σ²θ_i²) per weight, drop ≤ 0.1", "all parameters", false, NeuronWise, Search, PacBayesKl,
-            c => PacBayesFlatness.Search(c.Model, c.Data, magnitudeAware: true, c.Options, c.CancellationToken).InverseSquare(c.Options.AccuracyDropTarget)),
-        M("sharpness", "largest training-loss increase within ‖Δ‖₂ ≤ α = 0.05 (projected gradient ascent)", "all parameters", false, None, Search, LossIncrease,
-            c => { using var d = ModelParts.Head(c.Data, c.Options.SharpnessSamples); return WorstCaseSharpness.LossIncrease(c.Model, d, c.Options.SharpnessRadius, c.Options.AscentSteps, c.Options.Seed, c.Options.ChunkSize, c.CancellationToken); }),
-        M("sharpness-radius", "1/α², α = radius at which the ascent raises the training loss by 0.1", "all parameters", false, None, Search, SharpnessKl,
-            c => { using var d = ModelParts.Head(c.Data, c.Options.SharpnessSamples); return 1 / Math.Pow(WorstCaseSharpness.RadiusAt(c.Model, d, c.Options.SharpnessLossTarget, c.Options.AscentSteps, c.Options.SharpnessBisectionSteps, c.Options.Seed, c.Options.ChunkSize, c.CancellationToken).Radius, 2); }),
+        M("pac-bayes-flatness", "1/σ², σ = largest N(0,σ²I) weight-noise scale with training-accuracy drop ≤ 0.1", "all parameters",
+            false, None, Search, PacBayesKl,
+            c => PacBayesFlatness.Search(c.Model, c.Data, magnitudeAware: false, c.Options, c.CancellationToken)
+                .InverseSquare(c.Options.AccuracyDropTarget)),
+        M("pac-bayes-mag-flatness", "1/σ², magnitude-aware: noise N(0, σ²θ_i²) per weight, drop ≤ 0.1", "all parameters", false,
+            NeuronWise, Search, PacBayesKl,
+            c => PacBayesFlatness.Search(c.Model, c.Data, magnitudeAware: true, c.Options, c.CancellationToken)
+                .InverseSquare(c.Options.AccuracyDropTarget)),
+        M("sharpness", "largest training-loss increase within ‖Δ‖₂ ≤ α = 0.05 (projected gradient ascent)", "all parameters",
+            false, None, Search, LossIncrease,
+            c =>
+            {
+                using var d = ModelParts.Head(c.Data, c.Options.SharpnessSamples);
+                return WorstCaseSharpness.LossIncrease(c.Model, d, c.Options.SharpnessRadius, c.Options.AscentSteps, c.Options.Seed,
+                    c.Options.ChunkSize, c.CancellationToken);
+            }),
+        M("sharpness-radius", "1/α², α = radius at which the ascent raises the training loss by 0.1", "all parameters", false, None,
+            Search, SharpnessKl,
+            c =>
+            {
+                using var d = ModelParts.Head(c.Data, c.Options.SharpnessSamples);
+                return 1 / Math.Pow(WorstCaseSharpness.RadiusAt(c.Model, d, c.Options.SharpnessLossTarget, c.Options.AscentSteps,
+                    c.Options.SharpnessBisectionSteps, c.Options.Seed, c.Options.ChunkSize, c.CancellationToken).Radius, 2);
+            }),
         M("hessian-trace-all",
-            "Tr(H), H the Hessian of the training loss by all parameters (exact, from the diagonal, up to maxProbes of them; else Hutchinson)",
+            "Tr(H), H the Hessian of the training loss by all parameters (exact, from the diagonal, up to maxProbes of " +
+            "them; else Hutchinson)",
             "all parameters", false, None, CostClass.Curvature, CurvatureTerm,
             c => CurvatureMeasures.Trace(c, headOnly: false)),
         M("hessian-trace-head", "Tr(H) by the head's weight and bias (exact, closed form)", "head weight and bias", false, None,
@@ -87,16 +118,29 @@ public static class MeasureRegistry
             CostClass.Curvature, CurvatureTerm,
             c => CurvatureMeasures.LambdaMax(c, headOnly: true)),
         M("relative-flatness",
-            "κ_Tr = Σ_{s,t}⟨W_s,W_t⟩Tr(H_{s,t}) of a layer's weight: the head's (closed form) in sweeps and by default in 'basin geometry'",
+            "κ_Tr = Σ_{s,t}⟨W_s,W_t⟩Tr(H_{s,t}) of a layer's weight: the head's (closed form) in sweeps and by " +
+            "default in 'basin geometry'",
             "layer weight, features", false, LayerWise, Forward, RelativeFlatnessTerm,
             c => CurvatureMeasures.RelativeFlatnessOfHead(c, normalizeFeatures: false), MeasureScope.Model | MeasureScope.Layer),
-        M("relative-flatness-normalized", "κ_Tr of the head with features normalized to unit standard deviation", "head, features", false, NeuronWise, Forward, RelativeFlatnessTerm,
+        M("relative-flatness-normalized", "κ_Tr of the head with features normalized to unit standard deviation", "head, features", false,
+            NeuronWise, Forward, RelativeFlatnessTerm,
             c => CurvatureMeasures.RelativeFlatnessOfHead(c, normalizeFeatures: true)),
-        M("gradient-noise", "Tr Cov of per-example gradients = mean ‖g_n‖² − ‖ḡ‖²", "all parameters", false, None, Gradient, GradientStatistic,
-            c => { using var d = ModelParts.Head(c.Data, c.Options.GradientSamples); return GradientStatistics.Compute(c.Model, d, c.Options.CoherenceGroup, c.CancellationToken).Noise; }),
-        M("m-coherence", "‖Σ_G g_n‖² / Σ_G ‖g_n‖² over groups G of m = 64 examples", "all parameters", false, None, Gradient, GradientStatistic,
-            c => { using var d = ModelParts.Head(c.Data, c.Options.GradientSamples); return GradientStatistics.Compute(c.Model, d, c.Options.CoherenceGroup, c.CancellationToken).MCoherence; }),
-        M("steps-to-loss", "updates until the training loss first reached the target (from the run's metrics)", "training curve", false, NeuronWise, Weights, Speed,
+        M("gradient-noise", "Tr Cov of per-example gradients = mean ‖g_n‖² − ‖ḡ‖²", "all parameters", false, None, Gradient,
+            GradientStatistic,
+            c =>
+            {
+                using var d = ModelParts.Head(c.Data, c.Options.GradientSamples);
+                return GradientStatistics.Compute(c.Model, d, c.Options.CoherenceGroup, c.CancellationToken).Noise;
+            }),
+        M("m-coherence", "‖Σ_G g_n‖² / Σ_G ‖g_n‖² over groups G of m = 64 examples", "all parameters", false, None, Gradient,
+            GradientStatistic,
+            c =>
+            {
+                using var d = ModelParts.Head(c.Data, c.Options.GradientSamples);
+                return GradientStatistics.Compute(c.Model, d, c.Options.CoherenceGroup, c.CancellationToken).MCoherence;
+            }),
+        M("steps-to-loss", "updates until the training loss first reached the target (from the run's metrics)", "training curve", false,
+            NeuronWise, Weights, Speed,
             c => OptimizationSpeed.StepsToLoss(c.Curve, c.Options.StepsTargetLoss)),
     ];
 
@@ -178,7 +222,8 @@ public static class MeasureRegistry
             if (current is null && Rename(name, scope) is { } rename)
             {
                 current = rename.NewName;
-                notes?.Add($"measure '{rename.OldName}' is renamed '{rename.NewName}' (the same quantity); the old name goes in the next release");
+                notes?.Add($"measure '{rename.OldName}' is renamed '{rename.NewName}' (the same quantity); the old name " +
+                    "goes in the next release");
             }
             if (current is null)
             {
@@ -196,10 +241,12 @@ public static class MeasureRegistry
         return resolved;
     }
 
-    static readonly (SizeScaling, string) PacBayesBoundTerm = (SizeScaling.SquareRoot, "a PAC-Bayes bound term, adjusted as in Jiang et al.");
+    static readonly (SizeScaling, string) PacBayesBoundTerm = (SizeScaling.SquareRoot, "a PAC-Bayes bound term, " +
+        "adjusted as in Jiang et al.");
 
     static DerivedMeasure PacBayes(string name, string reference, string distance, bool init) =>
-        new(new MeasureFacts(name, $"‖θ − {reference}‖²/(4σ²) + log(m/σ) + 10, σ of pac-bayes-flatness, m training examples (Jiang et al.)",
+        new(new MeasureFacts(name, $"‖θ − {reference}‖²/(4σ²) + log(m/σ) + 10, σ of pac-bayes-flatness, m training " +
+                "examples (Jiang et al.)",
                 $"pac-bayes-flatness, {distance}, training-set size", init, None, Search, PacBayesBoundTerm.Item1, PacBayesBoundTerm.Item2),
             ["pac-bayes-flatness", distance], (v, m) => PacBayesBound.FromFlatness(v(distance), v("pac-bayes-flatness"), m));
 

@@ -37,7 +37,8 @@ public static class Norms
     public static double LogProduct(IReadOnlyList<double> squaredNorms) => squaredNorms.Sum(Math.Log);
 
     /// <summary>log(L·(Π_l x_l)^{1/L}).</summary>
-    public static double LogSum(IReadOnlyList<double> squaredNorms) => Math.Log(squaredNorms.Count) + LogProduct(squaredNorms) / squaredNorms.Count;
+    public static double LogSum(IReadOnlyList<double> squaredNorms) => Math.Log(squaredNorms.Count)
+        + LogProduct(squaredNorms) / squaredNorms.Count;
 
     /// <summary>Σ_l ‖W_l − W_l⁰‖² with the Frobenius (or spectral) norm.</summary>
     public static double DistanceFromInit(MeasureContext c, bool spectral)
@@ -63,7 +64,8 @@ public static class Norms
             var t = p.detach();
             if (init is not null)
             {
-                if (!init.TryGetValue(name, out var p0)) throw new BasinException($"the initial weights have no '{name}'; they belong to another architecture");
+                if (!init.TryGetValue(name, out var p0)) throw new BasinException($"the initial weights have no '{name}'; they belong to " +
+                    "another architecture");
                 t = t.sub(p0.detach());
             }
             sum += t.to_type(ScalarType.Float64).pow(Scalars.Two).sum().ToDouble();

@@ -18,7 +18,8 @@ public sealed record NoiseScale(double Sigma, double Drop, double BaseAccuracy, 
 
     /// <summary>1/σ², the flatness measure; a BasinException saying "not reached" when the search did not reach its target.</summary>
     public double InverseSquare(double target) => Reached ? 1 / (Sigma * Sigma)
-        : throw new BasinException($"not reached: the σ search stopped at σ = {Sigma:G3} with an accuracy drop of {Drop:G3} (target {target:G3}, base accuracy {BaseAccuracy:G3}); " +
+        : throw new BasinException($"not reached: the σ search stopped at σ = {Sigma:G3} with an accuracy drop of {Drop:G3} (target " +
+            $"{target:G3}, base accuracy {BaseAccuracy:G3}); " +
             (Drop < target ? "no noise scale costs the target (a model at chance level?)" : "even the smallest scale costs the target"));
 }
 
@@ -38,10 +39,12 @@ public static class PacBayesFlatness
     const double Start = 0.01;
     const int MaxBracketSteps = 40;
 
-    public static NoiseScale Search(Classifier model, LabeledDataset data, bool magnitudeAware, MeasureOptions? options = null, CancellationToken cancellationToken = default)
+    public static NoiseScale Search(Classifier model, LabeledDataset data, bool magnitudeAware, MeasureOptions? options = null,
+        CancellationToken cancellationToken = default)
     {
         options ??= new MeasureOptions();
-        if (!(options.AccuracyDropTarget > 0 && options.AccuracyDropTarget < 1)) throw new BasinException($"accuracy-drop target must be in (0, 1), got {options.AccuracyDropTarget}");
+        if (!(options.AccuracyDropTarget > 0 && options.AccuracyDropTarget < 1)) throw new BasinException("accuracy-drop target must be " +
+            $"in (0, 1), got {options.AccuracyDropTarget}");
         if (options.NoiseDraws < 1) throw new BasinException($"noise draws must be at least 1, got {options.NoiseDraws}");
         double target = options.AccuracyDropTarget, tol = options.AccuracyDropTolerance;
         double baseAccuracy = Evaluation.Accuracy(model, data, options.ChunkSize);
@@ -63,7 +66,8 @@ public static class PacBayesFlatness
             dropHi = Drop(hi);
             best = Closer(best, (hi, dropHi), target);
         }
-        if (dropHi < target) return new NoiseScale(hi, dropHi, baseAccuracy, evaluations) { Reached = false };   // noise this large never costs the target
+        if (dropHi < target)   // noise this large never costs the target
+            return new NoiseScale(hi, dropHi, baseAccuracy, evaluations) { Reached = false };
         if (lo == 0)
         {
             for (int i = 0; i < MaxBracketSteps; i++)

@@ -32,7 +32,8 @@ public static class SizeAdjustment
     /// <summary>The size-adjusted form of a measure that scales with m (facts kept; the result is not adjusted again).</summary>
     public static DerivedMeasure Adjusted(MeasureFacts facts)
     {
-        if (facts.Scaling == SizeScaling.None) throw new ArgumentException($"measure '{facts.Name}' is not adjusted for the training-set size");
+        if (facts.Scaling == SizeScaling.None) throw new ArgumentException($"measure '{facts.Name}' is not adjusted for " +
+            "the training-set size");
         var definition = facts.Scaling == SizeScaling.SquareRoot
             ? $"√({facts.Name}/m), m = the model's number of training examples"
             : $"½({facts.Name} − log m), m = the model's number of training examples";

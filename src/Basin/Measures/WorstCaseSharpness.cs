@@ -19,10 +19,11 @@ public sealed record SharpnessRadius(double Radius, double Increase, int Searche
 /// </summary>
 public static class WorstCaseSharpness
 {
-    public static double LossIncrease(Classifier model, LabeledDataset data, double radius, int steps = 5, long seed = 0, int chunkSize = 1000,
-        CancellationToken cancellationToken = default)
+    public static double LossIncrease(Classifier model, LabeledDataset data, double radius, int steps = 5, long seed = 0,
+        int chunkSize = 1000, CancellationToken cancellationToken = default)
     {
-        if (!(radius >= 0) || double.IsInfinity(radius)) throw new BasinException($"sharpness radius must be a finite number ≥ 0, got {radius}");
+        if (!(radius >= 0) || double.IsInfinity(radius)) throw new BasinException("sharpness radius must be a finite " +
+            $"number ≥ 0, got {radius}");
         if (steps < 0) throw new BasinException($"ascent steps must be ≥ 0, got {steps}");
         using var eval = new EvalMode(model);
         var parameters = model.parameters().Where(p => p.requires_grad).ToArray();
@@ -33,7 +34,10 @@ public static class WorstCaseSharpness
             if (radius == 0) { ParamVectors.Dispose(g); return 0; }
             using var generator = new torch.Generator(unchecked((ulong)seed));
             double gNorm = ParamVectors.Norm(g);
-            var delta = gNorm > 0 ? ParamVectors.Scale(g, radius / gNorm) : ParamVectors.Scale(ParamVectors.Normalize(ParamVectors.Gaussian(g.Select(t => t.shape).ToArray(), g[0].dtype, generator)), radius);
+            var delta = gNorm > 0
+                ? ParamVectors.Scale(g, radius / gNorm)
+                : ParamVectors.Scale(ParamVectors.Normalize(ParamVectors.Gaussian(g.Select(t => t.shape).ToArray(), g[0].dtype, generator)),
+                    radius);
             ParamVectors.Dispose(g);
             double best = double.NegativeInfinity;
             for (int k = 0; ; k++)
@@ -66,8 +70,8 @@ public static class WorstCaseSharpness
     /// The radius α at which the ascent's loss increase is <paramref name="target"/>: bracketed by doubling or halving
     /// from 0.01, then bisected in log α (<paramref name="bisectionSteps"/> steps). The measure is 1/α².
     /// </summary>
-    public static SharpnessRadius RadiusAt(Classifier model, LabeledDataset data, double target, int steps = 5, int bisectionSteps = 10, long seed = 0,
-        int chunkSize = 1000, CancellationToken cancellationToken = default)
+    public static SharpnessRadius RadiusAt(Classifier model, LabeledDataset data, double target, int steps = 5, int bisectionSteps = 10,
+        long seed = 0, int chunkSize = 1000, CancellationToken cancellationToken = default)
     {
         if (!(target > 0)) throw new BasinException($"sharpness loss target must be positive, got {target}");
         int searches = 0;

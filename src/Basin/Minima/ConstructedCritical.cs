@@ -39,7 +39,8 @@ public sealed record ConstructionSpec
     public long Seed { get; init; } = 1;
     /// <summary>The weight of the B part when feeding both.</summary>
     public double BWeight { get; init; } = 1;
-    /// <summary>A vector c_base [N·K, example-major] added to the fed one: c0 = c_base + FeedWeight·‖c_base‖·ĉ_feed (null: none).</summary>
+    /// <summary>A vector c_base [N·K, example-major] added to the fed one: c0 = c_base + FeedWeight·‖c_base‖·ĉ_feed (null:
+    /// none).</summary>
     public IReadOnlyList<double>? BaseDirection { get; init; }
     /// <summary>The weight of the fed vector relative to the base direction.</summary>
     public double FeedWeight { get; init; } = 1;
@@ -123,8 +124,8 @@ public static class ConstructedCritical
         var h1 = Hessian(1);
         var ge = SymmetricEigen.Of(g);
         if (!(ge.Smallest > 1e-13 * ge.Largest))
-            throw new BasinException($"the Jacobian is (nearly) rank deficient (eig(JᵀJ/N) from {ge.Smallest:E2} to {ge.Largest:E2}): no " +
-                $"residual makes a strict minimum");
+            throw new BasinException($"the Jacobian is (nearly) rank deficient (eig(JᵀJ/N) from {ge.Smallest:E2} to " +
+                $"{ge.Largest:E2}): no residual makes a strict minimum");
         int p = g.GetLength(0);
         // K = G^{−1/2}(−R)G^{−1/2} in G's eigenbasis: K_ab = −q_aᵀ R q_b / √(λ_a λ_b).
         var kmat = new double[p, p];

@@ -66,7 +66,8 @@ public static class NetLoss
 
     public static double Norm(IReadOnlyList<double> v) => Math.Sqrt(v.Sum(x => x * x));
 
-    /// <summary>The dense Hessian [P, P] by double backward: row i is ∇(∂L/∂θ_i). Symmetrized (H + Hᵀ)/2 against rounding.</summary>
+    /// <summary>The dense Hessian [P, P] by double backward: row i is ∇(∂L/∂θ_i). Symmetrized (H + Hᵀ)/2 against
+    /// rounding.</summary>
     public static double[,] Hessian(SmoothNet net, FitData data)
     {
         int p = net.ParameterCount();

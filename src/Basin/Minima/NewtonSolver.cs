@@ -77,7 +77,8 @@ public static class NewtonSolver
         return new SolveResult(net, loss, norm, it, norm <= options.GradientTolerance, eigen.Smallest, eigen.Largest);
     }
 
-    /// <summary>argmin gᵀp + ½pᵀHp over ‖p‖ ≤ Δ, exactly in H's eigenbasis (the "hard case" steps along the lowest eigenvector).</summary>
+    /// <summary>argmin gᵀp + ½pᵀHp over ‖p‖ ≤ Δ, exactly in H's eigenbasis (the "hard case" steps along the lowest
+    /// eigenvector).</summary>
     public static double[] Subproblem(SymmetricEigen eigen, double[] g, double radius)
     {
         int n = g.Length;

@@ -24,8 +24,8 @@ public sealed record SplitOptions
     /// <summary>An eigenvalue is zero when |value| ≤ this × the matrix's largest |eigenvalue|.</summary>
     public double ZeroTolerance { get; init; } = 1e-10;
     /// <summary>
-    /// M counts as zero when ‖(I − v̂v̂ᵀ)M‖ ≤ this × ‖M‖ (v*ᵀM = 0 holds at any critical point), or when it is below the zero
-    /// tolerance times H_small's largest |eigenvalue| (too small to move an eigenvalue past the tolerance).
+    /// M counts as zero when ‖(I − v̂v̂ᵀ)M‖ ≤ this × ‖M‖ (v*ᵀM = 0 holds at any critical point), or when it is below the
+    /// zero tolerance times H_small's largest |eigenvalue| (too small to move an eigenvalue past the tolerance).
     /// </summary>
     public double MZeroTolerance { get; init; } = 1e-8;
     /// <summary>The unit is saturated (B ≈ 0, the classification meaningless) when max_n σ'(z_n)/σ'(0) is below this.</summary>
@@ -138,7 +138,8 @@ public sealed record SplitClassification(string Network, int Layer, int Unit, in
             (predicted, reason) = (PointType.Saddle, string.Join("; ", causes));
         }
         else if (predictedInertia.Zero == transfer)
-            (predicted, reason) = (PointType.Minimum, "H_small ≻ 0, λ(1−λ)B ≻ 0 and M = 0: a degenerate minimum (kernel = the line)");
+            (predicted, reason) = (PointType.Minimum, "H_small ≻ 0, λ(1−λ)B ≻ 0 and M = 0: a degenerate " +
+                "minimum (kernel = the line)");
         else (predicted, reason) = (PointType.Undecided,
             "no negative curvature, but the Hessian is singular beyond the line: higher orders decide");
         var split = NeuronSplit.Split(small, layer, unit, lambda);

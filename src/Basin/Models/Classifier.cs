@@ -60,5 +60,6 @@ public abstract class Classifier : nn.Module<Tensor, Tensor>
     public virtual bool IsReluNetwork => false;
 }
 
-/// <summary>Applies the weight layer named <paramref name="name"/> to <paramref name="input"/> (see <see cref="Classifier.Replay"/>).</summary>
+/// <summary>Applies the weight layer named <paramref name="name"/> to <paramref name="input"/> (see
+/// <see cref="Classifier.Replay"/>).</summary>
 public delegate Tensor LayerStep(string name, Tensor input);

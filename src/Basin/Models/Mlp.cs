@@ -21,7 +21,8 @@ public sealed class Mlp : Classifier
     {
         if (inputSize < 1) throw new BasinException($"mlp needs a positive input size, got {inputSize}");
         if (hiddenWidths.Count == 0) throw new BasinException("mlp needs at least one hidden width, e.g. mlp:512,512");
-        if (hiddenWidths.Any(w => w < 1)) throw new BasinException($"mlp hidden widths must be positive, got {string.Join(",", hiddenWidths)}");
+        if (hiddenWidths.Any(w => w < 1)) throw new BasinException("mlp hidden widths must be positive, got " +
+            $"{string.Join(",", hiddenWidths)}");
         if (classCount < 2) throw new BasinException($"mlp needs at least 2 classes, got {classCount}");
         InputSize = inputSize;
         HiddenWidths = hiddenWidths.ToArray();

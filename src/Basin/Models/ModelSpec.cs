@@ -55,7 +55,8 @@ public static class ModelSpec
         return model;
     }
 
-    /// <summary>The number of parameters (weights, biases, BatchNorm's scale and shift) of the model a spec names, without building it.</summary>
+    /// <summary>The number of parameters (weights, biases, BatchNorm's scale and shift) of the model a spec names, without building
+    /// it.</summary>
     public static long ParameterCount(string spec, long[] exampleShape, int classCount)
     {
         Parse(spec, exampleShape, classCount, out long parameters);
@@ -90,7 +91,8 @@ public static class ModelSpec
         if (pieces.Length == 2)
         {
             build = ParseBottleneck(spec, pieces[1], build, out int k);
-            parameters += features * k + k + (long)k * classCount + classCount - (features * classCount + classCount);   // the trunk's head is replaced
+            parameters += features * k + k + (long)k * classCount
+                + classCount - (features * classCount + classCount);   // the trunk's head is replaced
         }
         return build;
     }
@@ -99,7 +101,8 @@ public static class ModelSpec
     {
         if (parts.Length != 1) throw new BasinException($"model spec '{spec}': lenet5 takes no options; {ValidForms}");
         if (shape.Length != 3 || shape[1] != LeNet5.ImageSize || shape[2] != LeNet5.ImageSize)
-            throw new BasinException($"lenet5 needs examples of shape [C,28,28], got [{string.Join(",", shape)}]; use mlp or resnet for other shapes");
+            throw new BasinException($"lenet5 needs examples of shape [C,28,28], got [{string.Join(",", shape)}]; use mlp or " +
+                "resnet for other shapes");
         int channels = ToChannels(spec, shape[0]);
         return () => new LeNet5(classes, channels);
     }
@@ -113,8 +116,10 @@ public static class ModelSpec
             var items = parts[1].Split(',');
             widths = new int[items.Length];
             for (int i = 0; i < items.Length; i++)
-                if (!int.TryParse(items[i].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out widths[i]) || widths[i] < 1 || widths[i] > MaxWidth)
-                    throw new BasinException($"model spec '{spec}': hidden width '{items[i]}' is not an integer from 1 to {MaxWidth}; {ValidForms}");
+                if (!int.TryParse(items[i].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out widths[i]) || widths[i] < 1
+                    || widths[i] > MaxWidth)
+                    throw new BasinException($"model spec '{spec}': hidden width '{items[i]}' is not an integer from 1 to " +
+                        $"{MaxWidth}; {ValidForms}");
         }
         var activation = Activation.Relu;
         if (parts.Length == 3)
@@ -133,8 +138,10 @@ public static class ModelSpec
     {
         if (parts.Length > 2) throw new BasinException($"model spec '{spec}' has too many ':' parts; {ValidForms}");
         int width = 1;
-        if (parts.Length == 2 && (!int.TryParse(parts[1].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out width) || width < 1 || width > MaxResNetWidth))
-            throw new BasinException($"model spec '{spec}': width multiplier '{parts[1]}' is not an integer from 1 to {MaxResNetWidth}; {ValidForms}");
+        if (parts.Length == 2 && (!int.TryParse(parts[1].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out width) || width < 1
+            || width > MaxResNetWidth))
+            throw new BasinException($"model spec '{spec}': width multiplier '{parts[1]}' is not an integer from 1 to " +
+                $"{MaxResNetWidth}; {ValidForms}");
         if (shape.Length != 3)
             throw new BasinException($"resnet needs examples of shape [C,H,W], got [{string.Join(",", shape)}]");
         int channels = ToChannels(spec, shape[0]);
@@ -150,7 +157,8 @@ public static class ModelSpec
     {
         get
         {
-            if (long.TryParse(Environment.GetEnvironmentVariable("BASIN_MAX_PARAMETERS"), NumberStyles.None, CultureInfo.InvariantCulture, out var set) && set > 0) return set;
+            if (long.TryParse(Environment.GetEnvironmentVariable("BASIN_MAX_PARAMETERS"), NumberStyles.None, CultureInfo.InvariantCulture,
+                out var set) && set > 0) return set;
             long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
             return Math.Max(available, 1L << 30) / 20;
         }
@@ -160,7 +168,8 @@ public static class ModelSpec
     {
         long max = MaxParameters;
         if (parameters > max)
-            throw new BasinException($"model '{spec}' has {parameters:N0} parameters ({parameters * 4.0 / (1 << 30):F1} GiB in float32), more than the " +
+            throw new BasinException($"model '{spec}' has {parameters:N0} parameters ({parameters * 4.0 / (1 << 30):F1} GiB in " +
+                "float32), more than the " +
                 $"{max:N0} this machine's memory allows for training (set BASIN_MAX_PARAMETERS to override)");
     }
 
@@ -172,7 +181,8 @@ public static class ModelSpec
 
     static long MlpParameters(string[] parts, long[] shape, int classes, out long features)
     {
-        long[] widths = parts.Length >= 2 ? parts[1].Split(',').Select(w => long.Parse(w.Trim(), CultureInfo.InvariantCulture)).ToArray() : [512, 512];
+        long[] widths = parts.Length >= 2
+            ? parts[1].Split(',').Select(w => long.Parse(w.Trim(), CultureInfo.InvariantCulture)).ToArray() : [512, 512];
         long inputs = shape.Aggregate(1L, (a, b) => a * b), total = 0;
         foreach (var w in widths) { total += inputs * w + w; inputs = w; }
         features = inputs;
@@ -194,22 +204,26 @@ public static class ModelSpec
         if (parts[0].Trim() != BottleneckOption)
             throw new BasinException($"model spec '{spec}': unknown option '+{option.Trim()}' (the option is +bottleneck:K); {ValidForms}");
         if (parts.Length < 2 || parts.Length > 3)
-            throw new BasinException($"model spec '{spec}': write the bottleneck as +bottleneck:K or +bottleneck:K:ACT, e.g. +bottleneck:64; {ValidForms}");
+            throw new BasinException($"model spec '{spec}': write the bottleneck as +bottleneck:K or +bottleneck:K:ACT, e.g. " +
+                $"+bottleneck:64; {ValidForms}");
         if (!int.TryParse(parts[1].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int width) || width < 1 || width > MaxWidth)
-            throw new BasinException($"model spec '{spec}': bottleneck width '{parts[1].Trim()}' is not an integer from 1 to {MaxWidth}; {ValidForms}");
+            throw new BasinException($"model spec '{spec}': bottleneck width '{parts[1].Trim()}' is not an integer from 1 to " +
+                $"{MaxWidth}; {ValidForms}");
         Activation? activation = parts.Length < 3 ? null : parts[2].Trim() switch
         {
             "linear" => null,
             "relu" => Activation.Relu,
             "tanh" => Activation.Tanh,
             "sigmoid" => Activation.Sigmoid,
-            var a => throw new BasinException($"model spec '{spec}': unknown bottleneck activation '{a}' (linear, relu, tanh or sigmoid); {ValidForms}"),
+            var a => throw new BasinException($"model spec '{spec}': unknown bottleneck activation '{a}' (linear, relu, tanh or " +
+                $"sigmoid); {ValidForms}"),
         };
         bottleneckWidth = width;
         return () => new BottleneckClassifier(trunk(), width, activation);
     }
 
-    /// <summary>The canonical spec of <paramref name="trunkSpec"/> with a bottleneck: "lenet5+bottleneck:64", "mlp:512:relu+bottleneck:32:relu".</summary>
+    /// <summary>The canonical spec of <paramref name="trunkSpec"/> with a bottleneck: "lenet5+bottleneck:64",
+    /// "mlp:512:relu+bottleneck:32:relu".</summary>
     public static string WithBottleneck(string trunkSpec, int width, Activation? activation) =>
         $"{trunkSpec}+{BottleneckOption}:{width.ToString(CultureInfo.InvariantCulture)}" +
         (activation is { } a ? ":" + a.ToString().ToLowerInvariant() : "");

@@ -68,7 +68,8 @@ public sealed class WeightSnapshot : IDisposable
         using var noGrad = no_grad();
         foreach (var (name, t) in target)
         {
-            if (!t.shape.SequenceEqual(named[name].shape)) throw new BasinException($"the snapshot's '{name}' has another shape than the model's");
+            if (!t.shape.SequenceEqual(named[name].shape)) throw new BasinException($"the snapshot's '{name}' has another " +
+                "shape than the model's");
             t.copy_(named[name]);
         }
     }

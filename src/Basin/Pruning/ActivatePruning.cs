@@ -46,9 +46,11 @@ public static class ActivatePruning
         Round(mask, end.Where(p => mask.Covers(p.Name)).ToDictionary(p => p.Name, p => p.Value), start, ratePercent, apRatePercent);
 
     /// <summary>The flat indices a round removes (base first, then AP), on flat weights and an alive pattern.</summary>
-    public static (int[] Removed, ApRoundCounts Counts) Select(double[] end, double[] start, bool[] alive, double ratePercent, double apRatePercent)
+    public static (int[] Removed, ApRoundCounts Counts) Select(double[] end, double[] start, bool[] alive, double ratePercent,
+        double apRatePercent)
     {
-        if (end.Length != alive.Length || start.Length != alive.Length) throw new BasinException("AP needs w_end, w_start and the mask over the same entries");
+        if (end.Length != alive.Length || start.Length != alive.Length) throw new BasinException("AP needs w_end, w_start and the mask " +
+            "over the same entries");
         long n = alive.LongCount(a => a);
         long nBase = Ranking.FloorPercent(ratePercent - apRatePercent, n);
         long nAp = Ranking.FloorPercent(apRatePercent, n);

@@ -20,7 +20,8 @@ public sealed record LayerDeadRate(string Layer, long Units, long ElementsPerCha
     /// <summary>Pairs of structurally dead units (all dead: their pre-activation is the bias, ≤ 0).</summary>
     public long StructuralPairs => Examples * StructurallyDeadChannels * ElementsPerChannel;
     /// <summary>The rate over the units that are not structurally dead (NaN when every unit is).</summary>
-    public double RateExcludingStructural => Pairs == StructuralPairs ? double.NaN : (double)(DeadPairs - StructuralPairs) / (Pairs - StructuralPairs);
+    public double RateExcludingStructural => Pairs == StructuralPairs
+        ? double.NaN : (double)(DeadPairs - StructuralPairs) / (Pairs - StructuralPairs);
 }
 
 /// <summary>The dead-neuron rate of a network over a data set: per ReLU layer and overall.</summary>

@@ -16,7 +16,8 @@ public enum Rewind
 /// Iterative magnitude pruning: <see cref="Rounds"/> rounds, each removing <see cref="RatePercent"/> % of the alive masked
 /// weights (global ranking, or per layer), optionally with AP taking <see cref="ApRatePercent"/> % of them (global only).
 /// </summary>
-public sealed record IterativeSettings(int Rounds, double RatePercent = 20, double? ApRatePercent = null, Rewind Rewind = Rewind.Weights, bool Layerwise = false)
+public sealed record IterativeSettings(int Rounds, double RatePercent = 20, double? ApRatePercent = null, Rewind Rewind = Rewind.Weights,
+    bool Layerwise = false)
 {
     public void Validate()
     {
@@ -24,7 +25,8 @@ public sealed record IterativeSettings(int Rounds, double RatePercent = 20, doub
         MagnitudePruning.CheckRate(RatePercent, "rate");
         if (ApRatePercent is { } q && !(q > 0 && q < RatePercent))
             throw new OptionException("apRate", $"apRate must be a percentage in (0, rate) = (0, {RatePercent}), got {q}");
-        if (ApRatePercent is not null && Layerwise) throw new OptionException("layerwise", "layerwise: AP ranks globally; it cannot be combined with layer-wise pruning");
+        if (ApRatePercent is not null && Layerwise) throw new OptionException("layerwise", "layerwise: AP ranks globally; it cannot be " +
+            "combined with layer-wise pruning");
     }
 }
 
@@ -44,7 +46,8 @@ public static class IterativePruning
         IterativeSettings settings, Action<PruningRoundStart> train, CancellationToken ct = default)
     {
         settings.Validate();
-        if (settings.Rewind == Rewind.Weights && rewindPoint is null) throw new BasinException("weight rewinding needs a rewind point (θ₀ or θ_k)");
+        if (settings.Rewind == Rewind.Weights && rewindPoint is null) throw new BasinException("weight rewinding needs a " +
+            "rewind point (θ₀ or θ_k)");
         var mask = initial.Clone();
         var start = roundStart;
         WeightSnapshot? owned = null;

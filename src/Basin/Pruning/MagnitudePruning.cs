@@ -14,7 +14,8 @@ public static class MagnitudePruning
     /// The mask pruned to sparsity <paramref name="sparsity"/> ∈ [0, 1): globally ⌊s·n⌋ of all n masked entries, layer-wise
     /// ⌊s·n_l⌋ of each parameter's n_l; entries already pruned count towards it, and a mask already sparser stays as it is.
     /// </summary>
-    public static PruningMask ToSparsity(PruningMask mask, IReadOnlyList<NamedParameter> parameters, double sparsity, bool layerwise = false)
+    public static PruningMask ToSparsity(PruningMask mask, IReadOnlyList<NamedParameter> parameters, double sparsity,
+        bool layerwise = false)
     {
         Check.Fraction(sparsity, "sparsity");
         var entries = new MaskedEntries(mask);

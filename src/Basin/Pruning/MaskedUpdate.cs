@@ -48,7 +48,8 @@ public sealed record MaskedUpdate(IUpdateRule Inner, PruningMask Mask) : IUpdate
             using var _ = no_grad();
             for (int i = 0; i < parameters.Length; i++)
                 if (mask.Covers(parameters[i].Name))
-                    _keep[i] = mask.Keep(parameters[i].Name).to(parameters[i].Value.dtype, parameters[i].Value.device).clone().DetachFromDisposeScope();
+                    _keep[i] = mask.Keep(parameters[i].Name).to(parameters[i].Value.dtype,
+                        parameters[i].Value.device).clone().DetachFromDisposeScope();
             ApplyToWeights();
         }
 
@@ -95,7 +96,8 @@ public sealed record MaskedUpdate(IUpdateRule Inner, PruningMask Mask) : IUpdate
                 for (int i = 0; i < _parameters.Length; i++)
                     if (_keep[i] is not null) covered.Add(_parameters[i].Name);
                 if (!covered.SetEquals(masks.Keys))
-                    throw new BasinException($"the checkpoint's pruning mask covers [{string.Join(", ", masks.Keys.Order())}], this run's covers [{string.Join(", ", covered.Order())}]");
+                    throw new BasinException($"the checkpoint's pruning mask covers [{string.Join(", ", masks.Keys.Order())}], this " +
+                        $"run's covers [{string.Join(", ", covered.Order())}]");
                 var loaded = new Tensor[_parameters.Length];
                 using (no_grad())
                 {
@@ -104,7 +106,8 @@ public sealed record MaskedUpdate(IUpdateRule Inner, PruningMask Mask) : IUpdate
                         if (_keep[i] is not { } keep) continue;
                         var t = masks[_parameters[i].Name];
                         if (!t.shape.SequenceEqual(keep.shape) || t.dtype != keep.dtype)
-                            throw new BasinException($"the checkpoint's pruning mask of '{_parameters[i].Name}' is {t.dtype} [{string.Join(",", t.shape)}], the parameter {keep.dtype} [{string.Join(",", keep.shape)}]");
+                            throw new BasinException($"the checkpoint's pruning mask of '{_parameters[i].Name}' is {t.dtype} " +
+                                $"[{string.Join(",", t.shape)}], the parameter {keep.dtype} [{string.Join(",", keep.shape)}]");
                         loaded[i] = t.to(keep.device).clone().DetachFromDisposeScope();
                     }
                 }

@@ -36,7 +36,8 @@ public static class NodePruning
     /// <summary>The hidden-unit layers of an MLP or LeNet-5; other models have none Basin knows how to remove.</summary>
     public static IReadOnlyList<UnitLayer> Layout(Classifier model) => model switch
     {
-        Mlp mlp => mlp.HiddenWidths.Select((w, i) => new UnitLayer($"fc{i + 1}", $"fc{i + 1}.weight", $"fc{i + 1}.bias", $"fc{i + 2}.weight", w, 1)).ToArray(),
+        Mlp mlp => mlp.HiddenWidths.Select((w, i) => new UnitLayer($"fc{i + 1}", $"fc{i + 1}.weight", $"fc{i + 1}.bias",
+            $"fc{i + 2}.weight", w, 1)).ToArray(),
         LeNet5 =>
         [
             new("conv1", "conv1.weight", "conv1.bias", "conv2.weight", 6, 1),
@@ -44,7 +45,8 @@ public static class NodePruning
             new("fc1", "fc1.weight", "fc1.bias", "fc2.weight", 120, 1),
             new("fc2", "fc2.weight", "fc2.bias", "fc3.weight", LeNet5.FeatureCount, 1),
         ],
-        _ => throw new BasinException($"model '{model.Spec}' has no prunable layer for node pruning (it knows the hidden units of mlp and lenet5 models)"),
+        _ => throw new BasinException($"model '{model.Spec}' has no prunable layer for node pruning (it knows the hidden units of " +
+            "mlp and lenet5 models)"),
     };
 
     /// <summary>Units kept in a layer of n units at node sparsity s.</summary>
@@ -71,7 +73,8 @@ public static class NodePruning
         foreach (var layer in layout)
         {
             int k = Kept(layer.Units, sparsity);
-            var stay = random is not null ? random.ChooseIndices(layer.Units, k).Select(i => (int)i).ToArray() : LargestNorms(parameters[layer.Weight], k);
+            var stay = random is not null
+                ? random.ChooseIndices(layer.Units, k).Select(i => (int)i).ToArray() : LargestNorms(parameters[layer.Weight], k);
             var stays = new HashSet<int>(stay);
             for (int j = 0; j < layer.Units; j++)
             {

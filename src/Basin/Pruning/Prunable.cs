@@ -14,7 +14,8 @@ public static class Prunable
         var head = model.HeadName + ".weight";
         var weights = NamedParameter.Of(model).Where(p => p.Value.dim() >= 2 && (includeHead || p.Name != head)).ToArray();
         if (weights.Length == 0)
-            throw new BasinException($"model '{model.Spec}' has no prunable layer (no convolutional or linear weights{(includeHead ? "" : " besides the head")})");
+            throw new BasinException($"model '{model.Spec}' has no prunable layer (no convolutional or linear " +
+                $"weights{(includeHead ? "" : " besides the head")})");
         return weights;
     }
 

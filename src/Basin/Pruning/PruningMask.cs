@@ -56,7 +56,8 @@ public sealed class PruningMask : IDisposable
         }
     }
 
-    /// <summary>This mask with the keep-tensor of <paramref name="name"/> (a covered parameter) replaced by a copy of <paramref name="keep"/>.</summary>
+    /// <summary>This mask with the keep-tensor of <paramref name="name"/> (a covered parameter) replaced by a copy of
+    /// <paramref name="keep"/>.</summary>
     public PruningMask With(string name, Tensor keep) => With(new Dictionary<string, Tensor> { [name] = keep });
 
     /// <summary>This mask with some keep-tensors replaced (copied; same shapes).</summary>
@@ -66,7 +67,8 @@ public sealed class PruningMask : IDisposable
         {
             var old = Keep(name);
             if (!t.shape.SequenceEqual(old.shape))
-                throw new BasinException($"the new mask of '{name}' has shape [{string.Join(",", t.shape)}], the parameter [{string.Join(",", old.shape)}]");
+                throw new BasinException($"the new mask of '{name}' has shape [{string.Join(",", t.shape)}], the parameter " +
+                    $"[{string.Join(",", old.shape)}]");
         }
         return From(_names.Select(n => new KeyValuePair<string, Tensor>(n, replaced.TryGetValue(n, out var r) ? r : _keep[n])));
     }
@@ -79,9 +81,11 @@ public sealed class PruningMask : IDisposable
         var byName = parameters.ToDictionary(p => p.Name, p => p.Value);
         foreach (var name in _names)
         {
-            if (!byName.TryGetValue(name, out var p)) throw new BasinException($"the mask covers '{name}', which the model does not have (or does not train)");
+            if (!byName.TryGetValue(name, out var p)) throw new BasinException($"the mask covers '{name}', which the model does not " +
+                "have (or does not train)");
             if (!p.shape.SequenceEqual(_keep[name].shape))
-                throw new BasinException($"the mask of '{name}' has shape [{string.Join(",", _keep[name].shape)}] but the parameter has [{string.Join(",", p.shape)}]");
+                throw new BasinException($"the mask of '{name}' has shape [{string.Join(",", _keep[name].shape)}] but the parameter has " +
+                    $"[{string.Join(",", p.shape)}]");
         }
     }
 

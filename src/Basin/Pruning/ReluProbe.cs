@@ -14,7 +14,8 @@ public sealed record PreActivation(string Layer, Tensor Z, long ElementsPerChann
 /// </summary>
 public static class ReluProbe
 {
-    /// <summary>The ReLU layers' pre-activations and the logits, for inputs <paramref name="x"/> (tensors in the caller's dispose scope).</summary>
+    /// <summary>The ReLU layers' pre-activations and the logits, for inputs <paramref name="x"/> (tensors in the caller's dispose
+    /// scope).</summary>
     public static (IReadOnlyList<PreActivation> Layers, Tensor Logits) Forward(Classifier model, Tensor x)
     {
         var layers = new List<PreActivation>();
@@ -47,7 +48,8 @@ public static class ReluProbe
                 return (layers, fcs[2].forward(nn.functional.relu(z4)));
             }
             default:
-                throw new BasinException($"the dead-neuron rate needs a ReLU network Basin can look into (mlp with relu, lenet5); '{model.Spec}' is not one");
+                throw new BasinException("the dead-neuron rate needs a ReLU network Basin can look into (mlp with relu, lenet5); " +
+                    $"'{model.Spec}' is not one");
         }
     }
 

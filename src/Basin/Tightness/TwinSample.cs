@@ -11,7 +11,8 @@ namespace Basin.Tightness;
 /// U with S's labels and a uniform completion, which is ℓ off S. Because ℓ is uniform and independent of S, the same
 /// (S, h) is a valid scenario-2 draw.</item>
 /// </list>
-/// A network h that interpolates (U, ℓ) has L₁ = 0 and L₂ = (1/n)·#{u ∉ S : c_u ≠ ℓ_u}, with E[L₂] = (1 − 1/K)(1 − 1/n)^m.
+/// A network h that interpolates (U, ℓ) has L₁ = 0 and L₂ = (1/n)·#{u ∉ S : c_u ≠ ℓ_u}, with E[L₂] = (1 − 1/K)(1 −
+/// 1/n)^m.
 /// </summary>
 public sealed class TwinSample
 {
@@ -98,7 +99,8 @@ public sealed class TwinSample
     public double Loss(IReadOnlyList<int> predictions, IReadOnlyList<int> f)
     {
         if (predictions.Count != UniverseSize || f.Count != UniverseSize)
-            throw new BasinException($"need one prediction and one label per universe point ({UniverseSize}), got {predictions.Count} and {f.Count}");
+            throw new BasinException($"need one prediction and one label per universe point ({UniverseSize}), got " +
+                $"{predictions.Count} and {f.Count}");
         int wrong = 0;
         for (int u = 0; u < UniverseSize; u++) if (predictions[u] != f[u]) wrong++;
         return (double)wrong / UniverseSize;

@@ -20,7 +20,8 @@ public sealed record Adam(double Beta1 = 0.9, double Beta2 = 0.999, double Epsil
     {
         if (!(Beta1 >= 0 && Beta1 < 1)) throw new BasinException($"Adam β1 must lie in [0, 1), got {Beta1}");
         if (!(Beta2 >= 0 && Beta2 < 1)) throw new BasinException($"Adam β2 must lie in [0, 1), got {Beta2}");
-        if (!(Epsilon >= 0) || double.IsInfinity(Epsilon)) throw new BasinException($"Adam ε must be a finite number ≥ 0, got {Epsilon}");
+        if (!(Epsilon >= 0) || double.IsInfinity(Epsilon)) throw new BasinException("Adam ε must be a finite " +
+            $"number ≥ 0, got {Epsilon}");
         return new Updater(this, parameters.ToArray());
     }
 

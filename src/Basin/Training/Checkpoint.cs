@@ -91,7 +91,8 @@ public sealed class Checkpoint : IDisposable
             catch (JsonException e) { throw new DataFormatException($"{path}: checkpoint metadata is not valid: {e.Message}"); }
             if (info is null) throw new DataFormatException($"{path}: checkpoint metadata is empty");
             if (info.FormatVersion != CurrentFormatVersion)
-                throw new DataFormatException($"{path}: checkpoint format version {info.FormatVersion}, this Basin reads version {CurrentFormatVersion}");
+                throw new DataFormatException($"{path}: checkpoint format version {info.FormatVersion}, this Basin reads version " +
+                    $"{CurrentFormatVersion}");
             return new Checkpoint(path, file, info);
         }
         catch
@@ -109,11 +110,14 @@ public sealed class Checkpoint : IDisposable
         foreach (var (name, target) in state)
         {
             if (!saved.TryGetValue(name, out var source))
-                throw new BasinException($"checkpoint {Path} does not fit the model: it has no '{name}' (was it written for another model? its spec is '{Info.ModelSpec}')");
+                throw new BasinException($"checkpoint {Path} does not fit the model: it has no '{name}' (was it written for another " +
+                    $"model? its spec is '{Info.ModelSpec}')");
             if (!source.shape.SequenceEqual(target.shape))
-                throw new BasinException($"checkpoint {Path} does not fit the model: '{name}' has shape [{string.Join(",", source.shape)}] there but [{string.Join(",", target.shape)}] in the model");
+                throw new BasinException($"checkpoint {Path} does not fit the model: '{name}' has shape " +
+                    $"[{string.Join(",", source.shape)}] there but [{string.Join(",", target.shape)}] in the model");
             if (source.dtype != target.dtype)
-                throw new BasinException($"checkpoint {Path} does not fit the model: '{name}' is {source.dtype} there but {target.dtype} in the model");
+                throw new BasinException($"checkpoint {Path} does not fit the model: '{name}' is {source.dtype} there but " +
+                    $"{target.dtype} in the model");
         }
         foreach (var name in saved.Keys)
             if (!state.ContainsKey(name))
@@ -127,10 +131,13 @@ public sealed class Checkpoint : IDisposable
     {
         var c = Info.Config;
         if (Info.Seed != config.Seed) throw new BasinException($"checkpoint {Path} was written with seed {Info.Seed}, not {config.Seed}");
-        if (c.BatchSize != config.BatchSize) throw new BasinException($"checkpoint {Path} was written with batch size {c.BatchSize}, not {config.BatchSize}");
+        if (c.BatchSize != config.BatchSize) throw new BasinException($"checkpoint {Path} was written with batch size {c.BatchSize}, " +
+            $"not {config.BatchSize}");
         if (c.Shuffle != config.Shuffle || c.DropLast != config.DropLast)
-            throw new BasinException($"checkpoint {Path} was written with shuffle={c.Shuffle}, drop-last={c.DropLast}; this run has shuffle={config.Shuffle}, drop-last={config.DropLast}");
-        if (Info.TrainCount != trainCount) throw new BasinException($"checkpoint {Path} was written for {Info.TrainCount} training examples, not {trainCount}");
+            throw new BasinException($"checkpoint {Path} was written with shuffle={c.Shuffle}, drop-last={c.DropLast}; this run has " +
+                $"shuffle={config.Shuffle}, drop-last={config.DropLast}");
+        if (Info.TrainCount != trainCount) throw new BasinException($"checkpoint {Path} was written for {Info.TrainCount} training " +
+            $"examples, not {trainCount}");
     }
 
     /// <summary>torch's CPU generator state as bytes, for <see cref="CheckpointInfo.RngState"/>.</summary>
@@ -146,7 +153,8 @@ public sealed class Checkpoint : IDisposable
         try { bytes = Convert.FromBase64String(Info.RngState); }
         catch (FormatException) { throw new DataFormatException($"{Path}: the saved RNG state is not base64"); }
         using var current = get_rng_state();
-        if (bytes.Length != current.numel()) throw new DataFormatException($"{Path}: the saved RNG state has {bytes.Length} bytes, this libtorch uses {current.numel()}");
+        if (bytes.Length != current.numel()) throw new DataFormatException($"{Path}: the saved RNG state has {bytes.Length} bytes, this " +
+            $"libtorch uses {current.numel()}");
         using var state = tensor(bytes);
         set_rng_state(state);
     }

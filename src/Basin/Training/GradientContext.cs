@@ -12,7 +12,8 @@ public sealed class GradientContext
 {
     readonly Func<Batch, ObjectiveValue> _evaluate;
 
-    public GradientContext(Classifier model, IReadOnlyList<NamedParameter> parameters, Batch batch, TrainingPosition position, Func<Batch, ObjectiveValue> evaluate)
+    public GradientContext(Classifier model, IReadOnlyList<NamedParameter> parameters, Batch batch, TrainingPosition position,
+        Func<Batch, ObjectiveValue> evaluate)
     {
         Model = model;
         Parameters = parameters;

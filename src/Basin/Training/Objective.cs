@@ -18,7 +18,8 @@ public sealed class Objective
 
     public IReadOnlyList<IObjectiveTerm> Terms => _terms;
 
-    public ObjectiveValue Evaluate(Classifier model, IReadOnlyList<NamedParameter> parameters, Batch batch, TrainingPosition position, long exampleCount)
+    public ObjectiveValue Evaluate(Classifier model, IReadOnlyList<NamedParameter> parameters, Batch batch, TrainingPosition position,
+        long exampleCount)
     {
         var features = model.Features(batch.Inputs);
         var logits = model.Head.forward(features);

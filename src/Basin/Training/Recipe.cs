@@ -13,11 +13,13 @@ public sealed record Recipe(
     ILearningRateSchedule Schedule)
 {
     /// <summary>Cross-entropy (+ weight decay α/2·‖w‖² when α &gt; 0), plain backprop, SGD.</summary>
-    public static Recipe Sgd(double learningRate, double momentum = 0, bool nesterov = false, double weightDecay = 0, ILearningRateSchedule? schedule = null) =>
+    public static Recipe Sgd(double learningRate, double momentum = 0, bool nesterov = false, double weightDecay = 0,
+        ILearningRateSchedule? schedule = null) =>
         new(Terms(weightDecay), new Backpropagation(), new Sgd(momentum, nesterov), learningRate, schedule ?? new ConstantSchedule());
 
     /// <summary>Cross-entropy (+ weight decay α/2·‖w‖² when α &gt; 0), plain backprop, Adam.</summary>
-    public static Recipe Adam(double learningRate, double beta1 = 0.9, double beta2 = 0.999, double weightDecay = 0, ILearningRateSchedule? schedule = null) =>
+    public static Recipe Adam(double learningRate, double beta1 = 0.9, double beta2 = 0.999, double weightDecay = 0,
+        ILearningRateSchedule? schedule = null) =>
         new(Terms(weightDecay), new Backpropagation(), new Adam(beta1, beta2), learningRate, schedule ?? new ConstantSchedule());
 
     /// <summary>This recipe with one more objective term.</summary>
@@ -37,7 +39,8 @@ public sealed record Recipe(
     public void Validate()
     {
         if (Objective.Count == 0) throw new BasinException("the recipe has no objective terms");
-        if (!(LearningRate >= 0) || double.IsInfinity(LearningRate)) throw new BasinException($"learning rate must be a finite number ≥ 0, got {LearningRate}");
+        if (!(LearningRate >= 0) || double.IsInfinity(LearningRate)) throw new BasinException("learning rate must be a finite number ≥ " +
+            $"0, got {LearningRate}");
     }
 
     static IReadOnlyList<IObjectiveTerm> Terms(double weightDecay) =>

@@ -16,9 +16,12 @@ public sealed record Sgd(double Momentum = 0, bool Nesterov = false, double Damp
 
     public IUpdater Bind(IReadOnlyList<NamedParameter> parameters)
     {
-        if (!(Momentum >= 0) || double.IsInfinity(Momentum)) throw new BasinException($"SGD momentum must be a finite number ≥ 0, got {Momentum}");
-        if (!(Dampening >= 0) || double.IsInfinity(Dampening)) throw new BasinException($"SGD dampening must be a finite number ≥ 0, got {Dampening}");
-        if (Nesterov && (Momentum <= 0 || Dampening != 0)) throw new BasinException("Nesterov momentum needs a momentum > 0 and zero dampening");
+        if (!(Momentum >= 0) || double.IsInfinity(Momentum)) throw new BasinException("SGD momentum must be a finite " +
+            $"number ≥ 0, got {Momentum}");
+        if (!(Dampening >= 0) || double.IsInfinity(Dampening)) throw new BasinException("SGD dampening must be a finite number " +
+            $"≥ 0, got {Dampening}");
+        if (Nesterov && (Momentum <= 0 || Dampening != 0)) throw new BasinException("Nesterov momentum needs a momentum > " +
+            "0 and zero dampening");
         return new Updater(this, parameters.ToArray());
     }
 

@@ -68,7 +68,8 @@ public sealed class Trainer
         try
         {
             if (cudaNamed && !cuda.is_available())
-                throw new BasinException($"device '{name}' asked for, but CUDA is not available to this build (it has CPU libtorch only); use --device cpu");
+                throw new BasinException($"device '{name}' asked for, but CUDA is not available to this build (it has CPU libtorch " +
+                    "only); use --device cpu");
             device = torch.device(name);
         }
         catch (Exception e) when (e is ArgumentException or FormatException or ExternalException)
@@ -78,7 +79,8 @@ public sealed class Trainer
         catch (InvalidOperationException e)
         {
             // TorchSharp throws this when the CUDA backend cannot be loaded.
-            throw new BasinException($"device '{name}' asked for, but CUDA is not available to this build: {e.Message.ReplaceLineEndings(" ")}");
+            throw new BasinException($"device '{name}' asked for, but CUDA is not available to this build: " +
+                $"{e.Message.ReplaceLineEndings(" ")}");
         }
         if (device.type == DeviceType.CUDA && !cuda.is_available())
             throw new BasinException($"device '{name}' asked for, but CUDA is not available to this build");
@@ -115,7 +117,8 @@ public sealed class Trainer
         int _objectiveCount;
         string? _lastCheckpoint;
 
-        public Session(Trainer trainer, Classifier model, LabeledDataset train, LabeledDataset? test, Device device, IProgress<TrainingEvent>? progress)
+        public Session(Trainer trainer, Classifier model, LabeledDataset train, LabeledDataset? test, Device device,
+            IProgress<TrainingEvent>? progress)
         {
             _trainer = trainer;
             _config = trainer.Config;
@@ -179,7 +182,8 @@ public sealed class Trainer
             var onDevice = _onCpu ? batch : new Batch(batch.Inputs.to(_device), batch.Labels.to(_device), batch.Indices.to(_device));
             var position = new TrainingPosition(_epoch, _batch, _step);
             _learningRate = _schedule.At(_baseRate, new ScheduleClock(_step, _loader.BatchesPerEpoch, _totalSteps));
-            var context = new GradientContext(_model, _parameters, onDevice, position, part => _objective.Evaluate(_model, _parameters, part, position, _train.Count))
+            var context = new GradientContext(_model, _parameters, onDevice, position, part => _objective.Evaluate(_model, _parameters,
+                part, position, _train.Count))
             {
                 Terms = _terms,
                 ExampleCount = _train.Count,
@@ -188,7 +192,8 @@ public sealed class Trainer
             var value = _gradient.ComputeGradients(context);
             double loss = value.Total.ToDouble();
             if (!double.IsFinite(loss))
-                throw new DivergenceException($"loss became {(double.IsNaN(loss) ? "NaN" : "infinite")} at epoch {_epoch + 1}, batch {_batch + 1}; last checkpoint: {_lastCheckpoint ?? "none"}");
+                throw new DivergenceException($"loss became {(double.IsNaN(loss) ? "NaN" : "infinite")} at epoch {_epoch + 1}, batch " +
+                    $"{_batch + 1}; last checkpoint: {_lastCheckpoint ?? "none"}");
             _updater.Apply(_learningRate);
             _step++;
             _batch++;
@@ -209,7 +214,8 @@ public sealed class Trainer
             {
                 var tr = Evaluation.Evaluate(_model, _train, _config.EvaluationBatchSize, _device);
                 var te = _test is null ? null : Evaluation.Evaluate(_model, _test, _config.EvaluationBatchSize, _device);
-                metrics = new EpochMetrics(_epoch + 1, tr.Loss, tr.Accuracy, te?.Loss, te?.Accuracy, te is null ? null : te.Loss - tr.Loss, _learningRate, seconds, _step)
+                metrics = new EpochMetrics(_epoch + 1, tr.Loss, tr.Accuracy, te?.Loss, te?.Accuracy, te is null ? null : te.Loss - tr.Loss,
+                    _learningRate, seconds, _step)
                 {
                     AccuracyGap = te is null ? null : tr.Accuracy - te.Accuracy,
                     MeanObjective = meanObjective,
@@ -225,8 +231,10 @@ public sealed class Trainer
             }
             // Weights that give a NaN or infinite loss on the data are not a result: fail before they are checkpointed.
             if (evaluate && (!double.IsFinite(metrics.TrainLoss) || metrics.TestLoss is { } testLoss && !double.IsFinite(testLoss)))
-                throw new DivergenceException($"the evaluation after epoch {_epoch + 1} gives a {(double.IsFinite(metrics.TrainLoss) ? "test" : "training")} loss of " +
-                    $"{(double.IsFinite(metrics.TrainLoss) ? metrics.TestLoss : metrics.TrainLoss)} (the weights are no longer finite or overflow); last checkpoint: {_lastCheckpoint ?? "none"}");
+                throw new DivergenceException($"the evaluation after epoch {_epoch + 1} gives a " +
+                    $"{(double.IsFinite(metrics.TrainLoss) ? "test" : "training")} loss of " +
+                    $"{(double.IsFinite(metrics.TrainLoss) ? metrics.TestLoss : metrics.TrainLoss)} (the weights are no longer finite or " +
+                    $"overflow); last checkpoint: {_lastCheckpoint ?? "none"}");
             _metrics.Add(metrics);
             _batch = 0;
             _objectiveSum = 0;
@@ -294,13 +302,18 @@ public sealed class Trainer
             if (info.Epoch < 0 || info.Epoch > _config.Epochs || info.Epoch == _config.Epochs && info.Batch != 0)
                 throw new DataFormatException($"{path}: epoch {info.Epoch} lies outside this run's {_config.Epochs} epochs");
             if (info.Step != (long)info.Epoch * _loader.BatchesPerEpoch + info.Batch)
-                throw new DataFormatException($"{path}: step {info.Step} does not match epoch {info.Epoch}, batch {info.Batch} of {_loader.BatchesPerEpoch} batches per epoch");
+                throw new DataFormatException($"{path}: step {info.Step} does not match epoch {info.Epoch}, batch {info.Batch} of " +
+                    $"{_loader.BatchesPerEpoch} batches per epoch");
             if (info.Metrics is null || info.Metrics.Count != info.Epoch)
-                throw new DataFormatException($"{path}: it holds the metrics of {info.Metrics?.Count ?? 0} epochs, but {info.Epoch} are done");
+                throw new DataFormatException($"{path}: it holds the metrics of {info.Metrics?.Count ?? 0} epochs, but " +
+                    $"{info.Epoch} are done");
             var progress = info.Progress;
-            if (progress is null || progress.ObjectiveCount != info.Batch || !double.IsFinite(progress.ObjectiveSum) || !(progress.Seconds >= 0)
+            if (progress is null || progress.ObjectiveCount != info.Batch || !double.IsFinite(progress.ObjectiveSum)
+                || !(progress.Seconds >= 0)
                 || double.IsInfinity(progress.Seconds) || !(progress.LearningRate >= 0) || double.IsInfinity(progress.LearningRate))
-                throw new DataFormatException($"{path}: the progress of the epoch in progress is not valid (batches {progress?.ObjectiveCount}, loss sum {progress?.ObjectiveSum}, seconds {progress?.Seconds}, learning rate {progress?.LearningRate})");
+                throw new DataFormatException($"{path}: the progress of the epoch in progress is not valid (batches " +
+                    $"{progress?.ObjectiveCount}, loss sum {progress?.ObjectiveSum}, seconds {progress?.Seconds}, learning rate " +
+                    $"{progress?.LearningRate})");
             checkpoint.RestoreModel(_model);
             _updater.LoadState(checkpoint.Section(Checkpoint.OptimizerPrefix));
             foreach (var (prefix, stage) in StatefulStages()) stage.LoadState(checkpoint.Section(prefix));

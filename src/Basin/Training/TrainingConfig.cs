@@ -29,7 +29,8 @@ public sealed record TrainingConfig(int Epochs, int BatchSize, long Seed)
         if (Epochs < 1) throw new BasinException($"epochs must be at least 1, got {Epochs}");
         if (BatchSize < 1) throw new BasinException($"batch size must be at least 1, got {BatchSize}");
         if (EvaluationBatchSize < 1) throw new BasinException($"evaluation batch size must be at least 1, got {EvaluationBatchSize}");
-        if (CheckpointEveryBatches < 0) throw new BasinException($"checkpoint interval must be ≥ 0 batches, got {CheckpointEveryBatches}");
+        if (CheckpointEveryBatches < 0) throw new BasinException("checkpoint interval must be ≥ 0 batches, got " +
+            $"{CheckpointEveryBatches}");
         if (Threads is < 1) throw new BasinException($"threads must be at least 1, got {Threads}");
         if (Resume && CheckpointPath is null) throw new BasinException("resuming needs a checkpoint path");
         if (StopAtTrainLoss is { } s && !(s >= 0)) throw new BasinException($"the train-loss target must be ≥ 0, got {s}");

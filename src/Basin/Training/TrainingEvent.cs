@@ -3,7 +3,8 @@ namespace Basin.Training;
 /// <summary>Progress of a run, for a caller's IProgress. Epoch and batch numbers are 1-based.</summary>
 public abstract record TrainingEvent;
 
-/// <summary>Update <paramref name="Batch"/> of <paramref name="Of"/> in epoch <paramref name="Epoch"/> is done; <paramref name="Loss"/> is its objective.</summary>
+/// <summary>Update <paramref name="Batch"/> of <paramref name="Of"/> in epoch <paramref name="Epoch"/> is done; <paramref name="Loss"/> is
+/// its objective.</summary>
 public sealed record BatchDone(int Epoch, int Batch, int Of, double Loss, long Step) : TrainingEvent;
 
 public sealed record EpochDone(EpochMetrics Metrics) : TrainingEvent;

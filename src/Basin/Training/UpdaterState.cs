@@ -17,7 +17,8 @@ internal static class UpdaterState
     {
         if (!state.TryGetValue(key, out var t)) throw new BasinException($"{rule} state has no '{key}'");
         if (!t.shape.SequenceEqual(like.shape))
-            throw new BasinException($"{rule} state '{key}' has shape [{string.Join(",", t.shape)}] but the parameter has [{string.Join(",", like.shape)}]");
+            throw new BasinException($"{rule} state '{key}' has shape [{string.Join(",", t.shape)}] but the parameter has " +
+                $"[{string.Join(",", like.shape)}]");
         if (t.dtype != like.dtype) throw new BasinException($"{rule} state '{key}' is {t.dtype} but the parameter is {like.dtype}");
         using var _ = no_grad();
         return t.to(like.device).clone().DetachFromDisposeScope();

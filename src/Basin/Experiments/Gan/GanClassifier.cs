@@ -21,15 +21,18 @@ public static class GanClassifier
             weights = runOrFile;
             using var file = SafeTensors.Load(weights);
             spec = file.Metadata.TryGetValue("basin.spec", out var s) ? s
-                : throw new BasinException($"{weights} does not say which model it holds (no basin.spec metadata); train it with 'basin train'");
+                : throw new BasinException($"{weights} does not say which model it holds (no basin.spec metadata); train " +
+                "it with 'basin train'");
         }
         else
         {
             var run = store.Get(runOrFile);
-            if (run.Summary.Kind != "train") throw new BasinException($"--classifier: run {run.Summary.Id} is a {run.Summary.Kind} run, not a classifier training run");
+            if (run.Summary.Kind != "train") throw new BasinException($"--classifier: run {run.Summary.Id} is a {run.Summary.Kind} run, " +
+                "not a classifier training run");
             var trainSpec = TrainJobSpec.FromStored(run.Config, run.Summary.Id);
             weights = Path.Combine(store.RunFolder(run.Summary.Id), TrainingJob.WeightsFile);
-            if (!File.Exists(weights)) throw new BasinException($"--classifier: run {run.Summary.Id} has no saved weights (status {run.Summary.Status})");
+            if (!File.Exists(weights)) throw new BasinException($"--classifier: run {run.Summary.Id} has no saved weights (status " +
+                $"{run.Summary.Status})");
             spec = trainSpec.Model;
         }
         var model = ModelSpec.Create(spec, exampleShape, classCount, seed: 0);

@@ -10,7 +10,8 @@ using Basin.Gan;
 
 namespace Basin.Experiments.Gan;
 
-/// <summary>The λ-sensitivity study as the user states it: toy data, penalties × λ × seeds, and the training settings of every run.</summary>
+/// <summary>The λ-sensitivity study as the user states it: toy data, penalties × λ × seeds, and the training settings of every
+/// run.</summary>
 public sealed record GanComparisonSpec
 {
     public string Dataset { get; init; } = "8gaussians";
@@ -36,10 +37,12 @@ public sealed record GanComparisonSpec
         var name = Dataset.ToLowerInvariant();
         if (name is not ("8gaussians" or "25gaussians" or "swissroll"))
             throw new BasinException($"unknown dataset '{Dataset}' for the GAN comparison (use 8gaussians, 25gaussians or swissroll)");
-        if (Lambdas.Any(l => !(l >= 0) || !double.IsFinite(l))) throw new BasinException($"lambda must be a finite number ≥ 0, got {string.Join(",", Lambdas)}");
+        if (Lambdas.Any(l => !(l >= 0) || !double.IsFinite(l))) throw new BasinException("lambda must be a finite number ≥ 0, got " +
+            $"{string.Join(",", Lambdas)}");
         var regularizations = Penalties.Select(p => new GanJobSpec { Penalty = p }.Regularization).Distinct().ToArray();
         var optimizer = new GanJobSpec { Optimizer = Optimizer }.GanOptimizer;
-        if (Hidden is { } h && (h.Length == 0 || h.Any(x => x < 1))) throw new BasinException($"--hidden needs positive widths, got [{string.Join(",", h)}]");
+        if (Hidden is { } h && (h.Length == 0 || h.Any(x => x < 1))) throw new BasinException("--hidden needs positive widths, got " +
+            $"[{string.Join(",", h)}]");
         var training = new WganConfig(GeneratorIterations: Iterations, CriticSteps: CriticSteps, WarmupIterations: WarmupIterations,
             WarmupCriticSteps: WarmupCriticSteps, BatchSize: BatchSize, Optimizer: optimizer, LearningRate: LearningRate,
             ProgressInterval: EvaluationInterval > 0 ? EvaluationInterval : Math.Max(1, Iterations / 20),
@@ -49,7 +52,8 @@ public sealed record GanComparisonSpec
     }
 }
 
-public sealed record GanComparisonResult(string RunId, GanComparisonSpec Spec, IReadOnlyList<WganComparisonRow> Rows, IReadOnlyList<WganComparisonSummary> Summary)
+public sealed record GanComparisonResult(string RunId, GanComparisonSpec Spec, IReadOnlyList<WganComparisonRow> Rows,
+    IReadOnlyList<WganComparisonSummary> Summary)
 {
     /// <summary>One line per run: penalty, λ, seed, W1 before and after, the critic's final estimate, divergence.</summary>
     public string RowsCsv()
@@ -58,7 +62,8 @@ public sealed record GanComparisonResult(string RunId, GanComparisonSpec Spec, I
         var sb = new StringBuilder("penalty,lambda,seed,initial_w1,final_w1,final_critic_estimate,diverged\n");
         foreach (var r in Rows)
             sb.Append(string.Join(",", GanComparisonJob.PenaltyName(r.Regularization), r.Lambda?.ToString(inv) ?? "", r.Seed.ToString(inv),
-                r.InitialW1.ToString("R", inv), r.FinalW1.ToString("R", inv), r.FinalWassersteinEstimate.ToString("R", inv), r.Diverged ? "1" : "0")).Append('\n');
+                r.InitialW1.ToString("R", inv), r.FinalW1.ToString("R", inv), r.FinalWassersteinEstimate.ToString("R", inv),
+                r.Diverged ? "1" : "0")).Append('\n');
         return sb.ToString();
     }
 }
@@ -80,7 +85,8 @@ public static class GanComparisonJob
         _ => "clip",
     };
 
-    public static GanComparisonResult Run(GanComparisonSpec spec, RunStore store, IProgress<object>? progress = null, CancellationToken ct = default, int? threads = null)
+    public static GanComparisonResult Run(GanComparisonSpec spec, RunStore store, IProgress<object>? progress = null,
+        CancellationToken ct = default, int? threads = null)
     {
         var config = spec.ToConfig();
         if (spec.Seeds.Length == 0 || spec.Penalties.Length == 0 || spec.Lambdas.Length == 0 && spec.Penalties.Any(p => p != "clip"))
@@ -90,7 +96,8 @@ public static class GanComparisonJob
         Directory.CreateDirectory(store.RunFolder(id));
         store.Start(new RunRecord(id, Kind, DateTime.UtcNow, "mlp-gan", config.Dataset, spec.Seeds.FirstOrDefault(),
             JsonSerializer.Serialize(spec, Json.Options), JsonSerializer.Serialize(LibraryVersions.Current(), Json.Options)));
-        int cells = config.EffectiveRegularizations.Sum(r => r == LipschitzRegularization.WeightClipping ? 1 : config.EffectiveLambdas.Count) * config.EffectiveSeeds.Count;
+        int cells = config.EffectiveRegularizations.Sum(r =>
+            r == LipschitzRegularization.WeightClipping ? 1 : config.EffectiveLambdas.Count) * config.EffectiveSeeds.Count;
         progress?.Report(new GanComparisonStarted(id, cells));
         try
         {

@@ -40,12 +40,13 @@ public sealed record GanInterpolationSpec
 }
 
 /// <summary>One path: its scores and, for the geodesics, the optimized energy before and after.
-/// <paramref name="EndpointError"/> is the largest |z_0 − a| and |z_T − b| over coordinates (0 when the endpoints stayed fixed).</summary>
+/// <paramref name="EndpointError"/> is the largest |z_0 − a| and |z_T − b| over coordinates (0 when the endpoints stayed
+/// fixed).</summary>
 public sealed record PathRow(int Pair, string Method, PathScores Scores, double? InitialEnergy, double? FinalEnergy, double EndpointError);
 
 /// <summary>A method's scores averaged over the pairs.</summary>
-public sealed record MethodSummary(string Method, int Pairs, double MeanLength, double MeanEnergy, double MeanCriticMin, double MeanCriticMean,
-    double? MeanConfidenceMin, double? MeanConfidenceMean, double MaxEndpointError);
+public sealed record MethodSummary(string Method, int Pairs, double MeanLength, double MeanEnergy, double MeanCriticMin,
+    double MeanCriticMean, double? MeanConfidenceMin, double? MeanConfidenceMean, double MaxEndpointError);
 
 public sealed record GanInterpolationResult(string RunId, string Dataset, string OutputFolder, string JsonPath, RealismWeight Realism,
     CriticProbability Probability,
@@ -57,8 +58,8 @@ public sealed record InterpolationStep(int Done, int Of);
 /// Latent interpolation on a recorded GAN run: the same seeded endpoint pairs z_0, z_1 ~ N(0, I) for every method, each
 /// path scored by <see cref="LatentPaths.Score"/>. Methods: linear, slerp, the pull-back geodesic (geodesic), Basin's
 /// realism-weighted geodesic (realism-geodesic, <see cref="RealismWeight"/>), and the authors' discriminator-aware geodesic
-/// (paper) with its Jacobian baseline (jacobian), see <see cref="PaperGeodesic"/>. Each run writes results.json, a path plot per method (toy data: the real points
-/// with the paths' samples G(z_t)) or an image strip per method (fashion-mnist: one row of G(z_t) per pair).
+/// (paper) with its Jacobian baseline (jacobian), see <see cref="PaperGeodesic"/>. Each run writes results.json, a path plot per method
+/// (toy data: the real points with the paths' samples G(z_t)) or an image strip per method (fashion-mnist: one row of G(z_t) per pair).
 /// </summary>
 public static class GanInterpolationJob
 {
@@ -69,16 +70,19 @@ public static class GanInterpolationJob
 
     static readonly string[] CriticMethods = ["realism-geodesic", "paper"];
 
-    public static GanInterpolationResult Run(GanInterpolationSpec spec, RunStore store, IProgress<object>? progress = null, CancellationToken ct = default, int? threads = null)
+    public static GanInterpolationResult Run(GanInterpolationSpec spec, RunStore store, IProgress<object>? progress = null,
+        CancellationToken ct = default, int? threads = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var methods = spec.Methods.Select(m => m.ToLowerInvariant()).Select(m => m == FormerRealismName ? "realism-geodesic" : m)
             .SelectMany(m => m == "all" ? MethodNames : [m]).Distinct().ToArray();
         foreach (var m in methods)
-            if (!MethodNames.Contains(m)) throw new BasinException($"unknown interpolation method '{m}' (use {string.Join(", ", MethodNames)} or all)");
+            if (!MethodNames.Contains(m)) throw new BasinException($"unknown interpolation method '{m}' (use " +
+                $"{string.Join(", ", MethodNames)} or all)");
         if (spec.Pairs < 1) throw new BasinException($"--pairs must be at least 1, got {spec.Pairs}");
         if (spec.PlotPairs < 0) throw new BasinException($"plot pairs must be ≥ 0, got {spec.PlotPairs}");
-        if (!(spec.Beta >= 0) || !double.IsFinite(spec.Beta)) throw new BasinException($"--beta must be a finite number ≥ 0, got {spec.Beta}");
+        if (!(spec.Beta >= 0) || !double.IsFinite(spec.Beta)) throw new BasinException("--beta must be a finite number " +
+            $"≥ 0, got {spec.Beta}");
         var geodesic = new GeodesicConfig(spec.Steps, spec.GeodesicIterations, spec.GeodesicLearningRate);
         geodesic.Validate();
         var polynomial = new PolynomialPathConfig(spec.Steps, spec.Degree, spec.GeodesicIterations, spec.GeodesicLearningRate,
@@ -140,13 +144,15 @@ public static class GanInterpolationJob
                                 }
                             case "realism-geodesic":
                                 {
-                                    var g = LatentPaths.RealismWeightedGeodesic(generator.forward, critic.forward, realism, a, b, geodesic, cancellationToken: ct);
+                                    var g = LatentPaths.RealismWeightedGeodesic(generator.forward, critic.forward, realism, a, b, geodesic,
+                                        cancellationToken: ct);
                                     (path, initial, final) = (g.Path, g.InitialEnergy, g.FinalEnergy);
                                     break;
                                 }
                             case "paper":
                                 {
-                                    var g = PaperGeodesic.DiscriminatorAware(generator.forward, critic.forward, probability, a, b, polynomial, cancellationToken: ct);
+                                    var g = PaperGeodesic.DiscriminatorAware(generator.forward, critic.forward, probability, a, b,
+                                        polynomial, cancellationToken: ct);
                                     (path, initial, final) = (g.Path, g.InitialEnergy, g.FinalEnergy);
                                     break;
                                 }
@@ -175,11 +181,13 @@ public static class GanInterpolationJob
                     if (drawn[method].Count == 0) continue;
                     plots.Add(gan.IsImage
                         ? GanPlots.ImageStrip(Path.Combine(output, $"strip-{method}.png"), generator, drawn[method])
-                        : GanPlots.PathPlot(Path.Combine(output, $"paths-{method}.png"), $"{gan.Dataset}: {method} paths", generator, real, drawn[method]));
+                        : GanPlots.PathPlot(Path.Combine(output, $"paths-{method}.png"), $"{gan.Dataset}: {method} paths", generator,
+                            real, drawn[method]));
                 }
                 var summary = methods.Select(m => Summarize(m, rows.Where(r => r.Method == m).ToList())).ToList();
                 var jsonPath = Path.Combine(output, "results.json");
-                var result = new GanInterpolationResult(id, gan.Dataset.ToLowerInvariant(), output, jsonPath, realism, probability, summary, plots, rows);
+                var result = new GanInterpolationResult(id, gan.Dataset.ToLowerInvariant(), output, jsonPath, realism, probability, summary,
+                    plots, rows);
                 Basin.IO.AtomicFile.WriteAllText(jsonPath, Json.Serialize(result));
                 return result;
             }
@@ -190,14 +198,15 @@ public static class GanInterpolationJob
         }
     }
 
-    /// <summary>Every path is scored by the critic, and realism-geodesic and paper optimize against it: a file without one is an error.</summary>
+    /// <summary>Every path is scored by the critic, and realism-geodesic and paper optimize against it: a file without one is an
+    /// error.</summary>
     static void CheckCritic(string id, string weights, IReadOnlyList<string> methods)
     {
         using var file = Basin.IO.SafeTensors.Load(weights);
         if (file.Tensors.Keys.Any(k => k.StartsWith("critic.", StringComparison.Ordinal))) return;
         var needing = methods.Where(CriticMethods.Contains).ToArray();
-        throw new BasinException($"GAN run {id} has no critic in {Path.GetFileName(weights)}: interpolation scores every path with the critic" +
-            (needing.Length > 0 ? $", and {string.Join(" and ", needing)} optimize against it" : ""));
+        throw new BasinException($"GAN run {id} has no critic in {Path.GetFileName(weights)}: interpolation scores every " +
+            "path with the critic" + (needing.Length > 0 ? $", and {string.Join(" and ", needing)} optimize against it" : ""));
     }
 
     static Tensor LoadCalibrationData(GanJobSpec gan)

@@ -36,7 +36,8 @@ public static class GanJob
     public const string Kind = "gan";
     public const string WeightsFile = "gan.safetensors";
 
-    public static GanJobResult Run(GanJobSpec spec, RunStore store, IProgress<GanEvent>? progress = null, CancellationToken ct = default, int? threads = null)
+    public static GanJobResult Run(GanJobSpec spec, RunStore store, IProgress<GanEvent>? progress = null, CancellationToken ct = default,
+        int? threads = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
@@ -50,8 +51,9 @@ public static class GanJob
             var id = RunStore.NewRunId();
             var folder = store.RunFolder(id);
             Directory.CreateDirectory(folder);
-            store.Start(new RunRecord(id, Kind, DateTime.UtcNow, generator.Spec + " / " + critic.Spec, spec.Dataset.ToLowerInvariant(), spec.Seed,
-                JsonSerializer.Serialize(spec, Json.Options), JsonSerializer.Serialize(LibraryVersions.Current(), Json.Options)));
+            store.Start(new RunRecord(id, Kind, DateTime.UtcNow, generator.Spec + " / " + critic.Spec, spec.Dataset.ToLowerInvariant(),
+                spec.Seed, JsonSerializer.Serialize(spec, Json.Options), JsonSerializer.Serialize(LibraryVersions.Current(),
+                Json.Options)));
             progress?.Report(new GanRunStarted(id, folder, false, 0, spec.Iterations));
             return Execute(id, folder, spec, generator, critic, real, classifier, 0, store, progress, ct);
         }
@@ -60,7 +62,8 @@ public static class GanJob
     /// <summary>Continues a cancelled or crashed GAN run from its latest checkpoint. The checkpoint holds the optimizers' and
     /// the random generator's state, so the finished run is bit-identical to an uninterrupted one; a checkpoint written
     /// before that state was stored resumes with fresh optimizer moments and a fresh random stream.</summary>
-    public static GanJobResult Resume(string runIdOrPrefix, RunStore store, IProgress<GanEvent>? progress = null, CancellationToken ct = default, int? threads = null)
+    public static GanJobResult Resume(string runIdOrPrefix, RunStore store, IProgress<GanEvent>? progress = null,
+        CancellationToken ct = default, int? threads = null)
     {
         var details = store.Get(runIdOrPrefix);
         var id = details.Summary.Id;
@@ -71,7 +74,8 @@ public static class GanJob
         if (threads is { } n) torch.set_num_threads(n);
         var folder = store.RunFolder(id);
         AtomicFile.RemoveStale(folder);
-        var checkpoint = LatestCheckpoint(folder) ?? throw new BasinException($"run {id} has no checkpoint in {folder}; start it again with 'basin gan train'");
+        var checkpoint = LatestCheckpoint(folder) ?? throw new BasinException($"run {id} has no checkpoint in {folder}; start it again " +
+            "with 'basin gan train'");
         using var real = spec.LoadReal();
         using var classifier = spec.Classifier is null ? null : GanClassifier.Load(spec.Classifier, store, [1, 28, 28]);
         var (generator, critic) = spec.CreateNetworks();
@@ -80,7 +84,8 @@ public static class GanJob
         {
             using var contents = WganCheckpoint.Restore(checkpoint, generator, critic);
             int start = contents.Iteration;
-            if (start >= spec.Iterations) throw new BasinException($"run {id}: its checkpoint is already at iteration {start} of {spec.Iterations}");
+            if (start >= spec.Iterations) throw new BasinException($"run {id}: its checkpoint is already at iteration {start} " +
+                $"of {spec.Iterations}");
             store.Reopen(id);
             progress?.Report(new GanRunStarted(id, folder, true, start, spec.Iterations));
             return Execute(id, folder, spec, generator, critic, real, classifier, start, store, progress, ct, contents.TrainerState);
@@ -90,13 +95,16 @@ public static class GanJob
     /// <summary>The spec of a recorded GAN run; a clear error for any other kind of run.</summary>
     public static GanJobSpec ReadSpec(RunDetails details)
     {
-        if (details.Summary.Kind != Kind) throw new BasinException($"run {details.Summary.Id} is a {details.Summary.Kind} run, not a GAN run (see 'basin runs list')");
-        return details.Config.Deserialize<GanJobSpec>(Json.Options) ?? throw new BasinException($"run {details.Summary.Id} has no readable config");
+        if (details.Summary.Kind != Kind) throw new BasinException($"run {details.Summary.Id} is a {details.Summary.Kind} run, not a GAN " +
+            "run (see 'basin runs list')");
+        return details.Config.Deserialize<GanJobSpec>(Json.Options) ?? throw new BasinException($"run {details.Summary.Id} " +
+            "has no readable config");
     }
 
     /// <summary>The newest wgan-*.safetensors checkpoint of a run folder, or null.</summary>
     public static string? LatestCheckpoint(string folder) =>
-        Directory.Exists(folder) ? Directory.GetFiles(folder, "wgan-*.safetensors").OrderBy(f => f, StringComparer.Ordinal).LastOrDefault() : null;
+        Directory.Exists(folder)
+            ? Directory.GetFiles(folder, "wgan-*.safetensors").OrderBy(f => f, StringComparer.Ordinal).LastOrDefault() : null;
 
     static GanJobResult Execute(string id, string folder, GanJobSpec spec, Generator generator, Critic critic, Tensor real,
         nn.Module<Tensor, Tensor>? classifier, int start, RunStore store, IProgress<GanEvent>? progress, CancellationToken ct,
@@ -120,7 +128,8 @@ public static class GanJob
             var figures = new GanFigures(spec.Iterations, f.WassersteinEstimate, f.CriticLoss, f.Penalty, f.GeneratorLoss,
                 f.ExactW1, spec.IsImage ? null : (int)Math.Min(spec.EvaluationCount, real.shape[0]), frechet, watch.Elapsed.TotalSeconds);
             store.Finish(id, RunStatus.Finished, figures);
-            return new GanJobResult(id, folder, weights, generator.Spec, critic.Spec, spec.Dataset.ToLowerInvariant(), figures, result.History);
+            return new GanJobResult(id, folder, weights, generator.Spec, critic.Spec, spec.Dataset.ToLowerInvariant(), figures,
+                result.History);
         }
         catch (OperationCanceledException e)
         {

@@ -51,7 +51,8 @@ public sealed record GanJobSpec
     public int EvaluationInterval { get; init; }
     /// <summary>Points of each W1 measurement (toy) or samples of the Fréchet distance (fashion-mnist).</summary>
     public int EvaluationCount { get; init; } = 512;
-    /// <summary>A classifier for the Fréchet distance on fashion-mnist: a train run id or a safetensors file (basin.spec metadata).</summary>
+    /// <summary>A classifier for the Fréchet distance on fashion-mnist: a train run id or a safetensors file (basin.spec
+    /// metadata).</summary>
     public string? Classifier { get; init; }
 
     public bool IsImage => string.Equals(Dataset, "fashion-mnist", StringComparison.OrdinalIgnoreCase);
@@ -91,8 +92,10 @@ public sealed record GanJobSpec
         if (Samples is < 2) throw new BasinException($"--samples must be at least 2, got {Samples}");
         if (Width < 1) throw new BasinException($"--width must be at least 1, got {Width}");
         if (LatentDim is < 1) throw new BasinException($"--latent must be at least 1, got {LatentDim}");
-        if (Hidden is { } h && (h.Length == 0 || h.Any(x => x < 1))) throw new BasinException($"--hidden needs positive widths, got [{string.Join(",", h)}]");
-        if (Classifier is not null && !IsImage) throw new BasinException("--classifier applies to fashion-mnist only (toy runs report the exact W1)");
+        if (Hidden is { } h && (h.Length == 0 || h.Any(x => x < 1))) throw new BasinException("--hidden needs positive widths, got " +
+            $"[{string.Join(",", h)}]");
+        if (Classifier is not null && !IsImage) throw new BasinException("--classifier applies to fashion-mnist only (toy runs " +
+            "report the exact W1)");
         Training(null, 0).Validate();
     }
 

@@ -7,7 +7,8 @@ using Basin.Flatness;
 
 namespace Basin.Experiments.Geometry;
 
-/// <summary>Draws a spectral density as a PNG (ScottPlot, headless): log10 density over the eigenvalue axis, as PyHessian plots it.</summary>
+/// <summary>Draws a spectral density as a PNG (ScottPlot, headless): log10 density over the eigenvalue axis, as PyHessian plots
+/// it.</summary>
 public static class DensityPlot
 {
     /// <summary>Density values below this are drawn at it, so the log axis shows the bulk and the outliers alike.</summary>

@@ -47,7 +47,8 @@ public static class EnsembleFlatness
             ct.ThrowIfCancellationRequested();
             Weights.Load(model, sampleFiles[i]);
             var g = MeasureJob.Summarize(model, train, maxSamples, ct);
-            members.Add(new MemberFlatness(Path.GetFileNameWithoutExtension(sampleFiles[i]), ensemble.MixtureWeights[i], g.RelativeFlatness, g.HessianTrace, g.LambdaMax));
+            members.Add(new MemberFlatness(Path.GetFileNameWithoutExtension(sampleFiles[i]), ensemble.MixtureWeights[i], g.RelativeFlatness,
+                g.HessianTrace, g.LambdaMax));
         }
         var weights = members.Select(m => m.MixtureWeight).ToArray();
         double? Tau(IReadOnlyList<double> values)

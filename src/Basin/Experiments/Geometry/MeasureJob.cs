@@ -33,14 +33,18 @@ public static class MeasureJob
     /// a safetensors file with "input" [N,...] (floating) and "labels" [N] (int64). Density plots go to
     /// <see cref="MeasureSpec.PlotPath"/>, else the run's folder, else the working directory.
     /// </summary>
-    public static MeasureResult Run(string? runId, RunStore? store, string? weightsPath, string? modelSpec, string? dataset, string? dataPath,
-        string? tensorsPath, MeasureSpec spec, IProgress<MeasureProgress>? progress = null, CancellationToken cancellationToken = default)
+    public static MeasureResult Run(string? runId, RunStore? store, string? weightsPath, string? modelSpec, string? dataset,
+        string? dataPath, string? tensorsPath, MeasureSpec spec, IProgress<MeasureProgress>? progress = null,
+        CancellationToken cancellationToken = default)
     {
-        if ((runId is null) == (weightsPath is null)) throw new BasinException("give either a run id (--run) or a weights file (--weights)");
+        if ((runId is null) == (weightsPath is null)) throw new BasinException("give either a run id (--run) or a " +
+            "weights file (--weights)");
         if (spec.Samples is < 1) throw new BasinException($"--samples must be at least 1, got {spec.Samples}");
         if (tensorsPath is not null && dataset is not null) throw new BasinException("give either --dataset or --tensors, not both");
-        var source = ModelSource.Resolve(runId, store, weightsPath, modelSpec, tensorsPath is null ? dataset : Path.GetFileName(tensorsPath), dataPath);
-        using var data = tensorsPath is null ? source.LoadData(spec.Split, spec.Samples, atMost: true) : LoadTensors(tensorsPath, source.WeightsPath, spec.Samples);
+        var source = ModelSource.Resolve(runId, store, weightsPath, modelSpec,
+            tensorsPath is null ? dataset : Path.GetFileName(tensorsPath), dataPath);
+        using var data = tensorsPath is null ? source.LoadData(spec.Split, spec.Samples, atMost: true) : LoadTensors(tensorsPath,
+            source.WeightsPath, spec.Samples);
         using var model = source.LoadModel(data, spec.Float64);
         var result = Measure(model, data, spec, source.RunFolder ?? Directory.GetCurrentDirectory(), progress, cancellationToken);
         return result with
@@ -70,7 +74,8 @@ public static class MeasureJob
         var densityTargets = measures.Contains(GeometryMeasures.Density) ? targets.Count : 0;
         int step = 0;
         var layers = new List<LayerGeometry>();
-        var pending = targets.SelectMany(t => measures.Where(m => t != AllParameters || !GeometryMeasures.LayerOnly(m)).Select(m => $"{t} {m}")).ToList();
+        var pending = targets.SelectMany(t => measures.Where(m => t != AllParameters
+            || !GeometryMeasures.LayerOnly(m)).Select(m => $"{t} {m}")).ToList();
         foreach (var target in targets)
         {
             using var measurer = new TargetMeasurer(model, data, target, spec, cancellationToken);
@@ -94,7 +99,8 @@ public static class MeasureJob
                         case GeometryMeasures.TopEigen: top = measurer.TopEigen(); break;
                         case GeometryMeasures.GaussNewtonTop: gaussNewton = measurer.GaussNewtonTop(); break;
                         case GeometryMeasures.Outliers: outliers = measurer.Outliers(); break;
-                        case GeometryMeasures.Density: density = measurer.Density(PlotPath(spec.PlotPath, plotFolder, target, densityTargets), model.Spec); break;
+                        case GeometryMeasures.Density: density = measurer.Density(PlotPath(spec.PlotPath, plotFolder, target,
+                            densityTargets), model.Spec); break;
                         case GeometryMeasures.FeatureRobustness: robustness = measurer.FeatureRobustness(); break;
                     }
                 }
@@ -119,7 +125,8 @@ public static class MeasureJob
     /// The head's geometry for a summary table, fast: one pass over the first <paramref name="maxSamples"/> examples
     /// computes the features; κ_Tr and Tr(H) follow in closed form and λ_max by Lanczos on exact products.
     /// </summary>
-    public static GeometrySummary Summarize(Classifier model, LabeledDataset data, int maxSamples = 2000, CancellationToken cancellationToken = default)
+    public static GeometrySummary Summarize(Classifier model, LabeledDataset data, int maxSamples = 2000,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
@@ -142,13 +149,16 @@ public static class MeasureJob
         var measures = MeasureRegistry.Resolve(spec.Measures, MeasureScope.Layer);
         if (spec.Top < 1) throw new BasinException($"--top must be at least 1, got {spec.Top}");
         if (spec.ChunkSize < 1) throw new BasinException($"chunk size must be at least 1, got {spec.ChunkSize}");
-        if (!(spec.WeightDecay >= 0) || double.IsInfinity(spec.WeightDecay)) throw new BasinException($"--weight-decay must be a finite number ≥ 0, got {spec.WeightDecay}");
-        if (!(spec.RelativeStandardError > 0)) throw new BasinException($"the relative standard error must be positive, got {spec.RelativeStandardError}");
+        if (!(spec.WeightDecay >= 0) || double.IsInfinity(spec.WeightDecay)) throw new BasinException("--weight-decay must be a finite " +
+            $"number ≥ 0, got {spec.WeightDecay}");
+        if (!(spec.RelativeStandardError > 0)) throw new BasinException("the relative standard error must be positive, got " +
+            $"{spec.RelativeStandardError}");
         if (spec.MaxProbes < 2) throw new BasinException($"--max-probes must be at least 2, got {spec.MaxProbes}");
         if (measures.Contains(GeometryMeasures.FeatureRobustness))
         {
             if (spec.Deltas.Count == 0) throw new BasinException("--deltas needs at least one δ");
-            if (spec.Deltas.Any(d => !(d > 0) || double.IsInfinity(d))) throw new BasinException($"--deltas must be finite positive numbers, got {string.Join(",", spec.Deltas)}");
+            if (spec.Deltas.Any(d => !(d > 0) || double.IsInfinity(d))) throw new BasinException("--deltas must be finite positive " +
+                $"numbers, got {string.Join(",", spec.Deltas)}");
         }
     }
 
@@ -157,7 +167,8 @@ public static class MeasureJob
     {
         if (layer is null) return [model.HeadName];
         if (string.Equals(layer, AllParameters, StringComparison.OrdinalIgnoreCase))
-            return model.named_modules().Where(nm => nm.name.Length > 0 && nm.module is Linear or Conv2d).Select(nm => nm.name).Append(AllParameters).ToArray();
+            return model.named_modules().Where(nm => nm.name.Length > 0
+                && nm.module is Linear or Conv2d).Select(nm => nm.name).Append(AllParameters).ToArray();
         return [FlatLayer.Resolve(model, layer).Name];
     }
 
@@ -167,7 +178,8 @@ public static class MeasureJob
         if (requested is null) return Path.Combine(folder ?? Directory.GetCurrentDirectory(), $"density-{safe}.png");
         if (targets <= 1) return requested;
         var ext = Path.GetExtension(requested);
-        return Path.Combine(Path.GetDirectoryName(requested) ?? "", Path.GetFileNameWithoutExtension(requested) + "-" + safe + (ext.Length > 0 ? ext : ".png"));
+        return Path.Combine(Path.GetDirectoryName(requested) ?? "",
+            Path.GetFileNameWithoutExtension(requested) + "-" + safe + (ext.Length > 0 ? ext : ".png"));
     }
 
     /// <summary>
@@ -250,7 +262,8 @@ public static class MeasureJob
                 MaxLanczosSteps = spec.MaxLanczosSteps,
                 Seed = spec.Seed,
             };
-            return Flatness.RelativeFlatness.Measure(model, data, target, variant, options, cancellationToken) with { WeightDecay = spec.WeightDecay };
+            return Flatness.RelativeFlatness.Measure(model, data, target, variant, options,
+                cancellationToken) with { WeightDecay = spec.WeightDecay };
         }
 
         public TraceResult Trace() => CurvatureEstimates.Trace(model, data, Parameters(), Estimates, Hessian(), cancellationToken);
@@ -269,14 +282,17 @@ public static class MeasureJob
         public OutlierResult Outliers()
         {
             int k = (int)Math.Min(Dimension, Math.Max(spec.Top, 3 * model.ClassCount));
-            var top = Lanczos.TopEigenvalues(Hessian(), k, spec.EigenTolerance, Math.Max(spec.MaxLanczosSteps, 3 * k), spec.Seed, cancellationToken);
+            var top = Lanczos.TopEigenvalues(Hessian(), k, spec.EigenTolerance, Math.Max(spec.MaxLanczosSteps, 3 * k), spec.Seed,
+                cancellationToken);
             return new OutlierResult(SpectrumOutliers.Count(top.Values), top.Values, top.Products);
         }
 
         public DensityReport Density(string plotPath, string modelSpec)
         {
-            var d = SpectralDensity.Slq(Hessian(), spec.DensityRuns, spec.DensitySteps, seed: spec.Seed, cancellationToken: cancellationToken);
-            DensityPlot.Save(d, plotPath, $"Hessian spectral density: {modelSpec}, {(target == AllParameters ? "all parameters" : target + ".weight")}");
+            var d = SpectralDensity.Slq(Hessian(), spec.DensityRuns, spec.DensitySteps, seed: spec.Seed,
+                cancellationToken: cancellationToken);
+            DensityPlot.Save(d, plotPath, $"Hessian spectral density: {modelSpec}, " +
+                $"{(target == AllParameters ? "all parameters" : target + ".weight")}");
             return new DensityReport(Path.GetFullPath(plotPath), d.Sigma, d.Mean, d.Nodes, d.Weights, d.Products);
         }
 

@@ -7,7 +7,8 @@ using Basin.Flatness;
 
 namespace Basin.Experiments.Geometry;
 
-/// <summary>Outliers above the bulk among <see cref="Eigenvalues"/> (the top ones, largest first), by <see cref="SpectrumOutliers"/>.</summary>
+/// <summary>Outliers above the bulk among <see cref="Eigenvalues"/> (the top ones, largest first), by
+/// <see cref="SpectrumOutliers"/>.</summary>
 public sealed record OutlierResult(int Count, IReadOnlyList<double> Eigenvalues, long Products);
 
 /// <summary>
@@ -56,5 +57,6 @@ public sealed record MeasureResult(
 /// </summary>
 public sealed record GeometrySummary(double RelativeFlatness, double HessianTrace, double HessianTraceSE, double LambdaMax, double Seconds);
 
-/// <summary>Progress of a measurement: which target and measure is being computed, as step <see cref="Step"/> of <see cref="Steps"/>.</summary>
+/// <summary>Progress of a measurement: which target and measure is being computed, as step <see cref="Step"/> of
+/// <see cref="Steps"/>.</summary>
 public sealed record MeasureProgress(string Layer, string Measure, int Step, int Steps);

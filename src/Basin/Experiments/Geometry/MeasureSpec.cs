@@ -36,12 +36,14 @@ public static class GeometryMeasures
     static readonly (string Name, FlatnessVariant Variant)[] Variants =
     [
         ("closed-form", FlatnessVariant.ClosedForm), ("block", FlatnessVariant.Block), ("estimator", FlatnessVariant.Estimator),
-        ("neuron-max", FlatnessVariant.NeuronWiseMaxEigenvalue), ("layer-trace", FlatnessVariant.LayerWiseTrace), ("layer-max", FlatnessVariant.LayerWiseMaxEigenvalue),
+        ("neuron-max", FlatnessVariant.NeuronWiseMaxEigenvalue), ("layer-trace", FlatnessVariant.LayerWiseTrace),
+        ("layer-max", FlatnessVariant.LayerWiseMaxEigenvalue),
     ];
 
     public static FlatnessVariant ParseVariant(string name) =>
         Variants.FirstOrDefault(v => v.Name == name.Trim().ToLowerInvariant()) is { Name: not null } v ? v.Variant
-            : throw new BasinException($"unknown relative-flatness variant '{name}'; variants: {string.Join(", ", Variants.Select(x => x.Name))}");
+            : throw new BasinException($"unknown relative-flatness variant '{name}'; variants: " +
+            $"{string.Join(", ", Variants.Select(x => x.Name))}");
 
     public static string VariantName(FlatnessVariant variant) => Variants.First(v => v.Variant == variant).Name;
 }
@@ -54,15 +56,18 @@ public sealed record MeasureSpec
 {
     /// <summary>A linear or conv layer name ("fc3"), null for the head, or "all": every linear/conv layer plus the whole network.</summary>
     public string? Layer { get; init; }
-    public IReadOnlyList<string> Measures { get; init; } = [GeometryMeasures.RelativeFlatness, GeometryMeasures.HessianTrace, GeometryMeasures.TopEigen];
+    public IReadOnlyList<string> Measures { get; init; } = [GeometryMeasures.RelativeFlatness, GeometryMeasures.HessianTrace,
+        GeometryMeasures.TopEigen];
     public Split Split { get; init; } = Split.Train;
     /// <summary>The first N examples of the split; null = all.</summary>
     public long? Samples { get; init; } = 2000;
 
-    /// <summary>Relative-flatness variant; null: closed form for the head, block for layers of ≤ 1024 weights, else the estimator.</summary>
+    /// <summary>Relative-flatness variant; null: closed form for the head, block for layers of ≤ 1024 weights, else the
+    /// estimator.</summary>
     public FlatnessVariant? Variant { get; init; }
     public bool Normalized { get; init; }
-    /// <summary>Weight decay α as 'basin train --weight-decay' means it (a loss term α/2·‖w‖², so the Hessian gains α per diagonal entry).</summary>
+    /// <summary>Weight decay α as 'basin train --weight-decay' means it (a loss term α/2·‖w‖², so the Hessian gains α per diagonal
+    /// entry).</summary>
     public double WeightDecay { get; init; }
     public bool NormalizeFeatures { get; init; }
 
@@ -79,7 +84,8 @@ public sealed record MeasureSpec
     /// <summary>Force Hutchinson even where the trace has a closed form (the head with cross-entropy).</summary>
     public bool Hutchinson { get; init; }
 
-    /// <summary>Stochastic Lanczos quadrature: runs and steps; the PNG goes to <see cref="PlotPath"/> (see <see cref="MeasureJob"/>).</summary>
+    /// <summary>Stochastic Lanczos quadrature: runs and steps; the PNG goes to <see cref="PlotPath"/> (see
+    /// <see cref="MeasureJob"/>).</summary>
     public int DensityRuns { get; init; } = 1;
     public int DensitySteps { get; init; } = 90;
     public string? PlotPath { get; init; }

@@ -66,10 +66,12 @@ public sealed record ReparametrizationReport(
 /// </summary>
 public static class ReparametrizeJob
 {
-    public static ReparametrizationReport Run(string? runId, RunStore? store, string? weightsPath, string? modelSpec, string? dataset, string? dataPath,
-        ReparametrizeSpec spec, IProgress<MeasureProgress>? progress = null, CancellationToken cancellationToken = default)
+    public static ReparametrizationReport Run(string? runId, RunStore? store, string? weightsPath, string? modelSpec, string? dataset,
+        string? dataPath, ReparametrizeSpec spec, IProgress<MeasureProgress>? progress = null,
+        CancellationToken cancellationToken = default)
     {
-        if ((runId is null) == (weightsPath is null)) throw new BasinException("give either a run id (--run) or a weights file (--weights)");
+        if ((runId is null) == (weightsPath is null)) throw new BasinException("give either a run id (--run) or a " +
+            "weights file (--weights)");
         if (spec.Samples is < 1) throw new BasinException($"--samples must be at least 1, got {spec.Samples}");
         var source = ModelSource.Resolve(runId, store, weightsPath, modelSpec, dataset, dataPath);
         using var data = source.LoadData(spec.Split, spec.Samples, atMost: true);
@@ -77,7 +79,8 @@ public static class ReparametrizeJob
         return Compare(model, data, spec, progress, cancellationToken) with { Dataset = source.Dataset };
     }
 
-    /// <summary>Rescales a copy of <paramref name="model"/> (the model itself is left as it is) and compares the measures on <paramref name="data"/>.</summary>
+    /// <summary>Rescales a copy of <paramref name="model"/> (the model itself is left as it is) and compares the measures on
+    /// <paramref name="data"/>.</summary>
     public static ReparametrizationReport Compare(Classifier model, LabeledDataset data, ReparametrizeSpec spec,
         IProgress<MeasureProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -91,7 +94,8 @@ public static class ReparametrizeJob
         var rescalings = Reparametrization.Random(scaled, spec.Seed, spec.NeuronWise, spec.MaxFactor);
         double outputChange = OutputChange(model, scaled, data, spec.ChunkSize);
         if (!double.IsFinite(outputChange))
-            throw new BasinException($"the rescaled model's outputs are not finite: factors up to {spec.MaxFactor:G4} overflow its {scaled.parameters().First().dtype} weights; use a smaller --max-factor");
+            throw new BasinException($"the rescaled model's outputs are not finite: factors up to {spec.MaxFactor:G4} overflow its " +
+                $"{scaled.parameters().First().dtype} weights; use a smaller --max-factor");
         var before = Values(model, data, spec, "before", progress, cancellationToken);
         var after = Values(scaled, data, spec, "after", progress, cancellationToken);
         var changes = before.Zip(after, (b, a) =>
@@ -101,8 +105,8 @@ public static class ReparametrizeJob
             double relative = Math.Abs(a.Amount - b.Amount) / Math.Max(Math.Abs(b.Amount), 1e-300);
             return new MeasureChange(b.Layer, b.Measure, b.Amount, a.Amount, relative, !(relative <= spec.Tolerance));
         }).ToArray();
-        return new ReparametrizationReport(model.Spec, data.Name, spec.Split.ToString().ToLowerInvariant(), data.Count, spec.NeuronWise, spec.MaxFactor,
-            spec.Seed, spec.Tolerance, rescalings, outputChange, changes, clock.Elapsed.TotalSeconds);
+        return new ReparametrizationReport(model.Spec, data.Name, spec.Split.ToString().ToLowerInvariant(), data.Count, spec.NeuronWise,
+            spec.MaxFactor, spec.Seed, spec.Tolerance, rescalings, outputChange, changes, clock.Elapsed.TotalSeconds);
     }
 
     static double OutputChange(Classifier a, Classifier b, LabeledDataset data, int chunkSize)
@@ -122,7 +126,8 @@ public static class ReparametrizeJob
 
     sealed record Value(string Layer, string Measure, double Amount);
 
-    static List<Value> Values(Classifier model, LabeledDataset data, ReparametrizeSpec spec, string phase, IProgress<MeasureProgress>? progress, CancellationToken ct)
+    static List<Value> Values(Classifier model, LabeledDataset data, ReparametrizeSpec spec, string phase,
+        IProgress<MeasureProgress>? progress, CancellationToken ct)
     {
         var measureSpec = new MeasureSpec
         {
@@ -133,20 +138,25 @@ public static class ReparametrizeJob
             Seed = spec.Seed,
             ChunkSize = spec.ChunkSize,
         };
-        var progressWithPhase = progress is null ? null : new Progress<MeasureProgress>(p => progress.Report(p with { Measure = $"{p.Measure} ({phase})" }));
+        var progressWithPhase = progress is null
+            ? null : new Progress<MeasureProgress>(p => progress.Report(p with { Measure = $"{p.Measure} ({phase})" }));
         var plain = MeasureJob.Measure(model, data, measureSpec, progress: progressWithPhase, cancellationToken: ct);
-        var normalized = MeasureJob.Measure(model, data, measureSpec with { Measures = [GeometryMeasures.RelativeFlatness], NormalizeFeatures = true }, progress: progressWithPhase, cancellationToken: ct);
+        var normalized = MeasureJob.Measure(model, data, measureSpec with { Measures = [GeometryMeasures.RelativeFlatness],
+            NormalizeFeatures = true }, progress: progressWithPhase, cancellationToken: ct);
         var values = new List<Value>();
         foreach (var layer in plain.Layers)
         {
             if (layer.RelativeFlatness is { } rf)
                 values.Add(new Value(layer.Layer, $"relative flatness ({GeometryMeasures.VariantName(rf.Variant)})", rf.Value));
             if (normalized.Layers.FirstOrDefault(l => l.Layer == layer.Layer)?.RelativeFlatness is { } rfn)
-                values.Add(new Value(layer.Layer, $"relative flatness ({GeometryMeasures.VariantName(rfn.Variant)}, normalized features)", rfn.Value));
+                values.Add(new Value(layer.Layer, $"relative flatness ({GeometryMeasures.VariantName(rfn.Variant)}, normalized features)",
+                    rfn.Value));
             if (layer.Layer == model.HeadName)
-                foreach (var variant in new[] { FlatnessVariant.NeuronWiseMaxEigenvalue, FlatnessVariant.LayerWiseTrace, FlatnessVariant.LayerWiseMaxEigenvalue })
+                foreach (var variant in new[] { FlatnessVariant.NeuronWiseMaxEigenvalue, FlatnessVariant.LayerWiseTrace,
+                    FlatnessVariant.LayerWiseMaxEigenvalue })
                 {
-                    var r = RelativeFlatness.Measure(model, data, layer.Layer, variant, new FlatnessOptions { ChunkSize = spec.ChunkSize, Seed = spec.Seed }, ct);
+                    var r = RelativeFlatness.Measure(model, data, layer.Layer, variant, new FlatnessOptions { ChunkSize = spec.ChunkSize,
+                        Seed = spec.Seed }, ct);
                     values.Add(new Value(layer.Layer, $"relative flatness ({GeometryMeasures.VariantName(variant)})", r.Value));
                 }
             if (layer.HessianTrace is { } tr) values.Add(new Value(layer.Layer, $"hessian trace ({tr.Method})", tr.Value));

@@ -45,7 +45,8 @@ public sealed record ConnectSpec
 /// <summary>The straight line and the trained curve between two runs, on train (and test) data, each with both barriers.</summary>
 public sealed record ConnectResult(string RunA, string RunB, string Model, string Dataset, string CurveKind, Alignment? Alignment,
     CurveTrainingOptions Training, long TrainExamples, long TestExamples, IReadOnlyList<CurveEpoch> Epochs,
-    PathProfile Line, PathProfile Curve, PathProfile? LineTest, PathProfile? CurveTest, string OutputFolder, IReadOnlyList<string> Files, double Seconds);
+    PathProfile Line, PathProfile Curve, PathProfile? LineTest, PathProfile? CurveTest, string OutputFolder, IReadOnlyList<string> Files,
+    double Seconds);
 
 /// <summary>
 /// `basin connect`: loads two recorded runs of one architecture, optionally aligns B's hidden units to A, evaluates the straight line,
@@ -55,7 +56,8 @@ public sealed record ConnectResult(string RunA, string RunB, string Model, strin
 /// </summary>
 public static class ConnectJob
 {
-    public static ConnectResult Run(ConnectSpec spec, RunStore store, IProgress<LandscapeProgress>? progress = null, CancellationToken ct = default)
+    public static ConnectResult Run(ConnectSpec spec, RunStore store, IProgress<LandscapeProgress>? progress = null,
+        CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Check();
@@ -73,7 +75,8 @@ public static class ConnectJob
         using var b = sb.LoadModel(train);
         Directions.CheckSameArchitecture(a, b, $"run {idA}", $"run {idB}");
         if (a.buffers().Any())
-            throw new BasinException($"{a.Spec} has batch-norm statistics; curves between such models need them re-estimated at every t, which is not supported yet");
+            throw new BasinException($"{a.Spec} has batch-norm statistics; curves between such models need them re-estimated at every t, " +
+                "which is not supported yet");
         var alignment = spec.Align ? WeightMatching.Align(a, b) : null;
 
         var ts = Slices.Grid(0, 1, spec.Points);
@@ -83,12 +86,14 @@ public static class ConnectJob
         using var curve = new Curve(spec.Curve, a.parameters().ToArray(), b.parameters().ToArray());
         using var work = sa.LoadModel(train);
         var epochs = CurveTraining.Train(curve, work, train, spec.Training,
-            new SyncProgress<CurveEpoch>(e => progress?.Report(new LandscapeProgress($"training the curve (loss {e.MeanLoss:G4})", e.Epoch, spec.Training.Epochs))), ct);
+            new SyncProgress<CurveEpoch>(e => progress?.Report(new LandscapeProgress($"training the curve (loss {e.MeanLoss:G4})", e.Epoch,
+            spec.Training.Epochs))), ct);
         var curveTrain = CurveTraining.Profile(curve, work, train, ts, spec.ChunkSize, Phase("curve, train"), ct);
         var curveTest = test is null ? null : CurveTraining.Profile(curve, work, test, ts, spec.ChunkSize, Phase("curve, test"), ct);
 
         var kind = spec.Curve == CurveKind.Bezier ? "bezier" : "polychain";
-        var folder = spec.Output ?? Path.Combine(store.RunFolder(idA), $"connect-{kind}-{idB}{(spec.Align ? "-aligned" : "")}-seed{spec.Training.Seed}");
+        var folder = spec.Output ?? Path.Combine(store.RunFolder(idA),
+            $"connect-{kind}-{idB}{(spec.Align ? "-aligned" : "")}-seed{spec.Training.Seed}");
         Directory.CreateDirectory(folder);
         var result = new ConnectResult(idA, idB, a.Spec, sa.Dataset, kind, alignment, spec.Training, train.Count, test?.Count ?? 0, epochs,
             line, curveTrain, lineTest, curveTest, folder, [], 0);

@@ -24,7 +24,8 @@ public sealed record LandscapeSpec
     public double Max { get; init; } = 1;
     /// <summary>Grid points per axis, both ends included.</summary>
     public int Steps { get; init; } = 51;
-    /// <summary>random (filter-normalized Gaussian), eigen (top Hessian eigenvectors, unit norm) or to (θ_B − θ_A towards <see cref="To"/>).</summary>
+    /// <summary>random (filter-normalized Gaussian), eigen (top Hessian eigenvectors, unit norm) or to (θ_B − θ_A towards
+    /// <see cref="To"/>).</summary>
     public string Directions { get; init; } = "random";
     /// <summary>The second run for --directions to.</summary>
     public string? To { get; init; }
@@ -51,7 +52,8 @@ public sealed record LandscapeSpec
     {
         if (Dims is not (1 or 2)) throw new BasinException($"--dims must be 1 or 2, got {Dims}");
         Slices.Grid(Min, Max, Steps);
-        if (!LandscapeJob.DirectionNames.Contains(Directions)) throw new BasinException($"unknown --directions '{Directions}' (use random, eigen or to RUN2)");
+        if (!LandscapeJob.DirectionNames.Contains(Directions)) throw new BasinException($"unknown --directions '{Directions}' (use " +
+            "random, eigen or to RUN2)");
         if (Directions == "to" && To is null) throw new BasinException("--directions to needs a second run: --directions to RUN2");
         if (Directions != "to" && To is not null) throw new BasinException("a second run is only used with --directions to");
         if (Align && Directions != "to") throw new BasinException("--align needs --directions to RUN2");
@@ -72,10 +74,10 @@ public sealed record SliceValues(string Split, long Examples, double[][] Loss, d
 /// The result of <see cref="LandscapeJob"/>: the grid (alphas, and betas for 2-D), the train and test values, the directions' norms and
 /// cosine, the model's own loss, the barrier along the line for --directions to (else null) and the files written.
 /// </summary>
-public sealed record LandscapeResult(string Run, string? To, string Model, string Dataset, int Dims, string Directions, string Norm, string Bias,
-    long Seed, IReadOnlyList<double> Alphas, IReadOnlyList<double>? Betas, IReadOnlyList<double> DirectionNorms, double? Cosine,
-    IReadOnlyList<double>? Eigenvalues, Alignment? Alignment, double OwnLoss, SliceValues Train, SliceValues? Test, LossBarrier? Barrier,
-    string OutputFolder, IReadOnlyList<string> Files, double Seconds);
+public sealed record LandscapeResult(string Run, string? To, string Model, string Dataset, int Dims, string Directions, string Norm,
+    string Bias, long Seed, IReadOnlyList<double> Alphas, IReadOnlyList<double>? Betas, IReadOnlyList<double> DirectionNorms,
+    double? Cosine, IReadOnlyList<double>? Eigenvalues, Alignment? Alignment, double OwnLoss, SliceValues Train, SliceValues? Test,
+    LossBarrier? Barrier, string OutputFolder, IReadOnlyList<string> Files, double Seconds);
 
 /// <summary>Which phase the job is in and how far it has got.</summary>
 public sealed record LandscapeProgress(string Phase, long Done, long Of);
@@ -92,7 +94,8 @@ public static class LandscapeJob
     /// <summary>Grids above this many points need --force.</summary>
     public const double MaxPoints = 1e6;
 
-    public static LandscapeResult Run(LandscapeSpec spec, RunStore store, IProgress<LandscapeProgress>? progress = null, CancellationToken ct = default)
+    public static LandscapeResult Run(LandscapeSpec spec, RunStore store, IProgress<LandscapeProgress>? progress = null,
+        CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Check();
@@ -100,7 +103,8 @@ public static class LandscapeJob
         var source = ModelSource.Resolve(spec.Run, store, null, null, null, null);
         var second = spec.To is null ? null : ModelSource.Resolve(spec.To, store, null, null, null, null);
         if (second is not null && !string.Equals(second.Dataset, source.Dataset, StringComparison.OrdinalIgnoreCase))
-            throw new BasinException($"run {RunIdOf(second!)} was trained on {second.Dataset} but run {RunIdOf(source)} on {source.Dataset}");
+            throw new BasinException($"run {RunIdOf(second!)} was trained on {second.Dataset} but run " +
+                $"{RunIdOf(source)} on {source.Dataset}");
         using var train = source.LoadData(Split.Train, spec.Samples, atMost: true);
         using var test = spec.TestSamples > 0 ? source.LoadData(Split.Test, spec.TestSamples, atMost: true) : null;
         using var model = source.LoadModel(train);
@@ -108,11 +112,13 @@ public static class LandscapeJob
         if (other is not null)
         {
             if (model.Spec != other.Spec)
-                throw new BasinException($"runs {RunIdOf(source)} ({model.Spec}) and {RunIdOf(second!)} ({other.Spec}) have different architectures");
+                throw new BasinException($"runs {RunIdOf(source)} ({model.Spec}) and {RunIdOf(second!)} ({other.Spec}) have " +
+                    "different architectures");
             Basin.Landscape.Directions.CheckSameArchitecture(model, other, $"run {RunIdOf(source)}", $"run {RunIdOf(second!)}");
         }
         if (other is not null && model.buffers().Any())
-            throw new BasinException($"{model.Spec} has batch-norm statistics; interpolating between two such models needs them re-estimated at every t, which is not supported yet");
+            throw new BasinException($"{model.Spec} has batch-norm statistics; interpolating between two such models needs them " +
+                "re-estimated at every t, which is not supported yet");
         Alignment? alignment = spec.Align ? WeightMatching.Align(model, other!) : null;
 
         using var scope = torch.NewDisposeScope();
@@ -131,9 +137,9 @@ public static class LandscapeJob
 
         var folder = spec.Output ?? Path.Combine(store.RunFolder(RunIdOf(source)), DefaultFolderName(spec));
         Directory.CreateDirectory(folder);
-        var result = new LandscapeResult(RunIdOf(source), second is null ? null : RunIdOf(second), model.Spec, source.Dataset, spec.Dims, spec.Directions,
-            spec.Directions == "random" ? spec.Norm.ToString().ToLowerInvariant() : "none", spec.Bias.ToString().ToLowerInvariant(), spec.Seed,
-            alphas, betas, directions.Select(Basin.Landscape.Directions.Norm).ToArray(),
+        var result = new LandscapeResult(RunIdOf(source), second is null ? null : RunIdOf(second), model.Spec, source.Dataset, spec.Dims,
+            spec.Directions, spec.Directions == "random" ? spec.Norm.ToString().ToLowerInvariant() : "none",
+            spec.Bias.ToString().ToLowerInvariant(), spec.Seed, alphas, betas, directions.Select(Basin.Landscape.Directions.Norm).ToArray(),
             directions.Length == 2 ? Basin.Landscape.Directions.Cosine(directions[0], directions[1]) : null, eigenvalues, alignment, own,
             trainValues, testValues, barrier, folder, [], 0);
         var csv = Path.Combine(folder, "landscape.csv");
@@ -147,37 +153,43 @@ public static class LandscapeJob
     }
 
     /// <summary>The id of the recorded run the weights came from (its folder's name).</summary>
-    internal static string RunIdOf(ModelSource source) => Path.GetFileName(source.RunFolder ?? throw new BasinException("a recorded run is needed"));
+    internal static string RunIdOf(ModelSource source) => Path.GetFileName(source.RunFolder
+        ?? throw new BasinException("a recorded run is needed"));
 
     public static string DefaultFolderName(LandscapeSpec spec) =>
-        $"landscape-{spec.Dims}d-{(spec.Directions == "to" ? "to-" + spec.To : spec.Directions)}{(spec.Align ? "-aligned" : "")}-seed{spec.Seed}";
+        $"landscape-{spec.Dims}d-{(spec.Directions == "to" ? "to-" + spec.To : spec.Directions)}" +
+        $"{(spec.Align ? "-aligned" : "")}-seed{spec.Seed}";
 
-    static (Tensor[][] Directions, double[]? Eigenvalues) MakeDirections(LandscapeSpec spec, Classifier model, Classifier? other, LabeledDataset train, CancellationToken ct)
+    static (Tensor[][] Directions, double[]? Eigenvalues) MakeDirections(LandscapeSpec spec, Classifier model, Classifier? other,
+        LabeledDataset train, CancellationToken ct)
     {
         switch (spec.Directions)
         {
             case "random":
-                return (Enumerable.Range(0, spec.Dims).Select(i => Basin.Landscape.Directions.Random(model, spec.Seed + i, spec.Norm, spec.Bias)).ToArray(), null);
+                return (Enumerable.Range(0, spec.Dims).Select(i => Basin.Landscape.Directions.Random(model, spec.Seed + i, spec.Norm,
+                    spec.Bias)).ToArray(), null);
             case "eigen":
                 {
                     using var subset = train.Count > spec.EigenSamples ? train.Take(spec.EigenSamples) : null;
-                    var (vectors, values) = Basin.Landscape.Directions.HessianEigenvectors(model, subset ?? train, spec.Dims, spec.EigenSteps, spec.Seed,
-                        spec.ChunkSize, ct);
+                    var (vectors, values) = Basin.Landscape.Directions.HessianEigenvectors(model, subset ?? train, spec.Dims,
+                        spec.EigenSteps, spec.Seed, spec.ChunkSize, ct);
                     return (vectors, values);
                 }
             default:
                 {
                     var towards = Basin.Landscape.Directions.Between(model, other!);
-                    return spec.Dims == 1 ? ([towards], null) : ([towards, Basin.Landscape.Directions.Random(model, spec.Seed, spec.Norm, spec.Bias)], null);
+                    return spec.Dims == 1 ? ([towards], null) : ([towards, Basin.Landscape.Directions.Random(model, spec.Seed, spec.Norm,
+                        spec.Bias)], null);
                 }
         }
     }
 
-    static SliceValues Evaluate(Classifier model, LabeledDataset data, string split, LandscapeSpec spec, Tensor[][] directions, double[] alphas,
-        double[]? betas, IProgress<LandscapeProgress>? progress, CancellationToken ct)
+    static SliceValues Evaluate(Classifier model, LabeledDataset data, string split, LandscapeSpec spec, Tensor[][] directions,
+        double[] alphas, double[]? betas, IProgress<LandscapeProgress>? progress, CancellationToken ct)
     {
         using var surface = new LossSurface(model, data, spec.ChunkSize);
-        var report = progress is null ? null : new SyncProgress<SliceProgress>(p => progress.Report(new LandscapeProgress(split, p.Done, p.Of)));
+        var report = progress is null ? null : new SyncProgress<SliceProgress>(p => progress.Report(new LandscapeProgress(split, p.Done,
+            p.Of)));
         double[][] loss, accuracy;
         if (betas is null)
         {

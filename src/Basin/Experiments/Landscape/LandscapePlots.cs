@@ -4,7 +4,8 @@ using ScottPlot;
 
 namespace Basin.Experiments.Landscape;
 
-/// <summary>PNG figures of loss landscapes (ScottPlot, headless): line plots for 1-D slices and paths, contour lines over a heat map for 2-D.</summary>
+/// <summary>PNG figures of loss landscapes (ScottPlot, headless): line plots for 1-D slices and paths, contour lines over a heat map for
+/// 2-D.</summary>
 public static class LandscapePlots
 {
     public static void Save(LandscapeResult r, string path)
@@ -96,7 +97,8 @@ public static class LandscapePlots
         AddCurve(plot, r.Line.Ts.ToArray(), r.Line.Loss, "line, train", train, LinePattern.Dashed);
         AddCurve(plot, r.Curve.Ts.ToArray(), r.Curve.Loss, $"{r.CurveKind}, train", train, LinePattern.Solid);
         if (r.LineTest is not null) AddCurve(plot, r.LineTest.Ts.ToArray(), r.LineTest.Loss, "line, test", test, LinePattern.Dashed);
-        if (r.CurveTest is not null) AddCurve(plot, r.CurveTest.Ts.ToArray(), r.CurveTest.Loss, $"{r.CurveKind}, test", test, LinePattern.Solid);
+        if (r.CurveTest is not null) AddCurve(plot, r.CurveTest.Ts.ToArray(), r.CurveTest.Loss, $"{r.CurveKind}, test", test,
+            LinePattern.Solid);
         plot.Title($"{r.Model}: run {r.RunA} (t = 0) to run {r.RunB} (t = 1)");
         plot.Axes.Title.Label.FontSize = 13;
         plot.XLabel("t");

@@ -61,8 +61,8 @@ public static class MinimaJob
         point.Net.CheckUnit(l, u);
         double gradient = NetLoss.Norm(NetLoss.Gradient(point.Net, point.Data));
         if (!(gradient <= new SplitOptions().CriticalTolerance))
-            throw new BasinException($"the starting point is not critical: ‖∇L‖ = {gradient:E3}, so the split line is not a line of " +
-                $"critical points; " +
+            throw new BasinException($"the starting point is not critical: ‖∇L‖ = {gradient:E3}, so the split " +
+                "line is not a line of critical points; " +
                 "polish it to a minimum first (Newton, --polish)");
         var escape = EscapePath.Run(point.Net, point.Data, l, u, options, progress, ct);
         EscapePlot.Save(escape, plotPath);

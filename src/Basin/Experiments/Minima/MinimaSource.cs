@@ -16,8 +16,8 @@ public enum MinimaCase
     /// <summary>The 12-point regression example: 1→1→1 sigmoid, B ≻ 0, M = 0 (minima on (0, 1), saddles outside).</summary>
     Fixture,
     /// <summary>
-    /// A 2→3→2→1 sigmoid network (60 random points in [−2, 2]², θ* ~ 0.8·N(0, I), seed 1, residual 0.05·√N fed into M) split in
-    /// its first (inner) layer, whose next layer has 2 units: M ≠ 0. Its small network is itself a saddle (constructed and
+    /// A 2→3→2→1 sigmoid network (60 random points in [−2, 2]², θ* ~ 0.8·N(0, I), seed 1, residual 0.05·√N fed into M) split
+    /// in its first (inner) layer, whose next layer has 2 units: M ≠ 0. Its small network is itself a saddle (constructed and
     /// trained deep sigmoid networks are not strict minima), so it checks the exact inertia count rather than a minimum.
     /// </summary>
     Deep,
@@ -70,7 +70,8 @@ public sealed record MinimaSource
         if (!r.Converged)
         {
             point.Dispose();
-            throw new BasinException($"Newton did not reach ‖∇L‖ ≤ 1e-10 in {r.Iterations} iterations (‖∇L‖ = {r.GradientNorm:E3}, loss " +
+            throw new BasinException($"Newton did not reach ‖∇L‖ ≤ 1e-10 in {r.Iterations} iterations (‖∇L‖ = " +
+                $"{r.GradientNorm:E3}, loss " +
                 $"{r.Loss:G6}); " +
                 "sigmoid networks often have their minima at infinity (largest |θ| " + $"{r.Net.Theta.Max(Math.Abs):G4})");
         }

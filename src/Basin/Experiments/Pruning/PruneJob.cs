@@ -28,7 +28,8 @@ public static class PruneJob
         var details = store.Get(spec.SourceRun);
         var sourceId = details.Summary.Id;
         if (details.Summary.Kind != "train")
-            throw new BasinException($"run {sourceId} is a {details.Summary.Kind} run; prune works on a finished training run ('basin train')");
+            throw new BasinException($"run {sourceId} is a {details.Summary.Kind} run; prune works on a finished " +
+                "training run ('basin train')");
         var weightsPath = Path.Combine(store.RunFolder(sourceId), TrainingJob.WeightsFile);
         if (details.Summary.Status != RunStatus.Finished || !File.Exists(weightsPath))
             throw new BasinException($"run {sourceId} has no trained weights to prune (status {details.Summary.Status})");
@@ -61,7 +62,8 @@ public static class PruneJob
         rounds.Add(new PruneRound(0, sourceId, 0, dense.Sparsity().Layers, tr0.Loss, tr0.Accuracy, te0.Loss, te0.Accuracy, dnr0, 0, 0, 0));
         progress?.Report(new PruneRoundDone(rounds[0], spec.Rounds ?? 1));
 
-        var context = new RoundContext(spec, source, roundSpec, recipe, store, sourceId, train, test, dnrData, probe, progress, ct, threads);
+        var context = new RoundContext(spec, source, roundSpec, recipe, store, sourceId, train, test, dnrData, probe, progress, ct,
+            threads);
         int of = spec.Rounds ?? 1;
         if (spec.Iterative)
         {
@@ -90,10 +92,12 @@ public static class PruneJob
     /// θ_K: trains <paramref name="model"/> (at θ₀) with the source run's recipe and configuration and stops after epoch
     /// <paramref name="epochs"/>, so the schedule is the run's own; equal to the run's θ_K bit for bit at the same thread count.
     /// </summary>
-    static WeightSnapshot Replay(Classifier model, TrainJobSpec source, LabeledDataset train, int epochs, CancellationToken ct, int? threads)
+    static WeightSnapshot Replay(Classifier model, TrainJobSpec source, LabeledDataset train, int epochs, CancellationToken ct,
+        int? threads)
     {
         var recipe = TrainingJob.RecipeFor(source, train.Count);
-        var config = new TrainingConfig(source.Epochs, source.BatchSize, source.Seed) { EvaluateEveryEpoch = false, Threads = threads, Device = source.Device };
+        var config = new TrainingConfig(source.Epochs, source.BatchSize, source.Seed) { EvaluateEveryEpoch = false, Threads = threads,
+            Device = source.Device };
         if (epochs < source.Epochs)
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -117,7 +121,8 @@ public static class PruneJob
     {
         var details = store.Get(runId);
         var id = details.Summary.Id;
-        if (details.Summary.Kind != Kind) throw new BasinException($"--like {id}: it is a {details.Summary.Kind} run, not a prune run with a mask");
+        if (details.Summary.Kind != Kind) throw new BasinException($"--like {id}: it is a {details.Summary.Kind} run, not a " +
+            "prune run with a mask");
         var path = Path.Combine(store.RunFolder(id), MaskFile);
         if (!File.Exists(path)) throw new BasinException($"--like {id}: the run has no {MaskFile}");
         var mask = PruningMask.Load(path);
@@ -126,7 +131,8 @@ public static class PruneJob
             var sizes = mask.Sparsity().Layers.ToDictionary(l => l.Name, l => l.Total);
             foreach (var layer in dense.Sparsity().Layers)
                 if (!sizes.TryGetValue(layer.Name, out var total) || total != layer.Total)
-                    throw new BasinException($"--like {id}: its mask does not fit this model ('{layer.Name}' has {layer.Total} weights here, "
+                    throw new BasinException($"--like {id}: its mask does not fit this model ('{layer.Name}' has " +
+                        $"{layer.Total} weights here, "
                         + (sizes.ContainsKey(layer.Name) ? $"{sizes[layer.Name]} there)" : "none there)"));
             return mask;
         }
@@ -142,7 +148,8 @@ public static class PruneJob
         public void Report(TrainingEvent value) => action(value);
     }
 
-    static (PruningMask Mask, NodeSparsity? Nodes) OneShot(PruneSpec spec, Classifier model, PruningMask dense, long sourceSeed, RunStore store)
+    static (PruningMask Mask, NodeSparsity? Nodes) OneShot(PruneSpec spec, Classifier model, PruningMask dense, long sourceSeed,
+        RunStore store)
     {
         if (spec.LikeRun is { } like)
         {
@@ -175,7 +182,8 @@ public static class PruneJob
         public IReadOnlyList<string>? Tags => Prune.Tags;
     }
 
-    static PruneRound TrainRound(RoundContext c, Classifier model, int round, int of, PruningMask mask, NodeSparsity? nodes, ApRoundCounts? ap)
+    static PruneRound TrainRound(RoundContext c, Classifier model, int round, int of, PruningMask mask, NodeSparsity? nodes,
+        ApRoundCounts? ap)
     {
         c.Ct.ThrowIfCancellationRequested();
         var spec = c.Spec;
@@ -212,7 +220,8 @@ public static class PruneJob
             var te = Evaluation.Evaluate(model, c.Test);
             var dnr = c.Probe ? DeadNeurons.Measure(model, c.DnrData) : null;
             Weights.Save(model, Path.Combine(folder, TrainingJob.WeightsFile), metadata);
-            var figures = new PruneRound(round, id, sparsity.Global, sparsity.Layers, tr.Loss, tr.Accuracy, te.Loss, te.Accuracy, dnr, epochs, steps, seconds)
+            var figures = new PruneRound(round, id, sparsity.Global, sparsity.Layers, tr.Loss, tr.Accuracy, te.Loss, te.Accuracy, dnr,
+                epochs, steps, seconds)
             {
                 Nodes = nodes,
                 Ap = ap,

@@ -9,14 +9,16 @@ namespace Basin.Experiments.Pruning;
 /// (null for networks the probe does not know), AP's counts for imp+ap.
 /// </summary>
 public sealed record PruneRound(int Round, string RunId, double Sparsity, IReadOnlyList<LayerSparsity> Layers,
-    double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy, DeadNeuronRate? Dnr, int Epochs, long Steps, double Seconds)
+    double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy, DeadNeuronRate? Dnr, int Epochs, long Steps,
+    double Seconds)
 {
     public NodeSparsity? Nodes { get; init; }
     public ApRoundCounts? Ap { get; init; }
 }
 
 /// <summary>What a pruning job did: the source run, then every round in order.</summary>
-public sealed record PruneJobResult(string SourceRun, string Method, string Model, string Dataset, string Rewind, IReadOnlyList<PruneRound> Rounds);
+public sealed record PruneJobResult(string SourceRun, string Method, string Model, string Dataset, string Rewind,
+    IReadOnlyList<PruneRound> Rounds);
 
 /// <summary>A round starts: its run is recorded and its mask is set.</summary>
 public sealed record PruneRoundStarted(int Round, int Of, string RunId, string RunFolder, double Sparsity) : TrainingEvent;

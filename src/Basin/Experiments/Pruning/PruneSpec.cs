@@ -62,7 +62,9 @@ public sealed record PruneSpec
     {
         if (rewind is null || !rewind.Trim().StartsWith("epoch:", StringComparison.OrdinalIgnoreCase)) return null;
         var text = rewind.Trim()["epoch:".Length..];
-        return int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int k) && k >= 1 ? k
+        return int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int k)
+            && k >= 1
+            ? k
             : throw new OptionException("--rewind", $"--rewind epoch:K needs a whole number of epochs K ≥ 1, got '{text}'");
     }
 
@@ -74,22 +76,28 @@ public sealed record PruneSpec
         var spec = this with { Method = method, Rewind = rewind };
         if (spec.Iterative)
         {
-            if (Sparsity is not null) throw new OptionException("--sparsity", $"--method {method} prunes in rounds: give --rounds R (and --rate P), not --sparsity");
+            if (Sparsity is not null) throw new OptionException("--sparsity", $"--method {method} prunes in rounds: give --rounds R (and " +
+                "--rate P), not --sparsity");
             if (Rounds is null) throw new OptionException("--rounds", $"--method {method} needs --rounds R (and --rate P, default 20)");
             Check.AtLeast(Rounds.Value, 1, "--rounds");
             if (!(Rate > 0 && Rate < 100)) throw new OptionException("--rate", $"--rate must be a percentage in (0, 100), got {Rate}");
             if (method == "imp+ap" && !(ApRate > 0 && ApRate < Rate))
                 throw new OptionException("--ap-rate", $"--ap-rate must be a percentage in (0, rate) = (0, {Rate}), got {ApRate}");
-            if (method == "imp+ap" && Layerwise) throw new OptionException("--layerwise", "--layerwise: AP ranks globally; use it with imp, not imp+ap");
+            if (method == "imp+ap" && Layerwise) throw new OptionException("--layerwise", "--layerwise: AP ranks globally; use it " +
+                "with imp, not imp+ap");
         }
         else
         {
-            if (Rounds is not null) throw new OptionException("--rounds", $"--method {method} prunes once: give --sparsity S, not --rounds");
-            if (LikeRun is not null && method != "random") throw new OptionException("--like", $"--like applies to --method random, not {method}");
+            if (Rounds is not null) throw new OptionException("--rounds", $"--method {method} prunes once: give " +
+                "--sparsity S, not --rounds");
+            if (LikeRun is not null && method != "random") throw new OptionException("--like", "--like applies to --method " +
+                $"random, not {method}");
             if (LikeRun is not null && Sparsity is not null) throw new OptionException("--like", "give --sparsity or --like, not both");
-            if (Sparsity is null && LikeRun is null) throw new OptionException("--sparsity", $"--method {method} needs --sparsity S, a fraction in [0, 1)");
+            if (Sparsity is null && LikeRun is null) throw new OptionException("--sparsity", $"--method {method} needs --sparsity S, " +
+                "a fraction in [0, 1)");
             if (Sparsity is { } s) Check.Fraction(s, "--sparsity");
-            if (Layerwise && method != "magnitude") throw new OptionException("--layerwise", $"--layerwise applies to magnitude and imp, not {method}");
+            if (Layerwise && method != "magnitude") throw new OptionException("--layerwise", "--layerwise applies to magnitude " +
+                $"and imp, not {method}");
         }
         if (Epochs is < 0) throw new OptionException("--epochs", $"--epochs must be at least 0, got {Epochs}");
         Check.AtLeast(DnrSamples, 1, "--dnr-samples");

@@ -14,7 +14,8 @@ public sealed record PointStarted(string Key, string Worker, bool Resumed) : Swe
 
 public sealed record PointTrained(string Key, string RunId, double Seconds) : SweepEvent;
 
-public sealed record MeasureComputed(string Key, string Measure, string Variant, double? Value, double Seconds, string? Message) : SweepEvent;
+public sealed record MeasureComputed(string Key, string Measure, string Variant, double? Value, double Seconds,
+    string? Message) : SweepEvent;
 
 /// <summary>A point is finished (done or failed).</summary>
 public sealed record PointFinished(string Key, string Status, double Seconds, string? Message) : SweepEvent;

@@ -58,7 +58,8 @@ public static class SweepFile
     public static SweepDefinition Parse(string text, string source, string defaultName = "sweep")
     {
         JsonNode? root;
-        try { root = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
+        try { root = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip,
+            AllowTrailingCommas = true }); }
         catch (JsonException e) { throw new BasinException($"{source}: not valid JSON: {e.Message}"); }
         if (root is not JsonObject obj) throw new BasinException($"{source}: a sweep file is a JSON object with 'base' and 'axes'");
         string Fail(string message) => throw new BasinException($"{source}: {message}");
@@ -66,7 +67,8 @@ public static class SweepFile
         foreach (var (key, _) in obj)
             if (!TopLevel.Contains(key)) Fail($"unknown key '{key}' (known: {string.Join(", ", TopLevel)})");
 
-        var name = obj["name"] is JsonNode n ? (n.GetValueKind() == JsonValueKind.String ? n.GetValue<string>() : Fail("'name' must be a string")) : defaultName;
+        var name = obj["name"] is JsonNode n
+            ? (n.GetValueKind() == JsonValueKind.String ? n.GetValue<string>() : Fail("'name' must be a string")) : defaultName;
         if (!Regex.IsMatch(name, "^[A-Za-z0-9._-]{1,80}$")) Fail($"sweep name '{name}' may use letters, digits, '.', '_' and '-' only");
 
         var baseSpec = obj["base"] switch
@@ -84,15 +86,18 @@ public static class SweepFile
             Canonical(setting, value, source, $"base setting '{key}'");
         }
 
-        if (obj["axes"] is not JsonObject axesNode || axesNode.Count == 0) throw new BasinException($"{source}: 'axes' must be a non-empty object of axis → list of values");
+        if (obj["axes"] is not JsonObject axesNode || axesNode.Count == 0) throw new BasinException($"{source}: 'axes' must be a " +
+            "non-empty object of axis → list of values");
         var axes = new List<SweepAxis>();
         foreach (var (key, value) in axesNode)
         {
             var setting = SettingName(key, source, "axis");
-            if (axes.Any(a => a.Name == setting)) Fail($"axes '{key}' and '{axes.First(a => a.Name == setting).Name}' name the same setting");
+            if (axes.Any(a => a.Name == setting)) Fail($"axes '{key}' and '{axes.First(a => a.Name == setting).Name}' " +
+                "name the same setting");
             if (value is not JsonArray list) throw new BasinException($"{source}: axis '{key}' must be a list of values");
             if (list.Count == 0) Fail($"axis '{key}' is empty; give it at least one value");
-            if (list.Any(v => v is null)) Fail($"axis '{key}' lists null; give only values (leave a setting out of the axes to use its default)");
+            if (list.Any(v => v is null)) Fail($"axis '{key}' lists null; give only values (leave a setting out of the " +
+                "axes to use its default)");
             var seen = new HashSet<string>();
             foreach (var v in list)
             {
@@ -105,17 +110,22 @@ public static class SweepFile
         var measures = obj["measures"] switch
         {
             null => new[] { "all" },
-            JsonArray a when a.Count > 0 && a.All(v => v?.GetValueKind() == JsonValueKind.String) => a.Select(v => v!.GetValue<string>()).ToArray(),
+            JsonArray a when a.Count > 0
+                && a.All(v => v?.GetValueKind() == JsonValueKind.String) => a.Select(v => v!.GetValue<string>()).ToArray(),
             _ => throw new BasinException($"{source}: 'measures' must be a non-empty list of measure names (or [\"all\"])"),
         };
         try { MeasureRegistry.Select(measures); }
         catch (BasinException e) { Fail(e.Message); }
 
         var options = Deserialize<MeasureOptions>(obj["measureOptions"], source, "measureOptions") ?? new MeasureOptions();
-        var gap = obj["gap"]?.GetValueKind() == JsonValueKind.String ? obj["gap"]!.GetValue<string>() : obj["gap"] is null ? "accuracy" : Fail("'gap' must be \"accuracy\" or \"loss\"");
-        if (gap is not ("accuracy" or "loss")) Fail($"unknown gap '{gap}' (use \"accuracy\": train − test accuracy, or \"loss\": test − train loss)");
-        var reparam = Deserialize<ReparametrizationSettings>(obj["reparametrization"], source, "reparametrization") ?? new ReparametrizationSettings();
-        if (!(reparam.MaxFactor >= 1) || double.IsInfinity(reparam.MaxFactor)) Fail($"reparametrization maxFactor must be a finite number ≥ 1, got {reparam.MaxFactor}");
+        var gap = obj["gap"]?.GetValueKind() == JsonValueKind.String ? obj["gap"]!.GetValue<string>()
+            : obj["gap"] is null ? "accuracy" : Fail("'gap' must be \"accuracy\" or \"loss\"");
+        if (gap is not ("accuracy" or "loss")) Fail($"unknown gap '{gap}' (use \"accuracy\": train − test accuracy, or " +
+            "\"loss\": test − train loss)");
+        var reparam = Deserialize<ReparametrizationSettings>(obj["reparametrization"], source, "reparametrization")
+            ?? new ReparametrizationSettings();
+        if (!(reparam.MaxFactor >= 1) || double.IsInfinity(reparam.MaxFactor)) Fail("reparametrization maxFactor must be a finite number " +
+            $"≥ 1, got {reparam.MaxFactor}");
 
         long maxPoints = SweepDefinition.DefaultMaxPoints;
         if (obj["maxPoints"] is JsonNode mp)
@@ -126,7 +136,9 @@ public static class SweepFile
         var definition = new SweepDefinition(name, canonicalBase, axes, measures, options, gap, reparam) { MaxPoints = maxPoints };
         // Count before expanding: three 1,000-value axes would otherwise build 10⁹ points in memory.
         if (definition.PointCount > maxPoints)
-            Fail($"the axes give {(definition.PointCount > int.MaxValue ? "more than 2,147,483,647" : definition.PointCount.ToString("N0", System.Globalization.CultureInfo.InvariantCulture))} points, more than the limit of {maxPoints:N0}; shorten the axes or raise the limit with \"maxPoints\"");
+            Fail($"the axes give {(definition.PointCount > int.MaxValue ? "more than 2,147,483,647"
+                : definition.PointCount.ToString("N0", System.Globalization.CultureInfo.InvariantCulture))} points, " +
+                $"more than the limit of {maxPoints:N0}; shorten the axes or raise the limit with \"maxPoints\"");
         _ = SweepPlan.Expand(definition, source);   // checks every point's spec
         return definition;
     }
@@ -134,7 +146,8 @@ public static class SweepFile
     /// <summary>The first key repeated within one JSON object, quoted with its path (e.g. 'axes.seed'), or null.</summary>
     internal static string? RepeatedKey(string text)
     {
-        using var doc = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        using var doc = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip,
+            AllowTrailingCommas = true });
         return Repeated(doc.RootElement, "");
 
         static string? Repeated(JsonElement e, string path)
@@ -162,7 +175,10 @@ public static class SweepFile
     static T? Deserialize<T>(JsonNode? node, string source, string what) where T : class
     {
         if (node is null) return null;
-        var strict = new JsonSerializerOptions(Json.Options) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow };
+        var strict = new JsonSerializerOptions(Json.Options)
+        {
+            UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        };
         try { return node.Deserialize<T>(strict); }
         catch (JsonException e) { throw new BasinException($"{source}: '{what}' is malformed: {OneLine(e.Message)}"); }
     }
@@ -172,11 +188,14 @@ public static class SweepFile
         var name = Aliases.TryGetValue(key, out var alias) ? alias : key;
         if (Settings.ContainsKey(name)) return Settings.Keys.First(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase));
         if (string.Equals(name, "method", StringComparison.OrdinalIgnoreCase))
-            throw new BasinException($"{source}: {what} 'method' needs a Basin whose training spec has a method setting; this one trains with the plain recipe only");
-        throw new BasinException($"{source}: unknown {what} '{key}' (known: {string.Join(", ", Settings.Keys.Concat(Aliases.Keys).Order())})");
+            throw new BasinException($"{source}: {what} 'method' needs a Basin whose training spec has a method setting; this one trains " +
+                "with the plain recipe only");
+        throw new BasinException($"{source}: unknown {what} '{key}' (known: " +
+            $"{string.Join(", ", Settings.Keys.Concat(Aliases.Keys).Order())})");
     }
 
-    /// <summary>The value as the setting's type, written back as canonical JSON ("5e-4" and "0.0005" agree); a wrong type is an error.</summary>
+    /// <summary>The value as the setting's type, written back as canonical JSON ("5e-4" and "0.0005" agree); a wrong type is an
+    /// error.</summary>
     internal static string Canonical(string setting, JsonNode? value, string source, string what)
     {
         var type = Settings[setting];
@@ -194,7 +213,8 @@ public static class SweepFile
     static string Describe(Type t)
     {
         var u = Nullable.GetUnderlyingType(t) ?? t;
-        return u == typeof(double) ? "number" : u == typeof(int) || u == typeof(long) ? "integer" : u == typeof(bool) ? "true/false" : u == typeof(string) ? "string" : u.Name;
+        return u == typeof(double) ? "number" : u == typeof(int) || u == typeof(long) ? "integer"
+            : u == typeof(bool) ? "true/false" : u == typeof(string) ? "string" : u.Name;
     }
 
     internal static string OneLine(string s) => s.ReplaceLineEndings(" ");

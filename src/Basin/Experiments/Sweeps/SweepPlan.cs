@@ -38,7 +38,8 @@ public static class SweepPlan
             catch (BasinException e) { throw new BasinException($"{source}: point {key}: {e.Message}"); }
             var specJson = JsonSerializer.Serialize(parsed, Json.Options);
             if (!keys.Add(key) || specs.TryGetValue(specJson, out var other))
-                throw new BasinException($"{source}: duplicate point: {key} trains the same model as {specs.GetValueOrDefault(specJson) ?? key}");
+                throw new BasinException($"{source}: duplicate point: {key} trains the same model as " +
+                    $"{specs.GetValueOrDefault(specJson) ?? key}");
             specs[specJson] = key;
             points.Add(new SweepPoint(ordinal++, key, settings, parsed, specJson));
         }
@@ -46,17 +47,21 @@ public static class SweepPlan
     }
 
     /// <summary>"axis=value,axis=value" in axis order, values as canonical JSON.</summary>
-    public static string Key(IReadOnlyDictionary<string, string> settings) => string.Join(",", settings.Select(kv => $"{kv.Key}={kv.Value}"));
+    public static string Key(IReadOnlyDictionary<string, string> settings) => string.Join(",",
+        settings.Select(kv => $"{kv.Key}={kv.Value}"));
 
     /// <summary>What can be checked without data: recipe, loop settings, and that the model spec parses.</summary>
     static void Check(TrainJobSpec spec, HashSet<string> checkedModels)
     {
         TrainingJob.RecipeFor(spec);
-        new TrainingConfig(spec.Epochs, spec.BatchSize, spec.Seed) { StopAtTrainLoss = spec.StopAtTrainLoss, CheckpointEveryBatches = spec.CheckpointEveryBatches }.Validate();
+        new TrainingConfig(spec.Epochs, spec.BatchSize, spec.Seed) { StopAtTrainLoss = spec.StopAtTrainLoss,
+            CheckpointEveryBatches = spec.CheckpointEveryBatches }.Validate();
         if (spec.Samples is < 1) throw new BasinException($"samples must be at least 1, got {spec.Samples}");
-        if (!(spec.LabelNoise >= 0 && spec.LabelNoise <= 1)) throw new BasinException($"label noise must be a fraction in [0, 1], got {spec.LabelNoise}");
+        if (!(spec.LabelNoise >= 0 && spec.LabelNoise <= 1)) throw new BasinException("label noise must be a fraction in [0, 1], " +
+            $"got {spec.LabelNoise}");
         bool image = Basin.Data.ImageDatasets.Names.Contains(spec.Dataset.ToLowerInvariant());
-        if (!image && !Basin.Data.ToyDatasets.Names.Contains(spec.Dataset.ToLowerInvariant()) && !Basin.Data.DataSource.IsUserData(spec.Dataset))
+        if (!image && !Basin.Data.ToyDatasets.Names.Contains(spec.Dataset.ToLowerInvariant())
+            && !Basin.Data.DataSource.IsUserData(spec.Dataset))
             throw new BasinException($"unknown dataset '{spec.Dataset}' (known: {TrainingJob.KnownDatasets})");
         if (!Basin.Data.DataSource.IsUserData(spec.Dataset) && checkedModels.Add(spec.Model + "|" + spec.Dataset))
         {

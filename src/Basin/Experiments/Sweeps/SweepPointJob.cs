@@ -19,8 +19,8 @@ namespace Basin.Experiments.Sweeps;
 /// </summary>
 public static class SweepPointJob
 {
-    public static void Run(SweepDefinition sweep, SweepPoint point, string? runId, RunStore runs, SweepStore store, string worker, int? threads,
-        IProgress<SweepEvent>? progress, CancellationToken ct)
+    public static void Run(SweepDefinition sweep, SweepPoint point, string? runId, RunStore runs, SweepStore store, string worker,
+        int? threads, IProgress<SweepEvent>? progress, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         runId = Train(sweep, point, runId, runs, store, threads, progress, ct);
@@ -43,7 +43,8 @@ public static class SweepPointJob
                 return runId;
             }
             // Killed before its first checkpoint: nothing to continue from, so the point starts a new run.
-            runs.Finish<object>(runId, RunStatus.Cancelled, null, $"abandoned by sweep '{sweep.Name}' before its first checkpoint; point {point.Key} was restarted");
+            runs.Finish<object>(runId, RunStatus.Cancelled, null, $"abandoned by sweep '{sweep.Name}' before its first checkpoint; point " +
+                $"{point.Key} was restarted");
         }
         var recorder = new RunIdRecorder(id => store.SetRun(sweep.Name, point.Key, id));
         return TrainingJob.Run(point.Spec, runs, recorder, ct, threads).RunId;
@@ -57,11 +58,13 @@ public static class SweepPointJob
         }
     }
 
-    static void Measure(SweepDefinition sweep, SweepPoint point, string runId, RunStore runs, SweepStore store, IProgress<SweepEvent>? progress, CancellationToken ct)
+    static void Measure(SweepDefinition sweep, SweepPoint point, string runId, RunStore runs, SweepStore store,
+        IProgress<SweepEvent>? progress, CancellationToken ct)
     {
         var measures = MeasureRegistry.Select(sweep.Measures);
         var have = runs.Measures(runId).Select(m => (m.Measure, m.Variant)).ToHashSet();
-        if (measures.All(m => have.Contains((m.Name, RunStore.OriginalVariant)) && have.Contains((m.Name, RunStore.ReparametrizedVariant)))) return;
+        if (measures.All(m => have.Contains((m.Name, RunStore.OriginalVariant))
+            && have.Contains((m.Name, RunStore.ReparametrizedVariant)))) return;
 
         var spec = point.Spec;
         var (train, test) = TrainingJob.LoadData(spec);
@@ -76,7 +79,8 @@ public static class SweepPointJob
             .Where(e => !e.TryGetProperty("evaluated", out var ev) || ev.GetBoolean())
             .Select(e => new CurvePoint(e.GetProperty("steps").GetInt64(), e.GetProperty("trainLoss").GetDouble())).ToArray();
         using var copy = Reparametrization.Copy(model);
-        Reparametrization.Random(copy, unchecked(sweep.Reparametrization.Seed * 1_000_003 + StableHash(point.Key)), sweep.Reparametrization.NeuronWise, sweep.Reparametrization.MaxFactor);
+        Reparametrization.Random(copy, unchecked(sweep.Reparametrization.Seed * 1_000_003 + StableHash(point.Key)),
+            sweep.Reparametrization.NeuronWise, sweep.Reparametrization.MaxFactor);
 
         foreach (var (variant, m) in new[] { (RunStore.OriginalVariant, model), (RunStore.ReparametrizedVariant, (Classifier)copy) })
         {

@@ -59,7 +59,8 @@ public static class SweepReport
         if (points.Count == 0)
         {
             var known = store.Sweeps();
-            throw new BasinException($"no sweep '{sweepName}' in {Path.Combine(runsFolder, RunDatabase.FileName)}" + (known.Count > 0 ? $" (recorded: {string.Join(", ", known)})" : " (run it first with 'basin sweep run FILE')"));
+            throw new BasinException($"no sweep '{sweepName}' in {Path.Combine(runsFolder, RunDatabase.FileName)}"
+                + (known.Count > 0 ? $" (recorded: {string.Join(", ", known)})" : " (run it first with 'basin sweep run FILE')"));
         }
         var models = new List<ReportedModel>();
         var seconds = new Dictionary<string, List<double>>();
@@ -68,28 +69,34 @@ public static class SweepReport
             var details = runs.Get(p.RunId!);
             var final = details.Summary.Final;
             if (final is not { ValueKind: JsonValueKind.Object } f) continue;
-            if (reachedTargetOnly && !(f.TryGetProperty("stopReason", out var stop) && stop.GetString() == nameof(Basin.Training.StopReason.ReachedTrainLoss))) continue;
+            if (reachedTargetOnly && !(f.TryGetProperty("stopReason", out var stop)
+                && stop.GetString() == nameof(Basin.Training.StopReason.ReachedTrainLoss))) continue;
             double examples = TrainingExamples(details.Config);
-            var g = f.TryGetProperty(gap == "accuracy" ? "accuracyGap" : "gap", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
+            var g = f.TryGetProperty(gap == "accuracy" ? "accuracyGap" : "gap", out var v) && v.ValueKind == JsonValueKind.Number
+                ? v.GetDouble() : double.NaN;
             var stored = runs.Measures(p.RunId!);
             foreach (var m in stored.Where(m => m.Variant == RunStore.OriginalVariant))
                 (seconds.TryGetValue(m.Measure, out var list) ? list : seconds[m.Measure] = []).Add(m.Seconds);
             IReadOnlyDictionary<string, double> Values(string variant) =>
-                MeasureRegistry.WithDerived(stored.Where(x => x.Variant == variant).ToDictionary(x => x.Measure, x => x.Value ?? double.NaN), examples);
-            models.Add(new ReportedModel(p.Key, p.Settings, p.RunId!, g, Values(RunStore.OriginalVariant), Values(RunStore.ReparametrizedVariant)) { TrainingExamples = examples });
+                MeasureRegistry.WithDerived(stored.Where(x => x.Variant == variant)
+                    .ToDictionary(x => x.Measure, x => x.Value ?? double.NaN), examples);
+            models.Add(new ReportedModel(p.Key, p.Settings, p.RunId!, g, Values(RunStore.OriginalVariant),
+                Values(RunStore.ReparametrizedVariant)) { TrainingExamples = examples });
         }
         var axes = points.SelectMany(p => p.Settings.Keys).Distinct()
             .Where(a => models.Select(m => m.Settings.GetValueOrDefault(a)).Distinct().Count() > 1).ToArray();
         var meanSeconds = seconds.Where(kv => kv.Value.Count > 0).ToDictionary(kv => kv.Key, kv => kv.Value.Average());
         return new SweepReportResult(sweepName, gap, axes, points.Count, points.Count(p => p.Status == PointStatus.Done),
-            points.Count(p => p.Status == PointStatus.Failed), models, Rank(models, axes, meanSeconds)) { ReachedTargetOnly = reachedTargetOnly };
+            points.Count(p => p.Status == PointStatus.Failed), models, Rank(models, axes, meanSeconds))
+            { ReachedTargetOnly = reachedTargetOnly };
     }
 
     /// <summary>
     /// The ranking rows of every computed and derived measure some model has, best τ first. A derived measure's time is
     /// the sum of its inputs' (it costs nothing more).
     /// </summary>
-    public static IReadOnlyList<RankingRow> Rank(IReadOnlyList<ReportedModel> models, IReadOnlyList<string> axes, IReadOnlyDictionary<string, double> meanSeconds)
+    public static IReadOnlyList<RankingRow> Rank(IReadOnlyList<ReportedModel> models, IReadOnlyList<string> axes,
+        IReadOnlyDictionary<string, double> meanSeconds)
     {
         var time = new Dictionary<string, double>(meanSeconds);
         foreach (var d in MeasureRegistry.Derived)
@@ -117,7 +124,8 @@ public static class SweepReport
         var scored = models.Select(m => new ScoredModel(m.Settings, value(m), m.Gap)).ToArray();
         var tau = KendallTau.TauB(scored.Select(s => s.Measure).ToArray(), scored.Select(s => s.Gap).ToArray());
         var psi = GranulatedKendall.Score(scored, axes);
-        return new MeasureScore(tau, psi.Psi, psi.PerAxis, ConditionalMutualInformation.Score(scored, axes), scored.Count(s => !double.IsNaN(s.Measure)));
+        return new MeasureScore(tau, psi.Psi, psi.PerAxis, ConditionalMutualInformation.Score(scored, axes),
+            scored.Count(s => !double.IsNaN(s.Measure)));
     }
 
     static double MaxRelativeChange(IReadOnlyList<ReportedModel> models, string measure)

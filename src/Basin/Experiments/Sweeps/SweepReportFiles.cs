@@ -51,7 +51,8 @@ public static class SweepReportFiles
         sb.AppendLine(string.Join(",", header));
         foreach (var row in r.Ranking)
         {
-            var cells = new List<string> { row.Measure, row.Invariance.ToString(), row.Cost.ToString(), row.Original.Models.ToString(CultureInfo.InvariantCulture), F(row.Original.Tau), F(row.Original.Psi) };
+            var cells = new List<string> { row.Measure, row.Invariance.ToString(), row.Cost.ToString(),
+                row.Original.Models.ToString(CultureInfo.InvariantCulture), F(row.Original.Tau), F(row.Original.Psi) };
             cells.AddRange(r.Axes.Select(a => F(row.Original.PsiPerAxis.GetValueOrDefault(a, double.NaN))));
             cells.AddRange([F(row.Original.Cmi), F(row.Reparametrized.Tau), F(row.Reparametrized.Psi)]);
             cells.AddRange(r.Axes.Select(a => F(row.Reparametrized.PsiPerAxis.GetValueOrDefault(a, double.NaN))));
@@ -66,9 +67,11 @@ public static class SweepReportFiles
         var measures = r.Ranking.Select(x => x.Measure).ToArray();
         var settings = r.Models.SelectMany(m => m.Settings.Keys).Distinct().ToArray();
         var sb = new StringBuilder();
-        sb.AppendLine(string.Join(",", new[] { "point", "run" }.Concat(settings).Append("gap").Append("training_examples").Concat(measures).Concat(measures.Select(m => m + "_reparametrized"))));
+        sb.AppendLine(string.Join(",", new[] { "point", "run" }.Concat(settings).Append("gap").Append("training_examples")
+            .Concat(measures).Concat(measures.Select(m => m + "_reparametrized"))));
         foreach (var m in r.Models)
-            sb.AppendLine(string.Join(",", new[] { Quote(m.Key), m.RunId }.Concat(settings.Select(s => Quote(m.Settings.GetValueOrDefault(s, ""))))
+            sb.AppendLine(string.Join(",", new[] { Quote(m.Key), m.RunId }
+                .Concat(settings.Select(s => Quote(m.Settings.GetValueOrDefault(s, ""))))
                 .Append(F(m.Gap)).Append(F(m.TrainingExamples)).Concat(measures.Select(x => F(m.Original.GetValueOrDefault(x, double.NaN))))
                 .Concat(measures.Select(x => F(m.Reparametrized.GetValueOrDefault(x, double.NaN))))));
         return sb.ToString();

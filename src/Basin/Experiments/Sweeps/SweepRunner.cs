@@ -20,7 +20,8 @@ public sealed record SweepRunOptions
 /// <summary>What a sweep run did: points in the sweep, finished before, finished now, failed (all time) and still open.</summary>
 public sealed record SweepRunResult(string Sweep, int Total, int FinishedBefore, int FinishedNow, int Failed, int Open, double Seconds);
 
-/// <summary>Starts worker process <paramref name="index"/> (0-based) with <paramref name="threads"/> threads; its stdin must be redirected.</summary>
+/// <summary>Starts worker process <paramref name="index"/> (0-based) with <paramref name="threads"/> threads; its stdin must be
+/// redirected.</summary>
 public delegate Process WorkerLauncher(int index, int threads);
 
 /// <summary>
@@ -51,7 +52,8 @@ public static class SweepRunner
         IProgress<SweepEvent>? progress = null, CancellationToken ct = default)
     {
         if (options.Workers < 1) throw new BasinException($"--workers must be at least 1, got {options.Workers}");
-        if (options.ThreadsPerWorker is < 1) throw new BasinException($"threads per worker must be at least 1, got {options.ThreadsPerWorker}");
+        if (options.ThreadsPerWorker is < 1) throw new BasinException("threads per worker must be at least 1, got " +
+            $"{options.ThreadsPerWorker}");
         if (options.Workers > 1 && launcher is null) throw new BasinException("more than one worker needs a way to start worker processes");
         int threads = options.ThreadsPerWorker ?? Math.Max(1, Environment.ProcessorCount / options.Workers);
         // One coordinator per sweep and database: a second one is refused while the first runs (its lock dies with it).
@@ -71,7 +73,8 @@ public static class SweepRunner
         else RunProcesses(options.Workers, threads, launcher!, progress, ct);
 
         int done = Count(store, sweep, points, PointStatus.Done), failed = Count(store, sweep, points, PointStatus.Failed);
-        return new SweepRunResult(sweep.Name, points.Count, before, done + failed - before, failed, points.Count - done - failed, clock.Elapsed.TotalSeconds);
+        return new SweepRunResult(sweep.Name, points.Count, before, done + failed - before, failed, points.Count - done - failed,
+            clock.Elapsed.TotalSeconds);
     }
 
     static int Count(SweepStore store, SweepDefinition sweep, IReadOnlyList<SweepPoint> points, string status)
@@ -110,7 +113,8 @@ public static class SweepRunner
         if (failures.Length > 0)
         {
             var f = failures[0];
-            throw new BasinException($"sweep worker {f.Index} failed (exit {f.ExitCode}): {f.Error ?? "no message"}; finished points are kept, rerun to continue");
+            throw new BasinException($"sweep worker {f.Index} failed (exit {f.ExitCode}): {f.Error ?? "no message"}; finished points are " +
+                "kept, rerun to continue");
         }
     }
 

@@ -16,7 +16,8 @@ namespace Basin.Experiments.Sweeps;
 public static class SweepWorker
 {
     /// <returns>The number of points this worker finished.</returns>
-    public static int Run(SweepDefinition sweep, string runsFolder, string worker, int? threads, IProgress<SweepEvent>? progress = null, CancellationToken ct = default)
+    public static int Run(SweepDefinition sweep, string runsFolder, string worker, int? threads, IProgress<SweepEvent>? progress = null,
+        CancellationToken ct = default)
     {
         var points = SweepPlan.Expand(sweep).ToDictionary(p => p.Key);
         using var runs = RunStore.Open(runsFolder);
@@ -51,7 +52,8 @@ public static class SweepWorker
                 catch (OperationCanceledException e)
                 {
                     store.SetStatus(sweep.Name, point.Key, PointStatus.Pending);
-                    throw new OperationCanceledException($"sweep '{sweep.Name}' cancelled during point {point.Key}; run 'basin sweep run' with the same file again to continue", e, e.CancellationToken);
+                    throw new OperationCanceledException($"sweep '{sweep.Name}' cancelled during point {point.Key}; run 'basin sweep " +
+                        "run' with the same file again to continue", e, e.CancellationToken);
                 }
                 catch
                 {

@@ -10,7 +10,8 @@ using SkiaSharp;
 namespace Basin.Experiments.Training;
 
 /// <summary>One method's line in the demo: what the run measured, plus the geometry columns.</summary>
-public sealed record DemoRow(string Method, string Model, double? TestAccuracy, double? AccuracyGap, double? LossGap, double SecondsPerStep, string RunId)
+public sealed record DemoRow(string Method, string Model, double? TestAccuracy, double? AccuracyGap, double? LossGap, double SecondsPerStep,
+    string RunId)
 {
     public double? TrainAccuracy { get; init; }
     // The head's geometry on the first Demo.GeometrySamples training examples, under the catalog's names: relative
@@ -43,8 +44,9 @@ public static class Demo
     public const int GeometrySamples = 2_000;
 
     /// <summary>The training specs the demo runs, one per method.</summary>
-    public static IReadOnlyList<TrainJobSpec> Specs(long? samples = DefaultSamples, long? testSamples = DefaultTestSamples, int epochs = DefaultEpochs,
-        long seed = 1, string? dataPath = null, IReadOnlyList<string>? methods = null, string model = "lenet5") =>
+    public static IReadOnlyList<TrainJobSpec> Specs(long? samples = DefaultSamples, long? testSamples = DefaultTestSamples,
+        int epochs = DefaultEpochs, long seed = 1, string? dataPath = null, IReadOnlyList<string>? methods = null,
+        string model = "lenet5") =>
         (methods ?? Methods).Select(m => new TrainJobSpec
         {
             Dataset = "fashion-mnist",

@@ -9,7 +9,8 @@ using Basin.Training;
 
 namespace Basin.Experiments.Training;
 
-public sealed record EvalJobResult(string Model, string Dataset, string Split, long Count, double Loss, double Accuracy, string WeightsPath);
+public sealed record EvalJobResult(string Model, string Dataset, string Split, long Count, double Loss, double Accuracy,
+    string WeightsPath);
 
 /// <summary>
 /// Evaluates saved weights (a recorded run's, or any safetensors file with PyTorch-style names)
@@ -22,14 +23,17 @@ public static class EvaluationJob
     public static EvalJobResult Run(string? runId, RunStore? store, string? weightsPath, string? modelSpec,
         string? dataset, Split split, string? dataPath, long? samples, int batchSize = 1000)
     {
-        if ((runId is null) == (weightsPath is null)) throw new BasinException("give either a run id (--run) or a weights file (--weights)");
+        if ((runId is null) == (weightsPath is null)) throw new BasinException("give either a run id (--run) or a " +
+            "weights file (--weights)");
         if (samples is < 1) throw new BasinException($"--samples must be at least 1, got {samples}");
         var source = ModelSource.Resolve(runId, store, weightsPath, modelSpec, dataset, dataPath);
         using var data = source.LoadData(split, samples);
         using var model = source.LoadModel(data);
         var r = Evaluation.Evaluate(model, data, batchSize);
         if (!double.IsFinite(r.Loss))
-            throw new BasinException($"{source.WeightsPath}: the weights give a {(double.IsNaN(r.Loss) ? "NaN" : "infinite")} loss on {data.Name} ({split.ToString().ToLowerInvariant()}); they are not a usable model");
-        return new EvalJobResult(model.Spec, source.Dataset, split.ToString().ToLowerInvariant(), r.Count, r.Loss, r.Accuracy, source.WeightsPath);
+            throw new BasinException($"{source.WeightsPath}: the weights give a {(double.IsNaN(r.Loss) ? "NaN" : "infinite")} loss on " +
+                $"{data.Name} ({split.ToString().ToLowerInvariant()}); they are not a usable model");
+        return new EvalJobResult(model.Spec, source.Dataset, split.ToString().ToLowerInvariant(), r.Count, r.Loss, r.Accuracy,
+            source.WeightsPath);
     }
 }

@@ -19,19 +19,23 @@ public sealed record ModelSource(string WeightsPath, string Model, string Datase
     /// <param name="weightsPath">A safetensors file; or null to use <paramref name="runId"/>'s weights.</param>
     /// <param name="modelSpec">The model the weights belong to; read from the run or the file's "basin.spec" metadata when null.</param>
     /// <param name="dataset">Data set name; the run's, else fashion-mnist, when null.</param>
-    public static ModelSource Resolve(string? runId, RunStore? store, string? weightsPath, string? modelSpec, string? dataset, string? dataPath)
+    public static ModelSource Resolve(string? runId, RunStore? store, string? weightsPath, string? modelSpec, string? dataset,
+        string? dataPath)
     {
-        if ((runId is null) == (weightsPath is null)) throw new BasinException("give either a run id (--run) or a weights file (--weights)");
+        if ((runId is null) == (weightsPath is null)) throw new BasinException("give either a run id (--run) or a " +
+            "weights file (--weights)");
         TrainJobSpec? run = null;
         if (runId is not null)
         {
             if (store is null) throw new BasinException("a run database is needed to use a run's weights");
             var details = store.Get(runId);
             if (details.Summary.Kind != "train")
-                throw new BasinException($"run {details.Summary.Id} is a {details.Summary.Kind} run; eval, measure and reparametrize work on the weights of a training run ('basin train')");
+                throw new BasinException($"run {details.Summary.Id} is a {details.Summary.Kind} run; eval, measure and reparametrize " +
+                    "work on the weights of a training run ('basin train')");
             run = TrainJobSpec.FromStored(details.Config, details.Summary.Id);
             weightsPath = Path.Combine(store.RunFolder(details.Summary.Id), TrainingJob.WeightsFile);
-            if (!File.Exists(weightsPath)) throw new BasinException($"run {details.Summary.Id} has no saved weights (status {details.Summary.Status}); finish it with 'basin train --resume {details.Summary.Id}'");
+            if (!File.Exists(weightsPath)) throw new BasinException($"run {details.Summary.Id} has no saved weights (status " +
+                $"{details.Summary.Status}); finish it with 'basin train --resume {details.Summary.Id}'");
             modelSpec ??= run.Model;
             dataset ??= run.Dataset;
             dataPath ??= run.DataPath;
@@ -76,22 +80,26 @@ public sealed record ModelSource(string WeightsPath, string Model, string Datase
             if (samples is not long k || (atMost && k >= kept.Count)) return kept;
             using (kept) return kept.Take(k);
         }
-        var spec = new TrainJobSpec { Dataset = Dataset, DataPath = DataPath, Samples = split == Split.Train ? samples : 1, TestSamples = split == Split.Test ? samples : 1, Seed = Run?.Seed ?? 1 };
+        var spec = new TrainJobSpec { Dataset = Dataset, DataPath = DataPath, Samples = split == Split.Train ? samples : 1,
+            TestSamples = split == Split.Test ? samples : 1, Seed = Run?.Seed ?? 1 };
         var (train, test) = TrainingJob.LoadData(spec);
         if (split == Split.Train) { test.Dispose(); return train; }
         train.Dispose();
         return test;
     }
 
-    /// <summary>The model, built for <paramref name="data"/>'s example shape and classes, with the saved weights loaded (NaN or infinite weights are refused).</summary>
-    /// <param name="float64">Build the model in float64 before loading, so float64 weights keep every bit (float32 ones are widened exactly).</param>
+    /// <summary>The model, built for <paramref name="data"/>'s example shape and classes, with the saved weights loaded (NaN or infinite
+    /// weights are refused).</summary>
+    /// <param name="float64">Build the model in float64 before loading, so float64 weights keep every bit (float32 ones are widened
+    /// exactly).</param>
     public Classifier LoadModel(LabeledDataset data, bool float64 = false)
     {
         // A small file naming a huge model is refused before the model is allocated: every parameter takes a byte at least.
         long parameters = ModelSpec.ParameterCount(Model, data.ExampleShape, data.ClassCount);
         long length = BoundedFile.CheckedLength(WeightsPath, long.MaxValue, "safetensors file");
         if (length < parameters)
-            throw new BasinException($"{WeightsPath} does not fit model '{Model}': it holds {length:N0} bytes, too few for the {parameters:N0} parameters of that model");
+            throw new BasinException($"{WeightsPath} does not fit model '{Model}': it holds {length:N0} bytes, too few for the " +
+                $"{parameters:N0} parameters of that model");
         var model = ModelSpec.Create(Model, data.ExampleShape, data.ClassCount, seed: 0);
         try
         {
@@ -101,7 +109,8 @@ public sealed record ModelSource(string WeightsPath, string Model, string Datase
             {
                 using var finite = p.isfinite().all();
                 if (!finite.item<bool>())
-                    throw new BasinException($"{WeightsPath}: '{name}' holds NaN or infinite values; these weights are not a usable model (did the run diverge?)");
+                    throw new BasinException($"{WeightsPath}: '{name}' holds NaN or infinite values; these weights are not a usable " +
+                        "model (did the run diverge?)");
             }
             return model;
         }

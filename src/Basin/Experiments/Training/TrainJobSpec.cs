@@ -105,7 +105,8 @@ public sealed record TrainJobSpec
         && config.TryGetProperty("method", out var m) && m.ValueKind == JsonValueKind.String
         && m.GetString()!.ToLowerInvariant().Split('+', StringSplitOptions.TrimEntries).Contains("fam");
 
-    /// <summary>A note for a stored training config whose FAM term was the unnormalized λ·κ_Tr (recorded before the option), else null.</summary>
+    /// <summary>A note for a stored training config whose FAM term was the unnormalized λ·κ_Tr (recorded before the option), else
+    /// null.</summary>
     public static string? FamFormNote(JsonElement config) =>
         UsedUnnormalizedFamBeforeTheOption(config)
             ? "FAM in this run is the unnormalized λ·κ_Tr (recorded before FAM's normalization option; today's default is λ·κ_Tr/m)"

@@ -39,7 +39,8 @@ public sealed record MethodFigures
 /// <summary>SGLD: the posterior-predictive ensemble on the test set against its members (mean over members).</summary>
 /// <see cref="FlatnessWeightTau"/>: Kendall τ-b between the samples' relative flatness and their mixture weights
 /// (<see cref="EnsembleFlatness"/>; negative: flatter samples weigh more).
-public sealed record EnsembleFigures(int Samples, double EnsembleLogLoss, double EnsembleAccuracy, double MemberLogLoss, double MemberAccuracy)
+public sealed record EnsembleFigures(int Samples, double EnsembleLogLoss, double EnsembleAccuracy, double MemberLogLoss,
+    double MemberAccuracy)
 {
     public double? FlatnessWeightTau { get; init; }
     /// <summary>Kendall τ-b between the samples' positions in the chain and their mixture weights (the control).</summary>
@@ -50,7 +51,8 @@ public sealed record EnsembleFigures(int Samples, double EnsembleLogLoss, double
         { FlatnessWeightTau = flatness?.TauRelativeFlatness, SampleOrderWeightTau = flatness?.TauSampleOrder };
 }
 
-public sealed record TrainJobResult(string RunId, string RunFolder, string WeightsPath, string Model, string Dataset, RunFigures Figures, TrainingResult Training);
+public sealed record TrainJobResult(string RunId, string RunFolder, string WeightsPath, string Model, string Dataset, RunFigures Figures,
+    TrainingResult Training);
 
 /// <summary>
 /// One recorded training run: loads the data, builds the model and recipe from a <see cref="TrainJobSpec"/>,
@@ -72,7 +74,8 @@ public static class TrainingJob
     public const string CoherenceFile = "coherence.csv";
     /// <summary>Each epoch's metrics as they come, one CSV row each (a resumed run appends the epochs it runs again).</summary>
     public const string EpochsFile = "epochs.csv";
-    const string EpochsHeader = "epoch,train_loss,train_accuracy,test_loss,test_accuracy,gap,accuracy_gap,mean_objective,learning_rate,seconds,steps,evaluated\n";
+    const string EpochsHeader =
+        "epoch,train_loss,train_accuracy,test_loss,test_accuracy,gap,accuracy_gap,mean_objective,learning_rate,seconds,steps,evaluated\n";
 
     /// <summary>Starts a new run.</summary>
     public static TrainJobResult Run(TrainJobSpec spec, RunStore store, IProgress<TrainingEvent>? progress = null,
@@ -133,7 +136,8 @@ public static class TrainingJob
                 Update = sgld with
                 {
                     OnSample = s => Weights.Save(prepared.Model, Path.Combine(samples, $"sample-{s.Index:D4}.safetensors"),
-                        new Dictionary<string, string> { ["basin.spec"] = prepared.Model.Spec, ["basin.run"] = id, ["basin.sgld.step"] = s.Step.ToString(CultureInfo.InvariantCulture) }),
+                        new Dictionary<string, string> { ["basin.spec"] = prepared.Model.Spec, ["basin.run"] = id,
+                            ["basin.sgld.step"] = s.Step.ToString(CultureInfo.InvariantCulture) }),
                 },
             };
         }
@@ -141,7 +145,8 @@ public static class TrainingJob
         {
             var result = new Trainer(recipe, config).Run(prepared.Model, prepared.Train, prepared.Test, recording, ct);
             var weights = Path.Combine(folder, WeightsFile);
-            Weights.Save(prepared.Model, weights, new Dictionary<string, string> { ["basin.spec"] = prepared.Model.Spec, ["basin.run"] = id });
+            Weights.Save(prepared.Model, weights, new Dictionary<string, string> { ["basin.spec"] = prepared.Model.Spec,
+                ["basin.run"] = id });
             var figures = Figures(result);
             if (recipe.Update is Sgld)
             {
@@ -150,14 +155,22 @@ public static class TrainingJob
                 EnsembleFlatnessResult? flatness = null;
                 if (ensemble is not null)
                 {
-                    AtomicFile.Write(Path.Combine(folder, EnsembleFile), stream => JsonSerializer.Serialize(stream, ensemble, Json.Options));
+                    AtomicFile.Write(Path.Combine(folder, EnsembleFile), stream => JsonSerializer.Serialize(stream, ensemble,
+                        Json.Options));
                     flatness = EnsembleFlatness.Analyze(prepared.Model, files, ensemble, prepared.Train, ct: ct);
-                    AtomicFile.Write(Path.Combine(folder, EnsembleFlatnessFile), stream => JsonSerializer.Serialize(stream, flatness, Json.Options));
+                    AtomicFile.Write(Path.Combine(folder, EnsembleFlatnessFile), stream => JsonSerializer.Serialize(stream, flatness,
+                        Json.Options));
                 }
-                figures = figures with { Method = new MethodFigures { Ensemble = ensemble is null ? null : EnsembleFigures.Of(ensemble, flatness) } };
+                figures = figures with
+                {
+                    Method = new MethodFigures { Ensemble = ensemble is null ? null : EnsembleFigures.Of(ensemble, flatness) },
+                };
             }
             if (recording.Coherence.Count > 0)
-                figures = figures with { Method = (figures.Method ?? new MethodFigures()) with { FinalCoherence = recording.Coherence[^1].Value } };
+                figures = figures with
+                {
+                    Method = (figures.Method ?? new MethodFigures()) with { FinalCoherence = recording.Coherence[^1].Value },
+                };
             store.Finish(id, RunStatus.Finished, figures);
             return new TrainJobResult(id, folder, weights, prepared.Model.Spec, spec.Dataset, figures, result);
         }
@@ -211,7 +224,8 @@ public static class TrainingJob
         if (spec.StepEpochs < 1) throw new BasinException($"step schedule interval must be at least 1 epoch, got {spec.StepEpochs}");
         if (!(spec.WeightDecay >= 0)) throw new BasinException($"weight decay must be ≥ 0, got {spec.WeightDecay}");
         if (!(spec.Momentum >= 0 && spec.Momentum < 1)) throw new BasinException($"momentum must be in [0, 1), got {spec.Momentum}");
-        if (!(spec.LearningRate > 0) || double.IsInfinity(spec.LearningRate)) throw new BasinException($"learning rate must be a positive number, got {spec.LearningRate}");
+        if (!(spec.LearningRate > 0) || double.IsInfinity(spec.LearningRate)) throw new BasinException("learning rate must be a positive " +
+            $"number, got {spec.LearningRate}");
         var recipe = spec.Optimizer.ToLowerInvariant() switch
         {
             "sgd" => Recipe.Sgd(spec.LearningRate, spec.Momentum, spec.Nesterov, spec.WeightDecay, schedule),
@@ -242,7 +256,8 @@ public static class TrainingJob
     {
         if (spec.Samples is < 1) throw new BasinException($"--samples must be at least 1, got {spec.Samples}");
         if (spec.TestSamples is < 1) throw new BasinException($"--test-samples must be at least 1, got {spec.TestSamples}");
-        if (!(spec.LabelNoise >= 0 && spec.LabelNoise <= 1)) throw new BasinException($"label noise must be a fraction in [0, 1], got {spec.LabelNoise}");
+        if (!(spec.LabelNoise >= 0 && spec.LabelNoise <= 1)) throw new BasinException("label noise must be a fraction in [0, 1], " +
+            $"got {spec.LabelNoise}");
         LabeledDataset train, test;
         var name = spec.Dataset.ToLowerInvariant();
         if (ImageDatasets.Names.Contains(name))
@@ -253,13 +268,15 @@ public static class TrainingJob
         else if (ToyDatasets.Names.Contains(name))
         {
             foreach (var (option, count) in new[] { ("--samples", spec.Samples), ("--test-samples", spec.TestSamples) })
-                if (count > ToyDatasets.MaxCount) throw new BasinException($"{option} {count:N0}: a toy data set has at most {ToyDatasets.MaxCount:N0} points");
+                if (count > ToyDatasets.MaxCount) throw new BasinException($"{option} {count:N0}: a toy data set has at most " +
+                    $"{ToyDatasets.MaxCount:N0} points");
             train = ToyDatasets.Create(name, checked((int)(spec.Samples ?? 1000)), spec.Seed);
             test = ToyDatasets.Create(name, checked((int)(spec.TestSamples ?? 1000)), spec.Seed + 1_000_003);
         }
         else if (DataSource.TryParse(spec.Dataset, out var source))
         {
-            (train, test) = DataSource.Load(source, spec.TestData is null ? null : DataSource.Parse(spec.TestData), spec.Samples, spec.TestSamples);
+            (train, test) = DataSource.Load(source, spec.TestData is null ? null : DataSource.Parse(spec.TestData), spec.Samples,
+                spec.TestSamples);
         }
         else
         {
@@ -269,7 +286,8 @@ public static class TrainingJob
         {
             train.Dispose();
             test.Dispose();
-            throw new BasinException($"a test data source goes with the user's own data ({string.Join(", ", DataSource.Forms)}), not with {spec.Dataset}");
+            throw new BasinException($"a test data source goes with the user's own data ({string.Join(", ", DataSource.Forms)}), " +
+                $"not with {spec.Dataset}");
         }
         if (spec.LabelNoise > 0)
         {
@@ -285,7 +303,8 @@ public static class TrainingJob
         spec.ValidateLabels();
         var recipe = RecipeFor(spec);
         Trainer.ParseDevice(spec.Device);   // before the run is recorded: a missing device leaves no run behind
-        new TrainingConfig(spec.Epochs, spec.BatchSize, spec.Seed) { StopAtTrainLoss = spec.StopAtTrainLoss, CheckpointEveryBatches = spec.CheckpointEveryBatches }.Validate();
+        new TrainingConfig(spec.Epochs, spec.BatchSize, spec.Seed) { StopAtTrainLoss = spec.StopAtTrainLoss,
+            CheckpointEveryBatches = spec.CheckpointEveryBatches }.Validate();
         var (train, test) = LoadData(spec);
         try
         {
@@ -338,7 +357,8 @@ public static class TrainingJob
             if (value is GradientCoherence c)
             {
                 if (!File.Exists(coherencePath)) File.WriteAllText(coherencePath, "epoch,step,examples,m_coherence\n");
-                File.AppendAllText(coherencePath, string.Create(CultureInfo.InvariantCulture, $"{c.Epoch},{c.Step},{c.Examples},{c.Value:R}\n"));
+                File.AppendAllText(coherencePath, string.Create(CultureInfo.InvariantCulture,
+                    $"{c.Epoch},{c.Step},{c.Examples},{c.Value:R}\n"));
                 Coherence.Add(c);
             }
             inner?.Report(value);

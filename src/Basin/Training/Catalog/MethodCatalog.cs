@@ -29,11 +29,13 @@ public static class MethodCatalog
     {
         var names = method.ToLowerInvariant().Split('+', StringSplitOptions.TrimEntries);
         var entries = names.Select(n => Entries.FirstOrDefault(e => e.Name == n)
-            ?? throw new OptionException("method", $"unknown method '{n}' (use {string.Join(", ", Names)}, or several joined by '+', e.g. sam+fam)")).ToList();
+            ?? throw new OptionException("method", $"unknown method '{n}' (use {string.Join(", ", Names)}, or several joined " +
+                "by '+', e.g. sam+fam)")).ToList();
         if (names.Distinct().Count() != names.Length) throw new OptionException("method", $"method '{method}' names a method twice");
         var procedures = entries.Where(e => e.Stage == MethodStage.GradientProcedure).Select(e => e.Name).ToArray();
         if (procedures.Length > 1)
-            throw new OptionException("method", $"methods {string.Join(" and ", procedures)} both decide how the gradient is computed; choose one");
+            throw new OptionException("method", $"methods {string.Join(" and ", procedures)} both decide how the gradient is " +
+                "computed; choose one");
         return entries;
     }
 
@@ -49,7 +51,8 @@ public static class MethodCatalog
     }
 
     /// <summary>The settings of the named methods with the values a run uses (defaults made explicit), for its record.</summary>
-    public static Dictionary<string, JsonElement> Resolve(string method, IReadOnlyDictionary<string, JsonElement> values, MethodContext context)
+    public static Dictionary<string, JsonElement> Resolve(string method, IReadOnlyDictionary<string, JsonElement> values,
+        MethodContext context)
     {
         var resolved = new Dictionary<string, JsonElement>();
         foreach (var entry in Parse(method))

@@ -26,6 +26,7 @@ public abstract class MethodEntry
 
     public virtual IReadOnlyList<MethodSetting> Settings => [];
 
-    /// <summary>Adds the method's piece to <paramref name="recipe"/>, reading its settings (checked) from <paramref name="values"/>.</summary>
+    /// <summary>Adds the method's piece to <paramref name="recipe"/>, reading its settings (checked) from
+    /// <paramref name="values"/>.</summary>
     public abstract Recipe Apply(Recipe recipe, IReadOnlyDictionary<string, JsonElement> values, MethodContext context);
 }

@@ -27,7 +27,8 @@ public abstract record MethodSetting(string Key, string Help)
 }
 
 /// <summary>A setting with values of type <typeparamref name="T"/>.</summary>
-public sealed record Setting<T>(string Key, string Help, Func<MethodContext, T> Default, string DefaultDescription, Func<T, string, T> Checked)
+public sealed record Setting<T>(string Key, string Help, Func<MethodContext, T> Default, string DefaultDescription,
+    Func<T, string, T> Checked)
     : MethodSetting(Key, Help)
 {
     public override Type ValueType => Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T);
@@ -52,7 +53,8 @@ public sealed record Setting<T>(string Key, string Help, Func<MethodContext, T> 
     }
 
     static string Describe(Type t) =>
-        t == typeof(double) ? "a number" : t == typeof(int) || t == typeof(long) ? "an integer" : t == typeof(bool) ? "true or false" : "a string";
+        t == typeof(double) ? "a number" : t == typeof(int) || t == typeof(long) ? "an integer"
+            : t == typeof(bool) ? "true or false" : "a string";
 }
 
 /// <summary>Factories for settings with a constant default and the usual checks.</summary>
@@ -69,6 +71,7 @@ public static class Setting
     public static Setting<T> Of<T>(string key, string help, T value, Func<T, string, T>? check = null) =>
         new(key, help, _ => value, Text(value), check ?? ((x, _) => x));
 
-    public static Setting<T> Derived<T>(string key, string help, Func<MethodContext, T> value, string description, Func<T, string, T>? check = null) =>
+    public static Setting<T> Derived<T>(string key, string help, Func<MethodContext, T> value, string description,
+        Func<T, string, T>? check = null) =>
         new(key, help, value, description, check ?? ((x, _) => x));
 }

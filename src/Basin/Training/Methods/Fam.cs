@@ -26,7 +26,8 @@ namespace Basin.Training.Methods;
 /// now Linear(K → classes) on the K bottleneck features, which is what the FAM paper regularizes; Layer "bottleneck"
 /// targets the bottleneck itself.
 /// </summary>
-public sealed record Fam(double Lambda = Fam.DefaultLambda, string? Layer = null, FamCurvature Curvature = FamCurvature.Full) : IObjectiveTerm
+public sealed record Fam(double Lambda = Fam.DefaultLambda, string? Layer = null,
+    FamCurvature Curvature = FamCurvature.Full) : IObjectiveTerm
 {
     /// <summary>The FAM paper's λ on Fashion-MNIST and CIFAR-10 (a weight of the normalized κ_Tr/m).</summary>
     public const double DefaultLambda = 0.1;
@@ -70,7 +71,8 @@ public sealed record Fam(double Lambda = Fam.DefaultLambda, string? Layer = null
         return kappa.mul(s);
     }
 
-    /// <summary>κ = Σ_{s,t} (W Wᵀ)[s,t]·T[s,t] with T[s,t] = (1/N) Σ_n ‖φ_n‖² (diag p_n − p_n p_nᵀ)[s,t] held constant.</summary>
+    /// <summary>κ = Σ_{s,t} (W Wᵀ)[s,t]·T[s,t] with T[s,t] = (1/N) Σ_n ‖φ_n‖² (diag p_n − p_n p_nᵀ)[s,t] held
+    /// constant.</summary>
     static Tensor DetachedTrace(Tensor features, Tensor weight, Tensor? bias)
     {
         using var scope = NewDisposeScope();
@@ -93,7 +95,8 @@ public sealed record Fam(double Lambda = Fam.DefaultLambda, string? Layer = null
         var w = layer.weight!;
         // Hessian-vector products need the forward pass's graph (a no_grad evaluation has none; autograd would abort).
         if (!context.Logits.requires_grad || !w.requires_grad)
-            throw new BasinException($"FAM on layer '{Layer}' estimates curvature by double backward: evaluate it with gradients enabled and a trainable layer");
+            throw new BasinException($"FAM on layer '{Layer}' estimates curvature by double backward: evaluate it with gradients enabled " +
+                "and a trainable layer");
         var loss = nn.functional.cross_entropy(context.Logits, context.Batch.Labels);
         var g = torch.autograd.grad([loss], [w], create_graph: true, retain_graph: true)[0];
         Tensor? sum = null;
@@ -106,8 +109,8 @@ public sealed record Fam(double Lambda = Fam.DefaultLambda, string? Layer = null
             // H V by differentiating ⟨g, V⟩ with V held fixed.
             var hv = torch.autograd.grad([g.mul(v.detach()).sum()], [w], create_graph: full, retain_graph: true)[0];
             // κ(W) = ⟨V(W), H(W) V(W)⟩ has gradient 2·(∂V/∂W)ᵀ HV + ⟨V, (∂H/∂W) V⟩. hv was taken with V held fixed, so
-            // ⟨V, hv⟩ carries (∂V/∂W)ᵀ HV once and the H term; 2⟨V, HV⟩ − ⟨V, HV⟩(detached) carries 2·(∂V/∂W)ᵀ HV
-            // with the same value. Full: both V terms and the H term; Detached (H held fixed): the V terms only.
+            // ⟨V, hv⟩ carries (∂V/∂W)ᵀ HV once and the H term; 2⟨V, HV⟩ − ⟨V, HV⟩(detached) carries 2·(∂V/∂W)ᵀ
+            // HV with the same value. Full: both V terms and the H term; Detached (H held fixed): the V terms only.
             var vTerms = v.mul(hv.detach()).sum().mul(Scalars.Two).sub(v.detach().mul(hv.detach()).sum());
             var term = full
                 ? vTerms.add(v.detach().mul(hv).sum(), Scalars.One).sub(v.detach().mul(hv.detach()).sum())
@@ -129,7 +132,8 @@ public sealed record Fam(double Lambda = Fam.DefaultLambda, string? Layer = null
         if (!modules.TryGetValue(Layer, out var module))
             throw new BasinException($"FAM layer '{Layer}' does not exist in {model.Spec}; linear layers: {string.Join(", ", linear)}");
         return module as Linear
-            ?? throw new BasinException($"FAM layer '{Layer}' is a {module.GetType().Name}, not a linear layer; linear layers of {model.Spec}: {string.Join(", ", linear)}");
+            ?? throw new BasinException($"FAM layer '{Layer}' is a {module.GetType().Name}, not a linear layer; linear layers of " +
+            $"{model.Spec}: {string.Join(", ", linear)}");
     }
 }
 
@@ -143,7 +147,8 @@ sealed class FamEntry : MethodEntry
         "FAM: layer-inputs (λ·κ_Tr/m, the FAM paper's objective) or none (λ·κ_Tr, m times stronger)",
         FamNormalizations.Names[0]) with { Choices = FamNormalizations.Names };
     static readonly Setting<string?> Layer = Setting.Derived<string?>("famLayer",
-        "FAM: linear layer to flatten; a layer other than the head (e.g. the bottleneck) uses the rank-one estimator", _ => null, "the head");
+        "FAM: linear layer to flatten; a layer other than the head (e.g. the bottleneck) uses the rank-one estimator", _ => null,
+        "the head");
     static readonly Setting<bool> Detached = Setting.Of("famDetached",
         "FAM: detach the curvature, as the reference code does (gradient only through the weights)", false);
     static readonly Setting<int> Probes = Setting.Of("famProbes", "FAM: rank-one probes per step for a non-head layer", 1,

@@ -29,7 +29,8 @@ public sealed class Mesa : IObjectiveTerm, IStatefulStage, IDisposable
 
     /// <param name="decay">No default here: a run's default depends on its batches per epoch (the catalog's).</param>
     /// <param name="startEpoch">No default here: a run's default depends on its length (the catalog's ⌊0.3·epochs⌋).</param>
-    /// <param name="teacher">Builds an architecture twin of the student (given the student and a batch of inputs); null: from the spec.</param>
+    /// <param name="teacher">Builds an architecture twin of the student (given the student and a batch of inputs); null: from the
+    /// spec.</param>
     public Mesa(double decay, int startEpoch, double lambda = MesaEntry.DefaultLambda, double tau = Saf.DefaultTau,
         Func<Classifier, Tensor, Classifier>? teacher = null)
     {
@@ -82,7 +83,8 @@ public sealed class Mesa : IObjectiveTerm, IStatefulStage, IDisposable
             if (!_average!.TryGetValue(p.Name, out var a))
                 throw new BasinException($"MESA's average has no entry for parameter '{p.Name}'");
             if (!a.shape.SequenceEqual(p.Value.shape))
-                throw new BasinException($"MESA's average for '{p.Name}' has shape [{string.Join(",", a.shape)}], the parameter [{string.Join(",", p.Value.shape)}]");
+                throw new BasinException($"MESA's average for '{p.Name}' has shape [{string.Join(",", a.shape)}], the parameter " +
+                    $"[{string.Join(",", p.Value.shape)}]");
             if (start) a.copy_(p.Value);
             else
             {
@@ -104,7 +106,8 @@ public sealed class Mesa : IObjectiveTerm, IStatefulStage, IDisposable
         else
         {
             try { twin = ModelSpec.Create(model.Spec, context.Batch.Inputs.shape[1..], model.ClassCount, seed: 0); }
-            catch (BasinException e) { throw new BasinException($"MESA cannot build a teacher for {model.Spec} from its spec ({e.Message}); pass a teacher factory"); }
+            catch (BasinException e) { throw new BasinException($"MESA cannot build a teacher for {model.Spec} from its spec " +
+                $"({e.Message}); pass a teacher factory"); }
         }
         twin.to(context.Logits.device.type, context.Logits.device.index);
         var parameters = twin.named_parameters().ToDictionary(np => np.name, np => np.parameter);
@@ -126,7 +129,8 @@ public sealed class Mesa : IObjectiveTerm, IStatefulStage, IDisposable
         }
         _average = context.Parameters.ToDictionary(p => p.Name, p => (Tensor)parameters[p.Name]);
         var studentBuffers = model.named_buffers().ToDictionary(nb => nb.name, nb => nb.buffer);
-        _buffers = twin.named_buffers().Where(nb => studentBuffers.ContainsKey(nb.name)).Select(nb => (nb.buffer, studentBuffers[nb.name])).ToArray();
+        _buffers = twin.named_buffers().Where(nb => studentBuffers.ContainsKey(nb.name))
+            .Select(nb => (nb.buffer, studentBuffers[nb.name])).ToArray();
         _teacher = twin;
         return twin;
     }

@@ -14,11 +14,13 @@ public static class MixtureWeights
 {
     /// <param name="likelihoods">p_s(y_n | x_n) for S members and N examples, [S, N], positive.</param>
     /// <returns>The weights (sum 1) and the mean held-out log-likelihood of the mixture they give.</returns>
-    public static (double[] Weights, double MeanLogLikelihood, int Iterations) Fit(Tensor likelihoods, int maxIterations = 1000, double tolerance = 1e-10)
+    public static (double[] Weights, double MeanLogLikelihood, int Iterations) Fit(Tensor likelihoods, int maxIterations = 1000,
+        double tolerance = 1e-10)
     {
         ArgumentNullException.ThrowIfNull(likelihoods);
         if (likelihoods.dim() != 2 || likelihoods.shape[0] < 1 || likelihoods.shape[1] < 1)
-            throw new BasinException($"mixture weights need a [members, examples] table of likelihoods, got [{string.Join(",", likelihoods.shape)}]");
+            throw new BasinException("mixture weights need a [members, examples] table of likelihoods, got " +
+                $"[{string.Join(",", likelihoods.shape)}]");
         if (maxIterations < 1) throw new BasinException($"mixture weights need at least 1 iteration, got {maxIterations}");
         using var scope = NewDisposeScope();
         using var floor = 1e-300.ToScalar();

@@ -34,11 +34,13 @@ public static class PosteriorPredictive
     /// Loads each weights file into <paramref name="model"/> in turn and scores members and ensemble in eval mode;
     /// the model's own weights are put back afterwards.
     /// </summary>
-    public static EnsembleEvaluation Evaluate(Classifier model, IReadOnlyList<string> sampleFiles, LabeledDataset data, int batchSize = 1000)
+    public static EnsembleEvaluation Evaluate(Classifier model, IReadOnlyList<string> sampleFiles, LabeledDataset data,
+        int batchSize = 1000)
     {
         if (sampleFiles.Count == 0) throw new BasinException("the ensemble has no samples (did the SGLD run pass its burn-in?)");
         if (data.Count == 0) throw new BasinException($"{data.Name}: no examples to evaluate the ensemble on");
-        if (data.ClassCount != model.ClassCount) throw new BasinException($"{data.Name} has {data.ClassCount} classes but the model has {model.ClassCount}");
+        if (data.ClassCount != model.ClassCount) throw new BasinException($"{data.Name} has {data.ClassCount} classes but the model " +
+            $"has {model.ClassCount}");
         if (batchSize < 1) throw new BasinException($"batch size must be at least 1, got {batchSize}");
         using var snapshot = new ModelStateSnapshot(model);
         using var _ = no_grad();

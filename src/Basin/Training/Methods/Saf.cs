@@ -94,13 +94,16 @@ public sealed class Saf : IObjectiveTerm, IStatefulStage
     {
         var batch = context.Batch;
         var indices = batch.Indices;
-        if (indices is null || indices.IsInvalid || indices.dim() != 1 || indices.shape[0] != batch.Size || indices.dtype != ScalarType.Int64)
-            throw new BasinException("SAF needs the dataset index of every example in a batch (Batch.Indices, int64 [B]); this loader does not provide them");
+        if (indices is null || indices.IsInvalid || indices.dim() != 1 || indices.shape[0] != batch.Size
+            || indices.dtype != ScalarType.Int64)
+            throw new BasinException("SAF needs the dataset index of every example in a batch (Batch.Indices, int64 [B]); this loader " +
+                "does not provide them");
         if (batch.Size > 0)
         {
             long min = indices.min().ToInt64(), max = indices.max().ToInt64();
             if (min < 0 || max >= context.ExampleCount)
-                throw new BasinException($"SAF got example index {(min < 0 ? min : max)} but the training set has {context.ExampleCount} examples");
+                throw new BasinException($"SAF got example index {(min < 0 ? min : max)} but the training set has " +
+                    $"{context.ExampleCount} examples");
         }
         return indices.device == context.Logits.device ? indices : indices.to(context.Logits.device);
     }
@@ -110,10 +113,12 @@ public sealed class Saf : IObjectiveTerm, IStatefulStage
         if (_bank is not null)
         {
             if (_bank.shape[0] != count || _bank.shape[2] != classes)
-                throw new BasinException($"SAF's memory bank holds {_bank.shape[0]} examples × {_bank.shape[2]} classes, but this run has {count} × {classes}");
+                throw new BasinException($"SAF's memory bank holds {_bank.shape[0]} examples × {_bank.shape[2]} classes, but this run " +
+                    $"has {count} × {classes}");
             if (_bank.device != device)
             {
-                var (bank, epochs, steps) = (_bank.to(device).DetachFromDisposeScope(), _epochs!.to(device).DetachFromDisposeScope(), _steps!.to(device).DetachFromDisposeScope());
+                var (bank, epochs, steps) = (_bank.to(device).DetachFromDisposeScope(), _epochs!.to(device).DetachFromDisposeScope(),
+                    _steps!.to(device).DetachFromDisposeScope());
                 Reset();
                 (_bank, _epochs, _steps) = (bank, epochs, steps);
             }
@@ -138,10 +143,12 @@ public sealed class Saf : IObjectiveTerm, IStatefulStage
         if (state.Count == 0) { Reset(); return; }
         foreach (var key in state.Keys)
             if (key is not (BankKey or EpochsKey or StepsKey)) throw new BasinException($"SAF state has an unknown entry '{key}'");
-        if (!state.TryGetValue(BankKey, out var bank) || !state.TryGetValue(EpochsKey, out var epochs) || !state.TryGetValue(StepsKey, out var steps))
+        if (!state.TryGetValue(BankKey, out var bank) || !state.TryGetValue(EpochsKey, out var epochs)
+            || !state.TryGetValue(StepsKey, out var steps))
             throw new BasinException("SAF state is incomplete (needs bank, epochs and steps)");
         if (bank.dim() != 3 || bank.shape[1] != Lag + 1 || bank.dtype != ScalarType.Float32)
-            throw new BasinException($"SAF memory bank has shape [{string.Join(",", bank.shape)}] ({bank.dtype}); this SAF (Ẽ = {Lag}) needs [N,{Lag + 1},C] float32");
+            throw new BasinException($"SAF memory bank has shape [{string.Join(",", bank.shape)}] ({bank.dtype}); this SAF (Ẽ = {Lag}) " +
+                $"needs [N,{Lag + 1},C] float32");
         if (!epochs.shape.SequenceEqual(new[] { bank.shape[0], Lag + 1L }) || epochs.dtype != ScalarType.Int64
             || !steps.shape.SequenceEqual(new[] { bank.shape[0] }) || steps.dtype != ScalarType.Int64)
             throw new BasinException("SAF state's epoch and step stamps do not fit its memory bank");
@@ -164,10 +171,11 @@ public sealed class Saf : IObjectiveTerm, IStatefulStage
 /// <summary>SAF in the method catalog: --saf-lambda, --saf-tau, --saf-lag, --saf-start.</summary>
 sealed class SafEntry : MethodEntry
 {
-    public static readonly Setting<double> Lambda = Setting.Of("safLambda", "SAF/MESA: trajectory-loss weight λ ≥ 0", Saf.DefaultLambda, Check.NonNegative);
+    public static readonly Setting<double> Lambda = Setting.Of("safLambda", "SAF/MESA: trajectory-loss weight λ ≥ 0", Saf.DefaultLambda,
+        Check.NonNegative);
     public static readonly Setting<double> Tau = Setting.Of("safTau", "SAF/MESA: temperature τ > 0", Saf.DefaultTau, Check.Positive);
-    static readonly Setting<int> Lag = Setting.Of("safLag", "SAF: compare with the logits of this many epochs earlier (Ẽ ≥ 1)", Saf.DefaultLag,
-        (x, key) => Check.AtLeast(x, 1, key));
+    static readonly Setting<int> Lag = Setting.Of("safLag", "SAF: compare with the logits of this many epochs earlier (Ẽ ≥ 1)",
+        Saf.DefaultLag, (x, key) => Check.AtLeast(x, 1, key));
     /// <summary>The first epoch (0-based) with the trajectory loss: ⌊0.3·epochs⌋ unless given.</summary>
     public static readonly Setting<int> Start = Setting.Derived("safStart", "SAF/MESA: first epoch (0-based) with the trajectory loss",
         c => (int)(0.3 * c.Epochs), "⌊0.3·epochs⌋", (x, key) => Check.AtLeast(x, 0, key));
@@ -178,5 +186,6 @@ sealed class SafEntry : MethodEntry
     public override IReadOnlyList<MethodSetting> Settings => [Lambda, Tau, Lag, Start];
 
     public override Recipe Apply(Recipe recipe, IReadOnlyDictionary<string, JsonElement> values, MethodContext context) =>
-        recipe.With(new Saf(Start.Value(values, context), Lambda.Value(values, context), Tau.Value(values, context), Lag.Value(values, context)));
+        recipe.With(new Saf(Start.Value(values, context), Lambda.Value(values, context), Tau.Value(values, context),
+            Lag.Value(values, context)));
 }

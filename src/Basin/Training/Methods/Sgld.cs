@@ -29,7 +29,8 @@ public sealed record Sgld(double Temperature = 1, long DatasetSize = 1, long Bur
 
     public void Check()
     {
-        if (!(Temperature >= 0) || double.IsInfinity(Temperature)) throw new BasinException($"SGLD temperature must be a finite number ≥ 0, got {Temperature}");
+        if (!(Temperature >= 0) || double.IsInfinity(Temperature)) throw new BasinException("SGLD temperature must be a finite number " +
+            $"≥ 0, got {Temperature}");
         if (DatasetSize < 1) throw new BasinException($"SGLD needs the training-set size N ≥ 1, got {DatasetSize}");
         if (BurnIn < 0) throw new BasinException($"SGLD burn-in must be ≥ 0 steps, got {BurnIn}");
         if (Thin < 1) throw new BasinException($"SGLD thinning must be at least 1 step, got {Thin}");
@@ -93,8 +94,8 @@ public sealed record Sgld(double Temperature = 1, long DatasetSize = 1, long Bur
 /// <summary>SGLD in the method catalog: --temperature, --burn-in, --thin; the step size is 2·lr/N.</summary>
 sealed class SgldEntry : MethodEntry
 {
-    static readonly Setting<double> Temperature = Setting.Of("temperature", "SGLD: temperature T ≥ 0 (1: posterior, 0: gradient descent)", 1.0,
-        Check.NonNegative);
+    static readonly Setting<double> Temperature = Setting.Of("temperature", "SGLD: temperature T ≥ 0 (1: posterior, 0: gradient descent)",
+        1.0, Check.NonNegative);
     static readonly Setting<long> BurnIn = Setting.Derived("burnIn", "SGLD: updates before samples are kept", c => c.TotalSteps / 2,
         "half the run", (x, key) => Check.AtLeast(x, 0, key));
     static readonly Setting<long?> Thin = Setting.Derived<long?>("thin", "SGLD: keep every N-th update after burn-in", _ => null,

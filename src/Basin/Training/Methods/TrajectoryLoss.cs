@@ -13,7 +13,8 @@ public static class TrajectoryLoss
     /// <summary>Checks λ (finite, ≥ 0) and τ (finite, > 0) for <paramref name="method"/> (SAF, MESA), naming it in the error.</summary>
     public static void CheckOptions(string method, double lambda, double tau)
     {
-        if (!(lambda >= 0) || double.IsInfinity(lambda)) throw new BasinException($"{method} λ must be a finite number ≥ 0, got {lambda}");
+        if (!(lambda >= 0) || double.IsInfinity(lambda)) throw new BasinException($"{method} λ must be a finite " +
+            $"number ≥ 0, got {lambda}");
         if (!(tau > 0) || double.IsInfinity(tau)) throw new BasinException($"{method} τ must be a finite number > 0, got {tau}");
     }
 

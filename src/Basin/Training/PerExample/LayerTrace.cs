@@ -21,7 +21,8 @@ public sealed record LayerTrace(Tensor Features, Tensor Logits, IReadOnlyList<Tr
 
     public static LayerTrace Run(Classifier model, Tensor input)
     {
-        if (!model.CanReplay) throw new BasinException($"per-example gradients by replay need a model that overrides Classifier.Replay, not {model.Spec}");
+        if (!model.CanReplay) throw new BasinException("per-example gradients by replay need a model that overrides " +
+            $"Classifier.Replay, not {model.Spec}");
         var modules = model.named_modules().Where(nm => nm.name.Length > 0).ToDictionary(nm => nm.name, nm => nm.module);
         var layers = new List<TracedLayer>();
         Tensor Apply(string name, Tensor x)

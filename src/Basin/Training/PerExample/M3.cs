@@ -32,7 +32,8 @@ public sealed record M3 : IGradientProcedure
         for (int k = 0; k < 3; k++)
         {
             long size = b / 3 + (k < b % 3 ? 1 : 0);
-            var part = new Batch(batch.Inputs.narrow(0, start, size), batch.Labels.narrow(0, start, size), batch.Indices.narrow(0, start, size));
+            var part = new Batch(batch.Inputs.narrow(0, start, size), batch.Labels.narrow(0, start, size),
+                batch.Indices.narrow(0, start, size));
             start += size;
             context.ClearGradients();
             var value = context.Evaluate(part);
@@ -64,5 +65,6 @@ sealed class M3Entry : MethodEntry
     public override MethodStage Stage => MethodStage.GradientProcedure;
     public override string Summary => "median of three means of per-example gradients (Chatterjee 2020)";
 
-    public override Recipe Apply(Recipe recipe, IReadOnlyDictionary<string, JsonElement> values, MethodContext context) => recipe.With(new M3());
+    public override Recipe Apply(Recipe recipe, IReadOnlyDictionary<string, JsonElement> values,
+        MethodContext context) => recipe.With(new M3());
 }

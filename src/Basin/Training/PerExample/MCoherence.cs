@@ -9,8 +9,8 @@ namespace Basin.Training.PerExample;
 /// <summary>
 /// m-coherence of per-example gradients ("Coherent Gradients", Chatterjee 2020; Chatterjee &amp; Zielinski 2022):
 /// m·α = ‖Σ_i g_i‖² / Σ_i ‖g_i‖², with α = ‖(1/m)Σ g_i‖² / ((1/m)Σ ‖g_i‖²) the coherence of m examples.
-/// 1 for orthogonal gradients of equal norm, m for identical ones, below 1 when they cancel (it lies in [0, m]); the gradient is the concatenation of all
-/// trainable parameters. Computed in float64.
+/// 1 for orthogonal gradients of equal norm, m for identical ones, below 1 when they cancel (it lies in [0, m]); the gradient is the
+/// concatenation of all trainable parameters. Computed in float64.
 /// </summary>
 public static class MCoherence
 {
@@ -55,7 +55,8 @@ public static class MCoherence
         return coherences.Count > 0 ? coherences.Average() : double.NaN;
     }
 
-    /// <summary>m-coherence of the cross-entropy gradients of the first <paramref name="m"/> examples of <paramref name="data"/>, in eval mode.</summary>
+    /// <summary>m-coherence of the cross-entropy gradients of the first <paramref name="m"/> examples of <paramref name="data"/>, in eval
+    /// mode.</summary>
     public static double Measure(Classifier model, LabeledDataset data, int m)
     {
         if (m < 1 || m > data.Count) throw new BasinException($"m-coherence needs 1 ≤ m ≤ {data.Count} examples, got {m}");

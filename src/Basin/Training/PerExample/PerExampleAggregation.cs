@@ -27,7 +27,8 @@ public abstract record PerExampleAggregation : IGradientProcedure
         var model = context.Model;
         var batch = context.Batch;
         if (context.Terms.Count == 0 || !context.Terms.Any(t => t is CrossEntropy))
-            throw new BasinException($"{Name} aggregates per-example cross-entropy gradients: the objective needs a cross_entropy term (and the trainer's GradientContext.Terms)");
+            throw new BasinException($"{Name} aggregates per-example cross-entropy gradients: the objective needs a cross_entropy term " +
+                "(and the trainer's GradientContext.Terms)");
         Tensor features, logits, ceSum;
         Tensor[] perExample;
         Tensor? rest;
@@ -61,7 +62,8 @@ public abstract record PerExampleAggregation : IGradientProcedure
             }
         }
         if (CoherenceEvery > 0 && context.Progress is { } progress && context.Position.Step % CoherenceEvery == 0)
-            progress.Report(new GradientCoherence(context.Position.Epoch + 1, context.Position.Step, (int)batch.Size, MCoherence.Of(perExample)));
+            progress.Report(new GradientCoherence(context.Position.Epoch + 1, context.Position.Step, (int)batch.Size,
+                MCoherence.Of(perExample)));
         using var size = batch.Size.ToScalar();
         var total = ceSum.detach().div(size);
         if (rest is not null) total = total.add(rest.detach(), Scalars.One);
@@ -71,7 +73,8 @@ public abstract record PerExampleAggregation : IGradientProcedure
     /// <summary>Σ of the objective's terms other than cross-entropy on this forward pass; null when there are none.</summary>
     static Tensor? RestOfObjective(GradientContext context, Tensor features, Tensor logits)
     {
-        var objectiveContext = new ObjectiveContext(context.Model, context.Parameters, context.Batch, features, logits, context.Position, context.ExampleCount);
+        var objectiveContext = new ObjectiveContext(context.Model, context.Parameters, context.Batch, features, logits, context.Position,
+            context.ExampleCount);
         Tensor? sum = null;
         foreach (var term in context.Terms)
         {

@@ -57,9 +57,11 @@ public static class PerExampleGradients
                         }
                     case Conv2d conv:
                         {
-                            if (conv.groups != 1) throw new BasinException($"per-example gradients of grouped convolution '{layer.Name}' are not supported");
+                            if (conv.groups != 1) throw new BasinException("per-example gradients of grouped convolution " +
+                                $"'{layer.Name}' are not supported");
                             var k2 = conv.kernel_size;
-                            var pad = conv.padding ?? throw new BasinException($"per-example gradients of '{layer.Name}' need numeric padding");
+                            var pad = conv.padding ?? throw new BasinException($"per-example gradients of '{layer.Name}' " +
+                                "need numeric padding");
                             var patches = nn.functional.unfold(input, (k2[0], k2[1]), (conv.dilation[0], conv.dilation[1]),
                                 (pad[0], pad[1]), (conv.stride[0], conv.stride[1]));           // [B, Cin·kh·kw, L]
                             var d3 = delta.flatten(2);                                                          // [B, Cout, L]
@@ -77,7 +79,8 @@ public static class PerExampleGradients
         for (int i = 0; i < parameters.Length; i++)
         {
             if (!byParameter.TryGetValue(parameters[i].Name, out var g))
-                throw new BasinException($"per-example gradients: parameter '{parameters[i].Name}' is not in a replayed Linear/Conv2d layer");
+                throw new BasinException($"per-example gradients: parameter '{parameters[i].Name}' is not in a " +
+                    "replayed Linear/Conv2d layer");
             result[i] = g;
         }
         return result;
@@ -117,7 +120,8 @@ public static class PerExampleGradients
     internal static void CheckLabels(Tensor logits, Tensor labels)
     {
         if (labels.dim() != 1 || labels.shape[0] != logits.shape[0] || labels.dtype != ScalarType.Int64)
-            throw new BasinException($"per-example gradients need int64 labels [{logits.shape[0]}], got {labels.dtype} [{string.Join(",", labels.shape)}]");
+            throw new BasinException($"per-example gradients need int64 labels [{logits.shape[0]}], got {labels.dtype} " +
+                $"[{string.Join(",", labels.shape)}]");
         if (labels.numel() > 0 && (labels.min().ToInt64() < 0 || labels.max().ToInt64() >= logits.shape[1]))
             throw new BasinException($"labels must lie in [0, {logits.shape[1]})");
     }

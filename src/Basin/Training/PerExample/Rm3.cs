@@ -32,7 +32,8 @@ public sealed class Rm3 : IGradientProcedure, IStatefulStage
         {
             foreach (var p in parameters)
             {
-                if (!_previous[0].TryGetValue(p.Name, out var a) || !_previous[1].TryGetValue(p.Name, out var b) || !a.shape.SequenceEqual(p.Value.shape) || !b.shape.SequenceEqual(p.Value.shape))
+                if (!_previous[0].TryGetValue(p.Name, out var a) || !_previous[1].TryGetValue(p.Name, out var b)
+                    || !a.shape.SequenceEqual(p.Value.shape) || !b.shape.SequenceEqual(p.Value.shape))
                     throw new BasinException($"RM3's earlier gradients do not fit parameter '{p.Name}'");
                 p.Value.grad = Median3.Of(current[p.Name], a, b);
             }
@@ -57,12 +58,14 @@ public sealed class Rm3 : IGradientProcedure, IStatefulStage
         {
             foreach (var (key, t) in state)
             {
-                int k = key.StartsWith("previous0.", StringComparison.Ordinal) ? 0 : key.StartsWith("previous1.", StringComparison.Ordinal) ? 1
+                int k = key.StartsWith("previous0.", StringComparison.Ordinal) ? 0
+                    : key.StartsWith("previous1.", StringComparison.Ordinal) ? 1
                     : throw new BasinException($"RM3 state has an unknown entry '{key}'");
                 loaded[k][key["previous0.".Length..]] = t.clone().DetachFromDisposeScope();
             }
         }
-        if (loaded[0].Count == 0 && loaded[1].Count > 0) throw new BasinException("RM3 state has a gradient two steps back but none one step back");
+        if (loaded[0].Count == 0 && loaded[1].Count > 0) throw new BasinException("RM3 state has a gradient two steps back " +
+            "but none one step back");
         foreach (var d in _previous) foreach (var t in d.Values) t.Dispose();
         _previous[0] = loaded[0];
         _previous[1] = loaded[1];
@@ -77,5 +80,6 @@ sealed class Rm3Entry : MethodEntry
     public override MethodStage Stage => MethodStage.GradientProcedure;
     public override string Summary => "M3 over this batch and the two before it (Chatterjee 2020)";
 
-    public override Recipe Apply(Recipe recipe, IReadOnlyDictionary<string, JsonElement> values, MethodContext context) => recipe.With(new Rm3());
+    public override Recipe Apply(Recipe recipe, IReadOnlyDictionary<string, JsonElement> values,
+        MethodContext context) => recipe.With(new Rm3());
 }

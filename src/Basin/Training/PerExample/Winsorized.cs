@@ -32,8 +32,8 @@ public sealed record Winsorized(int C = 1) : PerExampleAggregation
 /// <summary>Winsorized gradient descent in the method catalog: --winsor-c.</summary>
 sealed class WinsorizedEntry : MethodEntry
 {
-    static readonly Setting<int> C = Setting.Of("winsorC", "Winsorized GD: clip the c largest and smallest per-example values per coordinate", 1,
-        (x, key) => Check.AtLeast(x, 0, key));
+    static readonly Setting<int> C = Setting.Of("winsorC", "Winsorized GD: clip the c largest and smallest per-example " +
+        "values per coordinate", 1, (x, key) => Check.AtLeast(x, 0, key));
 
     public override string Name => "winsorized";
     public override MethodStage Stage => MethodStage.GradientProcedure;
