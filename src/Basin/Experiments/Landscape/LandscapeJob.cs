@@ -38,8 +38,13 @@ public sealed record LandscapeSpec
     public long Samples { get; init; } = 1000;
     /// <summary>Test examples (0: no test curve).</summary>
     public long TestSamples { get; init; } = 1000;
+    /// <summary>Examples per forward pass (bounds memory).</summary>
     public int ChunkSize { get; init; } = DefaultChunkSize;
-    public const int DefaultChunkSize = 2000;
+    /// <summary>
+    /// LeNet-5's forward pass in libtorch 2.10 on CPU costs about 3.4× more per example at 2,000 examples than at 128–256
+    /// (bench/RESULTS.md, quiet machine), so chunks are small.
+    /// </summary>
+    public const int DefaultChunkSize = 256;
     /// <summary>Allow grids of more than <see cref="LandscapeJob.MaxPoints"/> points.</summary>
     public bool Force { get; init; }
     /// <summary>Output folder (default: RUNS/RUN/landscape-…).</summary>
