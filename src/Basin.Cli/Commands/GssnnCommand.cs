@@ -72,8 +72,7 @@ public static class GssnnCommand
         var table = new Table().AddColumns("arm", "program", "nodes", "edges", "train acc %", "eval acc % (mean ± sd)");
         foreach (var a in result.Arms)
         {
-            var eval = a.Runs.Select(r => r.EvalAccuracy).ToArray();
-            double sd = eval.Length < 2 ? 0 : Math.Sqrt(eval.Sum(v => Math.Pow(v - eval.Average(), 2)) / (eval.Length - 1));
+            double sd = GssnnStudy.Sd(a.Runs.Select(r => r.EvalAccuracy).ToArray());
             table.AddRow(Markup.Escape(a.Name), Markup.Escape(a.Program ?? "-"), a.Nodes.ToString(Inv), a.Edges.ToString(Inv),
                 (100 * a.MeanTrain).ToString("F1", Inv), $"{100 * a.MeanEval:F1} ± {100 * sd:F1}");
         }

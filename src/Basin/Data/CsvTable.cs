@@ -12,16 +12,26 @@ namespace Basin.Data;
 /// </summary>
 public static class CsvTable
 {
-    /// <summary>The classes of the file's labels: null when they are indices, else the names in ordinal order.</summary>
-    public static IReadOnlyList<string>? ClassNames(string path) => Read(path).Names;
+    /// <summary>
+    /// Reads the file on its own; <paramref name="classNames"/> are its classes: null when the labels are indices, else the
+    /// names in ordinal order (to pass to <see cref="Load(string, IReadOnlyList{string}?, int?)"/> for a matching test file).
+    /// </summary>
+    public static LabeledDataset Load(string path, out IReadOnlyList<string>? classNames)
+    {
+        var table = Read(path);
+        classNames = table.Names;
+        return FromTable(table, path, null, null);
+    }
 
     /// <summary>
     /// Reads the file. <paramref name="classNames"/> (e.g. the training file's) fixes the classes of named labels;
     /// <paramref name="classCount"/> the class count of index labels (else the largest index + 1).
     /// </summary>
-    public static LabeledDataset Load(string path, IReadOnlyList<string>? classNames = null, int? classCount = null)
+    public static LabeledDataset Load(string path, IReadOnlyList<string>? classNames = null, int? classCount = null) =>
+        FromTable(Read(path), path, classNames, classCount);
+
+    static LabeledDataset FromTable(Table table, string path, IReadOnlyList<string>? classNames, int? classCount)
     {
-        var table = Read(path);
         if (table.Names is not null && classNames is null && classCount is not null)
             throw new BasinException($"{path}: labels are names here but class indices in the training data");
         long[] labels;

@@ -55,13 +55,14 @@ public sealed record DataSource(DataSourceKind Kind, string Path)
             (train, test) = (train with { Path = System.IO.Path.Combine(train.Path, "train") },
                 train with { Path = System.IO.Path.Combine(train.Path, "test") });
 
-        LabeledDataset full = train.LoadAlone(), trainSet, testSet;
+        var (full, classNames) = train.LoadAlone();
+        LabeledDataset trainSet, testSet;
         try
         {
             if (test is not null)
             {
                 trainSet = full;
-                testSet = test.LoadLike(full, train);
+                testSet = test.LoadLike(full, classNames);
             }
             else
             {
@@ -87,19 +88,28 @@ public sealed record DataSource(DataSourceKind Kind, string Path)
         return (trainSet, Keep(testSet, testSamples));
     }
 
-    LabeledDataset LoadAlone() => Kind switch
+    /// <summary>The set alone, with its class names (null for index labels and tensors).</summary>
+    (LabeledDataset Set, IReadOnlyList<string>? ClassNames) LoadAlone()
     {
-        DataSourceKind.Images => ImageFolder.Load(Path),
-        DataSourceKind.Csv => CsvTable.Load(Path),
-        _ => TensorFile.Load(Path),
-    };
+        switch (Kind)
+        {
+            case DataSourceKind.Images:
+                return (ImageFolder.Load(Path), ImageFolder.ClassNames(Path));
+            case DataSourceKind.Csv:
+                var set = CsvTable.Load(Path, out var names);
+                return (set, names);
+            default:
+                return (TensorFile.Load(Path), null);
+        }
+    }
 
-    LabeledDataset LoadLike(LabeledDataset trainSet, DataSource trainSource)
+    /// <summary>A test set read with the training set's classes.</summary>
+    LabeledDataset LoadLike(LabeledDataset trainSet, IReadOnlyList<string>? trainClassNames)
     {
         var set = Kind switch
         {
-            DataSourceKind.Images => ImageFolder.Load(Path, ImageFolder.ClassNames(trainSource.Path)),
-            DataSourceKind.Csv => CsvTable.Load(Path, CsvTable.ClassNames(trainSource.Path), trainSet.ClassCount),
+            DataSourceKind.Images => ImageFolder.Load(Path, trainClassNames),
+            DataSourceKind.Csv => CsvTable.Load(Path, trainClassNames, trainSet.ClassCount),
             _ => TensorFile.Load(Path, trainSet.ClassCount),
         };
         if (!set.ExampleShape.SequenceEqual(trainSet.ExampleShape))

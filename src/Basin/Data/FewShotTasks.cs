@@ -43,7 +43,7 @@ public static class FewShotTasks
         if (footwear.Count < half || other.Count < half)
             throw new BasinException($"{source.Name}: {footwear.Count} positive and {other.Count} negative examples of '{task.Name}'; " +
                 $"{half} of each are needed");
-        var random = new Random(unchecked((int)seed ^ (int)(seed >> 32)));
+        var random = Basin.Data.SeededRandom.Create(seed);
         var chosen = Shuffled(footwear, random).Take(half).Select(i => (Index: i, Label: 1L))
             .Concat(Shuffled(other, random).Take(half).Select(i => (Index: i, Label: 0L))).ToList();
         chosen = Shuffled(chosen, random);

@@ -24,11 +24,14 @@ public sealed record Rescaling(string PreviousLayer, string Layer, IReadOnlyList
 public static class Reparametrization
 {
     /// <summary>A new model of the same architecture, dtype and weights.</summary>
-    public static Classifier Copy(Classifier model)
+    public static Classifier Copy(Classifier model) => TryCopy(model)
+        ?? throw new BasinException($"{model.Spec} cannot be copied: Basin supports mlp and lenet5 models, and custom models that "
+            + "override Classifier.NewOfSameArchitecture");
+
+    /// <summary>As <see cref="Copy"/>, or null when the model cannot make a new one of its architecture.</summary>
+    public static Classifier? TryCopy(Classifier model)
     {
-        var copy = model.NewOfSameArchitecture()
-            ?? throw new BasinException($"{model.Spec} cannot be copied: Basin supports mlp and lenet5 models, and custom models that "
-                + "override Classifier.NewOfSameArchitecture");
+        if (model.NewOfSameArchitecture() is not { } copy) return null;
         var source = model.named_parameters().ToDictionary(np => np.name, np => np.parameter);
         copy.to(source.Values.First().dtype);
         using var noGrad = torch.no_grad();

@@ -47,10 +47,9 @@ public static class CurvatureMeasures
     public static double RelativeFlatnessOfHead(MeasureContext c, bool normalizeFeatures)
     {
         var options = new FlatnessOptions { NormalizeFeatures = normalizeFeatures, ChunkSize = c.Options.ChunkSize };
-        using var blank = normalizeFeatures ? c.Model.NewOfSameArchitecture() : null;   // null: the model cannot be copied
-        if (blank is null)
+        using var folded = normalizeFeatures ? Reparametrization.TryCopy(c.Model) : null;   // null: the model cannot be copied
+        if (folded is null)
             return RelativeFlatness.Measure(c.Model, c.Data, layer: null, FlatnessVariant.ClosedForm, options, c.CancellationToken).Value;
-        using var folded = Reparametrization.Copy(c.Model);
         FeatureStatistics.FoldConstantHeadFeatures(folded, c.Data, c.Options.ChunkSize);
         return RelativeFlatness.Measure(folded, c.Data, layer: null, FlatnessVariant.ClosedForm, options, c.CancellationToken).Value;
     }

@@ -96,7 +96,7 @@ public sealed record GraphProgram(IReadOnlyList<GraphOp> Ops)
     public static GraphProgram Sample(int length, long seed)
     {
         Check.AtLeast(length, 0, nameof(length));
-        var random = new Random(unchecked((int)seed ^ (int)(seed >> 32)));
+        var random = Basin.Data.SeededRandom.Create(seed);
         var ops = Enum.GetValues<GraphOp>();
         return new GraphProgram(Enumerable.Range(0, length).Select(_ => ops[random.Next(ops.Length)]).ToArray());
     }

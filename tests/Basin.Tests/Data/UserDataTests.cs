@@ -159,7 +159,7 @@ public class UserDataTests
     public void TensorFilesTakeTheClassCountFromTheLabels()
     {
         var file = Path.Combine(Directory.CreateTempSubdirectory("basin-tensors-").FullName, "d.safetensors");
-        using (var x = torch.arange(6, ScalarType.Float32).reshape(3, 2))
+        using (var x = torch.tensor(new float[] { 0, 1, 2, 3, 4, 5 }, [3, 2]))
         using (var y = torch.tensor(new long[] { 0, 4, 1 }))
             SafeTensors.Save(file, new Dictionary<string, Tensor> { ["input"] = x, ["labels"] = y });
         using var data = TensorFile.Load(file);

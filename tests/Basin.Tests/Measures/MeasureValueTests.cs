@@ -215,7 +215,8 @@ public class ConstantFeatureFoldingTests
         using var a = model.forward(x);
         using var b = folded.forward(x);
         Assert.True(Basin.Tests.Curvature.GeometryFixtures.MaxAbs(a - b) < 1e-12);
-        using var zeroColumns = folded.Head.weight!.abs().sum(dim: 0).eq(0).sum();
+        using var zero = 0.ToScalar();
+        using var zeroColumns = folded.Head.weight!.abs().sum(dim: 0).eq(zero).sum();
         Assert.Equal(1, zeroColumns.ToInt64());
     }
 }

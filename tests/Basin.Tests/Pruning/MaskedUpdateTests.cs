@@ -12,6 +12,9 @@ namespace Basin.Tests.Pruning;
 [Collection("torch global generator")]
 public sealed class MaskedUpdateTests : IDisposable
 {
+    /// <summary>Held for the whole run: a temporary Scalar could be freed during the native call.</summary>
+    static readonly TorchSharp.Scalar Zero = 0.ToScalar();
+
     readonly string _dir = Directory.CreateTempSubdirectory("basin-mask-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
@@ -49,8 +52,8 @@ public sealed class MaskedUpdateTests : IDisposable
         long count = 0;
         foreach (var p in NamedParameter.Of(model).Where(p => mask.Covers(p.Name)))
         {
-            using var pruned = mask.Keep(p.Name).eq(0);
-            using var nonzero = p.Value.detach().ne(0).logical_and(pruned).sum();
+            using var pruned = mask.Keep(p.Name).eq(Zero);
+            using var nonzero = p.Value.detach().ne(Zero).logical_and(pruned).sum();
             count += nonzero.ToInt64();
         }
         return count;
@@ -76,7 +79,7 @@ public sealed class MaskedUpdateTests : IDisposable
             using var moved = p.Value.detach().ne(before[p.Name]).sum();
             Assert.True(moved.ToInt64() > 0, $"{rule}: {p.Name} never moved");
         }
-        using var fc2Bias = NamedParameter.Of(model).Single(p => p.Name == "fc2.bias").Value.detach().ne(0).all();
+        using var fc2Bias = NamedParameter.Of(model).Single(p => p.Name == "fc2.bias").Value.detach().ne(Zero).all();
         Assert.True(fc2Bias.item<bool>());
         // The optimizer's per-weight state of pruned entries is exactly 0 too (momentum buffers, Adam's moments).
         using var checkpoint = Checkpoint.Load(path);
@@ -91,8 +94,8 @@ public sealed class MaskedUpdateTests : IDisposable
             var name = mask.Names.FirstOrDefault(n => key.EndsWith("." + n, StringComparison.Ordinal));
             if (name is null || t.dim() == 0) continue;
             stateTensors++;
-            using var pruned = mask.Keep(name).eq(0);
-            using var nonzero = t.ne(0).logical_and(pruned).sum();
+            using var pruned = mask.Keep(name).eq(Zero);
+            using var nonzero = t.ne(Zero).logical_and(pruned).sum();
             Assert.True(nonzero.ToInt64() == 0, $"{rule}: {key} holds state for pruned entries");
         }
         Assert.Equal(rule switch { "sgld" => 0, "adam" => 6, _ => 3 }, stateTensors);

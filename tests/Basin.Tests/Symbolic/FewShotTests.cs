@@ -14,8 +14,8 @@ public class FewShotTests
     static LabeledDataset Source()
     {
         // 40 examples, labels 0..9 in turn; each input holds its own index so a drawn example can be traced back.
-        var inputs = torch.arange(40, dtype: torch.ScalarType.Float32).reshape(40, 1);
-        return new LabeledDataset("source", inputs, torch.arange(40, dtype: torch.ScalarType.Int64).remainder(10), 10);
+        var inputs = torch.tensor(Enumerable.Range(0, 40).Select(i => (float)i).ToArray(), [40, 1]);
+        return new LabeledDataset("source", inputs, torch.tensor(Enumerable.Range(0, 40).Select(i => (long)(i % 10)).ToArray()), 10);
     }
 
     [Fact]

@@ -70,12 +70,13 @@ public static class MeasureJob
         var targets = Targets(model, spec.Layer);
         var requested = MeasureRegistry.Resolve(spec.Measures, MeasureScope.Layer);
         var measures = GeometryMeasures.All.Where(requested.Contains).ToArray();
-        int steps = targets.Sum(t => measures.Count(m => t != AllParameters || !GeometryMeasures.LayerOnly(m)));
+        // Every "layer measure" pair to do; a pair leaves the list when measured, so what is left on cancel is missing.
+        var pending = targets.SelectMany(t => measures.Where(m => t != AllParameters
+            || !GeometryMeasures.LayerOnly(m)).Select(m => $"{t} {m}")).ToList();
+        int steps = pending.Count;
         var densityTargets = measures.Contains(GeometryMeasures.Density) ? targets.Count : 0;
         int step = 0;
         var layers = new List<LayerGeometry>();
-        var pending = targets.SelectMany(t => measures.Where(m => t != AllParameters
-            || !GeometryMeasures.LayerOnly(m)).Select(m => $"{t} {m}")).ToList();
         foreach (var target in targets)
         {
             using var measurer = new TargetMeasurer(model, data, target, spec, cancellationToken);

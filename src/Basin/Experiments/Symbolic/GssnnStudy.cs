@@ -129,7 +129,13 @@ public static class GssnnStudy
             f, icc, above, below, programs.Count, tau is { } t && double.IsFinite(t) ? t : null);
     }
 
-    static double Sd(double[] x) => x.Length < 2 ? 0 : Math.Sqrt(x.Sum(v => (v - x.Average()) * (v - x.Average())) / (x.Length - 1));
+    /// <summary>The sample standard deviation (n − 1); 0 for fewer than two values.</summary>
+    public static double Sd(IReadOnlyList<double> x)
+    {
+        if (x.Count < 2) return 0;
+        double mean = x.Average();
+        return Math.Sqrt(x.Sum(v => (v - mean) * (v - mean)) / (x.Count - 1));
+    }
 
     /// <summary>One-way ANOVA F and the intraclass correlation (groups of equal size n): ICC = (MSB − MSW) / (MSB + (n−1)·MSW).</summary>
     public static (double F, double Icc) Anova(IReadOnlyList<double[]> groups)
