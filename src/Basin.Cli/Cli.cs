@@ -99,7 +99,8 @@ public static class Cli
             OperationCanceledException => (ExitCancelled, e.Message.StartsWith("The operation was canceled",
                 StringComparison.Ordinal) ? "cancelled" : e.Message),
             // The library names settings by their keys (famLambda); the CLI shows the flag (--fam-lambda).
-            OptionException o => (ExitUsage, Basin.Training.Catalog.MethodCatalog.Flag(o.Parameter) is { } flag
+            OptionException o => (ExitUsage, (Basin.Training.Catalog.MethodCatalog.Flag(o.Parameter)
+                ?? Commands.TrainOptions.Flags.GetValueOrDefault(o.Parameter)) is { } flag
                 && o.Message.StartsWith(o.Parameter, StringComparison.Ordinal) ? flag + o.Message[o.Parameter.Length..] : o.Message),
             BasinException => (ExitError, e.Message),
             FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or PathTooLongException => (ExitError,

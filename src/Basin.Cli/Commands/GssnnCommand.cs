@@ -15,7 +15,10 @@ public static class GssnnCommand
 
     public static Command Create()
     {
-        var cmd = new Command("gssnn", "Graph-based symbolically synthesized modules (G-SSNN): train programs' graphs on a few-shot task against the plain encoder");
+        var cmd = new Command(
+            "gssnn",
+            "Graph-based symbolically synthesized modules (G-SSNN): train programs' graphs on a few-shot task against the plain encoder"
+        );
         cmd.Subcommands.Add(Study());
         cmd.Subcommands.Add(Show());
         return cmd;
@@ -23,47 +26,125 @@ public static class GssnnCommand
 
     static Command Study()
     {
-        var programs = new Option<int>("--programs") { Description = "Sampled programs (seeds 1..N)", DefaultValueFactory = _ => D.Programs };
-        var length = new Option<int>("--program-length") { Description = "Operations per sampled program", DefaultValueFactory = _ => D.ProgramLength };
-        var noControls = new Option<bool>("--no-controls") { Description = "Leave out the control graphs (edge, paths, stars, cycles, K4, trees)" };
+        var programs = new Option<int>("--programs")
+        {
+            Description = "Sampled programs (seeds 1..N)",
+            DefaultValueFactory = _ => D.Programs,
+        };
+        var length = new Option<int>("--program-length")
+        {
+            Description = "Operations per sampled program",
+            DefaultValueFactory = _ => D.ProgramLength,
+        };
+        var noControls = new Option<bool>("--no-controls")
+        {
+            Description = "Leave out the control graphs (edge, paths, stars, cycles, K4, trees)",
+        };
         var seeds = new Option<int>("--seeds") { Description = "Seeds per program", DefaultValueFactory = _ => D.SeedsPerProgram };
-        var baselineSeeds = new Option<int>("--baseline-seeds") { Description = "Seeds of the baseline and of the matched-capacity encoder", DefaultValueFactory = _ => D.BaselineSeeds };
-        var task = new Option<string>("--task") { Description = "Few-shot task: shirt (shirt vs T-shirt, pullover, coat; hard) or footwear (easy)", DefaultValueFactory = _ => D.Task };
-        var dimension = new Option<int>("--dimension") { Description = "Feature dimension D of the encoder", DefaultValueFactory = _ => D.Dimension };
-        var epochs = new Option<int>("--epochs") { Description = "Epochs per run (batch 8, Adam 1e-3)", DefaultValueFactory = _ => D.Schedule.Epochs };
-        var trainCount = new Option<int>("--train-count") { Description = "Training examples (balanced, even)", DefaultValueFactory = _ => D.TrainCount };
-        var evalCount = new Option<int>("--eval-count") { Description = "Evaluation examples (balanced, even, from the test split)", DefaultValueFactory = _ => D.EvalCount };
+        var baselineSeeds = new Option<int>("--baseline-seeds")
+        {
+            Description = "Seeds of the baseline and of the matched-capacity encoder",
+            DefaultValueFactory = _ => D.BaselineSeeds,
+        };
+        var task = new Option<string>("--task")
+        {
+            Description = "Few-shot task: shirt (shirt vs T-shirt, pullover, coat; hard) or footwear (easy)",
+            DefaultValueFactory = _ => D.Task,
+        };
+        var dimension = new Option<int>("--dimension")
+        {
+            Description = "Feature dimension D of the encoder",
+            DefaultValueFactory = _ => D.Dimension,
+        };
+        var epochs = new Option<int>("--epochs")
+        {
+            Description = "Epochs per run (batch 8, Adam 1e-3)",
+            DefaultValueFactory = _ => D.Schedule.Epochs,
+        };
+        var trainCount = new Option<int>("--train-count")
+        {
+            Description = "Training examples (balanced, even)",
+            DefaultValueFactory = _ => D.TrainCount,
+        };
+        var evalCount = new Option<int>("--eval-count")
+        {
+            Description = "Evaluation examples (balanced, even, from the test split)",
+            DefaultValueFactory = _ => D.EvalCount,
+        };
         var data = new Option<string?>("--data") { Description = "Folder with the Fashion-MNIST IDX files (default: searched)" };
         var output = new Option<string?>("--out") { Description = "Also write the full result as JSON to this file" };
         var json = Options.Json();
         var threads = Options.Threads();
-        var cmd = new Command("study", """
+        var cmd = new Command(
+            "study",
+            """
             A few-shot binary task on Fashion-MNIST (128 training examples by default): the plain CNN encoder, the encoder
             with a matched-capacity MLP, and the encoder with a G-SSNN module per graph (sampled programs and control graphs),
             each with several seeds; reports the spread across programs against the baseline's seed spread (ANOVA, ICC),
             programs above or below the baseline, and Kendall τ between programs' train and eval accuracy.
             Example: basin gssnn study --programs 24 --seeds 4 --threads 1
-            """) { programs, length, noControls, seeds, baselineSeeds, task, dimension, epochs, trainCount, evalCount, data, output, json, threads };
-        cmd.SetAction((pr, ct) => Task.Run(() =>
+            """
+        )
         {
-            bool asJson = pr.GetValue(json);
-            var spec = new GssnnStudySpec
-            {
-                Programs = pr.GetValue(programs), ProgramLength = pr.GetValue(length), Controls = !pr.GetValue(noControls),
-                SeedsPerProgram = pr.GetValue(seeds), BaselineSeeds = pr.GetValue(baselineSeeds), Task = pr.GetValue(task)!, Dimension = pr.GetValue(dimension),
-                TrainCount = pr.GetValue(trainCount), EvalCount = pr.GetValue(evalCount), DataPath = pr.GetValue(data),
-                Schedule = new FewShotSchedule { Epochs = pr.GetValue(epochs) }, Threads = Threads.FromOption(pr.GetValue(threads)),
-            };
-            var result = GssnnStudy.Run(spec, new Progress<GssnnProgress>(p =>
-            {
-                if (!asJson)
-                    Console.WriteLine($"gssnn: {p.Done}/{p.Total} {p.Arm} seed {p.Seed}: train {p.Result.TrainAccuracy:P1}, eval {p.Result.EvalAccuracy:P1}");
-            }), ct);
-            if (pr.GetValue(output) is { } file) AtomicFile.WriteAllText(file, Json.Serialize(result));
-            if (asJson) Console.WriteLine(Json.Serialize(result));
-            else Render(result);
-            return Cli.ExitOk;
-        }, ct));
+            programs,
+            length,
+            noControls,
+            seeds,
+            baselineSeeds,
+            task,
+            dimension,
+            epochs,
+            trainCount,
+            evalCount,
+            data,
+            output,
+            json,
+            threads,
+        };
+        cmd.SetAction(
+            (pr, ct) =>
+                Task.Run(
+                    () =>
+                    {
+                        bool asJson = pr.GetValue(json);
+                        var spec = new GssnnStudySpec
+                        {
+                            Programs = pr.GetValue(programs),
+                            ProgramLength = pr.GetValue(length),
+                            Controls = !pr.GetValue(noControls),
+                            SeedsPerProgram = pr.GetValue(seeds),
+                            BaselineSeeds = pr.GetValue(baselineSeeds),
+                            Task = pr.GetValue(task)!,
+                            Dimension = pr.GetValue(dimension),
+                            TrainCount = pr.GetValue(trainCount),
+                            EvalCount = pr.GetValue(evalCount),
+                            DataPath = pr.GetValue(data),
+                            Schedule = new FewShotSchedule { Epochs = pr.GetValue(epochs) },
+                            Threads = Threads.FromOption(pr.GetValue(threads)),
+                        };
+                        var result = GssnnStudy.Run(
+                            spec,
+                            new Progress<GssnnProgress>(p =>
+                            {
+                                if (!asJson)
+                                    Console.WriteLine(
+                                        $"gssnn: {p.Done}/{p.Total} {p.Arm} seed {p.Seed}: "
+                                            + $"train {p.Result.TrainAccuracy:P1}, eval {p.Result.EvalAccuracy:P1}"
+                                    );
+                            }),
+                            ct
+                        );
+                        if (pr.GetValue(output) is { } file)
+                            AtomicFile.WriteAllText(file, Json.Serialize(result));
+                        if (asJson)
+                            Console.WriteLine(Json.Serialize(result));
+                        else
+                            Render(result);
+                        return Cli.ExitOk;
+                    },
+                    ct
+                )
+        );
         return cmd;
     }
 
@@ -73,28 +154,58 @@ public static class GssnnCommand
         foreach (var a in result.Arms)
         {
             double sd = GssnnStudy.Sd(a.Runs.Select(r => r.EvalAccuracy).ToArray());
-            table.AddRow(Markup.Escape(a.Name), Markup.Escape(a.Program ?? "-"), a.Nodes.ToString(Inv), a.Edges.ToString(Inv),
-                (100 * a.MeanTrain).ToString("F1", Inv), $"{100 * a.MeanEval:F1} ± {100 * sd:F1}");
+            table.AddRow(
+                Markup.Escape(a.Name),
+                Markup.Escape(a.Program ?? "-"),
+                a.Nodes.ToString(Inv),
+                a.Edges.ToString(Inv),
+                (100 * a.MeanTrain).ToString("F1", Inv),
+                $"{100 * a.MeanEval:F1} ± {100 * sd:F1}"
+            );
         }
         AnsiConsole.Write(table);
         var s = result.Summary;
-        Console.WriteLine($"baseline {100 * s.BaselineMean:F1} ± {100 * s.BaselineSd:F1} %, matched capacity {100 * s.MatchedMean:F1} ± {100 * s.MatchedSd:F1} %, "
-            + $"programs {100 * s.ProgramMean:F1} % (mean of {s.ProgramCount})");
-        Console.WriteLine($"between-program ANOVA F {s.AnovaF:F2}, ICC {s.Icc:F2}; {s.Above} above and {s.Below} below the baseline by > 2 SE; "
-            + $"Kendall τ(train, eval) over programs {(s.TauTrainEval is { } t ? t.ToString("F2", Inv) : "-")}");
+        Console.WriteLine(
+            $"baseline {100 * s.BaselineMean:F1} ± {100 * s.BaselineSd:F1} %, "
+                + $"matched capacity {100 * s.MatchedMean:F1} ± {100 * s.MatchedSd:F1} %, "
+                + $"programs {100 * s.ProgramMean:F1} % (mean of {s.ProgramCount})"
+        );
+        Console.WriteLine(
+            $"between-program ANOVA F {s.AnovaF:F2}, ICC {s.Icc:F2}; {s.Above} above and {s.Below} below the baseline by > 2 SE; "
+                + $"Kendall τ(train, eval) over programs {(s.TauTrainEval is { } t ? t.ToString("F2", Inv) : "-")}"
+        );
     }
 
     static Command Show()
     {
-        var program = new Argument<string>("program") { Description = "A program (words: add extend next push pop connect) or a control graph's name" };
-        var maxConn = new Option<int>("--max-conn") { Description = "Ports per node", DefaultValueFactory = _ => GraphProgram.DefaultMaxConn };
-        var cmd = new Command("show", "Run a graph program and print its graph (nodes, edges with ports) and its JSON in the reference format") { program, maxConn };
+        var program = new Argument<string>("program")
+        {
+            Description = "A program (words: add extend next push pop connect) or a control graph's name",
+        };
+        var maxConn = new Option<int>("--max-conn")
+        {
+            Description = "Ports per node",
+            DefaultValueFactory = _ => GraphProgram.DefaultMaxConn,
+        };
+        var cmd = new Command(
+            "show",
+            "Run a graph program and print its graph (nodes, edges with ports) and its JSON in the reference format"
+        )
+        {
+            program,
+            maxConn,
+        };
         cmd.SetAction(pr =>
         {
             var text = pr.GetValue(program)!;
-            var graph = CanonicalGraphs.All.ContainsKey(text) ? CanonicalGraphs.Get(text) : GraphProgram.Parse(text).Run(pr.GetValue(maxConn));
-            Console.WriteLine($"{graph.Nodes.Count} nodes ({string.Join(" ", graph.Nodes)}), {graph.Edges.Count} edges, {graph.ElementCount} elements");
-            foreach (var e in graph.Edges) Console.WriteLine($"  edge {e.Id}: {e.A} (port {e.PortA}) - {e.B} (port {e.PortB})");
+            var graph = CanonicalGraphs.All.ContainsKey(text)
+                ? CanonicalGraphs.Get(text)
+                : GraphProgram.Parse(text).Run(pr.GetValue(maxConn));
+            Console.WriteLine(
+                $"{graph.Nodes.Count} nodes ({string.Join(" ", graph.Nodes)}), {graph.Edges.Count} edges, {graph.ElementCount} elements"
+            );
+            foreach (var e in graph.Edges)
+                Console.WriteLine($"  edge {e.Id}: {e.A} (port {e.PortA}) - {e.B} (port {e.PortB})");
             Console.WriteLine(graph.ToReferenceJson());
             return Cli.ExitOk;
         });

@@ -14,6 +14,14 @@ public sealed class TrainOptions
 {
     static readonly TrainJobSpec D = new();
 
+    /// <summary>The flag of each core setting the library names (a method's settings are in the method catalog).</summary>
+    public static IReadOnlyDictionary<string, string> Flags { get; } = new Dictionary<string, string>
+    {
+        ["learningRate"] = "--lr", ["momentum"] = "--momentum", ["nesterov"] = "--nesterov", ["weightDecay"] = "--weight-decay",
+        ["schedule"] = "--schedule", ["stepGamma"] = "--gamma", ["stepEpochs"] = "--step-epochs", ["warmupSteps"] = "--warmup",
+        ["optimizer"] = "--optimizer", ["coherenceEvery"] = "--coherence-every", ["stopAtTrainLoss"] = "--stop-at-loss",
+    };
+
     public Option<string> Dataset { get; } = new("--dataset")
     {
         Description = "Data set: fashion-mnist, mnist, a toy 2-D set (moons, spirals, 8gaussians, 25gaussians, swissroll), "

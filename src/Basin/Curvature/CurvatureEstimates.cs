@@ -116,6 +116,47 @@ public static class CurvatureEstimates
             cancellationToken);
     }
 
+    /// <summary>
+    /// The Gauss–Newton matrix of the mean cross-entropy by <paramref name="parameters"/> as an operator (dispose it): for the
+    /// head's weight the loss is linear-then-softmax in W, so its Hessian (<see cref="HeadCurvature"/>) is its Gauss–Newton
+    /// matrix exactly; else <see cref="GaussNewtonVectorProduct"/>.
+    /// </summary>
+    public static ICurvatureProduct GaussNewton(Classifier model, LabeledDataset data, ParameterSet parameters,
+        EstimateOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(parameters);
+        options ??= EstimateOptions.Default;
+        return IsHead(model, parameters, withBias: false)
+            ? HeadCurvature.Create(model, data, options.ChunkSize, cancellationToken: cancellationToken)
+            : new GaussNewtonVectorProduct(model, data, parameters, new CurvatureOptions { ChunkSize = options.ChunkSize });
+    }
+
+    /// <summary>
+    /// Outliers of <paramref name="op"/>'s spectrum above its bulk (<see cref="SpectrumOutliers"/>). Sagun et al. find about one
+    /// outlier per class, so Lanczos looks at max(<paramref name="top"/>, 3 × classes) eigenvalues (at most the dimension), with
+    /// at least three steps per eigenvalue, to see the bulk below them.
+    /// </summary>
+    public static OutlierResult Outliers(ICurvatureProduct op, int classes, int top = 1, EstimateOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(op);
+        options ??= EstimateOptions.Default;
+        int k = (int)Math.Min(op.Dimension, Math.Max(top, 3 * classes));
+        var values = Lanczos.TopEigenvalues(op, k, options.EigenTolerance, Math.Max(options.MaxLanczosSteps, 3 * k), options.Seed,
+            cancellationToken);
+        return new OutlierResult(SpectrumOutliers.Count(values.Values), values.Values, values.Products);
+    }
+
+    /// <summary>The spectral density of <paramref name="op"/> by stochastic Lanczos quadrature, seeded by the options.</summary>
+    public static SpectralDensityResult Density(ICurvatureProduct op, int runs, int steps, EstimateOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(op);
+        options ??= EstimateOptions.Default;
+        return SpectralDensity.Slq(op, runs, steps, seed: options.Seed, cancellationToken: cancellationToken);
+    }
+
     /// <summary>True when the parameters are the head's weight (and, <paramref name="withBias"/>, its bias where it has one).</summary>
     static bool IsHead(Classifier model, ParameterSet parameters, bool withBias)
     {

@@ -7,6 +7,10 @@ namespace Basin.Curvature;
 /// </summary>
 public sealed record EigenvalueResult(IReadOnlyList<double> Values, long Products, bool Converged);
 
+/// <summary>Outliers above the bulk among <see cref="Eigenvalues"/> (the top ones, largest first), by
+/// <see cref="SpectrumOutliers"/>.</summary>
+public sealed record OutlierResult(int Count, IReadOnlyList<double> Eigenvalues, long Products);
+
 /// <summary>A Monte-Carlo estimate: mean, standard error of the mean, and samples (probes) used.</summary>
 public sealed record Estimate(double Mean, double StandardError, int Samples, long Products)
 {

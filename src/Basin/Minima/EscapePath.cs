@@ -51,7 +51,7 @@ public sealed record EscapeResult(string Network, int Layer, int Unit, double Fr
     IReadOnlyList<EscapePoint> Points);
 
 /// <summary>
-/// The non-increasing path out of the split minimum (Petzka & Sminchisescu, "Non-attracting regions of local minima in deep
+/// The non-increasing path out of the split minimum (Petzka &amp; Sminchisescu, "Non-attracting regions of local minima in deep
 /// and wide neural networks"): walk the line θ(λ) from From to To (constant loss), step along the eigenvector of the most
 /// negative Hessian eigenvalue at θ(To) with the sign that lowers the loss (random directions do not find it), then descend
 /// with L-BFGS directions and a backtracking Armijo line search, so every step lowers the loss (a fixed step can go uphill).

@@ -1,7 +1,7 @@
 namespace Basin.Minima;
 
 /// <summary>
-/// The neuron-split construction (Fukumizu & Amari 2000; Petzka & Sminchisescu, "Non-attracting regions of local minima
+/// The neuron-split construction (Fukumizu &amp; Amari 2000; Petzka &amp; Sminchisescu, "Non-attracting regions of local minima
 /// in deep and wide neural networks"): unit r of hidden layer l is duplicated (same incoming weights and bias) and its
 /// outgoing column v is split into λv (unit r) and (1−λ)v (the copy, inserted right after r). The network function is the
 /// same for every λ. Layers and units are 1-based; directions are flat vectors in the split network's layout.

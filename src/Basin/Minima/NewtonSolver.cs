@@ -33,7 +33,7 @@ public sealed record SolveResult(SmoothNet Net, double Loss, double GradientNorm
 }
 
 /// <summary>
-/// Newton's method with a trust region in float64 (Nocedal & Wright, "Numerical Optimization", ch. 4): the exact
+/// Newton's method with a trust region in float64 (Nocedal &amp; Wright, "Numerical Optimization", ch. 4): the exact
 /// subproblem through the Hessian's eigendecomposition (so negative curvature is used, not ignored), steps accepted
 /// when the reduction ratio exceeds 0.1. Near convergence the loss changes below rounding, so a step whose predicted
 /// reduction is below 1e-14·|L| is accepted when it shrinks the gradient. For tiny networks (dense Hessian).

@@ -64,7 +64,7 @@ public sealed record SplitClassification(string Network, int Layer, int Unit, in
     double MOrthogonalNorm, double OutgoingTimesMNorm, bool MIsZero, double MaxDerivativeRatio, IReadOnlyList<SplitPoint> Points)
 {
     /// <summary>
-    /// Classifies θ(λ) for each λ (Petzka & Sminchisescu, "Non-attracting regions of local minima in deep and wide neural
+    /// Classifies θ(λ) for each λ (Petzka &amp; Sminchisescu, "Non-attracting regions of local minima in deep and wide neural
     /// networks"; second-order analysis as in the Basin docs): the inertia of the Hessian at θ(λ) is that of H_small plus that
     /// of the split block [[λ(1−λ)B, Mᵀ], [M, 0]]. With M = 0 that is λ(1−λ)B's plus one zero per transfer direction (for one
     /// next-layer unit: the line); with M ≠ 0 the block has a negative eigenvalue, so every point is a saddle. Each prediction is checked

@@ -12,7 +12,8 @@ public static class CanonicalGraphs
 
     public static ElementGraph Get(string name)
     {
-        if (!All.TryGetValue(name, out var g)) throw new BasinException($"unknown control graph '{name}' (known: {string.Join(", ", All.Keys)})");
+        if (!All.TryGetValue(name, out var g))
+            throw new BasinException($"unknown control graph '{name}' (known: {string.Join(", ", All.Keys)})");
         return g.Program is { } text ? GraphProgram.Parse(text).Run(g.MaxConn) : Complete4();
     }
 
@@ -41,5 +42,6 @@ public static class CanonicalGraphs
         return graphs;
     }
 
-    static string BinaryTree(int depth) => depth == 0 ? "" : $"push extend {BinaryTree(depth - 1)} pop next push extend {BinaryTree(depth - 1)} pop".Replace("  ", " ");
+    static string BinaryTree(int depth) =>
+        depth == 0 ? "" : $"push extend {BinaryTree(depth - 1)} pop next push extend {BinaryTree(depth - 1)} pop".Replace("  ", " ");
 }

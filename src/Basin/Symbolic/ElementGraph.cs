@@ -18,16 +18,22 @@ public sealed class ElementGraph
 {
     public ElementGraph(IReadOnlyList<int> nodes, IReadOnlyList<GraphEdge> edges, int maxConn)
     {
-        if (nodes.Count == 0) throw new BasinException("a graph needs at least one node");
-        if (maxConn < 1) throw new BasinException($"max_conn must be at least 1, got {maxConn}");
+        if (nodes.Count == 0)
+            throw new BasinException("a graph needs at least one node");
+        if (maxConn < 1)
+            throw new BasinException($"max_conn must be at least 1, got {maxConn}");
         var ids = nodes.Concat(edges.Select(e => e.Id)).ToList();
-        if (ids.Distinct().Count() != ids.Count) throw new BasinException("node and edge ids must be distinct");
+        if (ids.Distinct().Count() != ids.Count)
+            throw new BasinException("node and edge ids must be distinct");
         var nodeSet = nodes.ToHashSet();
         foreach (var e in edges)
         {
-            if (!nodeSet.Contains(e.A) || !nodeSet.Contains(e.B)) throw new BasinException($"edge {e.Id} joins {e.A} and {e.B}, which are not both nodes");
-            if (e.A == e.B) throw new BasinException($"edge {e.Id} is a loop on node {e.A}");
-            if (e.A > e.B) throw new BasinException($"edge {e.Id}: its first end must be the lower-numbered node");
+            if (!nodeSet.Contains(e.A) || !nodeSet.Contains(e.B))
+                throw new BasinException($"edge {e.Id} joins {e.A} and {e.B}, which are not both nodes");
+            if (e.A == e.B)
+                throw new BasinException($"edge {e.Id} is a loop on node {e.A}");
+            if (e.A > e.B)
+                throw new BasinException($"edge {e.Id}: its first end must be the lower-numbered node");
             if (e.PortA < 0 || e.PortA >= maxConn || e.PortB < 0 || e.PortB >= maxConn)
                 throw new BasinException($"edge {e.Id} uses ports {e.PortA} and {e.PortB}, outside 0..{maxConn - 1}");
         }
@@ -55,25 +61,40 @@ public sealed class ElementGraph
     public static ElementGraph FromReferenceJson(string json)
     {
         JsonNode? root;
-        try { root = JsonNode.Parse(json); }
-        catch (JsonException e) { throw new BasinException($"graph JSON is malformed: {e.Message}"); }
+        try
+        {
+            root = JsonNode.Parse(json);
+        }
+        catch (JsonException e)
+        {
+            throw new BasinException($"graph JSON is malformed: {e.Message}");
+        }
         if (root?["edges"] is not JsonArray entries || root["max_conn"] is not JsonValue maxConnValue)
             throw new BasinException("graph JSON needs \"edges\" (an array) and \"max_conn\"");
         int maxConn = maxConnValue.GetValue<int>();
-        var ends = new Dictionary<int, SortedDictionary<int, int>>();   // edge id -> node -> port
+        var ends = new Dictionary<int, SortedDictionary<int, int>>(); // edge id -> node -> port
         foreach (var entry in entries)
         {
-            if (entry is not JsonArray { Count: 2 } both || both[0] is not JsonArray { Count: 2 } from || both[1] is not JsonArray { Count: 2 } to)
+            if (
+                entry is not JsonArray { Count: 2 } both
+                || both[0] is not JsonArray { Count: 2 } from
+                || both[1] is not JsonArray { Count: 2 } to
+            )
                 throw new BasinException($"graph JSON: an edge entry must be [[node, port], [edge, node]], got {entry?.ToJsonString()}");
-            int a = from[0]!.GetValue<int>(), port = from[1]!.GetValue<int>(), id = to[0]!.GetValue<int>(), b = to[1]!.GetValue<int>();
-            if (!ends.TryGetValue(id, out var known)) ends[id] = known = [];
+            int a = from[0]!.GetValue<int>(),
+                port = from[1]!.GetValue<int>(),
+                id = to[0]!.GetValue<int>(),
+                b = to[1]!.GetValue<int>();
+            if (!ends.TryGetValue(id, out var known))
+                ends[id] = known = [];
             known[a] = port;
-            known.TryAdd(b, -1);   // the far end's port, until its own entry says
+            known.TryAdd(b, -1); // the far end's port, until its own entry says
         }
         var edges = new List<GraphEdge>();
         foreach (var (id, known) in ends)
         {
-            if (known.Count != 2) throw new BasinException($"graph JSON: edge {id} has {known.Count} ends");
+            if (known.Count != 2)
+                throw new BasinException($"graph JSON: edge {id} has {known.Count} ends");
             var ((a, pa), (b, pb)) = (known.First(), known.Last());
             edges.Add(new GraphEdge(id, a, Math.Max(pa, 0), b, Math.Max(pb, 0)));
         }
@@ -95,6 +116,12 @@ public sealed class ElementGraph
             edges.Add(new JsonArray(new JsonArray(e.A, e.PortA), new JsonArray(e.Id, e.B)));
             edges.Add(new JsonArray(new JsonArray(e.B, e.PortB), new JsonArray(e.Id, e.A)));
         }
-        return new JsonObject { ["edges"] = edges, ["next_id"] = NextId, ["size"] = Nodes.Count, ["max_conn"] = MaxConn }.ToJsonString();
+        return new JsonObject
+        {
+            ["edges"] = edges,
+            ["next_id"] = NextId,
+            ["size"] = Nodes.Count,
+            ["max_conn"] = MaxConn,
+        }.ToJsonString();
     }
 }

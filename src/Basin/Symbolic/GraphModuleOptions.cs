@@ -5,6 +5,7 @@ public enum EmbeddingIndex
 {
     /// <summary>(X, Y) = (a, b), as intended.</summary>
     Ij,
+
     /// <summary>
     /// The reference code's meshgrid with "xy" indexing on a non-square table: with h = rows, w = columns and v = a·w + b,
     /// (X, Y) = (v mod h, ⌊v / h⌋). Still one code per element, but not (a, b).
@@ -17,9 +18,11 @@ public sealed record GraphModuleOptions
 {
     /// <summary>Message-passing layers.</summary>
     public int Depth { get; init; } = 3;
+
     /// <summary>Dropout on node and, separately, edge features before every layer.</summary>
     public double Dropout { get; init; } = 0.3;
     public EmbeddingIndex EmbeddingIndex { get; init; } = EmbeddingIndex.Ij;
+
     /// <summary>
     /// Reproduce the reference's broken edge de-duplication: every edge counted twice (once from each end, with that
     /// end's port), so there are n_nodes + 2·n_edges chunks and each edge sends four directed messages.
@@ -29,6 +32,7 @@ public sealed record GraphModuleOptions
     public void Check()
     {
         Basin.Check.AtLeast(Depth, 1, nameof(Depth));
-        if (!(Dropout >= 0 && Dropout < 1)) throw new OptionException(nameof(Dropout), $"{nameof(Dropout)} must be in [0, 1), got {Dropout}");
+        if (!(Dropout >= 0 && Dropout < 1))
+            throw new OptionException(nameof(Dropout), $"{nameof(Dropout)} must be in [0, 1), got {Dropout}");
     }
 }

@@ -5,14 +5,19 @@ public enum GraphOp
 {
     /// <summary>Attach a new node at the cursor's current port; the cursor stays.</summary>
     Add,
+
     /// <summary>Attach a new node at the cursor's current port and move the cursor to it (at its next free port).</summary>
     Extend,
+
     /// <summary>Move the cursor to its node's next port (cyclically).</summary>
     Next,
+
     /// <summary>Remember the cursor (node and port) on a stack.</summary>
     Push,
+
     /// <summary>Return the cursor to the remembered position on top of the stack.</summary>
     Pop,
+
     /// <summary>Join the cursor's node to the remembered one, if both ports are free and the nodes are not joined yet.</summary>
     Connect,
 }
@@ -40,8 +45,13 @@ public sealed record GraphProgram(IReadOnlyList<GraphOp> Ops)
         var words = text.Split([' ', '\t', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries);
         var ops = new List<GraphOp>();
         for (int i = 0; i < words.Length; i++)
-            ops.Add(Words.TryGetValue(words[i].ToLowerInvariant(), out var op) ? op
-                : throw new BasinException($"graph program: word {i + 1} '{words[i]}' is not an operation ({string.Join(", ", Words.Keys)})"));
+            ops.Add(
+                Words.TryGetValue(words[i].ToLowerInvariant(), out var op)
+                    ? op
+                    : throw new BasinException(
+                        $"graph program: word {i + 1} '{words[i]}' is not an operation ({string.Join(", ", Words.Keys)})"
+                    )
+            );
         return new GraphProgram(ops);
     }
 
@@ -70,7 +80,8 @@ public sealed record GraphProgram(IReadOnlyList<GraphOp> Ops)
                     nodes.Add(fresh);
                     busy[fresh] = [];
                     Join(node, port, fresh, 0);
-                    if (op == GraphOp.Extend) (node, port) = (fresh, Math.Max(FreePort(fresh), 0));
+                    if (op == GraphOp.Extend)
+                        (node, port) = (fresh, Math.Max(FreePort(fresh), 0));
                     break;
                 case GraphOp.Next:
                     port = (port + 1) % maxConn;
@@ -83,8 +94,12 @@ public sealed record GraphProgram(IReadOnlyList<GraphOp> Ops)
                     break;
                 case GraphOp.Connect when stack.Count > 0:
                     var (other, otherPort) = stack.Peek();
-                    if (other != node && !busy[node].Contains(port) && !busy[other].Contains(otherPort)
-                        && !edges.Any(e => (e.A, e.B) == (Math.Min(node, other), Math.Max(node, other))))
+                    if (
+                        other != node
+                        && !busy[node].Contains(port)
+                        && !busy[other].Contains(otherPort)
+                        && !edges.Any(e => (e.A, e.B) == (Math.Min(node, other), Math.Max(node, other)))
+                    )
                         Join(node, port, other, otherPort);
                     break;
             }
@@ -109,12 +124,19 @@ public sealed record GraphProgram(IReadOnlyList<GraphOp> Ops)
     {
         var seen = new HashSet<string>();
         var ops = Enum.GetValues<GraphOp>();
-        IEnumerable<GraphOp[]> OfLength(int n) => n == 0 ? [[]] : OfLength(n - 1).SelectMany(p => ops.Select(o => (GraphOp[])[.. p, o]));
+        IEnumerable<GraphOp[]> OfLength(int n) =>
+            n == 0
+                ?
+                [
+                    [],
+                ]
+                : OfLength(n - 1).SelectMany(p => ops.Select(o => (GraphOp[])[.. p, o]));
         for (int n = 0; n <= maxLength; n++)
             foreach (var p in OfLength(n))
             {
                 var program = new GraphProgram(p);
-                if (seen.Add(program.Run(maxConn).ToReferenceJson())) yield return program;
+                if (seen.Add(program.Run(maxConn).ToReferenceJson()))
+                    yield return program;
             }
     }
 }

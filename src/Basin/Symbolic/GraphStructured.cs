@@ -17,25 +17,37 @@ public sealed class GraphStructured : nn.Module<Tensor, Tensor>
 {
     readonly ModuleList<Linear> layers;
     readonly Linear output;
-    readonly Dropout nodeDropout, edgeDropout;
-    readonly Tensor nodeGather, nodeEmbedding, edgeGather, edgeEmbedding, source, target, edgeOfMessage;
+    readonly Dropout nodeDropout,
+        edgeDropout;
+    readonly Tensor nodeGather,
+        nodeEmbedding,
+        edgeGather,
+        edgeEmbedding,
+        source,
+        target,
+        edgeOfMessage;
 
-    public GraphStructured(ElementGraph graph, int dimension, int outputs, GraphModuleOptions? options = null) : base(nameof(GraphStructured))
+    public GraphStructured(ElementGraph graph, int dimension, int outputs, GraphModuleOptions? options = null)
+        : base(nameof(GraphStructured))
     {
         options ??= new GraphModuleOptions();
         options.Check();
         Check.AtLeast(outputs, 1, nameof(outputs));
-        if (dimension < 8 || dimension % 4 != 0) throw new OptionException(nameof(dimension), $"the feature dimension must be a multiple of 4 and at least 8, got {dimension}");
+        if (dimension < 8 || dimension % 4 != 0)
+            throw new OptionException(nameof(dimension), $"the feature dimension must be a multiple of 4 and at least 8, got {dimension}");
         Graph = graph;
         Dimension = dimension;
         Options = options;
 
         // Edge elements: each edge once (id, port at its first end), or, as the reference does, once from each end.
         var edgeElements = graph.Edges.Select(e => (e.Id, e.PortA, e.A, e.B)).ToList();
-        if (options.LegacyDuplicateEdges) edgeElements.AddRange(graph.Edges.Select(e => (e.Id, e.PortB, e.A, e.B)));
+        if (options.LegacyDuplicateEdges)
+            edgeElements.AddRange(graph.Edges.Select(e => (e.Id, e.PortB, e.A, e.B)));
         ElementCount = graph.Nodes.Count + edgeElements.Count;
         if (ElementCount > dimension)
-            throw new BasinException($"the graph has {ElementCount} elements but the features only {dimension} values: each element needs at least one");
+            throw new BasinException(
+                $"the graph has {ElementCount} elements but the features only {dimension} values: each element needs at least one"
+            );
 
         var chunks = ChunkIndex(dimension, ElementCount);
         var table = EmbeddingTable(dimension, ElementCount, graph.MaxConn + 1, options.EmbeddingIndex);
@@ -49,7 +61,11 @@ public sealed class GraphStructured : nn.Module<Tensor, Tensor>
             edgeEmbedding = Stack(edgeElements.Select(e => t[e.Id, e.PortA + 1]), dimension);
         }
         // Directed messages: every edge element in both directions.
-        var messages = edgeElements.SelectMany((e, k) => new[] { (Src: nodeIndex[e.A], Dst: nodeIndex[e.B], Edge: k), (Src: nodeIndex[e.B], Dst: nodeIndex[e.A], Edge: k) }).ToList();
+        var messages = edgeElements
+            .SelectMany(
+                (e, k) => new[] { (Src: nodeIndex[e.A], Dst: nodeIndex[e.B], Edge: k), (Src: nodeIndex[e.B], Dst: nodeIndex[e.A], Edge: k) }
+            )
+            .ToList();
         source = torch.tensor(messages.Select(m => (long)m.Src).ToArray());
         target = torch.tensor(messages.Select(m => (long)m.Dst).ToArray());
         edgeOfMessage = torch.tensor(messages.Select(m => (long)m.Edge).ToArray());
@@ -59,7 +75,8 @@ public sealed class GraphStructured : nn.Module<Tensor, Tensor>
         nodeDropout = nn.Dropout(options.Dropout);
         edgeDropout = nn.Dropout(options.Dropout);
         RegisterComponents();
-        foreach (var buffer in new[] { nodeGather, nodeEmbedding, edgeGather, edgeEmbedding, source, target, edgeOfMessage }) buffer.DetachFromDisposeScope();
+        foreach (var buffer in new[] { nodeGather, nodeEmbedding, edgeGather, edgeEmbedding, source, target, edgeOfMessage })
+            buffer.DetachFromDisposeScope();
     }
 
     static Tensor Stack(IEnumerable<Tensor> rows, int dimension)
@@ -71,17 +88,22 @@ public sealed class GraphStructured : nn.Module<Tensor, Tensor>
     public ElementGraph Graph { get; }
     public int Dimension { get; }
     public GraphModuleOptions Options { get; }
-    /// <summary>Chunks the features are cut into: nodes + edges (+ edges again with <see cref="GraphModuleOptions.LegacyDuplicateEdges"/>).</summary>
+
+    /// <summary>
+    /// Chunks the features are cut into: nodes + edges (+ edges again with <see cref="GraphModuleOptions.LegacyDuplicateEdges"/>).
+    /// </summary>
     public int ElementCount { get; }
 
     /// <summary>Positions of x that element c's tiled chunk reads: [n_elt][D]; the first chunk is inc + rem long, the others inc.</summary>
     public static long[][] ChunkIndex(int dimension, int elements)
     {
-        int inc = dimension / elements, rem = dimension - inc * elements;
+        int inc = dimension / elements,
+            rem = dimension - inc * elements;
         var result = new long[elements][];
         for (int c = 0; c < elements; c++)
         {
-            int start = c == 0 ? 0 : inc + rem + (c - 1) * inc, length = c == 0 ? inc + rem : inc;
+            int start = c == 0 ? 0 : inc + rem + (c - 1) * inc,
+                length = c == 0 ? inc + rem : inc;
             result[c] = Enumerable.Range(0, dimension).Select(k => (long)(start + k % length)).ToArray();
         }
         return result;
@@ -97,26 +119,27 @@ public sealed class GraphStructured : nn.Module<Tensor, Tensor>
         var omega = Enumerable.Range(0, quarter).Select(j => Math.Pow(10000, -(double)j / (quarter - 1))).ToArray();
         var table = new float[(long)rows * columns * dimension];
         for (int a = 0; a < rows; a++)
-            for (int b = 0; b < columns; b++)
+        for (int b = 0; b < columns; b++)
+        {
+            int v = a * columns + b;
+            var (x, y) = index == EmbeddingIndex.Ij ? (a, b) : (v % rows, v / rows);
+            long at = (long)v * dimension;
+            for (int j = 0; j < quarter; j++)
             {
-                int v = a * columns + b;
-                var (x, y) = index == EmbeddingIndex.Ij ? (a, b) : (v % rows, v / rows);
-                long at = (long)v * dimension;
-                for (int j = 0; j < quarter; j++)
-                {
-                    table[at + j] = (float)Math.Sin(omega[j] * x);
-                    table[at + quarter + j] = (float)Math.Cos(omega[j] * x);
-                    table[at + 2 * quarter + j] = (float)Math.Sin(omega[j] * y);
-                    table[at + 3 * quarter + j] = (float)Math.Cos(omega[j] * y);
-                }
+                table[at + j] = (float)Math.Sin(omega[j] * x);
+                table[at + quarter + j] = (float)Math.Cos(omega[j] * x);
+                table[at + 2 * quarter + j] = (float)Math.Sin(omega[j] * y);
+                table[at + 3 * quarter + j] = (float)Math.Cos(omega[j] * y);
             }
+        }
         return table;
     }
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
-            foreach (var buffer in new[] { nodeGather, nodeEmbedding, edgeGather, edgeEmbedding, source, target, edgeOfMessage }) buffer.Dispose();
+            foreach (var buffer in new[] { nodeGather, nodeEmbedding, edgeGather, edgeEmbedding, source, target, edgeOfMessage })
+                buffer.Dispose();
         base.Dispose(disposing);
     }
 

@@ -14,16 +14,13 @@ namespace Basin.Training;
 /// </summary>
 public sealed record Adam(double Beta1 = 0.9, double Beta2 = 0.999, double Epsilon = 1e-8) : IUpdateRule
 {
+    public double Beta1 { get; init; } = Check.Fraction(Beta1, "beta1");
+    public double Beta2 { get; init; } = Check.Fraction(Beta2, "beta2");
+    public double Epsilon { get; init; } = Check.NonNegative(Epsilon, "epsilon");
+
     public string Name => $"adam(β1 {Beta1}, β2 {Beta2})";
 
-    public IUpdater Bind(IReadOnlyList<NamedParameter> parameters)
-    {
-        if (!(Beta1 >= 0 && Beta1 < 1)) throw new BasinException($"Adam β1 must lie in [0, 1), got {Beta1}");
-        if (!(Beta2 >= 0 && Beta2 < 1)) throw new BasinException($"Adam β2 must lie in [0, 1), got {Beta2}");
-        if (!(Epsilon >= 0) || double.IsInfinity(Epsilon)) throw new BasinException("Adam ε must be a finite " +
-            $"number ≥ 0, got {Epsilon}");
-        return new Updater(this, parameters.ToArray());
-    }
+    public IUpdater Bind(IReadOnlyList<NamedParameter> parameters) => new Updater(this, parameters.ToArray());
 
     sealed class Updater : IUpdater
     {

@@ -25,11 +25,10 @@ public sealed record ConstantSchedule : ILearningRateSchedule
 /// <summary>The base rate times <see cref="Gamma"/> once every <see cref="EveryEpochs"/> epochs (torch's StepLR, per epoch).</summary>
 public sealed record StepSchedule(double Gamma, int EveryEpochs) : ILearningRateSchedule
 {
-    public double At(double baseRate, ScheduleClock clock)
-    {
-        if (EveryEpochs < 1) throw new BasinException($"step schedule: the decay interval must be at least 1 epoch, got {EveryEpochs}");
-        return baseRate * Math.Pow(Gamma, clock.Epoch / EveryEpochs);
-    }
+    public double Gamma { get; init; } = Check.NonNegative(Gamma, "stepGamma");
+    public int EveryEpochs { get; init; } = Check.AtLeast(EveryEpochs, 1, "stepEpochs");
+
+    public double At(double baseRate, ScheduleClock clock) => baseRate * Math.Pow(Gamma, clock.Epoch / EveryEpochs);
 
     public override string ToString() => $"step(×{Gamma} every {EveryEpochs} epochs)";
 }
@@ -40,6 +39,8 @@ public sealed record StepSchedule(double Gamma, int EveryEpochs) : ILearningRate
 /// </summary>
 public sealed record CosineSchedule(double Floor = 0) : ILearningRateSchedule
 {
+    public double Floor { get; init; } = Check.NonNegative(Floor, "floor");
+
     public double At(double baseRate, ScheduleClock clock) =>
         Floor + (baseRate - Floor) * (1 + Math.Cos(Math.PI * clock.Step / clock.TotalSteps)) / 2;
 
@@ -53,9 +54,11 @@ public sealed record CosineSchedule(double Floor = 0) : ILearningRateSchedule
 /// </summary>
 public sealed record WarmupSchedule(int Steps, ILearningRateSchedule Then) : ILearningRateSchedule
 {
+    public int Steps { get; init; } = Check.AtLeast(Steps, 0, "warmupSteps");
+    public ILearningRateSchedule Then { get; init; } = Then ?? throw new ArgumentNullException(nameof(Then));
+
     public double At(double baseRate, ScheduleClock clock)
     {
-        if (Steps < 0) throw new BasinException($"warm-up length must be ≥ 0 steps, got {Steps}");
         double rate = Then.At(baseRate, clock);
         return clock.Step < Steps ? rate * (clock.Step + 1) / Steps : rate;
     }

@@ -12,6 +12,13 @@ public sealed record Recipe(
     double LearningRate,
     ILearningRateSchedule Schedule)
 {
+    public IReadOnlyList<IObjectiveTerm> Objective { get; init; } = Objective is { Count: > 0 } ? Objective
+        : throw new OptionException("objective", "a recipe needs at least one objective term");
+    public IGradientProcedure Gradient { get; init; } = Gradient ?? throw new ArgumentNullException(nameof(Gradient));
+    public IUpdateRule Update { get; init; } = Update ?? throw new ArgumentNullException(nameof(Update));
+    public double LearningRate { get; init; } = Check.Positive(LearningRate, "learningRate");
+    public ILearningRateSchedule Schedule { get; init; } = Schedule ?? throw new ArgumentNullException(nameof(Schedule));
+
     /// <summary>Cross-entropy (+ weight decay α/2·‖w‖² when α &gt; 0), plain backprop, SGD.</summary>
     public static Recipe Sgd(double learningRate, double momentum = 0, bool nesterov = false, double weightDecay = 0,
         ILearningRateSchedule? schedule = null) =>
@@ -34,14 +41,6 @@ public sealed record Recipe(
     /// <summary>A one-line description, e.g. "cross_entropy + weight_decay | backprop | sgd(momentum 0.9) lr 0.1 cosine".</summary>
     public string Describe() =>
         $"{string.Join(" + ", Objective.Select(t => t.Name))} | {Gradient.Name} | {Update.Name} lr {LearningRate} {Schedule}";
-
-    /// <summary>Checks what can be checked before a run starts; throws BasinException naming the problem.</summary>
-    public void Validate()
-    {
-        if (Objective.Count == 0) throw new BasinException("the recipe has no objective terms");
-        if (!(LearningRate >= 0) || double.IsInfinity(LearningRate)) throw new BasinException("learning rate must be a finite number ≥ " +
-            $"0, got {LearningRate}");
-    }
 
     static IReadOnlyList<IObjectiveTerm> Terms(double weightDecay) =>
         weightDecay != 0 ? [new CrossEntropy(), new WeightDecay(weightDecay)] : [new CrossEntropy()];

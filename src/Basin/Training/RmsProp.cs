@@ -10,14 +10,12 @@ namespace Basin.Training;
 /// </summary>
 public sealed record RmsProp(double Alpha = 0.99, double Epsilon = 1e-8) : IUpdateRule
 {
+    public double Alpha { get; init; } = Check.Fraction(Alpha, "alpha");
+    public double Epsilon { get; init; } = Check.NonNegative(Epsilon, "epsilon");
+
     public string Name => $"rmsprop(α {Alpha})";
 
-    public IUpdater Bind(IReadOnlyList<NamedParameter> parameters)
-    {
-        Check.Fraction(Alpha, "RMSProp α");
-        Check.NonNegative(Epsilon, "RMSProp ε");
-        return new Updater(this, parameters.ToArray());
-    }
+    public IUpdater Bind(IReadOnlyList<NamedParameter> parameters) => new Updater(this, parameters.ToArray());
 
     sealed class Updater : IUpdater
     {

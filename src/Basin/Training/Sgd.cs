@@ -12,18 +12,14 @@ namespace Basin.Training;
 /// </summary>
 public sealed record Sgd(double Momentum = 0, bool Nesterov = false, double Dampening = 0) : IUpdateRule
 {
+    public double Momentum { get; init; } = Check.Fraction(Momentum, "momentum");
+    public double Dampening { get; init; } = Check.NonNegative(Dampening, "dampening");
+    public bool Nesterov { get; init; } = !Nesterov || (Momentum > 0 && Dampening == 0) ? Nesterov
+        : throw new OptionException("nesterov", "Nesterov momentum needs a momentum > 0 and zero dampening");
+
     public string Name => Momentum == 0 ? "sgd" : Nesterov ? $"sgd(nesterov {Momentum})" : $"sgd(momentum {Momentum})";
 
-    public IUpdater Bind(IReadOnlyList<NamedParameter> parameters)
-    {
-        if (!(Momentum >= 0) || double.IsInfinity(Momentum)) throw new BasinException("SGD momentum must be a finite " +
-            $"number ≥ 0, got {Momentum}");
-        if (!(Dampening >= 0) || double.IsInfinity(Dampening)) throw new BasinException("SGD dampening must be a finite number " +
-            $"≥ 0, got {Dampening}");
-        if (Nesterov && (Momentum <= 0 || Dampening != 0)) throw new BasinException("Nesterov momentum needs a momentum > " +
-            "0 and zero dampening");
-        return new Updater(this, parameters.ToArray());
-    }
+    public IUpdater Bind(IReadOnlyList<NamedParameter> parameters) => new Updater(this, parameters.ToArray());
 
     sealed class Updater : IUpdater
     {

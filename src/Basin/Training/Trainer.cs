@@ -35,8 +35,7 @@ public sealed class Trainer
     public TrainingResult Run(Classifier model, LabeledDataset train, LabeledDataset? test = null,
         IProgress<TrainingEvent>? progress = null, CancellationToken cancellationToken = default)
     {
-        Config.Validate();
-        Recipe.Validate();
+        if (Config.Resume && Config.CheckpointPath is null) throw new BasinException("resuming needs a checkpoint path");
         if (train.ClassCount != model.ClassCount)
             throw new BasinException($"{train.Name} has {train.ClassCount} classes but the model has {model.ClassCount}");
         if (test is not null && test.ClassCount != model.ClassCount)

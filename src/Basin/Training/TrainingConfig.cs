@@ -9,30 +9,28 @@ namespace Basin.Training;
 /// </summary>
 public sealed record TrainingConfig(int Epochs, int BatchSize, long Seed)
 {
+    public int Epochs { get; init; } = Check.AtLeast(Epochs, 1, "epochs");
+    public int BatchSize { get; init; } = Check.AtLeast(BatchSize, 1, "batch size");
+
     /// <summary>Stop at the first epoch end whose evaluated train cross-entropy is at or below this.</summary>
-    public double? StopAtTrainLoss { get; init; }
+    public double? StopAtTrainLoss
+    {
+        get;
+        init => field = value is { } s && !(s >= 0)
+            ? throw new OptionException("stopAtTrainLoss", $"the train-loss target must be ≥ 0, got {s}")
+            : value;
+    }
     public bool EvaluateEveryEpoch { get; init; } = true;
-    public int EvaluationBatchSize { get; init; } = 1000;
+    public int EvaluationBatchSize { get; init => field = Check.AtLeast(value, 1, "evaluation batch size"); } = 1000;
     public bool Shuffle { get; init; } = true;
     public bool DropLast { get; init; }
+    /// <summary>Where checkpoints go; <see cref="Resume"/> needs it.</summary>
     public string? CheckpointPath { get; init; }
     /// <summary>0: checkpoints only at epoch ends.</summary>
-    public int CheckpointEveryBatches { get; init; }
+    public int CheckpointEveryBatches { get; init => field = Check.AtLeast(value, 0, "checkpoint interval"); }
     public bool Resume { get; init; }
     /// <summary>torch intra-op threads for the run (torch.set_num_threads); null leaves libtorch's setting.</summary>
-    public int? Threads { get; init; }
+    public int? Threads { get; init => field = value is { } t ? Check.AtLeast(t, 1, "threads") : null; }
     /// <summary>"cpu" or "cuda[:n]"; data stay on the CPU and each batch is moved.</summary>
     public string Device { get; init; } = "cpu";
-
-    public void Validate()
-    {
-        if (Epochs < 1) throw new BasinException($"epochs must be at least 1, got {Epochs}");
-        if (BatchSize < 1) throw new BasinException($"batch size must be at least 1, got {BatchSize}");
-        if (EvaluationBatchSize < 1) throw new BasinException($"evaluation batch size must be at least 1, got {EvaluationBatchSize}");
-        if (CheckpointEveryBatches < 0) throw new BasinException("checkpoint interval must be ≥ 0 batches, got " +
-            $"{CheckpointEveryBatches}");
-        if (Threads is < 1) throw new BasinException($"threads must be at least 1, got {Threads}");
-        if (Resume && CheckpointPath is null) throw new BasinException("resuming needs a checkpoint path");
-        if (StopAtTrainLoss is { } s && !(s >= 0)) throw new BasinException($"the train-loss target must be ≥ 0, got {s}");
-    }
 }

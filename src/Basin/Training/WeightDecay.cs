@@ -12,13 +12,14 @@ namespace Basin.Training;
 /// </summary>
 public sealed record WeightDecay(double Alpha) : IObjectiveTerm
 {
+    public double Alpha { get; init; } = Check.NonNegative(Alpha, "weightDecay");
+
     public bool IncludeBiases { get; init; } = true;
 
     public string Name => "weight_decay";
 
     public Tensor Compute(ObjectiveContext context)
     {
-        if (!(Alpha >= 0) || double.IsInfinity(Alpha)) throw new BasinException($"weight decay must be a finite number ≥ 0, got {Alpha}");
         Tensor? sum = null;
         var parameters = context.Parameters;
         for (int i = 0; i < parameters.Count; i++)

@@ -208,6 +208,8 @@ public class TrainCliTests
     [InlineData("--epochs", "0", "epochs")]
     [InlineData("--dataset", "cifar", "unknown dataset")]
     [InlineData("--lr", "abc", "abc")]
+    [InlineData("--momentum", "1.5", "--momentum must be in [0, 1), got 1.5")]
+    [InlineData("--warmup", "-2", "--warmup must be at least 0, got -2")]
     [InlineData("--tag", "two words", "tag 'two words'")]
     [InlineData("--name", " ", "--name was given an empty value")]
     [InlineData("--name", "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn",

@@ -56,7 +56,8 @@ public class ScheduleTests
     [Fact]
     public void BadStepIntervalIsAUserError()
     {
-        var e = Assert.Throws<BasinException>(() => At(new StepSchedule(0.5, 0), 1));
-        Assert.Contains("at least 1 epoch", e.Message);
+        // Checked when the schedule is built (an OptionException, a BasinException naming the setting).
+        var e = Assert.ThrowsAny<BasinException>(() => At(new StepSchedule(0.5, 0), 1));
+        Assert.Contains("stepEpochs must be at least 1", e.Message);
     }
 }

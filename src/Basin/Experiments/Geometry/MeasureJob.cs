@@ -210,7 +210,6 @@ public static class MeasureJob
         readonly string target;
         readonly MeasureSpec spec;
         readonly CancellationToken cancellationToken;
-        readonly bool isHead;
         ICurvatureProduct? hessian;
 
         public TargetMeasurer(Classifier model, LabeledDataset data, string target, MeasureSpec spec, CancellationToken cancellationToken)
@@ -220,13 +219,10 @@ public static class MeasureJob
             this.target = target;
             this.spec = spec;
             this.cancellationToken = cancellationToken;
-            isHead = target == model.HeadName;
             Dimension = target == AllParameters ? ParameterSet.All(model).Count : FlatLayer.Resolve(model, target).Weight.numel();
         }
 
         public long Dimension { get; }
-
-        CurvatureOptions Curvature => new() { ChunkSize = spec.ChunkSize };
 
         EstimateOptions Estimates => new()
         {
@@ -271,27 +267,18 @@ public static class MeasureJob
 
         public EigenvalueResult TopEigen() => CurvatureEstimates.TopEigenvalues(Hessian(), spec.Top, Estimates, cancellationToken);
 
-        // For the head the loss is linear-then-softmax in W, so its Hessian is its Gauss–Newton matrix exactly.
         public EigenvalueResult GaussNewtonTop()
         {
-            if (isHead) return CurvatureEstimates.TopEigenvalues(Hessian(), spec.Top, Estimates, cancellationToken);
-            var ggn = new GaussNewtonVectorProduct(model, data, Parameters(), Curvature);
-            return CurvatureEstimates.TopEigenvalues(ggn, spec.Top, Estimates, cancellationToken);
+            var ggn = CurvatureEstimates.GaussNewton(model, data, Parameters(), Estimates, cancellationToken);
+            try { return CurvatureEstimates.TopEigenvalues(ggn, spec.Top, Estimates, cancellationToken); }
+            finally { (ggn as IDisposable)?.Dispose(); }
         }
 
-        // Sagun et al.: about one outlier per class, so look at 3× the class count to see the bulk below them.
-        public OutlierResult Outliers()
-        {
-            int k = (int)Math.Min(Dimension, Math.Max(spec.Top, 3 * model.ClassCount));
-            var top = Lanczos.TopEigenvalues(Hessian(), k, spec.EigenTolerance, Math.Max(spec.MaxLanczosSteps, 3 * k), spec.Seed,
-                cancellationToken);
-            return new OutlierResult(SpectrumOutliers.Count(top.Values), top.Values, top.Products);
-        }
+        public OutlierResult Outliers() => CurvatureEstimates.Outliers(Hessian(), model.ClassCount, spec.Top, Estimates, cancellationToken);
 
         public DensityReport Density(string plotPath, string modelSpec)
         {
-            var d = SpectralDensity.Slq(Hessian(), spec.DensityRuns, spec.DensitySteps, seed: spec.Seed,
-                cancellationToken: cancellationToken);
+            var d = CurvatureEstimates.Density(Hessian(), spec.DensityRuns, spec.DensitySteps, Estimates, cancellationToken);
             DensityPlot.Save(d, plotPath, $"Hessian spectral density: {modelSpec}, " +
                 $"{(target == AllParameters ? "all parameters" : target + ".weight")}");
             return new DensityReport(Path.GetFullPath(plotPath), d.Sigma, d.Mean, d.Nodes, d.Weights, d.Products);

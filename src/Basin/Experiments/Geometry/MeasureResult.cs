@@ -7,10 +7,6 @@ using Basin.Flatness;
 
 namespace Basin.Experiments.Geometry;
 
-/// <summary>Outliers above the bulk among <see cref="Eigenvalues"/> (the top ones, largest first), by
-/// <see cref="SpectrumOutliers"/>.</summary>
-public sealed record OutlierResult(int Count, IReadOnlyList<double> Eigenvalues, long Products);
-
 /// <summary>
 /// A spectral density by stochastic Lanczos quadrature: the quadrature nodes and weights per run, the broadening σ,
 /// the PNG it was drawn to (null when not drawn) and its estimate of Tr(H)/n.

@@ -54,8 +54,7 @@ public static class SweepPlan
     static void Check(TrainJobSpec spec, HashSet<string> checkedModels)
     {
         TrainingJob.RecipeFor(spec);
-        new TrainingConfig(spec.Epochs, spec.BatchSize, spec.Seed) { StopAtTrainLoss = spec.StopAtTrainLoss,
-            CheckpointEveryBatches = spec.CheckpointEveryBatches }.Validate();
+        TrainingJob.LoopFor(spec);
         if (spec.Samples is < 1) throw new BasinException($"samples must be at least 1, got {spec.Samples}");
         if (!(spec.LabelNoise >= 0 && spec.LabelNoise <= 1)) throw new BasinException("label noise must be a fraction in [0, 1], " +
             $"got {spec.LabelNoise}");

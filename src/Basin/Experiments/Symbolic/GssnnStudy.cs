@@ -12,20 +12,25 @@ public sealed record GssnnStudySpec
     /// <summary>Sampled programs (lengths up to <see cref="ProgramLength"/>, seeds 1..N).</summary>
     public int Programs { get; init; } = 24;
     public int ProgramLength { get; init; } = 12;
+
     /// <summary>Also train the control graphs (<see cref="CanonicalGraphs"/>).</summary>
     public bool Controls { get; init; } = true;
     public int SeedsPerProgram { get; init; } = 4;
     public int BaselineSeeds { get; init; } = 20;
+
     /// <summary>The few-shot task (<see cref="FewShotTasks"/>): "shirt" (hard) or "footwear" (easy).</summary>
     public string Task { get; init; } = "shirt";
+
     /// <summary>The encoder's feature dimension D.</summary>
     public int Dimension { get; init; } = 128;
     public int TrainCount { get; init; } = 128;
     public int EvalCount { get; init; } = 2000;
+
     /// <summary>Seed of the task's examples (the same for every arm).</summary>
     public long DataSeed { get; init; }
     public string? DataPath { get; init; }
     public FewShotSchedule Schedule { get; init; } = new();
+
     /// <summary>libtorch threads (null: its default).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public int? Threads { get; init; }
@@ -54,8 +59,19 @@ public sealed record GssnnArm(string Name, string Kind, string? Program, int Nod
 /// or below the baseline mean; Kendall τ between programs' mean train and mean eval accuracy (does selecting by
 /// training accuracy pick programs that generalize?).
 /// </summary>
-public sealed record GssnnSummary(double BaselineMean, double BaselineSd, double MatchedMean, double MatchedSd, double ProgramMean,
-    double AnovaF, double Icc, int Above, int Below, int ProgramCount, double? TauTrainEval);
+public sealed record GssnnSummary(
+    double BaselineMean,
+    double BaselineSd,
+    double MatchedMean,
+    double MatchedSd,
+    double ProgramMean,
+    double AnovaF,
+    double Icc,
+    int Above,
+    int Below,
+    int ProgramCount,
+    double? TauTrainEval
+);
 
 public sealed record GssnnStudyResult(GssnnStudySpec Spec, IReadOnlyList<GssnnArm> Arms, GssnnSummary Summary);
 
@@ -64,10 +80,15 @@ public sealed record GssnnProgress(int Done, int Total, string Arm, long Seed, F
 
 public static class GssnnStudy
 {
-    public static GssnnStudyResult Run(GssnnStudySpec spec, IProgress<GssnnProgress>? progress = null, CancellationToken cancellationToken = default)
+    public static GssnnStudyResult Run(
+        GssnnStudySpec spec,
+        IProgress<GssnnProgress>? progress = null,
+        CancellationToken cancellationToken = default
+    )
     {
         spec.Check();
-        if (spec.Threads is { } t) torch.set_num_threads(t);
+        if (spec.Threads is { } t)
+            torch.set_num_threads(t);
         using var trainSource = ImageDatasets.Load("fashion-mnist", Split.Train, spec.DataPath);
         using var testSource = ImageDatasets.Load("fashion-mnist", Split.Test, spec.DataPath);
         var task = FewShotTasks.Get(spec.Task);
@@ -76,7 +97,8 @@ public static class GssnnStudy
 
         var graphs = new List<(string Name, string Kind, string? Program, ElementGraph Graph)>();
         if (spec.Controls)
-            foreach (var (name, (text, _)) in CanonicalGraphs.All) graphs.Add((name, "control", text, CanonicalGraphs.Get(name)));
+            foreach (var (name, (text, _)) in CanonicalGraphs.All)
+                graphs.Add((name, "control", text, CanonicalGraphs.Get(name)));
         for (int i = 1; i <= spec.Programs; i++)
         {
             var program = GraphProgram.Sample(spec.ProgramLength, i);
@@ -86,7 +108,8 @@ public static class GssnnStudy
             if (g.Graph.ElementCount > spec.Dimension)
                 throw new BasinException($"graph '{g.Name}' has {g.Graph.ElementCount} elements, more than the dimension {spec.Dimension}");
 
-        int total = 2 * spec.BaselineSeeds + graphs.Count * spec.SeedsPerProgram, done = 0;
+        int total = 2 * spec.BaselineSeeds + graphs.Count * spec.SeedsPerProgram,
+            done = 0;
         FewShotResult TrainOne(string arm, FewShotHead head, ElementGraph? graph, long seed)
         {
             torch.manual_seed(seed);
@@ -97,12 +120,34 @@ public static class GssnnStudy
         }
         var arms = new List<GssnnArm>
         {
-            new("baseline", "baseline", null, 0, 0, Seeds(spec.BaselineSeeds).Select(s => TrainOne("baseline", FewShotHead.Baseline, null, s)).ToList()),
-            new("matched", "matched", null, 0, 0, Seeds(spec.BaselineSeeds).Select(s => TrainOne("matched", FewShotHead.MatchedCapacity, null, s)).ToList()),
+            new(
+                "baseline",
+                "baseline",
+                null,
+                0,
+                0,
+                Seeds(spec.BaselineSeeds).Select(s => TrainOne("baseline", FewShotHead.Baseline, null, s)).ToList()
+            ),
+            new(
+                "matched",
+                "matched",
+                null,
+                0,
+                0,
+                Seeds(spec.BaselineSeeds).Select(s => TrainOne("matched", FewShotHead.MatchedCapacity, null, s)).ToList()
+            ),
         };
         foreach (var g in graphs)
-            arms.Add(new GssnnArm(g.Name, g.Kind, g.Program, g.Graph.Nodes.Count, g.Graph.Edges.Count,
-                Seeds(spec.SeedsPerProgram).Select(s => TrainOne(g.Name, FewShotHead.Graph, g.Graph, s)).ToList()));
+            arms.Add(
+                new GssnnArm(
+                    g.Name,
+                    g.Kind,
+                    g.Program,
+                    g.Graph.Nodes.Count,
+                    g.Graph.Edges.Count,
+                    Seeds(spec.SeedsPerProgram).Select(s => TrainOne(g.Name, FewShotHead.Graph, g.Graph, s)).ToList()
+                )
+            );
         return new GssnnStudyResult(spec, arms, Summarize(arms));
     }
 
@@ -114,38 +159,63 @@ public static class GssnnStudy
         var baseline = arms.Single(a => a.Kind == "baseline").Runs.Select(r => r.EvalAccuracy).ToArray();
         var matched = arms.Single(a => a.Kind == "matched").Runs.Select(r => r.EvalAccuracy).ToArray();
         var programs = arms.Where(a => a.Kind is "program" or "control").ToList();
-        double bMean = baseline.Average(), bSd = Sd(baseline);
+        double bMean = baseline.Average(),
+            bSd = Sd(baseline);
         double se = bSd / Math.Sqrt(baseline.Length);
-        int above = 0, below = 0;
+        int above = 0,
+            below = 0;
         foreach (var p in programs)
         {
             double margin = 2 * Math.Sqrt(se * se + Math.Pow(Sd(p.Runs.Select(r => r.EvalAccuracy).ToArray()), 2) / p.Runs.Count);
-            if (p.MeanEval > bMean + margin) above++;
-            else if (p.MeanEval < bMean - margin) below++;
+            if (p.MeanEval > bMean + margin)
+                above++;
+            else if (p.MeanEval < bMean - margin)
+                below++;
         }
         var (f, icc) = Anova(programs.Select(p => p.Runs.Select(r => r.EvalAccuracy).ToArray()).ToList());
-        double? tau = programs.Count >= 2 ? KendallTau.TauB(programs.Select(p => p.MeanTrain).ToArray(), programs.Select(p => p.MeanEval).ToArray()) : null;
-        return new GssnnSummary(bMean, bSd, matched.Average(), Sd(matched), programs.Count > 0 ? programs.Average(p => p.MeanEval) : double.NaN,
-            f, icc, above, below, programs.Count, tau is { } t && double.IsFinite(t) ? t : null);
+        double? tau =
+            programs.Count >= 2
+                ? KendallTau.TauB(programs.Select(p => p.MeanTrain).ToArray(), programs.Select(p => p.MeanEval).ToArray())
+                : null;
+        return new GssnnSummary(
+            bMean,
+            bSd,
+            matched.Average(),
+            Sd(matched),
+            programs.Count > 0 ? programs.Average(p => p.MeanEval) : double.NaN,
+            f,
+            icc,
+            above,
+            below,
+            programs.Count,
+            tau is { } t && double.IsFinite(t) ? t : null
+        );
     }
 
     /// <summary>The sample standard deviation (n − 1); 0 for fewer than two values.</summary>
     public static double Sd(IReadOnlyList<double> x)
     {
-        if (x.Count < 2) return 0;
+        if (x.Count < 2)
+            return 0;
         double mean = x.Average();
         return Math.Sqrt(x.Sum(v => (v - mean) * (v - mean)) / (x.Count - 1));
     }
 
-    /// <summary>One-way ANOVA F and the intraclass correlation (groups of equal size n): ICC = (MSB − MSW) / (MSB + (n−1)·MSW).</summary>
+    /// <summary>
+    /// One-way ANOVA F and the intraclass correlation (groups of equal size n): ICC = (MSB − MSW) / (MSB + (n−1)·MSW).
+    /// </summary>
     public static (double F, double Icc) Anova(IReadOnlyList<double[]> groups)
     {
-        if (groups.Count < 2 || groups.Any(g => g.Length < 2)) return (double.NaN, double.NaN);
-        int k = groups.Count, n = groups[0].Length, total = groups.Sum(g => g.Length);
+        if (groups.Count < 2 || groups.Any(g => g.Length < 2))
+            return (double.NaN, double.NaN);
+        int k = groups.Count,
+            n = groups[0].Length,
+            total = groups.Sum(g => g.Length);
         double grand = groups.SelectMany(g => g).Average();
         double ssb = groups.Sum(g => g.Length * Math.Pow(g.Average() - grand, 2));
         double ssw = groups.Sum(g => g.Sum(v => Math.Pow(v - g.Average(), 2)));
-        double msb = ssb / (k - 1), msw = ssw / (total - k);
+        double msb = ssb / (k - 1),
+            msw = ssw / (total - k);
         double f = msw > 0 ? msb / msw : double.PositiveInfinity;
         double icc = (msb - msw) / (msb + (n - 1) * msw);
         return (f, icc);

@@ -116,11 +116,9 @@ public static class TrainingJob
     static TrainJobResult Execute(string id, string folder, TrainJobSpec spec, Prepared prepared, RunStore store, bool resume,
         IProgress<TrainingEvent>? progress, CancellationToken ct, int? threads)
     {
-        var config = new TrainingConfig(spec.Epochs, spec.BatchSize, spec.Seed)
+        var config = LoopFor(spec) with
         {
-            StopAtTrainLoss = spec.StopAtTrainLoss,
             CheckpointPath = Path.Combine(folder, CheckpointFile),
-            CheckpointEveryBatches = spec.CheckpointEveryBatches,
             Resume = resume,
             Threads = threads,
             Device = spec.Device,
@@ -212,33 +210,35 @@ public static class TrainingJob
     /// </summary>
     public static Recipe RecipeFor(TrainJobSpec spec, long? trainCount = null)
     {
+        // Every setting is checked by the piece it builds (StepSchedule, Sgd, WeightDecay, Recipe, ...), naming the setting.
         ILearningRateSchedule schedule = spec.Schedule.ToLowerInvariant() switch
         {
             "constant" => new ConstantSchedule(),
             "step" => new StepSchedule(spec.StepGamma, spec.StepEpochs),
             "cosine" => new CosineSchedule(),
-            _ => throw new BasinException($"unknown schedule '{spec.Schedule}' (use constant, step or cosine)"),
+            _ => throw new OptionException("schedule", $"unknown schedule '{spec.Schedule}' (use constant, step or cosine)"),
         };
-        if (spec.WarmupSteps < 0) throw new BasinException($"warm-up must be ≥ 0 steps, got {spec.WarmupSteps}");
-        if (spec.WarmupSteps > 0) schedule = new WarmupSchedule(spec.WarmupSteps, schedule);
-        if (spec.StepEpochs < 1) throw new BasinException($"step schedule interval must be at least 1 epoch, got {spec.StepEpochs}");
-        if (!(spec.WeightDecay >= 0)) throw new BasinException($"weight decay must be ≥ 0, got {spec.WeightDecay}");
-        if (!(spec.Momentum >= 0 && spec.Momentum < 1)) throw new BasinException($"momentum must be in [0, 1), got {spec.Momentum}");
-        if (!(spec.LearningRate > 0) || double.IsInfinity(spec.LearningRate)) throw new BasinException("learning rate must be a positive " +
-            $"number, got {spec.LearningRate}");
+        schedule = new WarmupSchedule(spec.WarmupSteps, schedule) is { Steps: > 0 } warm ? warm : schedule;
         var recipe = spec.Optimizer.ToLowerInvariant() switch
         {
             "sgd" => Recipe.Sgd(spec.LearningRate, spec.Momentum, spec.Nesterov, spec.WeightDecay, schedule),
             "adam" => Recipe.Adam(spec.LearningRate, weightDecay: spec.WeightDecay, schedule: schedule),
-            _ => throw new BasinException($"unknown optimizer '{spec.Optimizer}' (use sgd or adam)"),
+            _ => throw new OptionException("optimizer", $"unknown optimizer '{spec.Optimizer}' (use sgd or adam)"),
         };
-        if (spec.CoherenceEvery < 0) throw new BasinException($"--coherence-every must be ≥ 0 steps, got {spec.CoherenceEvery}");
+        Check.AtLeast(spec.CoherenceEvery, 0, "coherenceEvery");
         // Methods combine with '+' (e.g. sam+fam, sgld+saf): terms add up; at most one gradient procedure (MethodCatalog).
         recipe = MethodCatalog.Apply(recipe, spec.Method, spec.Settings, MethodContextFor(spec, trainCount));
         if (spec.CoherenceEvery > 0 && recipe.Gradient is not PerExampleAggregation)
             recipe = recipe.With(new CoherenceProbe(recipe.Gradient, spec.CoherenceEvery));
         return recipe;
     }
+
+    /// <summary>The training loop a spec asks for (epochs, batches, stop and checkpoint settings), checked as it is built.</summary>
+    public static TrainingConfig LoopFor(TrainJobSpec spec) => new(spec.Epochs, spec.BatchSize, spec.Seed)
+    {
+        StopAtTrainLoss = spec.StopAtTrainLoss,
+        CheckpointEveryBatches = spec.CheckpointEveryBatches,
+    };
 
     /// <summary>The run facts method defaults depend on; <paramref name="trainCount"/> null: the spec's samples, else 60,000.</summary>
     public static MethodContext MethodContextFor(TrainJobSpec spec, long? trainCount = null)
@@ -303,8 +303,7 @@ public static class TrainingJob
         spec.ValidateLabels();
         var recipe = RecipeFor(spec);
         Trainer.ParseDevice(spec.Device);   // before the run is recorded: a missing device leaves no run behind
-        new TrainingConfig(spec.Epochs, spec.BatchSize, spec.Seed) { StopAtTrainLoss = spec.StopAtTrainLoss,
-            CheckpointEveryBatches = spec.CheckpointEveryBatches }.Validate();
+        LoopFor(spec);   // checks the loop settings at construction
         var (train, test) = LoadData(spec);
         try
         {
