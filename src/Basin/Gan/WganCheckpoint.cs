@@ -37,7 +37,7 @@ public static class WganCheckpoint
             foreach (var (k, v) in trainerState.Metadata()) metadata[k] = v;
             tensors = tensors.Concat(trainerState.Tensors());
         }
-        SafeTensors.Save(path, tensors, metadata);
+        SafeTensors.Save(path, tensors, metadata, checksum: true);   // as training checkpoints: Restore verifies it
     }
 
     /// <summary>Loads both networks from <paramref name="path"/>; returns the iteration it was written at.</summary>
@@ -58,24 +58,15 @@ public static class WganCheckpoint
         int iteration;
         WganTrainerState? state;
         using var pair = new GanPair(generator, critic);
-        using (var file = SafeTensors.Load(path))
-        {
-            // Weights.Load is strict about extra names, so the networks' names are checked here and the trainer's set aside.
-            var names = pair.state_dict().Keys.ToHashSet(StringComparer.Ordinal);
-            var problems = names.Where(n => !file.Tensors.ContainsKey(n)).Select(n => $"missing {n}")
-                .Concat(file.Tensors.Keys.Where(n => !names.Contains(n) && !WganTrainerState.IsTrainerTensor(n))
-                    .Select(n => $"unexpected {n}"))
-                .ToList();
-            if (problems.Count > 0)
-                throw new DataFormatException($"{Path.GetFileName(path)} does not fit {generator.Spec} / {critic.Spec}: " +
-                    $"{string.Join("; ", problems.Take(5))}{(problems.Count > 5 ? $"; and {problems.Count - 5} more" : "")}");
-            iteration = file.Metadata.TryGetValue("iteration", out var s) && int.TryParse(s, NumberStyles.Integer,
-                CultureInfo.InvariantCulture, out var it) ? it : 0;
-            state = WganTrainerState.Read(file, iteration);
-        }
+        using var file = SafeTensors.Load(path);
+        iteration = file.Metadata.TryGetValue("iteration", out var s) && int.TryParse(s, NumberStyles.Integer,
+            CultureInfo.InvariantCulture, out var it) ? it : 0;
+        // The networks' tensors: everything but the trainer's state, checked and copied as every checkpoint is (Weights.CopyInto).
+        var networks = file.Tensors.Where(kv => !WganTrainerState.IsTrainerTensor(kv.Key)).ToDictionary();
+        state = WganTrainerState.Read(file, iteration);
         try
         {
-            Weights.Load(pair, path, strict: false);
+            Weights.CopyInto(pair, networks, Path.GetFileName(path), strict: true, modelName: $"{generator.Spec} / {critic.Spec}");
         }
         catch
         {

@@ -43,8 +43,10 @@ public static class SafeTensors
         var list = tensors.ToList();
         var header = new JsonObject();
         var meta = new JsonObject();
+        // The checksum is this writer's to set: one copied from a file read earlier would not match the new data.
         if (metadata is { Count: > 0 })
-            foreach (var (k, v) in metadata) meta[k] = v;
+            foreach (var (k, v) in metadata)
+                if (k != ChecksumKey) meta[k] = v;
         long offset = 0;
         var blobs = new List<byte[]>(list.Count);
         var seen = new HashSet<string>();

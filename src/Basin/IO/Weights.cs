@@ -31,20 +31,35 @@ public static class Weights
     {
         ArgumentNullException.ThrowIfNull(model);
         using var file = SafeTensors.Load(path);
+        CopyInto(model, file.Tensors, Path.GetFileName(path), strict);
+    }
+
+    /// <summary>
+    /// The one checked copy of saved tensors into a module's state (weights files, training and GAN checkpoints): every name,
+    /// shape and dtype is checked before anything is copied, so on failure the module is left as it was. Floating dtypes
+    /// convert unless <paramref name="exactDtypes"/> (a resumed run must continue bit for bit). <paramref name="source"/> names
+    /// the file in the message; <paramref name="modelName"/> the module (default: a classifier's spec or the module's name).
+    /// </summary>
+    /// <exception cref="DataFormatException">The tensors do not fit the module; the message lists the problems.</exception>
+    public static void CopyInto(nn.Module model, IReadOnlyDictionary<string, Tensor> tensors, string source, bool strict = true,
+        bool exactDtypes = false, string? modelName = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(tensors);
         var target = model.state_dict();
         var problems = new List<string>();
         if (strict)
         {
-            problems.AddRange(target.Keys.Where(n => !file.Tensors.ContainsKey(n)).Select(n => $"missing {n}"));
-            problems.AddRange(file.Tensors.Keys.Where(n => !target.ContainsKey(n)).Select(n => $"unexpected {n}"));
+            problems.AddRange(target.Keys.Where(n => !tensors.ContainsKey(n)).Select(n => $"missing {n}"));
+            problems.AddRange(tensors.Keys.Where(n => !target.ContainsKey(n)).Select(n => $"unexpected {n}"));
         }
-        var common = target.Keys.Where(file.Tensors.ContainsKey).ToList();
+        var common = target.Keys.Where(tensors.ContainsKey).ToList();
         foreach (var name in common)
         {
-            Tensor have = file.Tensors[name], want = target[name];
+            Tensor have = tensors[name], want = target[name];
             if (!have.shape.SequenceEqual(want.shape))
                 problems.Add($"{name} has shape {Show(have.shape)}, model expects {Show(want.shape)}");
-            else if (!Convertible(have.dtype, want.dtype))
+            else if (exactDtypes ? have.dtype != want.dtype : !Convertible(have.dtype, want.dtype))
                 problems.Add($"{name} has dtype {have.dtype}, model expects {want.dtype}");
         }
         if (common.Count == 0 && problems.Count == 0)
@@ -53,11 +68,11 @@ public static class Weights
         {
             var listed = string.Join("; ", problems.Take(MaxProblemsListed));
             var more = problems.Count > MaxProblemsListed ? $"; and {problems.Count - MaxProblemsListed} more" : "";
-            throw new DataFormatException($"{Path.GetFileName(path)} does not fit model {Describe(model)}: {listed}{more}");
+            throw new DataFormatException($"{source} does not fit {modelName ?? "model " + Describe(model)}: {listed}{more}");
         }
         using (torch.no_grad())
         {
-            foreach (var name in common) target[name].copy_(file.Tensors[name]);
+            foreach (var name in common) target[name].copy_(tensors[name]);
         }
     }
 

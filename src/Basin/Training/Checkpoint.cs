@@ -103,28 +103,9 @@ public sealed class Checkpoint : IDisposable
     }
 
     /// <summary>Copies the saved model state into <paramref name="model"/> after checking every name, shape and dtype.</summary>
-    public void RestoreModel(Classifier model)
-    {
-        var saved = Section(ModelPrefix);
-        var state = model.state_dict();
-        foreach (var (name, target) in state)
-        {
-            if (!saved.TryGetValue(name, out var source))
-                throw new BasinException($"checkpoint {Path} does not fit the model: it has no '{name}' (was it written for another " +
-                    $"model? its spec is '{Info.ModelSpec}')");
-            if (!source.shape.SequenceEqual(target.shape))
-                throw new BasinException($"checkpoint {Path} does not fit the model: '{name}' has shape " +
-                    $"[{string.Join(",", source.shape)}] there but [{string.Join(",", target.shape)}] in the model");
-            if (source.dtype != target.dtype)
-                throw new BasinException($"checkpoint {Path} does not fit the model: '{name}' is {source.dtype} there but " +
-                    $"{target.dtype} in the model");
-        }
-        foreach (var name in saved.Keys)
-            if (!state.ContainsKey(name))
-                throw new BasinException($"checkpoint {Path} does not fit the model: it has '{name}', which the model lacks");
-        using var _ = no_grad();
-        foreach (var (name, target) in state) target.copy_(saved[name]);
-    }
+    /// <exception cref="DataFormatException">The checkpoint was written for another model.</exception>
+    public void RestoreModel(Classifier model) =>
+        Weights.CopyInto(model, Section(ModelPrefix), $"checkpoint {Path}", strict: true, exactDtypes: true);
 
     /// <summary>Checks that the run being resumed is the one that wrote this checkpoint.</summary>
     public void CheckContinues(TrainingConfig config, long trainCount)

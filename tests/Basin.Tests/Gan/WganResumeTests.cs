@@ -139,6 +139,27 @@ public class WganResumeTests
         }
     }
 
+    [Fact]
+    public void AGanCheckpointCarriesAChecksumLikeATrainingCheckpoint()
+    {
+        using var data = ToyDatasets.Create("8gaussians", 64, seed: 1);
+        using var dir = new TempFolder();
+        var config = Config(GanOptimizer.RmsProp, LipschitzRegularization.LipschitzPenalty);
+        var (g, c) = Fresh();
+        using (g)
+        using (c)
+        {
+            var checkpoint = new WganTrainer(g, c, config with { GeneratorIterations = 2, CheckpointDirectory = dir.Path })
+                .Train(data.Inputs).Checkpoints[^1];
+            using (var contents = WganCheckpoint.Restore(checkpoint, g, c)) Assert.Equal(2, contents.Iteration);
+            var bytes = File.ReadAllBytes(checkpoint);
+            bytes[^5] ^= 0x10;   // inside the data section
+            File.WriteAllBytes(checkpoint, bytes);
+            var e = Assert.Throws<DataFormatException>(() => WganCheckpoint.Restore(checkpoint, g, c));
+            Assert.Contains("CRC-32", e.Message);
+        }
+    }
+
     static void AssertBitIdentical(nn.Module expected, nn.Module actual)
     {
         var a = expected.named_parameters().ToList();

@@ -35,6 +35,22 @@ public class CheckpointIntegrityTests
     }
 
     [Fact]
+    public void ResavingAFilesTensorsWithItsMetadataDoesNotCopyTheOldChecksum()
+    {
+        var path = Trained(out _);
+        var copy = Path.Combine(Path.GetDirectoryName(path)!, "fewer.safetensors");
+        using (var file = SafeTensors.Load(path))
+        {
+            Assert.True(file.Metadata.ContainsKey(SafeTensors.ChecksumKey));
+            SafeTensors.Save(copy, file.Tensors.Where(t => t.Key.StartsWith(Checkpoint.ModelPrefix, StringComparison.Ordinal)),
+                file.Metadata);
+        }
+        using var reread = SafeTensors.Load(copy);   // no checksum asked for: the stale one is not written
+        Assert.False(reread.Metadata.ContainsKey(SafeTensors.ChecksumKey));
+        Assert.True(reread.Metadata.ContainsKey(Checkpoint.MetadataKey));
+    }
+
+    [Fact]
     public void ACheckpointBeyondTheRunsEpochsIsRefusedOnResume()
     {
         var path = Trained(out _, epochs: 2);
