@@ -82,7 +82,7 @@ public static class WganComparison
             {
                 var finals = g.Where(r => !r.Diverged).Select(r => r.FinalW1).ToArray();
                 double mean = finals.Length > 0 ? finals.Average() : double.NaN;
-                double std = finals.Length > 1 ? Math.Sqrt(finals.Sum(x => (x - mean) * (x - mean)) / (finals.Length - 1)) : double.NaN;
+                double std = SampleStatistics.StandardDeviation(finals);
                 return new WganComparisonSummary(g.Key.Regularization, g.Key.Lambda, g.Count(), g.Count(r => r.Diverged), mean, std);
             })
             .ToList();

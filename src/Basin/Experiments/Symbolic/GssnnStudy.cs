@@ -192,14 +192,8 @@ public static class GssnnStudy
         );
     }
 
-    /// <summary>The sample standard deviation (n − 1); 0 for fewer than two values.</summary>
-    public static double Sd(IReadOnlyList<double> x)
-    {
-        if (x.Count < 2)
-            return 0;
-        double mean = x.Average();
-        return Math.Sqrt(x.Sum(v => (v - mean) * (v - mean)) / (x.Count - 1));
-    }
+    /// <summary>The sample standard deviation (<see cref="SampleStatistics"/>), shown as 0 for fewer than two values.</summary>
+    public static double Sd(IReadOnlyList<double> x) => x.Count < 2 ? 0 : SampleStatistics.StandardDeviation(x);
 
     /// <summary>
     /// One-way ANOVA F and the intraclass correlation (groups of equal size n): ICC = (MSB − MSW) / (MSB + (n−1)·MSW).

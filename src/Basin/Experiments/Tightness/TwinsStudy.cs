@@ -143,7 +143,7 @@ public static class TwinsStudy
                         var values = Measure(measures, model, initial, sample, training, seed, ct);
                         networks.Add(new TwinNetwork(model.Spec, lr, seed, training.Epochs.Count, training.Final.TrainLoss, 1 - l1, l1,
                             l2, completions.Average(),
-                            StandardDeviation(completions), seconds, values));
+                            SampleStatistics.StandardDeviation(completions), seconds, values));
                     }
                 }
             }
@@ -309,12 +309,6 @@ public static class TwinsStudy
         using var scope = NewDisposeScope();
         var logits = Evaluation.Logits(model, data, checked((int)data.Count));   // one chunk: the forward pass it always was
         return logits.argmax(1).data<long>().Select(l => (int)l).ToArray();
-    }
-
-    static double StandardDeviation(IReadOnlyList<double> xs)
-    {
-        double mean = xs.Average();
-        return Math.Sqrt(xs.Sum(x => (x - mean) * (x - mean)) / (xs.Count - 1));
     }
 
     static string Csv(IReadOnlyList<TwinNetwork> networks, NaturalContrast? natural)
