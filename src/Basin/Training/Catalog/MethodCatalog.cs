@@ -6,15 +6,15 @@ namespace Basin.Training.Catalog;
 
 /// <summary>
 /// Every training method Basin knows, one entry each (docs/methods.md). `--method a+b`, the CLI's options and help,
-/// run records and sweep files all derive from it: a new method is its own file with its entry, plus one line here.
+/// run records and sweep files all derive from it. A new method is one file: its pieces and its entry (a subclass of
+/// <see cref="MethodEntry"/> with a parameterless constructor), which the catalog finds in this assembly.
 /// </summary>
 public static class MethodCatalog
 {
-    public static IReadOnlyList<MethodEntry> Entries { get; } =
-    [
-        new SgdEntry(), new SamEntry(), new AsamEntry(), new FamEntry(), new SafEntry(), new MesaEntry(), new SgldEntry(),
-        new WinsorizedEntry(), new M3Entry(), new Rm3Entry(),
-    ];
+    public static IReadOnlyList<MethodEntry> Entries { get; } = typeof(MethodEntry).Assembly.GetTypes()
+        .Where(t => t.IsSubclassOf(typeof(MethodEntry)) && !t.IsAbstract)
+        .Select(t => (MethodEntry)Activator.CreateInstance(t, nonPublic: true)!)
+        .OrderBy(e => e.Order).ThenBy(e => e.Name, StringComparer.Ordinal).ToArray();
 
     public static IReadOnlyList<string> Names { get; } = Entries.Select(e => e.Name).ToArray();
 
@@ -78,6 +78,7 @@ public static class MethodCatalog
     /// <summary>Plain training: the recipe's own objective, backpropagation and update rule.</summary>
     sealed class SgdEntry : MethodEntry
     {
+        public override int Order => 0;
         public override string Name => "sgd";
         public override MethodStage Stage => MethodStage.Plain;
         public override string Summary => "plain training with the chosen optimizer";

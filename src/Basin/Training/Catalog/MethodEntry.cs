@@ -21,6 +21,9 @@ public abstract class MethodEntry
 
     public abstract MethodStage Stage { get; }
 
+    /// <summary>Position in listings (help, docs): smaller first; ties are listed by name.</summary>
+    public abstract int Order { get; }
+
     /// <summary>One line for help: what the method does and the paper it comes from.</summary>
     public abstract string Summary { get; }
 

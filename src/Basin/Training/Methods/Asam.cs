@@ -44,6 +44,7 @@ public sealed record Asam(double Rho = Asam.DefaultRho, double Eta = Asam.Defaul
 /// <summary>ASAM in the method catalog: --rho, --eta.</summary>
 sealed class AsamEntry : MethodEntry
 {
+    public override int Order => 20;
     static readonly Setting<double> Rho = SamEntry.Rho with { Default = _ => Asam.DefaultRho, DefaultDescription = "0.5" };
     static readonly Setting<double> Eta = Setting.Of("eta", "ASAM: η in T_w = |w| + η", Asam.DefaultEta, Check.NonNegative);
 

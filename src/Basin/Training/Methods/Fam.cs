@@ -140,6 +140,7 @@ public sealed record Fam(double Lambda = Fam.DefaultLambda, string? Layer = null
 /// <summary>FAM in the method catalog: --fam-lambda, --fam-normalization, --fam-layer, --fam-detached, --fam-probes.</summary>
 sealed class FamEntry : MethodEntry
 {
+    public override int Order => 30;
     static readonly Setting<double> Lambda = Setting.Of("famLambda",
         "FAM: weight λ ≥ 0 of the layer's relative flatness κ_Tr/m (m: its inputs per neuron); 0.1 is the FAM paper's value",
         Fam.DefaultLambda, Check.NonNegative);

@@ -188,6 +188,7 @@ public sealed class Mesa : IObjectiveTerm, IStatefulStage, IDisposable
 /// <summary>MESA in the method catalog: --mesa-decay, --saf-lambda (0.8 here), --saf-tau, --saf-start.</summary>
 internal sealed class MesaEntry : MethodEntry
 {
+    public override int Order => 50;
     /// <summary>MESA's λ in the SAF paper.</summary>
     public const double DefaultLambda = 0.8;
 

@@ -171,6 +171,7 @@ public sealed class Saf : IObjectiveTerm, IStatefulStage
 /// <summary>SAF in the method catalog: --saf-lambda, --saf-tau, --saf-lag, --saf-start.</summary>
 sealed class SafEntry : MethodEntry
 {
+    public override int Order => 40;
     public static readonly Setting<double> Lambda = Setting.Of("safLambda", "SAF/MESA: trajectory-loss weight λ ≥ 0", Saf.DefaultLambda,
         Check.NonNegative);
     public static readonly Setting<double> Tau = Setting.Of("safTau", "SAF/MESA: temperature τ > 0", Saf.DefaultTau, Check.Positive);

@@ -32,6 +32,7 @@ public sealed record Sam(double Rho = Sam.DefaultRho) : WeightPerturbation
 /// <summary>SAM in the method catalog: --rho.</summary>
 sealed class SamEntry : MethodEntry
 {
+    public override int Order => 10;
     public static readonly Setting<double> Rho = Setting.Of("rho", "SAM/ASAM: neighbourhood radius ρ > 0", Sam.DefaultRho, Check.Positive);
 
     public override string Name => "sam";

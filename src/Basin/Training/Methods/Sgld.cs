@@ -94,6 +94,7 @@ public sealed record Sgld(double Temperature = 1, long DatasetSize = 1, long Bur
 /// <summary>SGLD in the method catalog: --temperature, --burn-in, --thin; the step size is 2·lr/N.</summary>
 sealed class SgldEntry : MethodEntry
 {
+    public override int Order => 60;
     static readonly Setting<double> Temperature = Setting.Of("temperature", "SGLD: temperature T ≥ 0 (1: posterior, 0: gradient descent)",
         1.0, Check.NonNegative);
     static readonly Setting<long> BurnIn = Setting.Derived("burnIn", "SGLD: updates before samples are kept", c => c.TotalSteps / 2,

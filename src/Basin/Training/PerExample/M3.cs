@@ -61,6 +61,7 @@ public sealed record M3 : IGradientProcedure
 /// <summary>M3 in the method catalog (no settings).</summary>
 sealed class M3Entry : MethodEntry
 {
+    public override int Order => 80;
     public override string Name => "m3";
     public override MethodStage Stage => MethodStage.GradientProcedure;
     public override string Summary => "median of three means of per-example gradients (Chatterjee 2020)";

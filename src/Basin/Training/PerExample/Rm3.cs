@@ -76,6 +76,7 @@ public sealed class Rm3 : IGradientProcedure, IStatefulStage
 /// <summary>RM3 in the method catalog (no settings).</summary>
 sealed class Rm3Entry : MethodEntry
 {
+    public override int Order => 90;
     public override string Name => "rm3";
     public override MethodStage Stage => MethodStage.GradientProcedure;
     public override string Summary => "M3 over this batch and the two before it (Chatterjee 2020)";

@@ -32,6 +32,7 @@ public sealed record Winsorized(int C = 1) : PerExampleAggregation
 /// <summary>Winsorized gradient descent in the method catalog: --winsor-c.</summary>
 sealed class WinsorizedEntry : MethodEntry
 {
+    public override int Order => 70;
     static readonly Setting<int> C = Setting.Of("winsorC", "Winsorized GD: clip the c largest and smallest per-example " +
         "values per coordinate", 1, (x, key) => Check.AtLeast(x, 0, key));
 
