@@ -4,6 +4,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 cd "$root"
 ./scripts/setup.sh
+./scripts/test-services.sh
 . ./scripts/malloc-env.sh
 log="$(mktemp)"
 set +e

@@ -41,6 +41,15 @@ public static class Cli
             Error($"{empty} was given an empty value (see 'basin {FullName(parse.CommandResult)} --help')");
             return ExitUsage;
         }
+        if (parse.GetValue(Options.Store) is { } store)
+        {
+            if (!Basin.Experiments.PostgresRunDatabase.IsUrl(store))
+            {
+                Error("--store must be a URL postgresql://USER:PASSWORD@HOST:PORT/DATABASE (the SQLite store is chosen by --runs)");
+                return ExitUsage;
+            }
+            Environment.SetEnvironmentVariable(Basin.Experiments.RunDatabase.StoreVariable, store);
+        }
         // Exceptions on other threads (a worker's output handler, a progress callback) end the process with one line too.
         AppDomain.CurrentDomain.UnhandledException += (_, e) =>
         {
@@ -115,6 +124,7 @@ public static class Cli
             ArgumentException => (ExitError, $"invalid argument: {e.Message}"),
             OutOfMemoryException or InsufficientExecutionStackException => (ExitError, $"out of memory ({e.Message}); use a smaller " +
                 "model, batch or data set"),
+            System.Data.Common.DbException => (ExitError, $"run database: {FirstLine(e.Message)}"),   // PostgreSQL
             ExternalException => (ExitError, $"libtorch: {FirstLine(e.Message)}"),
             _ => (ExitInternal, $"internal error ({e.GetType().Name}): {FirstLine(e.Message)}; please report it"),
         };

@@ -17,6 +17,7 @@ var root = new RootCommand("""
     Every command accepts --help; every command that reports results accepts --json.
     """);
 Cli.NameRoot(root, "basin");
+root.Options.Add(Options.Store);
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());

@@ -1,8 +1,10 @@
 namespace Basin.Experiments;
 
 /// <summary>
-/// The run database of a runs folder (RUNS/basin.db): the one owner of every table of runs and sweeps, opened through
-/// <see cref="IRunDatabase"/>. One schema version covers all tables; a database from a newer Basin is refused.
+/// The run database: RUNS/basin.db in the runs folder (SQLite, one machine), or a PostgreSQL server named by a URL
+/// (<see cref="StoreVariable"/> or <c>--store</c>; many machines sharing the runs folder). The one owner of every table of
+/// runs and sweeps, opened through <see cref="IRunDatabase"/>. One schema version covers all tables; a database from a
+/// newer Basin is refused.
 /// </summary>
 public static class RunDatabase
 {
@@ -15,6 +17,18 @@ public static class RunDatabase
     /// <summary>The database's file name in a runs folder.</summary>
     public const string FileName = "basin.db";
 
-    /// <summary>Opens (creating or migrating if needed) the run database in <paramref name="folder"/>.</summary>
-    public static IRunDatabase Open(string folder) => SqliteRunDatabase.Open(folder);
+    /// <summary>The environment variable naming the run store when no store is given (a postgresql:// URL).</summary>
+    public const string StoreVariable = "BASIN_STORE";
+
+    /// <summary>
+    /// Opens (creating or migrating if needed) the run database of the runs folder <paramref name="folder"/>: the PostgreSQL
+    /// server <paramref name="store"/> (or <see cref="StoreVariable"/>'s) names, else RUNS/basin.db.
+    /// </summary>
+    public static IRunDatabase Open(string folder, string? store = null)
+    {
+        store ??= Environment.GetEnvironmentVariable(StoreVariable);
+        if (string.IsNullOrWhiteSpace(store)) return SqliteRunDatabase.Open(folder);
+        Directory.CreateDirectory(folder);   // the runs' files stay in the folder
+        return PostgresRunDatabase.Open(store);
+    }
 }

@@ -194,3 +194,12 @@ public sealed class SqliteRunDatabaseContractTests : RunDatabaseContract
     protected override IRunDatabase OpenEmpty() =>
         RunDatabase.Open(Path.Combine(Path.GetTempPath(), "basin-rundb-contract-" + Guid.NewGuid().ToString("N")[..12]));
 }
+
+/// <summary>The contract on a private PostgreSQL server (a new database per test).</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresRunDatabaseContractTests(PostgresServer server) : RunDatabaseContract
+{
+    protected override IRunDatabase OpenEmpty() =>
+        RunDatabase.Open(Path.Combine(Path.GetTempPath(), "basin-rundb-contract-" + Guid.NewGuid().ToString("N")[..12]),
+            server.NewDatabase());
+}

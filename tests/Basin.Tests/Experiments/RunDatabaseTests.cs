@@ -53,7 +53,7 @@ public class RunDatabaseTests
     public void OneSchemaVersionCoversTheRunAndTheSweepTables()
     {
         Assert.Equal(2, RunDatabase.SchemaVersion);
-        foreach (var open in new Func<string, IDisposable>[] { RunStore.Open, SweepStore.Open, RunDatabase.Open })
+        foreach (var open in new Func<string, IDisposable>[] { RunStore.Open, SweepStore.Open, f => RunDatabase.Open(f) })
         {
             var folder = TempFolder();
             using (open(folder)) { }
@@ -71,7 +71,7 @@ public class RunDatabaseTests
         using (var db = Raw(folder)) Exec(db, "PRAGMA user_version = 3;");
         var path = Path.Combine(folder, RunDatabase.FileName);
         var before = File.ReadAllBytes(path);
-        foreach (var open in new Func<string, IDisposable>[] { RunStore.Open, SweepStore.Open, RunDatabase.Open })
+        foreach (var open in new Func<string, IDisposable>[] { RunStore.Open, SweepStore.Open, f => RunDatabase.Open(f) })
         {
             var e = Assert.Throws<BasinException>(() => open(folder));
             Assert.Equal(
