@@ -20,6 +20,8 @@ public static class SweepCommand
         cmd.Subcommands.Add(CreateRun());
         cmd.Subcommands.Add(CreateReport());
         cmd.Subcommands.Add(CreateWorker());
+        cmd.Subcommands.Add(CreateSubmit());
+        cmd.Subcommands.Add(CreateStatus());
         return cmd;
     }
 
@@ -79,43 +81,160 @@ public static class SweepCommand
         return cmd;
     }
 
+    /// <summary>The command that runs this CLI again: the executable, and the entry assembly when that is dotnet.</summary>
+    static IReadOnlyList<string> Self()
+    {
+        var exe = Environment.ProcessPath ?? "dotnet";
+        return Path.GetFileNameWithoutExtension(exe).Equals("dotnet", StringComparison.OrdinalIgnoreCase)
+            ? [exe, Assembly.GetEntryAssembly()!.Location] : [exe];
+    }
+
     /// <summary>This CLI again, as `basin sweep worker`; stdin stays open so the worker stops when this process ends.</summary>
     static Process StartWorker(string file, string runs, int index, int threads, string? measures)
     {
-        var exe = Environment.ProcessPath ?? "dotnet";
-        var psi = new ProcessStartInfo(exe) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
-            UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(exe).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
-            psi.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
+        var self = Self();
+        var psi = new ProcessStartInfo(self[0]) { RedirectStandardInput = true, RedirectStandardOutput = true,
+            RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in self.Skip(1)) psi.ArgumentList.Add(a);
         foreach (var a in new[] { "sweep", "worker", file, "--runs", runs, "--worker", index.ToString(CultureInfo.InvariantCulture),
-            "--threads", threads.ToString(CultureInfo.InvariantCulture) })
+            "--threads", threads.ToString(CultureInfo.InvariantCulture), "--watch-stdin" })
             psi.ArgumentList.Add(a);
         if (measures is not null) { psi.ArgumentList.Add("--measures"); psi.ArgumentList.Add(measures); }
         SweepRunner.PrepareWorkerEnvironment(psi, threads);
-        return Process.Start(psi) ?? throw new BasinException($"could not start a sweep worker ({exe})");
+        return Process.Start(psi) ?? throw new BasinException($"could not start a sweep worker ({self[0]})");
     }
+
+    static Option<double> LeaseOption() => new("--lease")
+    {
+        Description = "Seconds a worker's claim on a point lasts without renewal; a point whose worker died is claimed again after it",
+        DefaultValueFactory = _ => SweepLease.Default.Duration.TotalSeconds,
+    };
+
+    static Option<int> MaxAttemptsOption() => new("--max-attempts")
+    {
+        Description = "Claims of one point before it is marked failed (its workers kept dying)",
+        DefaultValueFactory = _ => SweepLease.Default.MaxAttempts,
+    };
+
+    static SweepLease Lease(ParseResult pr, Option<double> lease, Option<int> attempts) => new()
+    {
+        Duration = double.IsFinite(pr.GetValue(lease)) && pr.GetValue(lease) > 0 ? TimeSpan.FromSeconds(pr.GetValue(lease))
+            : throw new OptionException("lease", $"--lease must be a positive number of seconds, got {pr.GetValue(lease)}"),
+        MaxAttempts = pr.GetValue(attempts),
+    };
 
     static Command CreateWorker()
     {
-        var file = new Argument<string>("file");
-        var index = new Option<int>("--worker") { DefaultValueFactory = _ => 0 };
-        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 1 };
+        var file = new Argument<string>("file") { Description = "Sweep file (JSON); its points must be registered (sweep run or submit)" };
+        var index = new Option<int>("--worker") { Description = "This worker's number (names it in the run store)",
+            DefaultValueFactory = _ => 0 };
+        var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => 1 };
         var measures = MeasuresOption();
         var runs = Options.Runs();
-        var cmd = new Command("worker", "Internal: one sweep worker process (started by 'basin sweep run --workers N')") { file, index,
-            threads, measures, runs };
-        cmd.Hidden = true;
+        var lease = LeaseOption();
+        var attempts = MaxAttemptsOption();
+        var watch = new Option<bool>("--watch-stdin") { Description = "Stop when stdin ends (set by 'basin sweep run')", Hidden = true };
+        var cmd = new Command("worker", """
+            One worker: claims points of a sweep from the run store one at a time, holds a lease on each while it trains and
+            measures it, and stops when no point is left (waiting while other workers still hold points, to take over any
+            whose worker dies). Any launcher may start it (SLURM, ssh, Kubernetes); with --store the workers of many
+            machines share one PostgreSQL run store. SIGTERM writes the checkpoint and gives the point back.
+            """) { file, index, threads, measures, runs, lease, attempts, watch };
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            // The coordinator holds our stdin open; end of input means it is gone or cancelling.
-            _ = Task.Run(() => { try { while (Console.In.Read() >= 0) { } } catch (IOException) { } stop.Cancel(); });
+            // Started by 'basin sweep run', which holds our stdin open: end of input means it is gone or cancelling.
+            if (pr.GetValue(watch))
+                _ = Task.Run(() => { try { while (Console.In.Read() >= 0) { } } catch (IOException) { } stop.Cancel(); });
             var sweep = Load(pr.GetValue(file)!, pr.GetValue(measures), quiet: true);   // the coordinator printed the notes
-            var name = $"worker-{pr.GetValue(index)}-{Environment.ProcessId}";
-            SweepWorker.Run(sweep, pr.GetValue(runs)!, name, Threads.FromOption(pr.GetValue(threads)), new SweepLog(json: false,
-                prefix: name + " "), stop.Token);
+            var label = $"worker-{pr.GetValue(index)}";
+            var name = RunStore.WorkerName(label);
+            var options = new SweepWorkerOptions { Lease = Lease(pr, lease, attempts), WaitForOthers = true };
+            SweepWorker.Run(sweep, pr.GetValue(runs)!, name, Threads.FromOption(pr.GetValue(threads)),
+                new SweepLog(json: false, prefix: $"{label}-{Environment.ProcessId} "), stop.Token, options);
             return Cli.ExitOk;
         }, ct));
+        return cmd;
+    }
+
+    static Command CreateSubmit()
+    {
+        var file = new Argument<string>("file") { Description = "Sweep file (JSON)" };
+        var slurm = new Option<bool>("--slurm") { Description = "Submit to SLURM (the only launcher so far; required)" };
+        var tasks = new Option<int>("--tasks") { Description = "Workers: array tasks, each pulling points until none is left",
+            DefaultValueFactory = _ => new SlurmOptions().Tasks };
+        var cpus = new Option<int>("--cpus-per-task") { Description = "CPUs (and threads) per worker",
+            DefaultValueFactory = _ => new SlurmOptions().CpusPerTask };
+        var time = new Option<string?>("--time") { Description = "SLURM time limit per worker, e.g. 04:00:00 (default: the partition's)" };
+        var gres = new Option<string?>("--gres") { Description = "SLURM generic resources per worker, e.g. gpu:1" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Register the points and write the scripts, but do not submit" };
+        var measures = MeasuresOption();
+        var runs = Options.Runs();
+        var lease = LeaseOption();
+        var attempts = MaxAttemptsOption();
+        var json = Options.Json();
+        var cmd = new Command("submit", """
+            Run a sweep on a SLURM cluster: register its points in the run store (use --store with a PostgreSQL server the
+            nodes reach, and a --runs folder they share), write a job-array script of workers and a report script to
+            RUNS/sweeps/NAME/slurm/, submit both (the report after the workers) and print the job ids.
+            Example: basin sweep submit sweeps/fmnist-lenet.json --slurm --tasks 8 --cpus-per-task 4 --time 04:00:00
+            """) { file, slurm, tasks, cpus, time, gres, dryRun, measures, runs, lease, attempts, json };
+        cmd.SetAction(pr =>
+        {
+            if (!pr.GetValue(slurm)) throw new OptionException("slurm", "give --slurm (SLURM is the only launcher 'submit' knows)");
+            var path = pr.GetValue(file)!;
+            var sweep = Load(path, pr.GetValue(measures));
+            var options = new SlurmOptions { Tasks = pr.GetValue(tasks), CpusPerTask = pr.GetValue(cpus), Time = pr.GetValue(time),
+                Gres = pr.GetValue(gres), Lease = Lease(pr, lease, attempts) };
+            var result = SlurmSubmission.Submit(sweep, path, pr.GetValue(runs)!, Self(), options, pr.GetValue(measures),
+                pr.GetValue(dryRun));
+            if (pr.GetValue(json)) { Console.WriteLine(Json.Serialize(result)); return Cli.ExitOk; }
+            Console.WriteLine($"sweep {result.Sweep}: {result.Points} points registered");
+            Console.WriteLine($"workers script: {result.WorkerScript}");
+            Console.WriteLine($"report script:  {result.ReportScript}");
+            if (result.WorkerJobId is null) Console.WriteLine("dry run: nothing submitted (sbatch the scripts yourself, workers first)");
+            else Console.WriteLine($"submitted: workers job {result.WorkerJobId}, report job {result.ReportJobId} (after the workers). "
+                + $"Follow it with: basin sweep status {path}");
+            return Cli.ExitOk;
+        });
+        return cmd;
+    }
+
+    static Command CreateStatus()
+    {
+        var sweepArg = new Argument<string>("sweep") { Description = "Sweep file or the sweep's name" };
+        var runs = Options.Runs();
+        var json = Options.Json();
+        var cmd = new Command("status", "Points of a sweep by status, and who holds the running ones until when") { sweepArg, runs, json };
+        cmd.SetAction(pr =>
+        {
+            var arg = pr.GetValue(sweepArg)!;
+            var name = File.Exists(arg) ? SweepFile.Load(arg).Name : arg;
+            using var store = SweepStore.Open(pr.GetValue(runs)!);
+            var points = store.Points(name);
+            if (points.Count == 0) throw new BasinException($"no sweep '{name}' in this run store (known: "
+                + $"{(store.Sweeps() is { Count: > 0 } s ? string.Join(", ", s) : "none")})");
+            var counts = new[] { PointStatus.Done, PointStatus.Running, PointStatus.Pending, PointStatus.Failed }
+                .ToDictionary(s => s, s => points.Count(p => p.Status == s));
+            if (pr.GetValue(json))
+            {
+                Console.WriteLine(Json.Serialize(new { sweep = name, points = points.Count, counts,
+                    running = points.Where(p => p.Status == PointStatus.Running).Select(p => new { p.Key, p.Worker, p.LeaseUntil,
+                        p.Attempts }),
+                    failed = points.Where(p => p.Status == PointStatus.Failed).Select(p => new { p.Key, p.Message }) }));
+                return Cli.ExitOk;
+            }
+            Console.WriteLine($"sweep {name}: {points.Count} points: {counts[PointStatus.Done]} done, {counts[PointStatus.Running]} "
+                + $"running, {counts[PointStatus.Pending]} pending, {counts[PointStatus.Failed]} failed");
+            var now = DateTime.UtcNow;
+            foreach (var p in points.Where(p => p.Status == PointStatus.Running))
+                Console.WriteLine($"  running {p.Key}: {p.Worker ?? "?"}, lease "
+                    + (p.LeaseUntil is { } u ? (u > now ? $"{(u - now).TotalSeconds:F0} s left" : "ended") : "none")
+                    + $", claim {p.Attempts}");
+            foreach (var p in points.Where(p => p.Status == PointStatus.Failed))
+                Console.WriteLine($"  failed {p.Key}: {p.Message}");
+            return Cli.ExitOk;
+        });
         return cmd;
     }
 

@@ -72,7 +72,8 @@ public interface IRunDatabase : IDisposable
     /// </summary>
     string? RegisterPoints(string sweep, IReadOnlyList<SweepPoint> points);
 
-    /// <summary>Running points go back to pending (no worker); returns how many.</summary>
+    /// <summary>Running points go back to pending (no worker, no lease); returns how many. For tests and repairs only: a
+    /// worker elsewhere may still be training them.</summary>
     int ReleaseRunningPoints(string sweep);
 
     /// <summary>Failed points go back to pending (no worker, no message); returns how many.</summary>
@@ -81,8 +82,27 @@ public interface IRunDatabase : IDisposable
     /// <summary>One point goes back to pending (its worker and message kept); returns how many (0 or 1).</summary>
     int RequeuePoint(string sweep, string key);
 
-    /// <summary>Atomically marks the first pending point (by ordinal) as <paramref name="worker"/>'s; null when none is left.</summary>
-    PointClaim? ClaimPoint(string sweep, string worker);
+    /// <summary>
+    /// In one statement: the first point (by ordinal) that is pending, or running under a lease that ended before
+    /// <paramref name="now"/> after fewer than <paramref name="maxAttempts"/> claims, becomes <paramref name="worker"/>'s,
+    /// leased until <paramref name="leaseUntil"/>, its attempts counted; null when there is none.
+    /// </summary>
+    PointClaim? ClaimPoint(string sweep, string worker, DateTime now, DateTime leaseUntil, int maxAttempts);
+
+    /// <summary>Extends <paramref name="worker"/>'s lease on a running point; false when the worker no longer holds it.</summary>
+    bool RenewLease(string sweep, string key, string worker, DateTime leaseUntil);
+
+    /// <summary>
+    /// Fenced: sets a point's status and message (worker and lease cleared) only while <paramref name="worker"/> holds it
+    /// (running); false otherwise, and nothing changes (its lease ended and another worker may have it).
+    /// </summary>
+    bool CompletePoint(string sweep, string key, string worker, string status, string? message);
+
+    /// <summary>
+    /// Running points whose lease ended before <paramref name="now"/> and that were claimed <paramref name="maxAttempts"/> times
+    /// become failed, their message kept after a note; returns how many.
+    /// </summary>
+    int FailExhaustedPoints(string sweep, DateTime now, int maxAttempts);
 
     /// <summary>Records the run that trains a point.</summary>
     void SetPointRun(string sweep, string key, string runId);

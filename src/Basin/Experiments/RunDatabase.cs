@@ -10,9 +10,10 @@ public static class RunDatabase
 {
     /// <summary>
     /// The schema this Basin writes. 1: runs and epochs (the locks, sweep_points and run_measures tables were added in
-    /// place without a new version). 2: all five tables, under one version; a version-1 database is migrated on open.
+    /// place without a new version). 2: all five tables, under one version. 3: leases on sweep points (lease_until,
+    /// attempts). An older database is migrated on open.
     /// </summary>
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
 
     /// <summary>The database's file name in a runs folder.</summary>
     public const string FileName = "basin.db";

@@ -133,6 +133,34 @@ public sealed class RunStore : IDisposable
 
     static string RunLock(string runId) => "run:" + runId;
 
+    /// <summary>
+    /// A name for a sweep worker of this process that says where it runs: "LABEL@HOST/PID/START", so that
+    /// <see cref="WorkerGone"/> can tell a worker whose process ended on this host.
+    /// </summary>
+    public static string WorkerName(string label) => $"{label}@{Me.Host}/{Me.Pid}/{Me.ProcessStart}";
+
+    /// <summary>True when <paramref name="worker"/> (<see cref="WorkerName"/>) names a process on this host that no longer runs.</summary>
+    public static bool WorkerGone(string? worker)
+    {
+        if (worker is null) return false;
+        int at = worker.LastIndexOf('@');
+        var parts = at < 0 ? [] : worker[(at + 1)..].Split('/', 3);
+        if (parts.Length != 3 || !long.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid)) return false;
+        var holder = new LockHolder(pid, parts[2], parts[0], "");
+        return holder.Host == Environment.MachineName && !Alive(holder);
+    }
+
+    /// <summary>
+    /// Before a sweep worker continues a run whose point it claimed after the previous worker's lease ended: a run lock
+    /// held from another host is removed (that worker stopped renewing its lease, so it no longer trains the run).
+    /// On this host the lock's process is checked as usual when the run is resumed.
+    /// </summary>
+    public void TakeOverRun(string runId)
+    {
+        if (_db.CanLock && _db.LockHolderOf(RunLock(runId)) is { } holder && holder.Host != Environment.MachineName)
+            _db.ReleaseLock(RunLock(runId), holder);
+    }
+
     /// <summary>Takes a run's lock before a resume: a second resume of a run that is in progress elsewhere is refused.</summary>
     public void LockRun(string runId) => Lock(RunLock(runId), $"run {runId}");
 

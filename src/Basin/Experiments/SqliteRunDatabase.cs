@@ -144,9 +144,22 @@ public sealed class SqliteRunDatabase : IRunDatabase
               worker        TEXT,
               updated_utc   TEXT NOT NULL,
               message       TEXT,
+              lease_until   TEXT,
+              attempts      INTEGER NOT NULL DEFAULT 0,
               PRIMARY KEY (sweep, point_key)
             );
             """, tx);
+        // Schema 3: leases on sweep points (a version-2 table lacks the two columns).
+        var columns = new HashSet<string>(StringComparer.Ordinal);
+        using (var info = db.CreateCommand())
+        {
+            info.Transaction = tx;
+            info.CommandText = "PRAGMA table_info(sweep_points);";
+            using var r = info.ExecuteReader();
+            while (r.Read()) columns.Add(r.GetString(1));
+        }
+        if (!columns.Contains("lease_until")) Exec(db, "ALTER TABLE sweep_points ADD COLUMN lease_until TEXT;", tx);
+        if (!columns.Contains("attempts")) Exec(db, "ALTER TABLE sweep_points ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;", tx);
         Exec(db, $"PRAGMA user_version = {RunDatabase.SchemaVersion};", tx);
         tx.Commit();
     }
@@ -335,45 +348,69 @@ public sealed class SqliteRunDatabase : IRunDatabase
         return null;
     }
 
-    public int ReleaseRunningPoints(string sweep) =>
-        Execute("UPDATE sweep_points SET status = 'pending', worker = NULL, updated_utc = $now WHERE sweep = $s AND status = 'running';",
-            ("$s", sweep), ("$now", Now()));
+    public int ReleaseRunningPoints(string sweep) => Execute("""
+        UPDATE sweep_points SET status = 'pending', worker = NULL, lease_until = NULL, updated_utc = $now
+        WHERE sweep = $s AND status = 'running';
+        """, ("$s", sweep), ("$now", Now()));
 
     public int RequeueFailedPoints(string sweep) =>
         Execute("""
-            UPDATE sweep_points SET status = 'pending', message = NULL, worker = NULL, updated_utc = $now
+            UPDATE sweep_points SET status = 'pending', message = NULL, worker = NULL, lease_until = NULL, attempts = 0, updated_utc = $now
             WHERE sweep = $s AND status = 'failed';
             """,
             ("$s", sweep), ("$now", Now()));
 
     public int RequeuePoint(string sweep, string key) =>
-        Execute("UPDATE sweep_points SET status = 'pending', updated_utc = $now WHERE sweep = $s AND point_key = $k;",
+        Execute("UPDATE sweep_points SET status = 'pending', attempts = 0, updated_utc = $now WHERE sweep = $s AND point_key = $k;",
             ("$s", sweep), ("$k", key), ("$now", Now()));
 
     /// <summary>One UPDATE … RETURNING statement: two workers never get the same point.</summary>
-    public PointClaim? ClaimPoint(string sweep, string worker) => Read("""
-        UPDATE sweep_points SET status = 'running', worker = $w, updated_utc = $now
+    public PointClaim? ClaimPoint(string sweep, string worker, DateTime now, DateTime leaseUntil, int maxAttempts) => Read("""
+        UPDATE sweep_points SET status = 'running', worker = $w, lease_until = $until, attempts = attempts + 1, updated_utc = $now
         WHERE sweep = $s
-          AND point_key = (SELECT point_key FROM sweep_points WHERE sweep = $s AND status = 'pending' ORDER BY ordinal LIMIT 1)
-        RETURNING point_key, run_id;
-        """, r => new PointClaim(r.GetString(0), Text(r, 1)), ("$s", sweep), ("$w", worker), ("$now", Now())).SingleOrDefault();
+          AND point_key = (SELECT point_key FROM sweep_points
+                           WHERE sweep = $s AND (status = 'pending'
+                             OR (status = 'running' AND (lease_until IS NULL OR lease_until < $now) AND attempts < $max))
+                           ORDER BY ordinal LIMIT 1)
+        RETURNING point_key, run_id, attempts;
+        """, r => new PointClaim(r.GetString(0), Text(r, 1), r.GetInt32(2)), ("$s", sweep), ("$w", worker), ("$now", Iso(now)),
+        ("$until", Iso(leaseUntil)), ("$max", maxAttempts)).SingleOrDefault();
+
+    public bool RenewLease(string sweep, string key, string worker, DateTime leaseUntil) => Execute("""
+        UPDATE sweep_points SET lease_until = $until WHERE sweep = $s AND point_key = $k AND worker = $w AND status = 'running';
+        """, ("$s", sweep), ("$k", key), ("$w", worker), ("$until", Iso(leaseUntil))) == 1;
+
+    public bool CompletePoint(string sweep, string key, string worker, string status, string? message) => Execute("""
+        UPDATE sweep_points SET status = $st, message = $m, worker = NULL, lease_until = NULL, updated_utc = $now
+        WHERE sweep = $s AND point_key = $k AND worker = $w AND status = 'running';
+        """, ("$s", sweep), ("$k", key), ("$w", worker), ("$st", status), ("$m", message), ("$now", Now())) == 1;
+
+    public int FailExhaustedPoints(string sweep, DateTime now, int maxAttempts) => Execute("""
+        UPDATE sweep_points
+        SET status = 'failed', worker = NULL, lease_until = NULL, updated_utc = $now,
+            message = 'its worker stopped renewing its lease ' || attempts || ' times' || COALESCE('; last message: ' || message, '')
+        WHERE sweep = $s AND status = 'running' AND (lease_until IS NULL OR lease_until < $now) AND attempts >= $max;
+        """, ("$s", sweep), ("$now", Iso(now)), ("$max", maxAttempts));
 
     public void SetPointRun(string sweep, string key, string runId) =>
         Execute("UPDATE sweep_points SET run_id = $v, updated_utc = $now WHERE sweep = $s AND point_key = $k;",
             ("$s", sweep), ("$k", key), ("$v", runId), ("$now", Now()));
 
     public bool SetPointStatus(string sweep, string key, string status, string? message) => Execute("""
-        UPDATE sweep_points SET status = $st, message = $m, worker = CASE WHEN $st = 'running' THEN worker ELSE NULL END, updated_utc = $now
+        UPDATE sweep_points SET status = $st, message = $m, worker = CASE WHEN $st = 'running' THEN worker ELSE NULL END,
+          lease_until = CASE WHEN $st = 'running' THEN lease_until ELSE NULL END, updated_utc = $now
         WHERE sweep = $s AND point_key = $k;
         """,
         ("$s", sweep), ("$k", key), ("$st", status), ("$m", message), ("$now", Now())) == 1;
 
     public IReadOnlyList<PointRecord> Points(string sweep) => !_tables.Contains("sweep_points") ? []
         : Read("""
-            SELECT point_key, ordinal, settings_json, status, run_id, worker, message FROM sweep_points WHERE sweep = $s ORDER BY ordinal;
+            SELECT point_key, ordinal, settings_json, status, run_id, worker, message, lease_until, attempts FROM sweep_points
+            WHERE sweep = $s ORDER BY ordinal;
             """,
             r => new PointRecord(r.GetString(0), r.GetInt32(1), JsonSerializer.Deserialize<Dictionary<string, string>>(r.GetString(2))!,
-                r.GetString(3), Text(r, 4), Text(r, 5), Text(r, 6)), ("$s", sweep));
+                r.GetString(3), Text(r, 4), Text(r, 5), Text(r, 6), r.IsDBNull(7) ? null : ParseUtc(r.GetString(7)), r.GetInt32(8)),
+            ("$s", sweep));
 
     public IReadOnlyList<string> Sweeps() => !_tables.Contains("sweep_points") ? []
         : Read("SELECT DISTINCT sweep FROM sweep_points ORDER BY sweep;", r => r.GetString(0));

@@ -4,12 +4,15 @@ using Basin.Experiments.Training;
 
 namespace Basin.Experiments;
 
-/// <summary>A sweep point as recorded: status pending, running, done or failed; the run that trains it; a message.</summary>
+/// <summary>
+/// A sweep point as recorded: status pending, running, done or failed; the run that trains it; the worker holding it and
+/// until when (UTC); how many times it was claimed; a message.
+/// </summary>
 public sealed record PointRecord(string Key, int Ordinal, IReadOnlyDictionary<string, string> Settings, string Status, string? RunId,
-    string? Worker, string? Message);
+    string? Worker, string? Message, DateTime? LeaseUntil = null, int Attempts = 0);
 
-/// <summary>A point a worker has claimed.</summary>
-public sealed record PointClaim(string Key, string? RunId);
+/// <summary>A point a worker has claimed: its run, if it has one (to resume), and which claim this is (1 the first).</summary>
+public sealed record PointClaim(string Key, string? RunId, int Attempt);
 
 public static class PointStatus
 {
@@ -20,9 +23,12 @@ public static class PointStatus
 }
 
 /// <summary>
-/// The sweeps of a run database: one row per sweep point (status, the run that trains it, which worker holds it).
-/// Several worker processes claim points at once; <see cref="IRunDatabase.ClaimPoint"/> is atomic, so two workers never
-/// get the same point. The measures of a point's run are the run's (<see cref="RunStore.Measures"/>).
+/// The sweeps of a run database: one row per sweep point (status, the run that trains it, which worker holds it and
+/// until when). Workers on any number of machines claim points at once; a claim is one atomic statement, so two workers
+/// never get the same point. A claim is a lease that the worker renews while it works; a point whose lease ended (its
+/// worker died) is claimed again and resumes from its checkpoint, and after <see cref="SweepLease.MaxAttempts"/> claims
+/// it is marked failed. A worker can finish only a point it still holds (fencing). The measures of a point's run are
+/// the run's (<see cref="RunStore.Measures"/>).
 /// </summary>
 public sealed class SweepStore : IDisposable
 {
@@ -55,8 +61,17 @@ public sealed class SweepStore : IDisposable
                 + "changed); give the sweep a new name or use another --runs folder");
     }
 
-    /// <summary>Points left running by a worker that was killed go back to pending (call only when no worker of this sweep runs).</summary>
-    public int ReleaseStale(string sweep) => _db.ReleaseRunningPoints(sweep);
+    /// <summary>
+    /// Points held by a worker process of this host that has ended (killed) go back to pending at once, without waiting for
+    /// their lease; points held elsewhere are left to their leases. Returns how many.
+    /// </summary>
+    public int ReleaseGoneWorkers(string sweep)
+    {
+        int released = 0;
+        foreach (var p in Points(sweep).Where(p => p.Status == PointStatus.Running && RunStore.WorkerGone(p.Worker)))
+            if (_db.CompletePoint(sweep, p.Key, p.Worker!, PointStatus.Pending, p.Message)) released++;
+        return released;
+    }
 
     /// <summary>Failed points go back to pending, to be tried again (their message is cleared; their run, if any, is resumed).</summary>
     public int RequeueFailed(string sweep) => _db.RequeueFailedPoints(sweep);
@@ -74,8 +89,26 @@ public sealed class SweepStore : IDisposable
         return requeued;
     }
 
-    /// <summary>Atomically takes the first pending point of <paramref name="sweep"/> for <paramref name="worker"/>; null if none.</summary>
-    public PointClaim? Claim(string sweep, string worker) => _db.ClaimPoint(sweep, worker);
+    /// <summary>
+    /// Atomically takes for <paramref name="worker"/> the first point of <paramref name="sweep"/> that is pending or whose lease
+    /// ended, leased for <see cref="SweepLease.Duration"/>; points whose leases ended <see cref="SweepLease.MaxAttempts"/>
+    /// times are marked failed first. Null when no point can be taken.
+    /// </summary>
+    public PointClaim? Claim(string sweep, string worker, SweepLease lease)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        var now = DateTime.UtcNow;
+        _db.FailExhaustedPoints(sweep, now, lease.MaxAttempts);
+        return _db.ClaimPoint(sweep, worker, now, now + lease.Duration, lease.MaxAttempts);
+    }
+
+    /// <summary>Extends <paramref name="worker"/>'s lease on a point; false when it no longer holds the point.</summary>
+    public bool Renew(string sweep, string key, string worker, SweepLease lease) =>
+        _db.RenewLease(sweep, key, worker, DateTime.UtcNow + lease.Duration);
+
+    /// <summary>Marks a point <paramref name="worker"/> holds done, failed or pending again; false when it no longer holds it.</summary>
+    public bool Complete(string sweep, string key, string worker, string status, string? message = null) =>
+        _db.CompletePoint(sweep, key, worker, status, message);
 
     public void SetRun(string sweep, string key, string runId) => _db.SetPointRun(sweep, key, runId);
 

@@ -90,7 +90,8 @@ public class RunsListDeleteTests
             db.Open();
             using var cmd = db.CreateCommand();
             cmd.CommandText = """
-                INSERT INTO sweep_points VALUES ('lr-grid', 'k', 0, '{}', '{}', 'done', '20261101-000000-aaaa', NULL, '', NULL);
+                INSERT INTO sweep_points (sweep, point_key, ordinal, settings_json, spec_json, status, run_id, worker, updated_utc, message)
+                VALUES ('lr-grid', 'k', 0, '{}', '{}', 'done', '20261101-000000-aaaa', NULL, '', NULL);
                 """;
             cmd.ExecuteNonQuery();
         }

@@ -75,7 +75,8 @@ public sealed class PostgresRunStoreTests(PostgresServer server)
         {
             using var db = RunDatabase.Open(Folder(), url);
             start.SignalAndWait();
-            while (db.ClaimPoint("s", $"w{w}") is { } claim) claims.Add(($"w{w}", claim.Key));
+            while (db.ClaimPoint("s", $"w{w}", DateTime.UtcNow, DateTime.UtcNow.AddMinutes(1), 3) is { } claim)
+                claims.Add(($"w{w}", claim.Key));
         }, TaskCreationOptions.LongRunning)).ToArray();
         Task.WaitAll(workers);
         Assert.Equal(40, points.Count);

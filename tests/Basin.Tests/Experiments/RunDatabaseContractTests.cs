@@ -23,6 +23,46 @@ public abstract class RunDatabaseContract
 
     static string Seeds(int n) => string.Join(",", Enumerable.Range(1, n));
 
+    static readonly DateTime T0 = new(2026, 3, 1, 12, 0, 0, DateTimeKind.Utc);
+
+    /// <summary>A claim at T0 with a lease of one minute and at most 3 claims.</summary>
+    static PointClaim? Claim(IRunDatabase db, string sweep, string worker) => db.ClaimPoint(sweep, worker, T0, T0.AddMinutes(1), 3);
+
+    [Fact]
+    public void LeasesEndRenewAndFenceAndExhaustedPointsFail()
+    {
+        using var db = OpenEmpty();
+        var plan = Points("mlp:4", 2);
+        db.RegisterPoints("s", plan);
+        string a = plan[0].Key, b = plan[1].Key;
+        Assert.Equal(new PointClaim(a, null, 1), db.ClaimPoint("s", "w0", T0, T0.AddSeconds(60), 3));
+        Assert.Equal(new PointClaim(b, null, 1), db.ClaimPoint("s", "w1", T0, T0.AddSeconds(60), 3));
+        Assert.Null(db.ClaimPoint("s", "w2", T0.AddSeconds(59), T0.AddSeconds(119), 3));      // both leases still run
+        Assert.True(db.RenewLease("s", a, "w0", T0.AddSeconds(120)));
+        Assert.False(db.RenewLease("s", a, "w1", T0.AddSeconds(120)));                        // not w1's point
+        Assert.Equal(T0.AddSeconds(120), db.Points("s")[0].LeaseUntil);
+
+        // At T0+61 s w1's lease has ended: w2 takes b over (second claim); w1 can neither renew nor finish it any more.
+        Assert.Equal(new PointClaim(b, null, 2), db.ClaimPoint("s", "w2", T0.AddSeconds(61), T0.AddSeconds(121), 3));
+        Assert.False(db.RenewLease("s", b, "w1", T0.AddSeconds(180)));
+        Assert.False(db.CompletePoint("s", b, "w1", PointStatus.Done, null));
+        Assert.True(db.CompletePoint("s", b, "w2", PointStatus.Pending, "out of memory"));   // given back with its error
+        Assert.Equal((PointStatus.Pending, (string?)null, (DateTime?)null, 2, "out of memory"),
+            db.Points("s").Select(p => (p.Status, p.Worker, p.LeaseUntil, p.Attempts, p.Message)).Last());
+        Assert.Equal(new PointClaim(b, null, 3), db.ClaimPoint("s", "w3", T0.AddSeconds(62), T0.AddSeconds(122), 3));
+
+        // Third claim's lease ends too: with 3 claims it is not claimed again but marked failed, its last message kept.
+        Assert.Equal(0, db.FailExhaustedPoints("s", T0.AddSeconds(100), 3));                 // its lease still runs
+        Assert.Equal(1, db.FailExhaustedPoints("s", T0.AddSeconds(200), 3));
+        var failed = db.Points("s")[1];
+        Assert.Equal((PointStatus.Failed, (string?)null, "its worker stopped renewing its lease 3 times; last message: out of memory"),
+            (failed.Status, failed.Worker, failed.Message));
+        Assert.Equal(new PointClaim(a, null, 2), db.ClaimPoint("s", "w4", T0.AddSeconds(200), T0.AddSeconds(260), 3));
+        Assert.Null(db.ClaimPoint("s", "w5", T0.AddSeconds(201), T0.AddSeconds(261), 3));
+        Assert.Equal(1, db.RequeueFailedPoints("s"));                                           // a retry counts claims anew
+        Assert.Equal(new PointClaim(b, null, 1), db.ClaimPoint("s", "w5", T0.AddSeconds(202), T0.AddSeconds(262), 3));
+    }
+
     [Fact]
     public void RunsAreInsertedFinishedReopenedAndListedNewestFirst()
     {
@@ -152,12 +192,12 @@ public abstract class RunDatabaseContract
         using var db = OpenEmpty();
         var plan = Points("mlp:4", 3);
         db.RegisterPoints("s", plan);
-        Assert.Equal(new PointClaim(plan[0].Key, null), db.ClaimPoint("s", "w0"));
+        Assert.Equal(new PointClaim(plan[0].Key, null, 1), Claim(db, "s", "w0"));
         db.SetPointRun("s", plan[0].Key, "run0");
-        Assert.Equal(new PointClaim(plan[1].Key, null), db.ClaimPoint("s", "w1"));
-        Assert.Equal(new PointClaim(plan[2].Key, null), db.ClaimPoint("s", "w0"));
-        Assert.Null(db.ClaimPoint("s", "w2"));
-        Assert.Null(db.ClaimPoint("other", "w2"));
+        Assert.Equal(new PointClaim(plan[1].Key, null, 1), Claim(db, "s", "w1"));
+        Assert.Equal(new PointClaim(plan[2].Key, null, 1), Claim(db, "s", "w0"));
+        Assert.Null(Claim(db, "s", "w2"));
+        Assert.Null(Claim(db, "other", "w2"));
         Assert.Equal(["w0", "w1", "w0"], db.Points("s").Select(p => p.Worker));
         Assert.Equal("s", db.SweepOf("run0"));
         Assert.Null(db.SweepOf("run1"));
@@ -185,7 +225,7 @@ public abstract class RunDatabaseContract
                 (PointStatus.Pending, null, "still", null),
             },
             db.Points("s").Select(p => (p.Status, p.Worker, p.Message, p.RunId)));
-        Assert.Equal(new PointClaim(plan[0].Key, "run0"), db.ClaimPoint("s", "w3"));   // a claim names the point's run, to resume it
+        Assert.Equal(new PointClaim(plan[0].Key, "run0", 1), Claim(db, "s", "w3"));   // a claim names the point's run, to resume it
     }
 }
 

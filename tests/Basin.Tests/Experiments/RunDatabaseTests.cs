@@ -52,13 +52,13 @@ public class RunDatabaseTests
     [Fact]
     public void OneSchemaVersionCoversTheRunAndTheSweepTables()
     {
-        Assert.Equal(2, RunDatabase.SchemaVersion);
+        Assert.Equal(3, RunDatabase.SchemaVersion);
         foreach (var open in new Func<string, IDisposable>[] { RunStore.Open, SweepStore.Open, f => RunDatabase.Open(f) })
         {
             var folder = TempFolder();
             using (open(folder)) { }
             using var db = Raw(folder);
-            Assert.Equal(2L, Scalar(db, "PRAGMA user_version;"));
+            Assert.Equal(3L, Scalar(db, "PRAGMA user_version;"));
             Assert.Equal(AllTables, Tables(db));     // whichever façade opens it first, every table is there
         }
     }
@@ -68,14 +68,14 @@ public class RunDatabaseTests
     {
         var folder = TempFolder();
         Directory.CreateDirectory(folder);
-        using (var db = Raw(folder)) Exec(db, "PRAGMA user_version = 3;");
+        using (var db = Raw(folder)) Exec(db, "PRAGMA user_version = 4;");
         var path = Path.Combine(folder, RunDatabase.FileName);
         var before = File.ReadAllBytes(path);
         foreach (var open in new Func<string, IDisposable>[] { RunStore.Open, SweepStore.Open, f => RunDatabase.Open(f) })
         {
             var e = Assert.Throws<BasinException>(() => open(folder));
             Assert.Equal(
-                $"{path} was written by a newer Basin (schema 3, this Basin reads up to 2); upgrade Basin or use another --runs folder",
+                $"{path} was written by a newer Basin (schema 4, this Basin reads up to 3); upgrade Basin or use another --runs folder",
                 e.Message);
         }
         Assert.Equal(before, File.ReadAllBytes(path));
@@ -193,6 +193,7 @@ public class RunDatabaseTests
             Assert.Equal([PointStatus.Done, PointStatus.Failed], points.Select(p => p.Status));
             Assert.Equal("2", points[1].Settings["seed"]);
             Assert.Equal("diverged", points[1].Message);
+            Assert.Equal([(null, 0), (null, 0)], points.Select(p => (p.LeaseUntil, p.Attempts)));   // schema 3's lease columns
             Assert.Equal(1, store.Sweeps.RequeueFailed("grid"));          // --retry-failed still works on the old rows
 
             store.LockRun("20260102-000000-bbbb");                        // the dead process's lock is taken over
@@ -200,7 +201,7 @@ public class RunDatabaseTests
         }
         using (var db = Raw(folder))
         {
-            Assert.Equal(2L, Scalar(db, "PRAGMA user_version;"));
+            Assert.Equal((long)RunDatabase.SchemaVersion, Scalar(db, "PRAGMA user_version;"));
             Assert.Equal("wal", Scalar(db, "PRAGMA journal_mode;"));
             Assert.Equal(0L, Scalar(db, "SELECT count(*) FROM locks;"));   // released when the store was disposed
         }
@@ -222,7 +223,7 @@ public class RunDatabaseTests
         using (var store = SweepStore.Open(folder)) store.Register("s", Points(2));
         using var db2 = Raw(folder);
         Assert.Equal(AllTables, Tables(db2));
-        Assert.Equal(2L, Scalar(db2, "PRAGMA user_version;"));
+        Assert.Equal((long)RunDatabase.SchemaVersion, Scalar(db2, "PRAGMA user_version;"));
         using var runs = RunStore.Open(folder);
         Assert.Equal("gan", runs.List().Single().Method);
         Assert.Equal(2, runs.Sweeps.Points("s").Count);

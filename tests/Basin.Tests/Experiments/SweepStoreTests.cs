@@ -24,13 +24,14 @@ public class SweepStoreTests
         Parallel.For(0, 4, w =>
         {
             using var store = SweepStore.Open(folder);
-            while (store.Claim("s", $"w{w}") is { } c) claimed.Add(c.Key);
+            while (store.Claim("s", $"w{w}", SweepLease.Default) is { } c) claimed.Add(c.Key);
         });
         Assert.Equal(40, claimed.Count);
         Assert.Equal(40, claimed.Distinct().Count());
         using var check = SweepStore.Open(folder);
         Assert.All(check.Points("s"), p => Assert.Equal(PointStatus.Running, p.Status));
-        Assert.Equal(40, check.ReleaseStale("s"));
+        Assert.Equal(0, check.ReleaseGoneWorkers("s"));   // "w0".."w3" name no process of this host: left to their leases
+        Assert.Equal(40, check.Database.ReleaseRunningPoints("s"));
         Assert.All(check.Points("s"), p => Assert.Equal(PointStatus.Pending, p.Status));
     }
 

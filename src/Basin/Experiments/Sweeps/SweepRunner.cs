@@ -63,13 +63,13 @@ public static class SweepRunner
         var clock = Stopwatch.StartNew();
         var store = coordinator.Sweeps;
         store.Register(sweep.Name, points);
-        store.ReleaseStale(sweep.Name);
+        store.ReleaseGoneWorkers(sweep.Name);   // this host's killed workers; points held elsewhere keep their leases
         if (options.RetryFailed) store.RequeueFailed(sweep.Name);
         store.RequeueMissingMeasures(sweep.Name, Measures.MeasureRegistry.Select(sweep.Measures).Select(m => m.Name).ToArray());
         int before = Count(store, sweep, points, PointStatus.Done) + Count(store, sweep, points, PointStatus.Failed);
         progress?.Report(new SweepStarted(sweep.Name, points.Count, before, options.Workers, threads));
 
-        if (options.Workers == 1) SweepWorker.Run(sweep, runsFolder, "worker-0", threads, progress, ct);
+        if (options.Workers == 1) SweepWorker.Run(sweep, runsFolder, RunStore.WorkerName("worker-0"), threads, progress, ct);
         else RunProcesses(options.Workers, threads, launcher!, progress, ct);
 
         int done = Count(store, sweep, points, PointStatus.Done), failed = Count(store, sweep, points, PointStatus.Failed);
