@@ -6,11 +6,11 @@ using Xunit;
 
 namespace Basin.Tests.Experiments;
 
-/// <summary>One private PostgreSQL server shared by every test class that needs one.</summary>
+/// <summary>One private PostgreSQL server and one SLURM cluster shared by every test class that needs them.</summary>
 [CollectionDefinition(Name)]
-public sealed class PostgresCollection : ICollectionFixture<PostgresServer>
+public sealed class PostgresCollection : ICollectionFixture<PostgresServer>, ICollectionFixture<SlurmCluster>
 {
-    public const string Name = "postgres";
+    public const string Name = "services";
 }
 
 /// <summary>The run database on PostgreSQL beyond the contract: URLs, passwords, schema versions, concurrent claims, the CLI.</summary>
