@@ -89,9 +89,21 @@ public static class Cli
         catch (Exception e)
         {
             int code = Describe(e, out var message);
-            Error(message);
+            Error(FlagOf(e, parse.CommandResult.Command, message));
             return code;
         }
+    }
+
+    /// <summary>
+    /// A setting the library names by its key (cpusPerTask) that the command has as an option (--cpus-per-task) is
+    /// shown as the option; other messages are left as they are.
+    /// </summary>
+    static string FlagOf(Exception e, Command command, string message)
+    {
+        while (e is AggregateException { InnerExceptions.Count: 1 } a) e = a.InnerExceptions[0];
+        if (e is not OptionException o || !message.StartsWith(o.Parameter, StringComparison.Ordinal)) return message;
+        var flag = "--" + System.Text.RegularExpressions.Regex.Replace(o.Parameter, "(?<=[a-z0-9])([A-Z])", "-$1").ToLowerInvariant();
+        return command.Options.Any(x => x.Name == flag) ? flag + message[o.Parameter.Length..] : message;
     }
 
     /// <summary>
