@@ -212,8 +212,8 @@ public static class SweepCommand
             var name = File.Exists(arg) ? SweepFile.Load(arg).Name : arg;
             using var store = SweepStore.Open(pr.GetValue(runs)!);
             var points = store.Points(name);
-            if (points.Count == 0) throw new BasinException($"no sweep '{name}' in this run store (known: "
-                + $"{(store.Sweeps() is { Count: > 0 } s ? string.Join(", ", s) : "none")})");
+            if (points.Count == 0) throw new BasinException($"no sweep '{name}' in the run store {store.Database.Location} (known: "
+                + $"{(store.Sweeps() is { Count: > 0 } s ? string.Join(", ", s) : "none")}; --store or BASIN_STORE names a server)");
             var counts = new[] { PointStatus.Done, PointStatus.Running, PointStatus.Pending, PointStatus.Failed }
                 .ToDictionary(s => s, s => points.Count(p => p.Status == s));
             if (pr.GetValue(json))

@@ -63,7 +63,7 @@ public class SweepSubmitCliTests
             "time '1 day' has characters SLURM does not take");
         CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "sweep", "submit", file, "--slurm", "--dry-run", "--lease", "0"),
             "--lease must be a positive number of seconds");
-        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "sweep", "status", "nothing"), "no sweep 'nothing' in this run store");
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "sweep", "status", "nothing"), "no sweep 'nothing' in the run store");
 
         // The sweep file changed after its points were registered: refused, the registered points kept.
         Assert.Equal(0, CliRunner.Run(dir, null, "sweep", "submit", file, "--slurm", "--dry-run").ExitCode);
