@@ -71,6 +71,15 @@ public static class GssnnCommand
             Description = "Evaluation examples (balanced, even, from the test split)",
             DefaultValueFactory = _ => D.EvalCount,
         };
+        var noPlateau = new Option<bool>("--no-plateau")
+        {
+            Description = "Keep the learning rate constant (the paper steps a plateau scheduler on every batch's loss)",
+        };
+        var embeddingScale = new Option<double>("--embedding-scale")
+        {
+            Description = "Factor on the module's fixed element embedding (1: the paper's, values in [−1, 1])",
+            DefaultValueFactory = _ => D.Module.EmbeddingScale,
+        };
         var data = new Option<string?>("--data") { Description = "Folder with the Fashion-MNIST IDX files (default: searched)" };
         var output = new Option<string?>("--out") { Description = "Also write the full result as JSON to this file" };
         var json = Options.Json();
@@ -94,6 +103,8 @@ public static class GssnnCommand
             task,
             dimension,
             epochs,
+            noPlateau,
+            embeddingScale,
             trainCount,
             evalCount,
             data,
@@ -119,7 +130,8 @@ public static class GssnnCommand
                             TrainCount = pr.GetValue(trainCount),
                             EvalCount = pr.GetValue(evalCount),
                             DataPath = pr.GetValue(data),
-                            Schedule = new FewShotSchedule { Epochs = pr.GetValue(epochs) },
+                            Schedule = new FewShotSchedule { Epochs = pr.GetValue(epochs), Plateau = !pr.GetValue(noPlateau) },
+                            Module = new GraphModuleOptions { EmbeddingScale = pr.GetValue(embeddingScale) },
                             Threads = Threads.FromOption(pr.GetValue(threads)),
                         };
                         var result = GssnnStudy.Run(

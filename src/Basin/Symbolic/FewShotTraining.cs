@@ -13,6 +13,9 @@ public sealed record FewShotSchedule
     public int BatchSize { get; init; } = 8;
     public int Epochs { get; init; } = 16;
 
+    /// <summary>Step the plateau scheduler on every batch's loss, as the paper does; false keeps the rate constant.</summary>
+    public bool Plateau { get; init; } = true;
+
     public void Check()
     {
         Basin.Check.Positive(LearningRate, nameof(LearningRate));
@@ -54,7 +57,7 @@ public static class FewShotTraining
                 if (!double.IsFinite(value)) throw new BasinException($"the training loss became {value} in epoch {epoch + 1}");
                 loss.backward();
                 updater.Apply(lr);
-                lr = plateau.Step(value);
+                if (schedule.Plateau) lr = plateau.Step(value);
             }
         }
         return new FewShotResult(Accuracy(model, train), Accuracy(model, eval), lr);

@@ -24,6 +24,12 @@ public sealed record GraphModuleOptions
     public EmbeddingIndex EmbeddingIndex { get; init; } = EmbeddingIndex.Ij;
 
     /// <summary>
+    /// Factor on the fixed embedding (1: the paper's, sinusoids in [−1, 1] in every dimension). Smaller values let the
+    /// encoder's features, rather than the element codes, dominate the module's input.
+    /// </summary>
+    public double EmbeddingScale { get; init => field = Basin.Check.NonNegative(value, nameof(EmbeddingScale)); } = 1;
+
+    /// <summary>
     /// Reproduce the reference's broken edge de-duplication: every edge counted twice (once from each end, with that
     /// end's port), so there are n_nodes + 2·n_edges chunks and each edge sends four directed messages.
     /// </summary>

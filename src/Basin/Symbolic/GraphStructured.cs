@@ -51,6 +51,8 @@ public sealed class GraphStructured : nn.Module<Tensor, Tensor>
 
         var chunks = ChunkIndex(dimension, ElementCount);
         var table = EmbeddingTable(dimension, ElementCount, graph.MaxConn + 1, options.EmbeddingIndex);
+        if (options.EmbeddingScale != 1)
+            for (int i = 0; i < table.Length; i++) table[i] = (float)(table[i] * options.EmbeddingScale);
         var nodeIndex = graph.Nodes.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i);
         long[] Rows(IEnumerable<int> ids) => ids.SelectMany(id => chunks[id]).ToArray();
         nodeGather = torch.tensor(Rows(graph.Nodes));

@@ -88,6 +88,25 @@ public class GraphStructuredTests
         Assert.True(y.allclose(expected, rtol: 1e-12, atol: 1e-12));
     }
 
+    [Theory]
+    [InlineData(0.25)]
+    [InlineData(0.0)]
+    public void TheEmbeddingScaleMultipliesTheFixedCodes(double scale)
+    {
+        var graph = GraphProgram.Parse("").Run();
+        torch.manual_seed(5);
+        using var module = new GraphStructured(graph, 8, 3, new GraphModuleOptions { Depth = 1, Dropout = 0, EmbeddingScale = scale });
+        module.to(ScalarType.Float64).eval();
+        using var x = torch.randn(2, 8, dtype: ScalarType.Float64);
+        using var y = module.forward(x);
+        var modules = module.named_modules().ToDictionary(m => m.name, m => m.module);
+        using var emb = torch.tensor(Emb(0, 0, 1, 4).Select(v => v * scale).ToArray());
+        using var h = x.add(emb, Basin.Native.Scalars.One);
+        using var expected = ((TorchSharp.Modules.Linear)modules["output"]).forward(((TorchSharp.Modules.Linear)modules["layers.0"]).forward(h));
+        Assert.True(y.allclose(expected, rtol: 1e-12, atol: 1e-12));
+        Assert.Throws<OptionException>(() => new GraphModuleOptions { EmbeddingScale = -1 });
+    }
+
     [Fact]
     public void TheOrderInWhichNodesAndEdgesAreListedDoesNotMatter()
     {

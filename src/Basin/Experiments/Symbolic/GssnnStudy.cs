@@ -31,6 +31,9 @@ public sealed record GssnnStudySpec
     public string? DataPath { get; init; }
     public FewShotSchedule Schedule { get; init; } = new();
 
+    /// <summary>The G-SSNN module's options (the paper's by default).</summary>
+    public GraphModuleOptions Module { get; init; } = new();
+
     /// <summary>libtorch threads (null: its default).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public int? Threads { get; init; }
@@ -113,7 +116,7 @@ public static class GssnnStudy
         FewShotResult TrainOne(string arm, FewShotHead head, ElementGraph? graph, long seed)
         {
             torch.manual_seed(seed);
-            using var model = new FewShotNetwork(head, spec.Dimension, graph);
+            using var model = new FewShotNetwork(head, spec.Dimension, graph, spec.Module);
             var result = FewShotTraining.Train(model, train, eval, spec.Schedule, seed, cancellationToken);
             progress?.Report(new GssnnProgress(++done, total, arm, seed, result));
             return result;
