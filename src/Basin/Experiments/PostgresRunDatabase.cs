@@ -11,7 +11,8 @@ namespace Basin.Experiments;
 /// same tables and statements as <see cref="SqliteRunDatabase"/>, plus a <c>basin_schema</c> table holding the schema
 /// version. Text that is sorted or matched by prefix is compared byte-wise (<c>COLLATE "C"</c>), as SQLite does, whatever
 /// the server's locale. Statements that read then write (locks, registering points) take a transaction-scoped advisory
-/// lock; foreign keys are not enforced (as in SQLite); claiming a point is one statement that skips rows other workers are claiming (<c>FOR UPDATE SKIP LOCKED</c>).
+/// lock; foreign keys are not enforced (as in SQLite); claiming a point is one statement that skips rows other workers
+/// are claiming (<c>FOR UPDATE SKIP LOCKED</c>).
 /// </summary>
 public sealed class PostgresRunDatabase : IRunDatabase
 {
