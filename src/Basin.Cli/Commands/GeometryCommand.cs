@@ -141,7 +141,7 @@ public static class GeometryCommand
         : t.TotalMinutes < 90 ? $"{t.TotalMinutes:F0} min" : $"{t.TotalHours:F1} h";
 
     /// <summary>How often a command that is not on a terminal prints a progress line.</summary>
-    static readonly TimeSpan PeriodicProgress = TimeSpan.FromSeconds(10);
+    internal static readonly TimeSpan PeriodicProgress = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Runs <paramref name="work"/> under a Spectre status line on a terminal, with periodic lines otherwise; both say
