@@ -7,7 +7,7 @@ using Xunit;
 
 namespace Basin.Tests.Cli;
 
-/// <summary>`basin geometry` bounds its cost before it starts: printed when long, and over 10 min it asks for --yes at a terminal.</summary>
+/// <summary>`basin geometry` bounds its cost before it starts: printed when long; over 10 min it asks for --yes at a terminal.</summary>
 public class GeometryCostCliTests
 {
     sealed class Stopped : Exception;
@@ -30,7 +30,8 @@ public class GeometryCostCliTests
         public void Report(MeasureProgress value) => seen.Add(value);
     }
 
-    static long Products(MeasureCost c, string layer, string measure) => c.Pairs.Single(p => p.Layer == layer && p.Measure == measure).Products;
+    static long Products(MeasureCost c, string layer, string measure) =>
+        c.Pairs.Single(p => p.Layer == layer && p.Measure == measure).Products;
 
     [Fact]
     public void TheBoundCountsTheMostProductsOfEachPairAndTheHeadIsFree()

@@ -196,8 +196,8 @@ public static class ReparametrizeJob
                 var tr = One(m, target, measureSpec with { Measures = [GeometryMeasures.HessianTrace] }, ct).HessianTrace!;
                 return new Value($"hessian trace ({tr.Method})", tr.Value);
             }));
-            list.Add(new Comparison(target, "lambda max", (m, ct) =>
-                new Value("lambda max", One(m, target, measureSpec with { Measures = [GeometryMeasures.TopEigen] }, ct).TopEigen!.Values[0])));
+            list.Add(new Comparison(target, "lambda max", (m, ct) => new Value("lambda max",
+                One(m, target, measureSpec with { Measures = [GeometryMeasures.TopEigen] }, ct).TopEigen!.Values[0])));
         }
         return list;
     }
