@@ -19,7 +19,7 @@ public static class DemoCommand
             $"(default {Demo.DefaultTestSamples})" };
         var epochs = new Option<int>("--epochs") { Description = "Epochs per method", DefaultValueFactory = _ => Demo.DefaultEpochs };
         var seed = new Option<long>("--seed") { Description = "Seed (same for every method)", DefaultValueFactory = _ => 1 };
-        var methods = new Option<string[]>("--methods") { Description = "Methods to compare (default: sgd sam fam saf)",
+        var methods = new Option<string[]>("--methods") { Description = $"Methods to compare (default: {string.Join(' ', Demo.Methods)})",
             AllowMultipleArgumentsPerToken = true };
         var model = new Option<string>("--model") { Description = "Model for every method", DefaultValueFactory = _ => "lenet5" };
         var data = new Option<string?>("--data") { Description = "Folder with the Fashion-MNIST IDX files" };
