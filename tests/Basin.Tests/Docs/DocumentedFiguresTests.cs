@@ -39,7 +39,8 @@ public class DocumentedFiguresTests
     {
         var readme = Read("README.md");
         const string where = "README's demo section";
-        Assert.Equal(Demo.DefaultSamples, Number(Match(readme, @"trains LeNet-5 on the first ([\d,]+) Fashion-MNIST training images", where)));
+        Assert.Equal(Demo.DefaultSamples,
+            Number(Match(readme, @"trains LeNet-5 on the first ([\d,]+) Fashion-MNIST training images", where)));
         Assert.Equal(Demo.DefaultEpochs, Number(Match(readme, @"Fashion-MNIST training images for (\d+) epochs", where)));
         Assert.Equal(Demo.DefaultTestSamples, Number(Match(readme, @"evaluates on the first ([\d,]+) test images", where)));
         Assert.Equal(Demo.GeometrySamples, Number(Match(readme, @"\(""Tr H head W"", ""λ_max head W""; bias not included\), on ([\d,]+) " +
@@ -83,9 +84,9 @@ public class DocumentedFiguresTests
         var demo = CliRunner.Run(dir, null, "demo", "--help");
         Assert.True(demo.ExitCode == 0, demo.ToString());
         var help = Regex.Replace(demo.Stdout, @"\s+", " ");
+        var inv = CultureInfo.InvariantCulture;
         Assert.Contains($"Train LeNet-5 on the same Fashion-MNIST subset and seed with {MethodList(Demo.Methods)} (base recipe: SGD, " +
-            $"momentum {Sgd.Momentum.ToString(CultureInfo.InvariantCulture)}, lr {Sgd.LearningRate.ToString(CultureInfo.InvariantCulture)})",
-            help);
+            $"momentum {Sgd.Momentum.ToString(inv)}, lr {Sgd.LearningRate.ToString(inv)})", help);
         foreach (var (flag, value) in new[] { ("--samples", $"default {Demo.DefaultSamples}"), ("--test-samples",
             $"default {Demo.DefaultTestSamples}"), ("--epochs", $"default: {Demo.DefaultEpochs}"), ("--methods",
             $"default: {string.Join(' ', Demo.Methods)}"), ("--model", $"default: {Sgd.Model}") })
@@ -108,9 +109,11 @@ public class DocumentedFiguresTests
             foreach (var setting in entry.Settings)
             {
                 // Every setting is named in its method's row; a documented default is the catalog's, word for word.
-                Assert.True(row!.Contains($"`{setting.Flag}`", StringComparison.Ordinal), $"{entry.Name}: {setting.Flag} is not in its row");
+                Assert.True(row!.Contains($"`{setting.Flag}`", StringComparison.Ordinal),
+                    $"{entry.Name}: {setting.Flag} is not in its row");
                 if (!documented.TryGetValue(setting.Flag, out var text)) continue;
-                Assert.True(text == setting.DefaultText, $"{entry.Name} {setting.Flag}: docs say ({text}), the catalog ({setting.DefaultText})");
+                Assert.True(text == setting.DefaultText,
+                    $"{entry.Name} {setting.Flag}: docs say ({text}), the catalog ({setting.DefaultText})");
                 checkedDefaults++;
             }
         }
