@@ -43,6 +43,9 @@ public class ToolPackageTests(ITestOutputHelper output)
             // One small package that names the platform packages, and the Linux x64 one with the CLI and libtorch.
             Assert.True(File.Exists(Path.Combine(feed, $"Basin.Cli.{version}.nupkg")), pack.Output);
             Assert.True(new FileInfo(Path.Combine(feed, $"Basin.Cli.linux-x64.{version}.nupkg")).Length > 50_000_000, pack.Output);
+            using (var zip = System.IO.Compression.ZipFile.OpenRead(Path.Combine(feed, $"Basin.Cli.{version}.nupkg")))
+            using (var reader = new StreamReader(zip.Entries.Single(e => e.FullName == "Basin.Cli.nuspec").Open()))
+                Assert.Contains("<license type=\"expression\">MIT</license>", reader.ReadToEnd());
             Directory.Delete(Path.Combine(clone, "src", "Basin.Cli", "bin"), recursive: true);   // the 0.5 GB publish folder
 
             sw.Restart();
