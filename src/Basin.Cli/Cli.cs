@@ -20,8 +20,24 @@ public static class Cli
     /// <summary>The process ended because it did not stop within <see cref="TerminationGrace"/> of SIGTERM (128 + 15).</summary>
     public const int ExitTerminated = 143;
 
-    /// <summary>How long a command may take to stop cleanly (write its checkpoint) after SIGTERM before the process exits anyway.</summary>
-    public static readonly TimeSpan TerminationGrace = TimeSpan.FromSeconds(30);
+    /// <summary>How long a command may take to stop cleanly (write its checkpoint) after SIGTERM before the process exits anyway;
+    /// the environment variable <see cref="TerminationGraceVariable"/> (seconds) changes it.</summary>
+    public static readonly TimeSpan DefaultTerminationGrace = TimeSpan.FromSeconds(30);
+
+    /// <summary>Seconds of grace after SIGTERM, e.g. to stop before a batch scheduler's own kill timeout.</summary>
+    public const string TerminationGraceVariable = "BASIN_TERMINATION_GRACE";
+
+    /// <summary>The grace after SIGTERM: <see cref="TerminationGraceVariable"/> when set, else
+    /// <see cref="DefaultTerminationGrace"/>.</summary>
+    static TimeSpan TerminationGrace()
+    {
+        var text = Environment.GetEnvironmentVariable(TerminationGraceVariable);
+        if (string.IsNullOrWhiteSpace(text)) return DefaultTerminationGrace;
+        if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture,
+            out double seconds) && seconds >= 0 && seconds <= 86_400)
+            return TimeSpan.FromSeconds(seconds);
+        throw new BasinException($"{TerminationGraceVariable} must be a number of seconds between 0 and 86400, got '{text}'");
+    }
 
     public static async Task<int> InvokeAsync(RootCommand root, string[] args)
     {
@@ -69,16 +85,20 @@ public static class Cli
             cts.Cancel();
         };
         // SIGTERM cancels like Ctrl+C; a command that cannot stop (blocked in I/O, or a long computation without a
-        // cancellation point) is ended after TerminationGrace, and a second SIGTERM ends the process at once.
+        // cancellation point) is ended after the grace, and a second SIGTERM ends the process at once.
+        TimeSpan grace;
+        try { grace = TerminationGrace(); }
+        catch (BasinException e) { Error(e.Message); return ExitUsage; }
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
         {
             if (cts.IsCancellationRequested) return;   // second SIGTERM: the default action (terminate) follows
             c.Cancel = true;
             cts.Cancel();
-            _ = Task.Delay(TerminationGrace).ContinueWith(_ =>
+            _ = Task.Delay(grace).ContinueWith(_ =>
             {
-                Error($"did not stop within {TerminationGrace.TotalSeconds:F0} s of SIGTERM; exiting");
-                Environment.Exit(ExitTerminated);
+                Error($"did not stop within {grace.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} " +
+                    "s of SIGTERM; exiting");
+                ExitNow(ExitTerminated);
             }, TaskScheduler.Default);
         });
         try
@@ -194,6 +214,22 @@ public static class Cli
     public static void NameRoot(RootCommand root, string name) =>
         typeof(Symbol).GetField("<Name>k__BackingField", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)
             ?.SetValue(root, name);
+
+    /// <summary>
+    /// Ends the process at once, as a kill would: no managed shutdown, so the command's thread cannot run on into native
+    /// libraries being torn down (a libtorch error, a run recorded as failed). What it left stays as a kill leaves it: the
+    /// last checkpoint, and a run listed as interrupted.
+    /// </summary>
+    static void ExitNow(int code)
+    {
+        Console.Out.Flush();
+        Console.Error.Flush();
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) ExitProcess(code);
+        Environment.Exit(code);
+    }
+
+    [DllImport("libc", EntryPoint = "_exit")]
+    static extern void ExitProcess(int status);
 
     /// <summary>Prints one error line to stderr (never multi-line: newlines are folded).</summary>
     public static void Error(string message) =>

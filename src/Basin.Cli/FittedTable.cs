@@ -10,8 +10,8 @@ public sealed record FittedColumn(string Header, int Importance = 0, bool Prose 
 
 /// <summary>
 /// A table that fits the terminal ($COLUMNS, or 100 columns when the output is not a terminal): when the full table is wider,
-/// the least important columns are left out, and a note names them; `--wide` shows every column at full width.
-/// Cells never break inside a number: only prose columns wrap.
+/// headers put their unit ("test acc (%)") on a second line, then the least important columns are left out, and a note
+/// names them; `--wide` shows every column at full width. Cells never break inside a number: only prose columns wrap.
 /// </summary>
 public sealed class FittedTable
 {
@@ -37,18 +37,29 @@ public sealed class FittedTable
     }
 
     /// <summary>The columns shown at <paramref name="width"/> characters (all of them when <paramref name="wide"/>).</summary>
-    public IReadOnlyList<int> Shown(int width, bool wide)
+    public IReadOnlyList<int> Shown(int width, bool wide) => Layout(width, wide).Shown;
+
+    /// <summary>The columns shown at <paramref name="width"/> characters, and whether headers carry their units on a second
+    /// line (only when the table does not fit otherwise).</summary>
+    public (IReadOnlyList<int> Shown, bool UnitsBelow) Layout(int width, bool wide)
     {
         var shown = Enumerable.Range(0, columns.Count).ToList();
-        if (wide) return shown;
-        while (Width(shown, squeezeProse: true) > width)
+        if (wide || Width(shown, squeezeProse: true, unitsBelow: false) <= width) return (shown, false);
+        while (Width(shown, squeezeProse: true, unitsBelow: true) > width)
         {
             var candidates = shown.Where(i => columns[i].Importance > 0).ToList();
             if (candidates.Count == 0) break;
             int least = candidates.OrderByDescending(i => columns[i].Importance).ThenByDescending(i => i).First();
             shown.Remove(least);
         }
-        return shown;
+        return (shown, Width(shown, squeezeProse: true, unitsBelow: false) > width);
+    }
+
+    /// <summary>"test acc (%)" as "test acc" over "(%)" when <paramref name="unitsBelow"/>; headers without a unit as they are.</summary>
+    public static string Header(string header, bool unitsBelow)
+    {
+        int cut = header.LastIndexOf(" (", StringComparison.Ordinal);
+        return unitsBelow && cut > 0 && header.EndsWith(')') ? header[..cut] + "\n" + header[(cut + 1)..] : header;
     }
 
     /// <summary>Writes the table to the console, then a note naming the columns left out, if any.</summary>
@@ -56,13 +67,13 @@ public sealed class FittedTable
     {
         var console = AnsiConsole.Console;
         console.Profile.Width = TargetWidth();
-        var shown = Shown(console.Profile.Width, wide);
-        if (wide) console.Profile.Width = Math.Max(console.Profile.Width, Width(shown, squeezeProse: false));
+        var (shown, unitsBelow) = Layout(console.Profile.Width, wide);
+        if (wide) console.Profile.Width = Math.Max(console.Profile.Width, Width(shown, squeezeProse: false, unitsBelow: false));
         var table = new Table();
         if (Title is { } title) table.Title(title);
         foreach (var i in shown)
         {
-            var column = new TableColumn(columns[i].Header);
+            var column = new TableColumn(Markup.Escape(Header(columns[i].Header, unitsBelow)));
             if (!columns[i].Prose) column.NoWrap();
             table.AddColumn(column);
         }
@@ -88,12 +99,12 @@ public sealed class FittedTable
     public const int RedirectedWidth = 100;
 
     /// <summary>Rendered width of the given columns: each column's widest cell or header, plus padding and borders.</summary>
-    int Width(IReadOnlyList<int> shown, bool squeezeProse)
+    int Width(IReadOnlyList<int> shown, bool squeezeProse, bool unitsBelow)
     {
         int total = 1;
         foreach (var i in shown)
         {
-            int natural = rows.Select(r => CellWidth(r[i])).Append(CellWidth(Markup.Escape(columns[i].Header))).Max();
+            int natural = rows.Select(r => CellWidth(r[i])).Append(CellWidth(Markup.Escape(Header(columns[i].Header, unitsBelow)))).Max();
             if (squeezeProse && columns[i].Prose) natural = Math.Min(natural, MinProseWidth);
             total += natural + 3;
         }

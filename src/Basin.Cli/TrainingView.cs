@@ -74,10 +74,22 @@ public static class TrainingView
     {
         var inv = CultureInfo.InvariantCulture;
         var line = $"{title}: epoch {m.Epoch}/{epochs}  train loss {m.TrainLoss.ToString("F4", inv)} acc {Percent(m.TrainAccuracy)}";
-        if (m.TestLoss is { } tl) line += $"  test loss {tl.ToString("F4", inv)} acc {Percent(m.TestAccuracy)}  gap (loss) " +
-            $"{m.Gap?.ToString("F4", inv)}";
+        if (m.TestLoss is { } tl) line += $"  test loss {tl.ToString("F4", inv)} acc {Percent(m.TestAccuracy)}  loss gap " +
+            $"{m.Gap?.ToString("F4", inv)} nats";
         return line + $"  {rateLabel} {m.LearningRate.ToString("G3", inv)}  {m.Seconds.ToString("F1", inv)} s";
     }
+
+    // One convention for headers (docs/definitions.md, "Units and the generalization gap"): accuracies in %, the accuracy gap
+    // train − test in percentage points, losses and the loss gap test − train in nats (natural-log cross-entropy).
+    public const string TrainAccuracy = "train acc (%)";
+    public const string TestAccuracy = "test acc (%)";
+    public const string AccuracyGap = "acc gap (pp)";
+    public const string TrainLoss = "train loss (nats)";
+    public const string TestLoss = "test loss (nats)";
+    public const string LossGap = "loss gap (nats)";
+
+    /// <summary>A fraction as a table cell under a "(%)" or "(pp)" header: 0.8372 → "83.72"; "-" when absent.</summary>
+    public static string Points(double? v) => v is { } x ? (100 * x).ToString("F2", CultureInfo.InvariantCulture) : "-";
 
     public static string Percent(double? v) => v is { } x ? (100 * x).ToString("F2", CultureInfo.InvariantCulture) + "%" : "-";
 

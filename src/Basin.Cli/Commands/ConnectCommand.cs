@@ -75,12 +75,13 @@ public static class ConnectCommand
     {
         var t = new Table().Title(Markup.Escape($"{r.Model} on {r.Dataset}: run {r.RunA} → run {r.RunB}, {r.CurveKind} curve " +
             $"({r.Training.Epochs} epochs)"))
-            .AddColumns("path", "data", "loss at ends", "max loss", "barrier (above higher end)", "barrier (above chord)", "min accuracy");
+            .AddColumns("path", "data", "loss at ends (nats)", "max loss (nats)", "barrier above higher end (nats)",
+                "barrier above chord (nats)", "min accuracy (%)");
         void Row(string path, string data, PathProfile? p)
         {
             if (p is null) return;
             t.AddRow(path, data, Markup.Escape($"{N(p.Loss[0])}, {N(p.Loss[^1])}"), N(p.Loss.Max()), N(p.Barrier.Max), N(p.Barrier.Chord),
-                N(p.Accuracy.Min()));
+                N(100 * p.Accuracy.Min()));
         }
         Row("line", $"train ({r.TrainExamples})", r.Line);
         Row(r.CurveKind, $"train ({r.TrainExamples})", r.Curve);

@@ -19,7 +19,7 @@ public static class DemoCommand
             $"(default {Demo.DefaultTestSamples})" };
         var epochs = new Option<int>("--epochs") { Description = "Epochs per method", DefaultValueFactory = _ => Demo.DefaultEpochs };
         var seed = new Option<long>("--seed") { Description = "Seed (same for every method)", DefaultValueFactory = _ => 1 };
-        var methods = new Option<string[]>("--methods") { Description = "Methods to compare (default: sgd sam fam saf)",
+        var methods = new Option<string[]>("--methods") { Description = $"Methods to compare (default: {string.Join(' ', Demo.Methods)})",
             AllowMultipleArgumentsPerToken = true };
         var model = new Option<string>("--model") { Description = "Model for every method", DefaultValueFactory = _ => "lenet5" };
         var data = new Option<string?>("--data") { Description = "Folder with the Fashion-MNIST IDX files" };
@@ -30,7 +30,7 @@ public static class DemoCommand
         var wide = FittedTable.WideOption();
         var cmd = new Command("demo", """
             Train LeNet-5 on the same Fashion-MNIST subset and seed with SGD, SAM, FAM and SAF (base recipe: SGD,
-            momentum 0.9, lr 0.05), and print test accuracy, generalization gap and seconds per step of each.
+            momentum 0.9, lr 0.05), and print test accuracy, accuracy and loss gaps and seconds per step of each.
             Writes OUT/demo.json and a bar chart OUT/demo.png; every run is recorded ('basin runs list').
             """) { samples, testSamples, epochs, seed, methods, model, data, output, json, runs, threads, wide };
         cmd.SetAction((pr, ct) => Task.Run(() =>
@@ -58,25 +58,29 @@ public static class DemoCommand
             long trainCount = pr.GetValue(samples) ?? Demo.DefaultSamples;
             var setting = $"Fashion-MNIST, {specs[0].Model}, {trainCount:N0} images, {specs[0].Epochs} " +
                 $"epoch{(specs[0].Epochs == 1 ? "" : "s")}";
-            Demo.WriteChart(rows, chartPath, setting);
+            var title = $"{setting}, seed {specs[0].Seed}";
+            Demo.WriteChart(rows, chartPath, title);
             if (asJson)
             {
-                Console.WriteLine(Json.Serialize(new { Rows = rows, Json = jsonPath, Chart = chartPath }));
+                Console.WriteLine(Json.Serialize(new { Rows = rows, Json = jsonPath, Chart = chartPath, ChartTitle = title }));
                 return Cli.ExitOk;
             }
-            var t = new FittedTable(new("method"), new("train acc", 2), new("test acc"), new("gap (acc)"), new("gap (loss)", 3),
-                new("s/step", 3), new("κ_Tr head", 1), new("Tr H head W", 2), new("λ_max head W", 2), new("run", 4))
+            var t = new FittedTable(new("method"), new(TrainingView.TrainAccuracy, 2), new(TrainingView.TestAccuracy),
+                new(TrainingView.AccuracyGap), new(TrainingView.LossGap, 3), new("s/step", 3), new("κ_Tr head", 1),
+                new("Tr H head W", 2), new("λ_max head W", 2), new("run", 4))
             {
-                Title = Markup.Escape($"{setting}, seed {specs[0].Seed}: {specs.Count} methods from the same start"),
+                Title = Markup.Escape($"{title}: {specs.Count} methods from the same start"),
             };
             foreach (var r in rows)
-                t.AddRow(r.Method, TrainingView.Percent(r.TrainAccuracy), TrainingView.Percent(r.TestAccuracy),
-                    TrainingView.Percent(r.AccuracyGap), r.LossGap?.ToString("F4") ?? "-", r.SecondsPerStep.ToString("F4"),
+                t.AddRow(r.Method, TrainingView.Points(r.TrainAccuracy), TrainingView.Points(r.TestAccuracy),
+                    TrainingView.Points(r.AccuracyGap), r.LossGap?.ToString("F4") ?? "-", r.SecondsPerStep.ToString("F4"),
                     r.RelativeFlatnessHead?.ToString("G4") ?? "-", r.HessianTraceHeadWeight?.ToString("G4") ?? "-",
                     r.LambdaMaxHeadWeight?.ToString("G4") ?? "-", r.RunId);
             t.Write(pr.GetValue(wide));
-            AnsiConsole.MarkupLine(Markup.Escape($"gap (acc) = train accuracy − test accuracy; gap (loss) = test loss − train loss. " +
-                $"Head (last layer) geometry on the first {Demo.GeometrySamples:N0} training images: κ_Tr head = " +
+            AnsiConsole.MarkupLine(Markup.Escape("acc gap = train − test accuracy (percentage points); loss gap = test − train " +
+                "loss (nats). " +
+                $"Head (last layer) geometry on the first {Math.Min(trainCount, Demo.GeometrySamples):N0} training images: " +
+                "κ_Tr head = " +
                 "relative flatness of its " +
                 $"weight W (closed form); Tr H head W = exact trace and λ_max head W = largest eigenvalue of the Hessian by W (bias not " +
                 $"included). Wrote {jsonPath} and {chartPath}"));

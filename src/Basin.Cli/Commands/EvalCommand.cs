@@ -38,9 +38,9 @@ public static class EvalCommand
             var r = EvaluationJob.Run(pr.GetValue(run), store, pr.GetValue(weights), pr.GetValue(model), pr.GetValue(dataset),
                 pr.GetValue(split) == "train" ? Split.Train : Split.Test, pr.GetValue(data), pr.GetValue(samples));
             if (pr.GetValue(json)) { Console.WriteLine(Json.Serialize(r)); return Cli.ExitOk; }
-            var t = new Table().AddColumns("model", "data", "split", "examples", "loss", "accuracy");
+            var t = new Table().AddColumns("model", "data", "split", "examples", "loss (nats)", "accuracy (%)");
             t.AddRow(Markup.Escape(r.Model), Markup.Escape(r.Dataset), r.Split, r.Count.ToString(), r.Loss.ToString("F4"),
-                TrainingView.Percent(r.Accuracy));
+                TrainingView.Points(r.Accuracy));
             AnsiConsole.Write(t);
             return Cli.ExitOk;
         });

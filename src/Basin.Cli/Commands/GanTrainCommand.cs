@@ -92,7 +92,7 @@ public static class GanTrainCommand
     {
         var f = r.Figures;
         var t = new Table().AddColumns("run", "data", "iterations", "critic W estimate", "penalty", "exact W1", "Fréchet distance",
-            "seconds");
+            "time (s)");
         t.AddRow(r.RunId, Markup.Escape(r.Dataset), f.Iterations.ToString(CultureInfo.InvariantCulture),
             f.WassersteinEstimate.ToString("F4", CultureInfo.InvariantCulture), f.Penalty.ToString("F4", CultureInfo.InvariantCulture),
             f.ExactW1?.ToString("F4", CultureInfo.InvariantCulture) ?? "-", f.FrechetDistance?.ToString("F2", CultureInfo.InvariantCulture)

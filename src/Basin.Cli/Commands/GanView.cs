@@ -9,15 +9,27 @@ using Spectre.Console;
 namespace Basin.Cli.Commands;
 
 /// <summary>
-/// Renders GAN work: a Spectre.Console progress bar on a terminal, a line per reported state when output is redirected,
-/// nothing with --json (stdout is data then).
+/// Renders GAN work: a Spectre.Console progress bar (with the time left) on a terminal; when output is redirected, a line
+/// per reported state, the iteration lines with the time left at the pace so far; with --json (stdout is data then)
+/// those lines go to stderr, at most one every 10 s.
 /// </summary>
 public static class GanView
 {
     public static T Run<T>(bool json, string title, Func<IProgress<object>, T> work)
     {
-        if (json) return work(new Sink(_ => { }));
-        if (!Cli.Interactive(json)) return work(new Sink(e => { if (Line(title, e) is { } l) Console.WriteLine(l); }));
+        if (json)
+        {
+            var since = System.Diagnostics.Stopwatch.StartNew();
+            var paced = new Pace();
+            return work(new Sink(e =>
+            {
+                if (paced.Line(title, e) is not { } l || since.Elapsed < GeometryCommand.PeriodicProgress) return;
+                Console.Error.WriteLine(l);
+                since.Restart();
+            }));
+        }
+        var pace = new Pace();
+        if (!Cli.Interactive(json)) return work(new Sink(e => { if (pace.Line(title, e) is { } l) Console.WriteLine(l); }));
         T result = default!;
         AnsiConsole.Progress()
             .AutoClear(false)
@@ -75,6 +87,23 @@ public static class GanView
             GanMeasuring m => $"{title}: measuring the {m.What}",
             _ => null,
         };
+    }
+
+    /// <summary>Lines with the time left of a run's iterations, at the mean pace since it started (or resumed).</summary>
+    sealed class Pace
+    {
+        readonly System.Diagnostics.Stopwatch clock = new();
+        int start;
+
+        public string? Line(string title, object e)
+        {
+            if (e is GanRunStarted s) { start = s.StartIteration; clock.Restart(); }
+            var line = GanView.Line(title, e);
+            if (e is not GanStep { Progress: var p } || line is null || !clock.IsRunning) return line;
+            // Step (done + 1) of the run's (total − start) iterations: TimeLeft's mean pace over the done ones.
+            return line + GeometryCommand.TimeLeft(clock.Elapsed, p.Iteration - start + 1, p.TotalIterations - start)
+                .Replace(", about", "  about", StringComparison.Ordinal);
+        }
     }
 
     sealed class Sink(Action<object> onEvent) : IProgress<object>, IProgress<GanEvent>

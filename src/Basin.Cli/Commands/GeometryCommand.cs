@@ -52,6 +52,8 @@ public static class GeometryCommand
             DefaultValueFactory = _ => 200 };
         var float64 = new Option<bool>("--float64") { Description = "Measure in float64 (slower, more exact)" };
         var seed = new Option<long>("--seed") { Description = "Seed of the random probes", DefaultValueFactory = _ => 0 };
+        var yes = new Option<bool>("--yes") { Description = $"Go ahead when the cost estimate is over {Duration(AskAbove)}: on a " +
+            "terminal such a command stops and asks for --yes (elsewhere it goes ahead and prints the estimate on stderr)" };
         var cmd = new Command(oldName ? OldName : Name, """
             Measure the loss-surface geometry of saved weights on a data split, per layer (by the layer's weight):
             relative flatness, Hessian trace, top eigenvalues, spectral density (PNG), Gauss-Newton eigenvalues,
@@ -64,7 +66,7 @@ public static class GeometryCommand
         };
         source.AddTo(cmd);
         foreach (var o in new Option[] { layer, measures, variant, normalized, weightDecay, normalizeFeatures, top, deltas, plot,
-            hutchinson, traceError, maxProbes, float64, seed })
+            hutchinson, traceError, maxProbes, float64, seed, yes })
             cmd.Options.Add(o);
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
@@ -97,7 +99,7 @@ public static class GeometryCommand
             using var store = source.Store(pr);
             var result = WithStatus(asJson, "measuring", progress => MeasureJob.Run(pr.GetValue(source.Run), store,
                 pr.GetValue(source.Weights), pr.GetValue(source.Model), pr.GetValue(source.Dataset), pr.GetValue(source.Data),
-                pr.GetValue(source.Tensors), spec, progress, ct));
+                pr.GetValue(source.Tensors), spec, progress, ct, Approve(pr.GetValue(yes))));
             if (asJson) Console.WriteLine(Json.Serialize(result));
             else Render(result);
             if (result.Missing is not { } missing) return Cli.ExitOk;
@@ -113,8 +115,33 @@ public static class GeometryCommand
             double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
                 ? d : throw new BasinException($"--deltas: '{s}' is not a number")).ToArray();
 
+    /// <summary>A cost estimate at least this long is printed (on stderr) before the measures start.</summary>
+    public static readonly TimeSpan EstimateAbove = TimeSpan.FromMinutes(1);
+
+    /// <summary>Above this estimate a command run by someone at a terminal stops and asks for --yes.</summary>
+    public static readonly TimeSpan AskAbove = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Prints the cost bound when it reaches <see cref="EstimateAbove"/>; above <see cref="AskAbove"/>, with someone at a
+    /// terminal (stdin and stderr) and without --yes, stops with the estimate and asks for --yes.
+    /// </summary>
+    static Action<MeasureCost> Approve(bool yes) => cost =>
+    {
+        if (cost.Seconds < EstimateAbove.TotalSeconds) return;
+        var estimate = $"at most about {Duration(TimeSpan.FromSeconds(cost.Seconds))} ({cost.Products:N0} Hessian-vector products " +
+            $"at {cost.SecondsPerProduct:F2} s each; the estimators usually stop sooner)";
+        if (!yes && cost.Seconds > AskAbove.TotalSeconds && !Console.IsInputRedirected && !Console.IsErrorRedirected)
+            throw new BasinException($"this may take {estimate}, over {Duration(AskAbove)}: pass --yes to go ahead, or measure " +
+                "fewer layers or measures");
+        Console.Error.WriteLine($"estimate: {estimate}");
+    };
+
+    /// <summary>"40 s", "12 min", "3.5 h".</summary>
+    public static string Duration(TimeSpan t) => t.TotalSeconds < 90 ? $"{t.TotalSeconds:F0} s"
+        : t.TotalMinutes < 90 ? $"{t.TotalMinutes:F0} min" : $"{t.TotalHours:F1} h";
+
     /// <summary>How often a command that is not on a terminal prints a progress line.</summary>
-    static readonly TimeSpan PeriodicProgress = TimeSpan.FromSeconds(10);
+    internal static readonly TimeSpan PeriodicProgress = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Runs <paramref name="work"/> under a Spectre status line on a terminal, with periodic lines otherwise; both say

@@ -162,7 +162,7 @@ public static class GssnnCommand
 
     static void Render(GssnnStudyResult result)
     {
-        var table = new Table().AddColumns("arm", "program", "nodes", "edges", "train acc %", "eval acc % (mean ± sd)");
+        var table = new Table().AddColumns("arm", "program", "nodes", "edges", TrainingView.TrainAccuracy, "eval acc (%, mean ± sd)");
         foreach (var a in result.Arms)
         {
             double sd = GssnnStudy.Sd(a.Runs.Select(r => r.EvalAccuracy).ToArray());

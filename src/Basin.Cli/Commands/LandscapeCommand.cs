@@ -111,14 +111,15 @@ public static class LandscapeCommand
         if (r.Eigenvalues is not null) t.AddRow("Hessian eigenvalues", Markup.Escape(string.Join(", ", r.Eigenvalues.Select(N))));
         if (r.Alignment is not null) t.AddRow("alignment", Markup.Escape($"{r.Alignment.UnitsMoved} hidden units permuted " +
             $"({r.Alignment.Sweeps} sweeps)"));
-        t.AddRow("the model's train loss", N(r.OwnLoss));
-        if (loss.Length > 0) t.AddRow("train loss on the grid", Markup.Escape($"{N(loss.Min())} … {N(loss.Max())}"));
-        if (r.Test is not null) t.AddRow("test loss on the grid",
+        t.AddRow("the model's train loss (nats)", N(r.OwnLoss));
+        if (loss.Length > 0) t.AddRow("train loss on the grid (nats)", Markup.Escape($"{N(loss.Min())} … {N(loss.Max())}"));
+        if (r.Test is not null) t.AddRow("test loss on the grid (nats)",
             Markup.Escape($"{N(r.Test.Loss.SelectMany(x => x).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Min())} … " +
             $"{N(r.Test.Loss.SelectMany(x => x).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max())}"));
         int nan = r.Train.NanPoints + (r.Test?.NanPoints ?? 0);
         if (nan > 0) t.AddRow("[red]NaN losses[/]", $"{nan} points (recorded as NaN, left out of the plot)");
-        if (r.Barrier is { } b) t.AddRow("barrier, t in [[0, 1]]", Markup.Escape($"above the higher end {N(b.Max)}, above the chord " +
+        if (r.Barrier is { } b) t.AddRow("barrier, t in [[0, 1]] (nats)",
+            Markup.Escape($"above the higher end {N(b.Max)}, above the chord " +
             $"{N(b.Chord)} (at t = {N(b.PeakT)})"));
         AnsiConsole.Write(t);
         foreach (var f in r.Files) AnsiConsole.MarkupLine($"wrote {Markup.Escape(f)}");

@@ -111,12 +111,12 @@ public static class PruneCommand
     static void Render(PruneJobResult r)
     {
         AnsiConsole.MarkupLine(Markup.Escape($"{r.Method} on run {r.SourceRun} ({r.Model}, {r.Dataset}), rewind {r.Rewind}"));
-        var t = new Table().AddColumns("round", "run", "sparsity", "train loss", "test acc", "DNR", "DNR (excl. structural)", "static dead",
-            "AP removed");
+        var t = new Table().AddColumns("round", "run", "sparsity (%)", TrainingView.TrainLoss, TrainingView.TestAccuracy, "DNR (%)",
+            "DNR excl. structural (%)", "static dead (%)", "AP removed");
         foreach (var x in r.Rounds)
-            t.AddRow(x.Round.ToString(CultureInfo.InvariantCulture), x.RunId, Pct(x.Sparsity), x.TrainLoss.ToString("F4",
-                CultureInfo.InvariantCulture), TrainingView.Percent(x.TestAccuracy), x.Dnr is { } d ? Pct(d.Overall) : "-",
-                x.Dnr is { } e ? Pct(e.OverallExcludingStructural) : "-", x.Dnr is { } f ? Pct(f.StaticFraction) : "-",
+            t.AddRow(x.Round.ToString(CultureInfo.InvariantCulture), x.RunId, Points(x.Sparsity), x.TrainLoss.ToString("F4",
+                CultureInfo.InvariantCulture), TrainingView.Points(x.TestAccuracy), x.Dnr is { } d ? Points(d.Overall) : "-",
+                x.Dnr is { } e ? Points(e.OverallExcludingStructural) : "-", x.Dnr is { } f ? Points(f.StaticFraction) : "-",
                 x.Ap is { } ap ? $"{ap.ApRemoved} of {ap.ApTarget}" : "-");
         AnsiConsole.Write(t);
         if (r.Rounds[^1].Nodes is { } nodes)
@@ -124,6 +124,8 @@ public static class PruneCommand
                 $"{string.Join(", ", nodes.Layers.Select(l => $"{l.Layer} {l.Kept}/{l.Units}"))}); weight sparsity " +
                 $"{Pct(nodes.ParameterSparsity)}"));
     }
+
+    static string Points(double x) => double.IsNaN(x) ? "-" : TrainingView.Points(x);
 
     static string Pct(double x) => double.IsNaN(x) ? "-" : (100 * x).ToString("F2", CultureInfo.InvariantCulture) + "%";
 

@@ -51,34 +51,42 @@ public static class ReparametrizeCommand
             };
             bool asJson = pr.GetValue(source.Json);
             using var store = source.Store(pr);
-            var r = GeometryCommand.WithStatus(asJson, "measuring", progress => ReparametrizeJob.Run(pr.GetValue(source.Run), store,
+            var r = GeometryCommand.WithStatus(asJson, "comparing", progress => ReparametrizeJob.Run(pr.GetValue(source.Run), store,
                 pr.GetValue(source.Weights), pr.GetValue(source.Model), pr.GetValue(source.Dataset), pr.GetValue(source.Data), spec,
                 progress, ct));
-            if (asJson) { Console.WriteLine(Json.Serialize(r)); return Cli.ExitOk; }
-            var rescalings = new Table().Title(Markup.Escape($"{(r.NeuronWise ? "neuron-wise" : "layer-wise")} rescaling of {r.Model} " +
-                $"(seed {r.Seed}, factors in [1/{r.MaxFactor:G4}, {r.MaxFactor:G4}])"))
-                .AddColumns("outputs of", "inputs of", "factors");
-            foreach (var s in r.Rescalings)
-            {
-                var f = s.Factors.Distinct().Count() == 1 ? GeometryCommand.Number(s.Factors[0])
-                    : $"{s.Factors.Count} factors in [{GeometryCommand.Number(s.Factors.Min())}, " +
-                    $"{GeometryCommand.Number(s.Factors.Max())}]";
-                rescalings.AddRow(Markup.Escape(s.PreviousLayer), Markup.Escape(s.Layer), Markup.Escape(f));
-            }
-            AnsiConsole.Write(rescalings);
-            AnsiConsole.MarkupLine(Markup.Escape($"largest change of any output on the data: {GeometryCommand.Number(r.MaxOutputChange)} " +
-                "(the function is preserved)"));
-            var t = new Table().Title(Markup.Escape($"geometry before and after, {r.Dataset} ({r.Split}, {r.Samples} examples)"))
-                .AddColumns("layer", "measure", "before", "after", "relative change", "changed");
-            foreach (var m in r.Measures)
-                t.AddRow(Markup.Escape(m.Layer == MeasureJob.AllParameters ? "all parameters" : m.Layer), Markup.Escape(m.Measure),
-                    GeometryCommand.Number(m.Before), GeometryCommand.Number(m.After),
-                    m.NotFinite ? "NaN" : m.RelativeChange.ToString("0.0e+0", CultureInfo.InvariantCulture),
-                    m.NotFinite ? "[red]not finite[/]" : m.Changed ? "[red]changed[/]" : "[green]unchanged[/]");
-            AnsiConsole.Write(t);
-            AnsiConsole.MarkupLine(Markup.Escape($"changed: relative change > {r.Tolerance:G3}. {r.Seconds:F1} s"));
-            return Cli.ExitOk;
+            if (asJson) Console.WriteLine(Json.Serialize(r));
+            else Render(r);
+            if (r.Missing is not { } missing) return Cli.ExitOk;
+            // Cancelled part-way: the finished comparisons were printed; say which are not.
+            Cli.Error($"cancelled; not compared: {string.Join(", ", missing)}");
+            return Cli.ExitCancelled;
         }, ct));
         return cmd;
+    }
+
+    static void Render(ReparametrizationReport r)
+    {
+        var rescalings = new Table().Title(Markup.Escape($"{(r.NeuronWise ? "neuron-wise" : "layer-wise")} rescaling of {r.Model} " +
+            $"(seed {r.Seed}, factors in [1/{r.MaxFactor:G4}, {r.MaxFactor:G4}])"))
+            .AddColumns("outputs of", "inputs of", "factors");
+        foreach (var s in r.Rescalings)
+        {
+            var f = s.Factors.Distinct().Count() == 1 ? GeometryCommand.Number(s.Factors[0])
+                : $"{s.Factors.Count} factors in [{GeometryCommand.Number(s.Factors.Min())}, " +
+                $"{GeometryCommand.Number(s.Factors.Max())}]";
+            rescalings.AddRow(Markup.Escape(s.PreviousLayer), Markup.Escape(s.Layer), Markup.Escape(f));
+        }
+        AnsiConsole.Write(rescalings);
+        AnsiConsole.MarkupLine(Markup.Escape($"largest change of any output on the data: {GeometryCommand.Number(r.MaxOutputChange)} " +
+            "(the function is preserved)"));
+        var t = new Table().Title(Markup.Escape($"geometry before and after, {r.Dataset} ({r.Split}, {r.Samples} examples)"))
+            .AddColumns("layer", "measure", "before", "after", "relative change", "changed");
+        foreach (var m in r.Measures)
+            t.AddRow(Markup.Escape(m.Layer == MeasureJob.AllParameters ? "all parameters" : m.Layer), Markup.Escape(m.Measure),
+                GeometryCommand.Number(m.Before), GeometryCommand.Number(m.After),
+                m.NotFinite ? "NaN" : m.RelativeChange.ToString("0.0e+0", CultureInfo.InvariantCulture),
+                m.NotFinite ? "[red]not finite[/]" : m.Changed ? "[red]changed[/]" : "[green]unchanged[/]");
+        AnsiConsole.Write(t);
+        AnsiConsole.MarkupLine(Markup.Escape($"changed: relative change > {r.Tolerance:G3}. {r.Seconds:F1} s"));
     }
 }

@@ -47,7 +47,7 @@ public static class RunsCommand
                 "demo' or './basin train'."); return Cli.ExitOk; }
             // The method column names a GAN run's kind (gan, gan-compare), so the kind needs no column of its own.
             var table = new FittedTable(new("id"), new("method"), new("status"), new("model", 1), new("dataset", 2), new("seed", 3),
-                new("test acc"), new("gap (acc)", 1));
+                new(TrainingView.TestAccuracy), new(TrainingView.AccuracyGap, 1));
             foreach (var r in list)
                 table.AddRow(r.Id, Markup.Escape(r.Method ?? r.Kind), StatusMarkup(r.Status), Markup.Escape(r.Model ?? ""),
                     Markup.Escape(r.Dataset ?? ""), r.Seed.ToString(), Percent(r.Final, "testAccuracy"), Percent(r.Final, "accuracyGap"));
@@ -82,9 +82,9 @@ public static class RunsCommand
             if (run.Epochs.Count > 0)
             {
                 var names = run.Epochs[0].EnumerateObject().Select(p => p.Name).ToList();
-                var table = new Table().AddColumns(names.ToArray());
+                var table = new Table().AddColumns(names.Select(n => Markup.Escape(EpochHeader(n))).ToArray());
                 foreach (var e in run.Epochs)
-                    table.AddRow(names.Select(n => Markup.Escape(Format(e.GetProperty(n)))).ToArray());
+                    table.AddRow(names.Select(n => Markup.Escape(EpochCell(n, e.GetProperty(n)))).ToArray());
                 AnsiConsole.Write(table);
             }
             if (s.Final is { } fin) AnsiConsole.MarkupLine("[bold]final[/] " + Markup.Escape(fin.GetRawText().ReplaceLineEndings(" ")));
@@ -118,8 +118,27 @@ public static class RunsCommand
 
     static string Percent(JsonElement? final, string name) =>
         final is { ValueKind: JsonValueKind.Object } f && f.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number
-            ? TrainingView.Percent(v.GetDouble())
+            ? TrainingView.Points(v.GetDouble())
             : "";
+
+    /// <summary>An epoch field's header with its unit (TrainingView's convention); other fields keep their names.</summary>
+    internal static string EpochHeader(string field) => field switch
+    {
+        "trainLoss" => TrainingView.TrainLoss,
+        "testLoss" => TrainingView.TestLoss,
+        "gap" => TrainingView.LossGap,
+        "trainAccuracy" => TrainingView.TrainAccuracy,
+        "testAccuracy" => TrainingView.TestAccuracy,
+        "accuracyGap" => TrainingView.AccuracyGap,
+        "learningRate" => "lr",
+        "meanObjective" => "mean objective",
+        "seconds" => "time (s)",
+        _ => field,
+    };
+
+    /// <summary>Accuracies and the accuracy gap (fractions in the record) in % and points; the rest as stored.</summary>
+    static string EpochCell(string field, JsonElement v) => field is "trainAccuracy" or "testAccuracy" or "accuracyGap"
+        && v.ValueKind == JsonValueKind.Number ? TrainingView.Points(v.GetDouble()) : Format(v);
 
     internal static string Format(JsonElement v) => v.ValueKind switch
     {

@@ -241,8 +241,8 @@ public static class SweepCommand
     static Command CreateReport()
     {
         var sweepArg = new Argument<string>("sweep") { Description = "Sweep file or the sweep's name" };
-        var gap = new Option<string>("--gap") { Description = "Gap to score against: accuracy (train − test accuracy) or loss (test " +
-            "− train loss); default: the sweep file's" };
+        var gap = new Option<string>("--gap") { Description = "Gap to score against: accuracy (the acc gap, train − test accuracy) " +
+            "or loss (the loss gap, test − train loss in nats); default: the sweep file's" };
         var output = new Option<string?>("--out") { Description = "Folder for ranking.csv/json, models.csv and scatter/*.png " +
             "(default: RUNS/sweeps/NAME)" };
         var reached = new Option<bool>("--reached-target-only") { Description = "Score only models whose run reached the sweep's " +
@@ -283,7 +283,8 @@ public static class SweepCommand
     {
         AnsiConsole.Console.Profile.Width = FittedTable.TargetWidth();
         AnsiConsole.MarkupLine($"sweep [bold]{Markup.Escape(r.Sweep)}[/]: {r.Done} of {r.Points} points done, {r.Failed} failed; " +
-            $"{r.Models.Count} models scored{(r.ReachedTargetOnly ? " (reached the loss target)" : "")}; gap = {r.Gap}; axes: " +
+            $"{r.Models.Count} models scored{(r.ReachedTargetOnly ? " (reached the loss target)" : "")}; gap = " +
+            $"{(r.Gap == "loss" ? "loss gap (test − train)" : "acc gap (train − test)")}; axes: " +
             $"{Markup.Escape(string.Join(", ", r.Axes))}");
         if (r.Done < r.Points)
             AnsiConsole.MarkupLine($"[yellow]{r.Points - r.Done} of {r.Points} points are missing ({r.Failed} failed, " +

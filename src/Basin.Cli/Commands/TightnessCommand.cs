@@ -138,8 +138,8 @@ public static class TightnessCommand
         AnsiConsole.WriteLine($"universe n = {r.UniverseSize}, sample m = {r.SampleSize} draws ({r.DistinctSampled} distinct): unseen " +
             $"fraction ρ = {F(r.UnseenFraction)} " +
             $"(expected {F(r.ExpectedUnseenFraction)}); expected L₂ = {F(r.ExpectedL2)}");
-        var nets = Columns("network", "epochs", "train loss", "accuracy on (U, ℓ)", "L₁", "L₂", "L₂ over completions (mean ± sd)",
-            "train s");
+        var nets = Columns("network", "epochs", "train loss (nats)", "accuracy on (U, ℓ)", "L₁", "L₂", "L₂ over completions (mean ± sd)",
+            "train time (s)");
         foreach (var n in r.Networks)
             nets.AddRow(Markup.Escape($"{n.Model} lr {n.LearningRate.ToString(Inv)} seed {n.Seed}"), n.Epochs.ToString(Inv),
                 F(n.FinalTrainLoss), F(n.UniverseAccuracy), F(n.L1), F(n.L2), $"{F(n.L2CompletionMean)} ± {F(n.L2CompletionSd)}",

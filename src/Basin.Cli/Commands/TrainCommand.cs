@@ -70,11 +70,11 @@ public static class TrainCommand
     static void Render(TrainJobResult r)
     {
         var f = r.Figures;
-        var t = new Table().AddColumns("run", "model", "data", "train loss", "train acc", "test loss", "test acc", "gap (loss)",
-            "gap (acc)", "epochs", "stop");
+        var t = new Table().AddColumns("run", "model", "data", TrainingView.TrainLoss, TrainingView.TrainAccuracy, TrainingView.TestLoss,
+            TrainingView.TestAccuracy, TrainingView.LossGap, TrainingView.AccuracyGap, "epochs", "stop");
         t.AddRow(r.RunId, Markup.Escape(r.Model), Markup.Escape(r.Dataset), f.TrainLoss.ToString("F4"),
-            TrainingView.Percent(f.TrainAccuracy), f.TestLoss?.ToString("F4") ?? "-", TrainingView.Percent(f.TestAccuracy),
-            f.Gap?.ToString("F4") ?? "-", TrainingView.Percent(f.AccuracyGap), f.Epochs.ToString(), f.StopReason);
+            TrainingView.Points(f.TrainAccuracy), f.TestLoss?.ToString("F4") ?? "-", TrainingView.Points(f.TestAccuracy),
+            f.Gap?.ToString("F4") ?? "-", TrainingView.Points(f.AccuracyGap), f.Epochs.ToString(), f.StopReason);
         AnsiConsole.Write(t);
         if (f.Method?.Ensemble is { } e)
         {

@@ -10,6 +10,19 @@ namespace Basin.Tests.Cli;
 /// <summary>`basin gan` end to end on tiny networks: records, checkpoints, plots, the λ grid, bad input, Ctrl+C and resume.</summary>
 public class GanCliTests
 {
+    [Fact]
+    public void RedirectedTrainingPrintsItsIterationsWithTheTimeLeft()
+    {
+        var dir = CliRunner.TempDir();
+        var r = CliRunner.Run(dir, null, Train());
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var lines = r.Stdout.Split('\n').Where(l => l.StartsWith("gan 8gaussians: iteration ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(Enumerable.Range(1, 12).Select(i => $"{i}/12"), lines.Select(l => l.Split(' ')[3]));
+        // The mean pace of the iterations done so far gives the time left; the last has none left to say.
+        Assert.All(lines[..^1], l => Assert.Matches(@"  about \d+ (s|min) left$", l));
+        Assert.DoesNotContain("left", lines[^1]);
+    }
+
     /// <summary>`basin gan train` on a small toy problem; <paramref name="overrides"/> are option/value pairs that replace or add options.</summary>
     static string[] Train(params string[] overrides)
     {

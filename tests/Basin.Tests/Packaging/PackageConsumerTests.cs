@@ -65,13 +65,13 @@ public class PackageConsumerTests(ITestOutputHelper output)
     }
 
     /// <summary>The package version the build stamped on Basin.dll (Directory.Build.props: Version).</summary>
-    static string PackageVersion()
+    internal static string PackageVersion()
     {
         var info = typeof(Basin.Training.Trainer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion;
         return info.Split('+')[0];
     }
 
-    static string NuGetCache() =>
+    internal static string NuGetCache() =>
         Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } p ? p
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
 
@@ -109,10 +109,10 @@ public class PackageConsumerTests(ITestOutputHelper output)
         return File.ReadAllBytes(lib).AsSpan().IndexOf(needle) >= 0;
     }
 
-    sealed record Result(int ExitCode, string Output);
+    internal sealed record Result(int ExitCode, string Output);
 
     /// <summary>Runs dotnet with the environment a user's shell would have: none of the test host's MSBuild variables.</summary>
-    static Result Dotnet(string workDir, TimeSpan timeout, params string[] args)
+    internal static Result Dotnet(string workDir, TimeSpan timeout, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {

@@ -31,11 +31,13 @@ public static class MeasureJob
     /// Measures saved weights: a recorded run's (<paramref name="runId"/>) or a safetensors file's. Data: the run's or
     /// the named data set (split and sample count from <paramref name="spec"/>), or <paramref name="tensorsPath"/>,
     /// a safetensors file with "input" [N,...] (floating) and "labels" [N] (int64). Density plots go to
-    /// <see cref="MeasureSpec.PlotPath"/>, else the run's folder, else the working directory.
+    /// <see cref="MeasureSpec.PlotPath"/>, else the run's folder, else the working directory. <paramref name="approve"/>,
+    /// when given, sees the cost bound (<see cref="MeasureCost"/>) once the model and data are loaded and before any
+    /// measure; it may throw to stop there.
     /// </summary>
     public static MeasureResult Run(string? runId, RunStore? store, string? weightsPath, string? modelSpec, string? dataset,
         string? dataPath, string? tensorsPath, MeasureSpec spec, IProgress<MeasureProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, Action<MeasureCost>? approve = null)
     {
         if ((runId is null) == (weightsPath is null)) throw new BasinException("give either a run id (--run) or a " +
             "weights file (--weights)");
@@ -46,7 +48,8 @@ public static class MeasureJob
         using var data = tensorsPath is null ? source.LoadData(spec.Split, spec.Samples, atMost: true) : LoadTensors(tensorsPath,
             source.WeightsPath, spec.Samples);
         using var model = source.LoadModel(data, spec.Float64);
-        var result = Measure(model, data, spec, source.RunFolder ?? Directory.GetCurrentDirectory(), progress, cancellationToken);
+        var result = Measure(model, data, spec, source.RunFolder ?? Directory.GetCurrentDirectory(), progress, cancellationToken,
+            approve);
         return result with
         {
             Dataset = source.Dataset,
@@ -57,8 +60,15 @@ public static class MeasureJob
 
     /// <summary>Measures <paramref name="model"/> on <paramref name="data"/> (all of it; take a subset first to limit the cost).</summary>
     /// <param name="plotFolder">Where density plots go when <see cref="MeasureSpec.PlotPath"/> is null.</param>
+    /// <param name="approve">Sees the cost bound before any measure (see <see cref="Run"/>).</param>
     public static MeasureResult Measure(Classifier model, LabeledDataset data, MeasureSpec spec, string? plotFolder = null,
-        IProgress<MeasureProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<MeasureProgress>? progress = null, CancellationToken cancellationToken = default, Action<MeasureCost>? approve = null) =>
+        Measure(model, data, spec, null, plotFolder, progress, cancellationToken, approve);
+
+    /// <summary>As above, for <paramref name="only"/> of the spec's targets (the layer names and <see cref="AllParameters"/>)
+    /// when given.</summary>
+    internal static MeasureResult Measure(Classifier model, LabeledDataset data, MeasureSpec spec, IReadOnlyList<string>? only,
+        string? plotFolder, IProgress<MeasureProgress>? progress, CancellationToken cancellationToken, Action<MeasureCost>? approve)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
@@ -68,8 +78,10 @@ public static class MeasureJob
         var clock = Stopwatch.StartNew();
         if (spec.Float64) model.to(ScalarType.Float64);
         var targets = Targets(model, spec.Layer);
+        if (only is not null) targets = targets.Where(only.Contains).ToArray();
         var requested = MeasureRegistry.Resolve(spec.Measures, MeasureScope.Layer);
         var measures = GeometryMeasures.All.Where(requested.Contains).ToArray();
+        if (approve is not null) approve(MeasureCost.Estimate(model, data, spec, targets, measures, cancellationToken));
         // Every "layer measure" pair to do; a pair leaves the list when measured, so what is left on cancel is missing.
         var pending = targets.SelectMany(t => measures.Where(m => t != AllParameters
             || !GeometryMeasures.LayerOnly(m)).Select(m => $"{t} {m}")).ToList();
@@ -164,7 +176,7 @@ public static class MeasureJob
     }
 
     /// <summary>The layer names to measure: the head (null), one linear/conv layer, or every one of them plus "all".</summary>
-    static IReadOnlyList<string> Targets(Classifier model, string? layer)
+    internal static IReadOnlyList<string> Targets(Classifier model, string? layer)
     {
         if (layer is null) return [model.HeadName];
         if (string.Equals(layer, AllParameters, StringComparison.OrdinalIgnoreCase))

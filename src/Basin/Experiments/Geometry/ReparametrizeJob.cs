@@ -41,7 +41,8 @@ public sealed record MeasureChange(string Layer, string Measure, double Before, 
 
 /// <summary>
 /// The report of <see cref="ReparametrizeJob"/>: the rescalings applied, the largest change of any logit on the
-/// data (zero up to rounding: the function is preserved), and every measure before and after.
+/// data (zero up to rounding: the function is preserved), and every measure before and after. <see cref="Missing"/> is
+/// set when the work was cancelled: the "layer measure" comparisons not made (null when every one was).
 /// </summary>
 public sealed record ReparametrizationReport(
     string Model,
@@ -55,7 +56,9 @@ public sealed record ReparametrizationReport(
     IReadOnlyList<Rescaling> Rescalings,
     double MaxOutputChange,
     IReadOnlyList<MeasureChange> Measures,
-    double Seconds);
+    double Seconds,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    IReadOnlyList<string>? Missing = null);
 
 /// <summary>
 /// Applies a random function-preserving rescaling to a ReLU network (<see cref="Reparametrization.Random"/>) and
@@ -96,17 +99,39 @@ public static class ReparametrizeJob
         if (!double.IsFinite(outputChange))
             throw new BasinException($"the rescaled model's outputs are not finite: factors up to {spec.MaxFactor:G4} overflow its " +
                 $"{scaled.parameters().First().dtype} weights; use a smaller --max-factor");
-        var before = Values(model, data, spec, "before", progress, cancellationToken);
-        var after = Values(scaled, data, spec, "after", progress, cancellationToken);
-        var changes = before.Zip(after, (b, a) =>
+        var comparisons = Comparisons(model, data, spec);
+        int steps = 2 * comparisons.Count, step = 0;
+        var changes = new List<MeasureChange>();
+        var missing = new List<string>();
+        foreach (var c in comparisons)
         {
-            if (!double.IsFinite(a.Amount) || !double.IsFinite(b.Amount))
-                return new MeasureChange(b.Layer, b.Measure, b.Amount, a.Amount, double.NaN, true) { NotFinite = true };
-            double relative = Math.Abs(a.Amount - b.Amount) / Math.Max(Math.Abs(b.Amount), 1e-300);
-            return new MeasureChange(b.Layer, b.Measure, b.Amount, a.Amount, relative, !(relative <= spec.Tolerance));
-        }).ToArray();
+            if (cancellationToken.IsCancellationRequested) { missing.Add($"{c.Layer} {c.Name}"); continue; }
+            try
+            {
+                progress?.Report(new MeasureProgress(c.Layer, $"{c.Name} (before)", ++step, steps));
+                var b = c.Take(model, cancellationToken);
+                progress?.Report(new MeasureProgress(c.Layer, $"{c.Name} (after)", ++step, steps));
+                var a = c.Take(scaled, cancellationToken);
+                changes.Add(Change(c.Layer, b, a, spec.Tolerance));
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                missing.Add($"{c.Layer} {c.Name}");   // what is finished is kept; the rest is listed as missing
+            }
+        }
+        if (changes.Count == 0) cancellationToken.ThrowIfCancellationRequested();
         return new ReparametrizationReport(model.Spec, data.Name, spec.Split.ToString().ToLowerInvariant(), data.Count, spec.NeuronWise,
-            spec.MaxFactor, spec.Seed, spec.Tolerance, rescalings, outputChange, changes, clock.Elapsed.TotalSeconds);
+            spec.MaxFactor, spec.Seed, spec.Tolerance, rescalings, outputChange, changes, clock.Elapsed.TotalSeconds,
+            missing.Count > 0 ? missing : null);
+    }
+
+    /// <summary>A NaN or infinite value on either side is "not finite" (and changed), never "unchanged".</summary>
+    static MeasureChange Change(string layer, Value before, Value after, double tolerance)
+    {
+        if (!double.IsFinite(after.Amount) || !double.IsFinite(before.Amount))
+            return new MeasureChange(layer, before.Label, before.Amount, after.Amount, double.NaN, true) { NotFinite = true };
+        double relative = Math.Abs(after.Amount - before.Amount) / Math.Max(Math.Abs(before.Amount), 1e-300);
+        return new MeasureChange(layer, before.Label, before.Amount, after.Amount, relative, !(relative <= tolerance));
     }
 
     static double OutputChange(Classifier a, Classifier b, LabeledDataset data, int chunkSize)
@@ -124,44 +149,56 @@ public static class ReparametrizeJob
         return max;
     }
 
-    sealed record Value(string Layer, string Measure, double Amount);
+    /// <summary>A measure's label as reported ("hessian trace (exact)") and its value.</summary>
+    sealed record Value(string Label, double Amount);
 
-    static List<Value> Values(Classifier model, LabeledDataset data, ReparametrizeSpec spec, string phase,
-        IProgress<MeasureProgress>? progress, CancellationToken ct)
+    /// <summary>One measure of one target, taken from the original model and from the rescaled one in turn.</summary>
+    sealed record Comparison(string Layer, string Name, Func<Classifier, CancellationToken, Value> Take);
+
+    /// <summary>
+    /// Per target (a layer, or the whole network for "all"): relative flatness (the default variant, and with
+    /// feature normalization; for the head also the neuron-wise and layer-wise variants), the Hessian trace and
+    /// λ_max by the layer's weight.
+    /// </summary>
+    static List<Comparison> Comparisons(Classifier model, LabeledDataset data, ReparametrizeSpec spec)
     {
-        var measureSpec = new MeasureSpec
+        var measureSpec = new MeasureSpec { Top = 1, Samples = null, Seed = spec.Seed, ChunkSize = spec.ChunkSize };
+        LayerGeometry One(Classifier m, string target, MeasureSpec s, CancellationToken ct) =>
+            MeasureJob.Measure(m, data, s with { Layer = target }, [target], null, null, ct, null).Layers.Single();
+        var list = new List<Comparison>();
+        foreach (var target in MeasureJob.Targets(model, spec.Layer))
         {
-            Layer = spec.Layer,
-            Measures = [GeometryMeasures.RelativeFlatness, GeometryMeasures.HessianTrace, GeometryMeasures.TopEigen],
-            Top = 1,
-            Samples = null,
-            Seed = spec.Seed,
-            ChunkSize = spec.ChunkSize,
-        };
-        var progressWithPhase = progress is null
-            ? null : new Progress<MeasureProgress>(p => progress.Report(p with { Measure = $"{p.Measure} ({phase})" }));
-        var plain = MeasureJob.Measure(model, data, measureSpec, progress: progressWithPhase, cancellationToken: ct);
-        var normalized = MeasureJob.Measure(model, data, measureSpec with { Measures = [GeometryMeasures.RelativeFlatness],
-            NormalizeFeatures = true }, progress: progressWithPhase, cancellationToken: ct);
-        var values = new List<Value>();
-        foreach (var layer in plain.Layers)
-        {
-            if (layer.RelativeFlatness is { } rf)
-                values.Add(new Value(layer.Layer, $"relative flatness ({GeometryMeasures.VariantName(rf.Variant)})", rf.Value));
-            if (normalized.Layers.FirstOrDefault(l => l.Layer == layer.Layer)?.RelativeFlatness is { } rfn)
-                values.Add(new Value(layer.Layer, $"relative flatness ({GeometryMeasures.VariantName(rfn.Variant)}, normalized features)",
-                    rfn.Value));
-            if (layer.Layer == model.HeadName)
-                foreach (var variant in new[] { FlatnessVariant.NeuronWiseMaxEigenvalue, FlatnessVariant.LayerWiseTrace,
-                    FlatnessVariant.LayerWiseMaxEigenvalue })
+            if (target != MeasureJob.AllParameters)
+            {
+                var variant = GeometryMeasures.VariantName(RelativeFlatness.DefaultVariant(model, target));
+                list.Add(new Comparison(target, $"relative flatness ({variant})", (m, ct) =>
                 {
-                    var r = RelativeFlatness.Measure(model, data, layer.Layer, variant, new FlatnessOptions { ChunkSize = spec.ChunkSize,
-                        Seed = spec.Seed }, ct);
-                    values.Add(new Value(layer.Layer, $"relative flatness ({GeometryMeasures.VariantName(variant)})", r.Value));
-                }
-            if (layer.HessianTrace is { } tr) values.Add(new Value(layer.Layer, $"hessian trace ({tr.Method})", tr.Value));
-            if (layer.TopEigen is { } top) values.Add(new Value(layer.Layer, "lambda max", top.Values[0]));
+                    var rf = One(m, target, measureSpec with { Measures = [GeometryMeasures.RelativeFlatness] }, ct).RelativeFlatness!;
+                    return new Value($"relative flatness ({GeometryMeasures.VariantName(rf.Variant)})", rf.Value);
+                }));
+                list.Add(new Comparison(target, $"relative flatness ({variant}, normalized features)", (m, ct) =>
+                {
+                    var rf = One(m, target, measureSpec with { Measures = [GeometryMeasures.RelativeFlatness], NormalizeFeatures = true },
+                        ct).RelativeFlatness!;
+                    return new Value($"relative flatness ({GeometryMeasures.VariantName(rf.Variant)}, normalized features)", rf.Value);
+                }));
+                if (target == model.HeadName)
+                    foreach (var v in new[] { FlatnessVariant.NeuronWiseMaxEigenvalue, FlatnessVariant.LayerWiseTrace,
+                        FlatnessVariant.LayerWiseMaxEigenvalue })
+                    {
+                        var name = $"relative flatness ({GeometryMeasures.VariantName(v)})";
+                        list.Add(new Comparison(target, name, (m, ct) => new Value(name, RelativeFlatness.Measure(m, data, target, v,
+                            new FlatnessOptions { ChunkSize = spec.ChunkSize, Seed = spec.Seed }, ct).Value)));
+                    }
+            }
+            list.Add(new Comparison(target, "hessian trace", (m, ct) =>
+            {
+                var tr = One(m, target, measureSpec with { Measures = [GeometryMeasures.HessianTrace] }, ct).HessianTrace!;
+                return new Value($"hessian trace ({tr.Method})", tr.Value);
+            }));
+            list.Add(new Comparison(target, "lambda max", (m, ct) => new Value("lambda max",
+                One(m, target, measureSpec with { Measures = [GeometryMeasures.TopEigen] }, ct).TopEigen!.Values[0])));
         }
-        return values;
+        return list;
     }
 }

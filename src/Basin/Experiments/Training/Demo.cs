@@ -85,11 +85,12 @@ public static class Demo
     /// <summary>Writes the rows as JSON (Basin's conventions) to <paramref name="path"/>.</summary>
     public static void WriteJson(IReadOnlyList<DemoRow> rows, string path) => AtomicFile.WriteAllText(path, Json.Serialize(rows));
 
-    /// <summary>A PNG with two bar panels: test accuracy and the accuracy gap (train − test) per method.</summary>
+    /// <summary>A PNG with two bar panels: test accuracy (%) and the accuracy gap (train − test, percentage points) per
+    /// method; <paramref name="title"/> (the setting: data, model, sizes, epochs, seed) heads both.</summary>
     public static void WriteChart(IReadOnlyList<DemoRow> rows, string path, string title = "Fashion-MNIST, LeNet-5")
     {
         var accuracy = Panel(rows, r => 100 * (r.TestAccuracy ?? double.NaN), "test accuracy (%)", $"{title}\ntest accuracy");
-        var gap = Panel(rows, r => 100 * (r.AccuracyGap ?? double.NaN), "train − test accuracy (%)", $"{title}\ngeneralization gap");
+        var gap = Panel(rows, r => 100 * (r.AccuracyGap ?? double.NaN), "train − test accuracy (points)", $"{title}\naccuracy gap");
         const int width = 500, height = 420;
         using var left = SKBitmap.Decode(accuracy.GetImageBytes(width, height, ScottPlot.ImageFormat.Png));
         using var right = SKBitmap.Decode(gap.GetImageBytes(width, height, ScottPlot.ImageFormat.Png));
@@ -115,6 +116,7 @@ public static class Demo
         plot.Axes.Margins(bottom: 0);
         plot.YLabel(axis);
         plot.Title(title);
+        plot.Axes.Title.Label.FontSize = 13;   // the setting (data, model, sizes, epochs, seed) fits the panel's width
         return plot;
     }
 }
