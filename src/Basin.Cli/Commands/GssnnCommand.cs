@@ -183,9 +183,16 @@ public static class GssnnCommand
                 + $"programs {100 * s.ProgramMean:F1} % (mean of {s.ProgramCount})"
         );
         Console.WriteLine(
-            $"between-program ANOVA F {s.AnovaF:F2}, ICC {s.Icc:F2}; {s.Above} above and {s.Below} below the baseline by > 2 SE; "
-                + $"Kendall τ(train, eval) over programs {(s.TauTrainEval is { } t ? t.ToString("F2", Inv) : "-")}"
+            $"between-program ANOVA F {s.AnovaF:F2} (p {s.AnovaP:F3}), ICC {s.Icc:F2}; {s.Above} above and {s.Below} below the "
+                + $"baseline by > 2 SE; Kendall τ(train, eval) over programs {(s.TauTrainEval is { } t ? t.ToString("F2", Inv) : "-")}"
         );
+        if (s.Predictors.Count > 0)
+            Console.WriteLine("Spearman ρ(graph statistic, mean eval): "
+                + string.Join(", ", s.Predictors.Select(p => $"{p.Key} {p.Value.ToString("+0.00;-0.00;0.00", Inv)}")));
+        if (s.Selection is { } sel)
+            Console.WriteLine($"selection on held-out seeds: the top {sel.Selected.Count} by train accuracy "
+                + $"({string.Join(", ", sel.Selected)}) evaluate at {100 * sel.SelectedEval:F1} %, all graphs {100 * sel.AllEval:F1} %, "
+                + $"baseline {100 * sel.BaselineEval:F1} %");
     }
 
     static Command Show()

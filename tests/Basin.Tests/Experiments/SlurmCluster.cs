@@ -11,6 +11,7 @@ namespace Basin.Tests.Experiments;
 /// through <see cref="Environment"/> (SLURM_CONF). Every daemon is stopped by its PID file on Dispose.
 /// ./test.sh installs Debian's slurm-wlm when root and missing.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class SlurmCluster : IDisposable
 {
     public const string NodeName = "basinnode";

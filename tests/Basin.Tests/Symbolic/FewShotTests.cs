@@ -1,3 +1,4 @@
+using Basin.Symbolic;
 using System.Text.Json;
 using Basin.Data;
 using Basin.Experiments.Symbolic;
@@ -51,6 +52,33 @@ public class FewShotTests
         var (f, icc) = GssnnStudy.Anova([[1, 2, 3], [4, 5, 6]]);
         Assert.Equal(13.5, f, 12);
         Assert.Equal(12.5 / 15.5, icc, 12);
+    }
+
+    static GssnnArm Arm(string name, string kind, params (double Train, double Eval)[] runs) =>
+        new(name, kind, null, 0, 0, runs.Select(r => new FewShotResult(r.Train, r.Eval, 1e-3)).ToList());
+
+    [Fact]
+    public void TheSummaryGivesTheAnovaPValueThePredictorsAndTheSelectionOnHeldOutSeeds()
+    {
+        // Four graphs with 4 seeds; graph g has eval (g, g, g+1, g+1)/10 and train ranks d > c > b > a on seeds 1-2.
+        var names = new[] { "a", "b", "c", "d" };
+        var graphs = names.Select((n, g) => Arm(n, "program", (0.5 + 0.1 * g, 0.1 * g), (0.5 + 0.1 * g, 0.1 * g), (0.2, 0.1 * g + 0.1),
+            (0.2, 0.1 * g + 0.1)) with { Statistics = new GraphStatistics(g + 2, g + 1, 0, g, 1, 2 * g + 3) }).ToList();
+        var arms = new List<GssnnArm> { Arm("baseline", "baseline", (1, 0.5), (1, 0.6)), Arm("matched", "matched", (1, 0.5), (1, 0.5)) };
+        arms.AddRange(graphs);
+        var s = GssnnStudy.Summarize(arms);
+        // Group means 0.05, 0.15, 0.25, 0.35; SSB = 4·Σ(m − 0.2)² = 0.2, MSB = 0.2/3; within each group SS = 4·0.05² = 0.01,
+        // MSW = 0.04/12. F = 20 on (3, 12) df; P(F(3,12) > 20) = I_{1/6}(6, 1.5) = 5.8189e-5 (numerical integration).
+        Assert.Equal(20, s.AnovaF, 9);
+        Assert.Equal(5.8189e-5, s.AnovaP, 8);
+        Assert.Equal(1.0, s.Predictors["nodes"], 12);        // every statistic rises with the mean eval here
+        Assert.Equal(1.0, s.Predictors["elements"], 12);
+        var sel = s.Selection!;
+        Assert.Equal(["d"], sel.Selected);                   // top quarter of 4 by train on seeds 1-2
+        Assert.Equal(0.4, sel.SelectedEval, 12);             // d's eval on seeds 3-4
+        Assert.Equal(0.25, sel.AllEval, 12);
+        Assert.Equal(0.55, sel.BaselineEval, 12);
+        Assert.Null(GssnnStudy.Select(graphs.Select(g => g with { Runs = g.Runs.Take(3).ToList() }).ToList(), arms[0]));
     }
 
     [Fact]

@@ -52,6 +52,9 @@ public sealed record GssnnStudySpec
 /// <summary>One arm (baseline, matched capacity, or a graph) and its per-seed accuracies.</summary>
 public sealed record GssnnArm(string Name, string Kind, string? Program, int Nodes, int Edges, IReadOnlyList<FewShotResult> Runs)
 {
+    /// <summary>The graph's shape (null for the baseline and matched-capacity arms).</summary>
+    public GraphStatistics? Statistics { get; init; }
+
     public double MeanEval => Runs.Average(r => r.EvalAccuracy);
     public double MeanTrain => Runs.Average(r => r.TrainAccuracy);
 }
@@ -74,7 +77,23 @@ public sealed record GssnnSummary(
     int Below,
     int ProgramCount,
     double? TauTrainEval
-);
+)
+{
+    /// <summary>The ANOVA's p-value: the upper tail of F(k − 1, N − k) at <see cref="AnovaF"/>.</summary>
+    public double AnovaP { get; init; } = double.NaN;
+
+    /// <summary>Spearman's ρ between each graph statistic (<see cref="GraphStatistics.Names"/>) and the programs' mean eval.</summary>
+    public IReadOnlyDictionary<string, double> Predictors { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>Selection on held-out seeds (with at least 4 seeds per program), or null.</summary>
+    public GssnnSelection? Selection { get; init; }
+}
+
+/// <summary>
+/// Selection honesty: the top quarter of the graphs by mean training accuracy on the first half of their seeds, and
+/// their mean eval accuracy on the other half, against the baseline's mean and the mean of all graphs on those seeds.
+/// </summary>
+public sealed record GssnnSelection(IReadOnlyList<string> Selected, double SelectedEval, double AllEval, double BaselineEval);
 
 public sealed record GssnnStudyResult(GssnnStudySpec Spec, IReadOnlyList<GssnnArm> Arms, GssnnSummary Summary);
 
@@ -149,7 +168,7 @@ public static class GssnnStudy
                     g.Graph.Nodes.Count,
                     g.Graph.Edges.Count,
                     Seeds(spec.SeedsPerProgram).Select(s => TrainOne(g.Name, FewShotHead.Graph, g.Graph, s)).ToList()
-                )
+                ) { Statistics = GraphStatistics.Of(g.Graph) }
             );
         return new GssnnStudyResult(spec, arms, Summarize(arms));
     }
@@ -180,6 +199,7 @@ public static class GssnnStudy
             programs.Count >= 2
                 ? KendallTau.TauB(programs.Select(p => p.MeanTrain).ToArray(), programs.Select(p => p.MeanEval).ToArray())
                 : null;
+        int runs = programs.Sum(p => p.Runs.Count);
         return new GssnnSummary(
             bMean,
             bSd,
@@ -192,7 +212,38 @@ public static class GssnnStudy
             below,
             programs.Count,
             tau is { } t && double.IsFinite(t) ? t : null
-        );
+        )
+        {
+            AnovaP = double.IsFinite(f) ? 1 - MathNet.Numerics.Distributions.FisherSnedecor.CDF(programs.Count - 1, runs - programs.Count, f)
+                : double.NaN,
+            Predictors = Predictors(programs),
+            Selection = Select(programs, arms.Single(a => a.Kind == "baseline")),
+        };
+    }
+
+    /// <summary>Spearman's ρ of each graph statistic against the programs' mean eval accuracy (needs 3 or more graphs).</summary>
+    static IReadOnlyDictionary<string, double> Predictors(IReadOnlyList<GssnnArm> programs)
+    {
+        var withStatistics = programs.Where(p => p.Statistics is not null).ToList();
+        if (withStatistics.Count < 3) return new Dictionary<string, double>();
+        var eval = withStatistics.Select(p => p.MeanEval).ToArray();
+        return GraphStatistics.Names.Select((name, i) => (name, rho: MathNet.Numerics.Statistics.Correlation.Spearman(
+                withStatistics.Select(p => p.Statistics!.Values[i]), eval)))
+            .ToDictionary(x => x.name, x => x.rho);
+    }
+
+    /// <summary>
+    /// The top quarter (at least one) of the graphs by mean train accuracy on seeds 1..n/2, and their mean eval accuracy on
+    /// the other seeds; null with fewer than 4 seeds per graph or fewer than 4 graphs.
+    /// </summary>
+    public static GssnnSelection? Select(IReadOnlyList<GssnnArm> programs, GssnnArm baseline)
+    {
+        if (programs.Count < 4 || programs.Any(p => p.Runs.Count < 4)) return null;
+        double HeldOut(GssnnArm a) => a.Runs.Skip(a.Runs.Count / 2).Average(r => r.EvalAccuracy);
+        var selected = programs.OrderByDescending(p => p.Runs.Take(p.Runs.Count / 2).Average(r => r.TrainAccuracy))
+            .ThenBy(p => p.Name, StringComparer.Ordinal).Take(Math.Max(1, programs.Count / 4)).ToList();
+        return new GssnnSelection(selected.Select(p => p.Name).ToList(), selected.Average(HeldOut), programs.Average(HeldOut),
+            baseline.Runs.Average(r => r.EvalAccuracy));
     }
 
     /// <summary>The sample standard deviation (<see cref="SampleStatistics"/>), shown as 0 for fewer than two values.</summary>
