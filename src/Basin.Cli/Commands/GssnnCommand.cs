@@ -7,7 +7,7 @@ using Spectre.Console;
 
 namespace Basin.Cli.Commands;
 
-/// <summary>`basin gssnn study|show`: G-SSNN modules built from graph programs (Basin.Symbolic, Basin.Experiments.Symbolic).</summary>
+/// <summary>`basin gssnn study|population|show`: G-SSNN modules built from graph programs (Basin.Symbolic, Basin.Experiments.Symbolic).</summary>
 public static class GssnnCommand
 {
     static readonly GssnnStudySpec D = new();
@@ -20,6 +20,7 @@ public static class GssnnCommand
             "Graph-based symbolically synthesized modules (G-SSNN): train programs' graphs on a few-shot task against the plain encoder"
         );
         cmd.Subcommands.Add(Study());
+        cmd.Subcommands.Add(GssnnPopulationCommand.Create());
         cmd.Subcommands.Add(Show());
         return cmd;
     }

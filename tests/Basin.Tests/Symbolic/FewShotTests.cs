@@ -82,6 +82,43 @@ public class FewShotTests
     }
 
     [Fact]
+    public void ARoundIsReadAgainstTheBaselinesPercentileAndMinimum()
+    {
+        var stats = new GraphStatistics(2, 1, 0, 1, 1, 3);
+        var members = new[] { (0.9, 0.70), (0.8, 0.60), (0.7, 0.50), (0.6, 0.65) }
+            .Select((r, i) => new PopulationMember($"program{i + 1}", "add", 0, stats, new FewShotResult(r.Item1, r.Item2, 1e-3))).ToList();
+        var round = GssnnPopulation.Read(2, members, baselineP90: 0.66, baselineMin: 0.55);
+        Assert.Equal((2, 0.5, 0.7, 1, 1), (round.Round, round.MinEval, round.MaxEval, round.AboveBaselineP90, round.BelowBaselineMin));
+        Assert.Equal(0.6125, round.MeanEval, 12);
+        Assert.Equal(0.75, round.MeanTrain, 12);
+    }
+
+    [Fact]
+    public void ATinyPopulationKeepsTheBetterHalfAndTestsItsTopQuarterOnFreshSeeds()
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir, train: 96, test: 64);
+        var r = CliRunner.Run(dir, null, "gssnn", "population", "--size", "4", "--rounds", "2", "--held-out-seeds", "2",
+            "--baseline-seeds", "2", "--epochs", "1", "--train-count", "8", "--eval-count", "8", "--dimension", "16", "--data", data,
+            "--threads", "1", "--json");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var rounds = doc.RootElement.GetProperty("rounds").EnumerateArray().ToList();
+        Assert.Equal(2, rounds.Count);
+        var first = rounds[0].GetProperty("members").EnumerateArray().ToList();
+        var second = rounds[1].GetProperty("members").EnumerateArray().ToList();
+        Assert.Equal(["program1", "program2", "program3", "program4"], first.Select(m => m.GetProperty("name").GetString()));
+        // The better half by training accuracy survives (ties by sampling order), two new programs join.
+        var kept = first.OrderByDescending(m => m.GetProperty("result").GetProperty("trainAccuracy").GetDouble())
+            .Select(m => m.GetProperty("name").GetString()).Take(2).ToList();
+        Assert.Equal([.. kept, "program5", "program6"], second.Select(m => m.GetProperty("name").GetString()));
+        Assert.Equal([0, 0, 1, 1], second.Select(m => m.GetProperty("born").GetInt32()));
+        var heldOut = doc.RootElement.GetProperty("heldOut").GetProperty("members").EnumerateArray().ToList();
+        Assert.Single(heldOut);                                                  // the top quarter of 4
+        Assert.Equal(2, doc.RootElement.GetProperty("baseline").GetArrayLength());
+    }
+
+    [Fact]
     public void ATinyStudyRunsEndToEndAndShowPrintsGraphs()
     {
         var dir = CliRunner.TempDir();

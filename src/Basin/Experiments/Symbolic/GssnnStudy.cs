@@ -109,13 +109,7 @@ public static class GssnnStudy
     )
     {
         spec.Check();
-        if (spec.Threads is { } t)
-            torch.set_num_threads(t);
-        using var trainSource = ImageDatasets.Load("fashion-mnist", Split.Train, spec.DataPath);
-        using var testSource = ImageDatasets.Load("fashion-mnist", Split.Test, spec.DataPath);
-        var task = FewShotTasks.Get(spec.Task);
-        using var train = FewShotTasks.Draw(task, trainSource, spec.TrainCount, spec.DataSeed);
-        using var eval = FewShotTasks.Draw(task, testSource, spec.EvalCount, spec.DataSeed + 1);
+        using var bench = new GssnnBench(spec, cancellationToken);
 
         var graphs = new List<(string Name, string Kind, string? Program, ElementGraph Graph)>();
         if (spec.Controls)
@@ -134,9 +128,7 @@ public static class GssnnStudy
             done = 0;
         FewShotResult TrainOne(string arm, FewShotHead head, ElementGraph? graph, long seed)
         {
-            torch.manual_seed(seed);
-            using var model = new FewShotNetwork(head, spec.Dimension, graph, spec.Module);
-            var result = FewShotTraining.Train(model, train, eval, spec.Schedule, seed, cancellationToken);
+            var result = bench.Train(head, graph, seed);
             progress?.Report(new GssnnProgress(++done, total, arm, seed, result));
             return result;
         }
@@ -214,7 +206,8 @@ public static class GssnnStudy
             tau is { } t && double.IsFinite(t) ? t : null
         )
         {
-            AnovaP = double.IsFinite(f) ? 1 - MathNet.Numerics.Distributions.FisherSnedecor.CDF(programs.Count - 1, runs - programs.Count, f)
+            AnovaP = double.IsFinite(f)
+                ? 1 - MathNet.Numerics.Distributions.FisherSnedecor.CDF(programs.Count - 1, runs - programs.Count, f)
                 : double.NaN,
             Predictors = Predictors(programs),
             Selection = Select(programs, arms.Single(a => a.Kind == "baseline")),
