@@ -9,19 +9,12 @@ namespace Basin.Symbolic;
 /// <summary>The paper's schedule: Adam (lr 1e-3), batch 8, 16 epochs, the plateau scheduler stepped on every batch's loss.</summary>
 public sealed record FewShotSchedule
 {
-    public double LearningRate { get; init; } = 1e-3;
-    public int BatchSize { get; init; } = 8;
-    public int Epochs { get; init; } = 16;
+    public double LearningRate { get; init => field = Basin.Check.Positive(value, nameof(LearningRate)); } = 1e-3;
+    public int BatchSize { get; init => field = Basin.Check.AtLeast(value, 1, nameof(BatchSize)); } = 8;
+    public int Epochs { get; init => field = Basin.Check.AtLeast(value, 1, nameof(Epochs)); } = 16;
 
     /// <summary>Step the plateau scheduler on every batch's loss, as the paper does; false keeps the rate constant.</summary>
     public bool Plateau { get; init; } = true;
-
-    public void Check()
-    {
-        Basin.Check.Positive(LearningRate, nameof(LearningRate));
-        Basin.Check.AtLeast(BatchSize, 1, nameof(BatchSize));
-        Basin.Check.AtLeast(Epochs, 1, nameof(Epochs));
-    }
 }
 
 /// <summary>Accuracy (threshold 0.5 on the sigmoid) on the training and evaluation sets after training.</summary>
@@ -33,7 +26,7 @@ public static class FewShotTraining
     public static FewShotResult Train(FewShotNetwork model, LabeledDataset train, LabeledDataset eval, FewShotSchedule schedule, long seed,
         CancellationToken cancellationToken = default)
     {
-        schedule.Check();
+        ArgumentNullException.ThrowIfNull(schedule);
         if (train.Count == 0) throw new BasinException("no training examples");
         var parameters = NamedParameter.Of(model);
         using var updater = new Adam().Bind(parameters);

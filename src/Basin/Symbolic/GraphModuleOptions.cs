@@ -17,10 +17,10 @@ public enum EmbeddingIndex
 public sealed record GraphModuleOptions
 {
     /// <summary>Message-passing layers.</summary>
-    public int Depth { get; init; } = 3;
+    public int Depth { get; init => field = Basin.Check.AtLeast(value, 1, nameof(Depth)); } = 3;
 
     /// <summary>Dropout on node and, separately, edge features before every layer.</summary>
-    public double Dropout { get; init; } = 0.3;
+    public double Dropout { get; init => field = Basin.Check.Fraction(value, nameof(Dropout)); } = 0.3;
     public EmbeddingIndex EmbeddingIndex { get; init; } = EmbeddingIndex.Ij;
 
     /// <summary>
@@ -34,11 +34,4 @@ public sealed record GraphModuleOptions
     /// end's port), so there are n_nodes + 2·n_edges chunks and each edge sends four directed messages.
     /// </summary>
     public bool LegacyDuplicateEdges { get; init; }
-
-    public void Check()
-    {
-        Basin.Check.AtLeast(Depth, 1, nameof(Depth));
-        if (!(Dropout >= 0 && Dropout < 1))
-            throw new OptionException(nameof(Dropout), $"{nameof(Dropout)} must be in [0, 1), got {Dropout}");
-    }
 }

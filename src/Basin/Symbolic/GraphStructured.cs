@@ -31,7 +31,6 @@ public sealed class GraphStructured : nn.Module<Tensor, Tensor>
         : base(nameof(GraphStructured))
     {
         options ??= new GraphModuleOptions();
-        options.Check();
         Check.AtLeast(outputs, 1, nameof(outputs));
         if (dimension < 8 || dimension % 4 != 0)
             throw new OptionException(nameof(dimension), $"the feature dimension must be a multiple of 4 and at least 8, got {dimension}");

@@ -118,6 +118,18 @@ public class FewShotTests
         Assert.Equal(2, doc.RootElement.GetProperty("baseline").GetArrayLength());
     }
 
+    [Theory]
+    [InlineData("study", "--baseline-seeds", "1", "--baseline-seeds must be at least 2, got 1")]
+    [InlineData("study", "--task", "hats", "unknown few-shot task 'hats'")]
+    [InlineData("study", "--embedding-scale", "-1", "--embedding-scale must be a finite number ≥ 0, got -1")]
+    [InlineData("population", "--size", "2", "--size must be at least 4, got 2")]
+    [InlineData("population", "--epochs", "0", "--epochs must be at least 1, got 0")]
+    public void BadStudySettingsAreOneLineErrorsNamingTheFlag(string command, string option, string value, string message)
+    {
+        var dir = CliRunner.TempDir();
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "gssnn", command, option, value), message);
+    }
+
     [Fact]
     public void ATinyStudyRunsEndToEndAndShowPrintsGraphs()
     {

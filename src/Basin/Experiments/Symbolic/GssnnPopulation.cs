@@ -48,7 +48,6 @@ public static class GssnnPopulation
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        spec.Bench.Check();
         using var bench = new GssnnBench(spec.Bench, cancellationToken);
         int survivors = spec.Size / 2, top = Math.Max(1, spec.Size / 4);
         int total = spec.Bench.BaselineSeeds + spec.Size + (spec.Rounds - 1) * (spec.Size - survivors) + top * spec.HeldOutSeeds;

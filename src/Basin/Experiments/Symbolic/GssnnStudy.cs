@@ -10,16 +10,16 @@ namespace Basin.Experiments.Symbolic;
 public sealed record GssnnStudySpec
 {
     /// <summary>Sampled programs (lengths up to <see cref="ProgramLength"/>, seeds 1..N).</summary>
-    public int Programs { get; init; } = 24;
-    public int ProgramLength { get; init; } = 12;
+    public int Programs { get; init => field = Basin.Check.AtLeast(value, 0, nameof(Programs)); } = 24;
+    public int ProgramLength { get; init => field = Basin.Check.AtLeast(value, 1, nameof(ProgramLength)); } = 12;
 
     /// <summary>Also train the control graphs (<see cref="CanonicalGraphs"/>).</summary>
     public bool Controls { get; init; } = true;
-    public int SeedsPerProgram { get; init; } = 4;
-    public int BaselineSeeds { get; init; } = 20;
+    public int SeedsPerProgram { get; init => field = Basin.Check.AtLeast(value, 1, nameof(SeedsPerProgram)); } = 4;
+    public int BaselineSeeds { get; init => field = Basin.Check.AtLeast(value, 2, nameof(BaselineSeeds)); } = 20;
 
     /// <summary>The few-shot task (<see cref="FewShotTasks"/>): "shirt" (hard) or "footwear" (easy).</summary>
-    public string Task { get; init; } = "shirt";
+    public string Task { get; init => field = FewShotTasks.Get(value).Name; } = "shirt";
 
     /// <summary>The encoder's feature dimension D.</summary>
     public int Dimension { get; init; } = 128;
@@ -37,16 +37,6 @@ public sealed record GssnnStudySpec
     /// <summary>libtorch threads (null: its default).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public int? Threads { get; init; }
-
-    public void Check()
-    {
-        FewShotTasks.Get(Task);
-        Basin.Check.AtLeast(Programs, 0, nameof(Programs));
-        Basin.Check.AtLeast(ProgramLength, 1, nameof(ProgramLength));
-        Basin.Check.AtLeast(SeedsPerProgram, 1, nameof(SeedsPerProgram));
-        Basin.Check.AtLeast(BaselineSeeds, 2, nameof(BaselineSeeds));
-        Schedule.Check();
-    }
 }
 
 /// <summary>One arm (baseline, matched capacity, or a graph) and its per-seed accuracies.</summary>
@@ -108,7 +98,7 @@ public static class GssnnStudy
         CancellationToken cancellationToken = default
     )
     {
-        spec.Check();
+        ArgumentNullException.ThrowIfNull(spec);
         using var bench = new GssnnBench(spec, cancellationToken);
 
         var graphs = new List<(string Name, string Kind, string? Program, ElementGraph Graph)>();
