@@ -207,6 +207,7 @@ public static class GssnnCommand
             Description = "Ports per node",
             DefaultValueFactory = _ => GraphProgram.DefaultMaxConn,
         };
+        var png = new Option<string?>("--png") { Description = "Also draw the graph to this PNG file" };
         var cmd = new Command(
             "show",
             "Run a graph program and print its graph (nodes, edges with ports) and its JSON in the reference format"
@@ -214,6 +215,7 @@ public static class GssnnCommand
         {
             program,
             maxConn,
+            png,
         };
         cmd.SetAction(pr =>
         {
@@ -227,6 +229,11 @@ public static class GssnnCommand
             foreach (var e in graph.Edges)
                 Console.WriteLine($"  edge {e.Id}: {e.A} (port {e.PortA}) - {e.B} (port {e.PortB})");
             Console.WriteLine(graph.ToReferenceJson());
+            if (pr.GetValue(png) is { } file)
+            {
+                GraphDrawing.Save(graph, file, text);
+                Console.WriteLine($"drew {file}");
+            }
             return Cli.ExitOk;
         });
         return cmd;
