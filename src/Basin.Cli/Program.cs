@@ -33,4 +33,5 @@ root.Subcommands.Add(GssnnCommand.Create());
 root.Subcommands.Add(LandscapeCommand.Create());
 root.Subcommands.Add(ConnectCommand.Create());
 root.Subcommands.Add(PruneCommand.Create());
+root.Subcommands.Add(RobustnessCommand.Create());
 return await Cli.InvokeAsync(root, args);

@@ -104,7 +104,7 @@ public class FeatureGeometryTests
             var parts = FeatureGeometry.Decompose(hv.AsSpan(i * m, m), w, b);
             for (int c = 0; c < 10; c++) Assert.True(Math.Abs(parts[c].Logit - zv[i * 10 + c]) < 1e-6, $"sample {i}, class {c}");
         }
-        var labels = arange(16, ScalarType.Int64).remainder(10);
+        var labels = tensor(Enumerable.Range(0, 16).Select(i => (long)(i % 10)).ToArray());
         var all = FeatureGeometry.Of(h, logits, labels, w, b);
         Assert.All(all, g => Assert.Equal(g.Correct, g.GeometricMargin > 0));
         Assert.All(all, g => Assert.Equal(g.Correct, g.LogitMargin > 0));

@@ -170,8 +170,9 @@ public class CorruptionTests
         var e = Assert.Throws<BasinException>(() => ImageCorruptions.Parse("gaussian_noise,fog"));
         Assert.StartsWith("unknown corruption 'fog' (known: gaussian_noise, shot_noise,", e.Message);
         Assert.DoesNotContain('\n', e.Message);
-        Assert.Equal("severity must be in 1–5, got 6", Assert.Throws<BasinException>(() => ImageCorruptions.ParseSeverities("1-6")).Message);
-        Assert.Equal("severity must be in 1–5, got 0", Assert.Throws<BasinException>(() => ImageCorruptions.ParseSeverities("0")).Message);
+        static string Error(string text) => Assert.Throws<BasinException>(() => ImageCorruptions.ParseSeverities(text)).Message;
+        Assert.Equal("severity must be in 1–5, got 6", Error("1-6"));
+        Assert.Equal("severity must be in 1–5, got 0", Error("0"));
         Assert.Contains("is not a severity", Assert.Throws<BasinException>(() => ImageCorruptions.ParseSeverities("a")).Message);
         using var data = Images(1);
         Assert.Equal("severity must be in 1–5, got 9",
@@ -180,7 +181,7 @@ public class CorruptionTests
         Assert.Equal([2, 4], ImageCorruptions.ParseSeverities("4, 2"));
         Assert.Equal(["rotate", "inverse"], ImageCorruptions.Parse("Rotate, inverse,rotate").Select(c => c.Name));
         Assert.Equal(ImageCorruptions.Names, ImageCorruptions.Parse("all").Select(c => c.Name));
-        using var outside = new LabeledDataset("raw", full(new long[] { 1, 1, 28, 28 }, 2f), tensor(new long[1]), 10);
+        using var outside = new LabeledDataset("raw", tensor(Enumerable.Repeat(2f, 784).ToArray(), [1, 1, 28, 28]), tensor(new long[1]), 10);
         Assert.Contains("pixel values in [0, 1]",
             Assert.Throws<BasinException>(() => ImageCorruptions.Apply(outside, ImageCorruptions.Get("contrast"), 1)).Message);
     }
