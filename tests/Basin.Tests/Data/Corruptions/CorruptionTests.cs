@@ -181,7 +181,8 @@ public class CorruptionTests
         Assert.Equal([2, 4], ImageCorruptions.ParseSeverities("4, 2"));
         Assert.Equal(["rotate", "inverse"], ImageCorruptions.Parse("Rotate, inverse,rotate").Select(c => c.Name));
         Assert.Equal(ImageCorruptions.Names, ImageCorruptions.Parse("all").Select(c => c.Name));
-        using var outside = new LabeledDataset("raw", tensor(Enumerable.Repeat(2f, 784).ToArray(), [1, 1, 28, 28]), tensor(new long[1]), 10);
+        using var outside = new LabeledDataset("raw", tensor(Enumerable.Repeat(2f, 784).ToArray(), [1, 1, 28, 28]),
+            tensor(new long[1]), 10);
         Assert.Contains("pixel values in [0, 1]",
             Assert.Throws<BasinException>(() => ImageCorruptions.Apply(outside, ImageCorruptions.Get("contrast"), 1)).Message);
     }
