@@ -26,10 +26,10 @@ public static class SparseSearchPlot
         search.LineWidth = 2;
         var dense = plot.Add.HorizontalLine(100 * result.Dense.TestAccuracy);
         dense.LegendText = "dense parent";
-        plot.Title($"node random search on run {result.SourceRun} ({result.Model}, score {result.Score} after {result.ScoreSteps} steps)");
-        plot.XLabel("node sparsity (%)");
+        plot.Title($"node random search, run {result.SourceRun} ({result.Model})");
+        plot.XLabel($"node sparsity (%); candidates scored by {result.Score} after {result.ScoreSteps} steps");
         plot.YLabel("test accuracy (%)");
-        plot.ShowLegend();
+        plot.ShowLegend(ScottPlot.Edge.Right);
         var bytes = plot.GetImageBytes(width, height, ScottPlot.ImageFormat.Png);
         AtomicFile.Write(path, stream => stream.Write(bytes));
     }
