@@ -30,6 +30,8 @@ public static class SparseSearchCommand
         var seed = new Option<long?>("--seed") { Description = "Base seed of the masks (default: the run's seed)" };
         var threshold = new Option<double>("--threshold") { Description = "Epochs to threshold: first epoch whose train accuracy " +
             "reaches this fraction of the dense parent's final train accuracy", DefaultValueFactory = _ => d.Threshold };
+        var diagnostic = new Option<int>("--diagnostic") { Description = "Also train N candidates spread over the score ranking " +
+            "fully, for Spearman(score, test accuracy)", DefaultValueFactory = _ => d.Diagnostic };
         var output = new Option<string?>("--out") { Description = "Folder for result.json, networks.csv, candidates.csv and " +
             "sparse-search.png" };
         var json = Options.Json();
@@ -41,7 +43,8 @@ public static class SparseSearchCommand
             with R random masks and the dense parent (final accuracy, epochs to threshold, 95 % bootstrap intervals).
             Example: basin sparse-search RUN --sparsities 0.5,0.75,0.9 --candidates 20 --random 5 --out search
             """)
-        { run, sparsities, candidates, random, scoreSteps, scoreSamples, score, epochs, seed, threshold, output, json, runs, threads };
+        { run, sparsities, candidates, random, scoreSteps, scoreSamples, score, epochs, seed, threshold, diagnostic, output, json, runs,
+            threads };
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
             bool asJson = pr.GetValue(json);
@@ -59,6 +62,7 @@ public static class SparseSearchCommand
                 Epochs = pr.GetValue(epochs),
                 Seed = pr.GetValue(seed),
                 Threshold = pr.GetValue(threshold),
+                Diagnostic = pr.GetValue(diagnostic),
                 Out = pr.GetValue(output),
             };
             using var store = RunStore.Open(pr.GetValue(runs)!);
@@ -84,11 +88,12 @@ public static class SparseSearchCommand
             $"score {r.Score} after {r.ScoreSteps} steps; dense parent: test acc {Pct(r.Dense.TestAccuracy)}, epochs to threshold " +
             $"({Pct(r.ThresholdAccuracy)} train acc) {r.Dense.EpochsToThreshold?.ToString(CultureInfo.InvariantCulture) ?? "never"}"));
         var t = new Table().AddColumns("node sparsity", "weight sparsity", "units kept", "search acc", "random acc (95% CI)",
-            "search − random (95% CI)", "dense − random (95% CI)", "search − random epochs (95% CI)");
+            "search − random (95% CI)", "dense − random (95% CI)", "search − random epochs (95% CI)", "ρ(score, acc)");
         foreach (var s in r.Sparsities)
             t.AddRow(Pct(s.NodeSparsity), Pct(s.WeightSparsity), string.Join(" ", s.Units.Select(u => $"{u.Kept}/{u.Units}")),
                 Pct(s.Search.TestAccuracy), Ci(s.RandomAccuracy, true), Ci(s.SearchMinusRandomAccuracy, true),
-                Ci(s.DenseMinusRandomAccuracy, true), Ci(s.SearchMinusRandomEpochs, false));
+                Ci(s.DenseMinusRandomAccuracy, true), Ci(s.SearchMinusRandomEpochs, false),
+                double.IsNaN(s.ScoreAccuracySpearman) ? "-" : s.ScoreAccuracySpearman.ToString("F2", CultureInfo.InvariantCulture));
         AnsiConsole.Write(t);
     }
 

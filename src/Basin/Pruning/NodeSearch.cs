@@ -41,6 +41,40 @@ public static class NodeSearch
         return Math.Max(best, 0);
     }
 
+    /// <summary>
+    /// <paramref name="n"/> candidate indices spread evenly over the ranking by score (best first): the candidates at sorted
+    /// positions round(i·(K − 1)/(n − 1)), i = 0..n−1 (each once), for the score-versus-outcome diagnostic.
+    /// </summary>
+    public static int[] SpreadOverScores(IReadOnlyList<double> scores, int n, bool higherIsBetter = false)
+    {
+        Check.AtLeast(n, 1, "n");
+        var order = Enumerable.Range(0, scores.Count)
+            .OrderBy(i => double.IsNaN(scores[i]) ? double.PositiveInfinity : higherIsBetter ? -scores[i] : scores[i]).ThenBy(i => i)
+            .ToArray();
+        if (n >= order.Length) return order;
+        if (n == 1) return [order[0]];
+        return Enumerable.Range(0, n).Select(i => order[(int)Math.Round(i * (order.Length - 1) / (double)(n - 1),
+            MidpointRounding.AwayFromZero)]).Distinct().ToArray();
+    }
+
+    /// <summary>Spearman's ρ: Pearson's correlation of the mid-ranks; NaN with fewer than 2 points or no variation.</summary>
+    public static double Spearman(IReadOnlyList<double> x, IReadOnlyList<double> y) =>
+        Basin.Robustness.RobustnessStatistics.Pearson(Ranks(x), Ranks(y));
+
+    static double[] Ranks(IReadOnlyList<double> v)
+    {
+        var order = Enumerable.Range(0, v.Count).OrderBy(i => v[i]).ToArray();
+        var ranks = new double[v.Count];
+        for (int start = 0; start < order.Length;)
+        {
+            int end = start;
+            while (end + 1 < order.Length && v[order[end + 1]] == v[order[start]]) end++;
+            for (int j = start; j <= end; j++) ranks[order[j]] = (start + end) / 2.0 + 1;
+            start = end + 1;
+        }
+        return ranks;
+    }
+
     /// <summary>The first epoch (1-based) whose train accuracy reaches <paramref name="threshold"/>; null when none does.</summary>
     public static int? EpochsToThreshold(IReadOnlyList<double> trainAccuracy, double threshold)
     {

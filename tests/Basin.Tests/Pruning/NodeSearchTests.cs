@@ -54,6 +54,19 @@ public class NodeSearchTests
     }
 
     [Fact]
+    public void TheDiagnosticSpreadsOverTheScoreRankingAndSpearmanUsesMidRanks()
+    {
+        double[] scores = [0.5, 0.1, 0.9, 0.3, 0.7];   // ranking, best (lowest) first: 1, 3, 0, 4, 2
+        Assert.Equal([1, 0, 2], NodeSearch.SpreadOverScores(scores, 3));
+        Assert.Equal([2, 0, 1], NodeSearch.SpreadOverScores(scores, 3, higherIsBetter: true));
+        Assert.Equal([1, 3, 0, 4, 2], NodeSearch.SpreadOverScores(scores, 9));
+        Assert.Equal([1], NodeSearch.SpreadOverScores(scores, 1));
+        Assert.Equal(-1, NodeSearch.Spearman([1, 2, 3, 4], [0.9, 0.8, 0.5, 0.1]), 12);
+        // Mid-ranks: x = (1, 2, 2, 3) has ranks (1, 2.5, 2.5, 4); y ranks (1, 2, 3, 4); Pearson = 4.5/√(4.5·5).
+        Assert.Equal(4.5 / Math.Sqrt(4.5 * 5), NodeSearch.Spearman([1, 2, 2, 3], [10, 20, 30, 40]), 12);
+    }
+
+    [Fact]
     public void EpochsToThresholdIsTheFirstEpochReachingIt()
     {
         Assert.Equal(3, NodeSearch.EpochsToThreshold([0.5, 0.7, 0.9, 0.95], 0.9));

@@ -23,7 +23,7 @@ public class SparseSearchCliTests
         var parent = train.RootElement.GetProperty("runId").GetString()!;
         var args = new[] { "sparse-search", parent, "--sparsities", "0.5", "--candidates", "3", "--random", "2", "--score-steps", "2",
             "--threads", "1", "--json" };
-        using var doc = Json(CliRunner.Run(dir, null, [.. args, "--out", "ss"]));
+        using var doc = Json(CliRunner.Run(dir, null, [.. args, "--out", "ss", "--diagnostic", "2"]));
         var root = doc.RootElement;
         // The dense parent trained again with its own recipe ends where the run ended.
         Assert.Equal(train.RootElement.GetProperty("figures").GetProperty("testAccuracy").GetDouble(),
@@ -41,7 +41,13 @@ public class SparseSearchCliTests
         Assert.Equal(2, s.GetProperty("random").GetArrayLength());
         foreach (var f in new[] { "result.json", "networks.csv", "candidates.csv", "sparse-search.png" })
             Assert.True(File.Exists(Path.Combine(dir, "ss", f)), f);
-        Assert.Equal(1 + 1 + 3, File.ReadAllLines(Path.Combine(dir, "ss", "networks.csv")).Length);
+        Assert.Equal(1 + 1 + 3 + 2, File.ReadAllLines(Path.Combine(dir, "ss", "networks.csv")).Length);
+        // The diagnostic trains the best and the worst candidate fully; ρ of two points is ±1.
+        var diagnostic = s.GetProperty("diagnostic").EnumerateArray().Select(x => x.GetProperty("index").GetInt32()).ToArray();
+        Assert.Equal([best, Array.IndexOf(scores, scores.Max())], diagnostic);
+        Assert.Equal(s.GetProperty("search").GetProperty("testAccuracy").GetDouble(),
+            s.GetProperty("diagnostic")[0].GetProperty("testAccuracy").GetDouble());
+        Assert.Equal(1, Math.Abs(s.GetProperty("scoreAccuracySpearman").GetDouble()), 12);
 
         // The pick, trained by 'basin prune --method node' with the same seed from θ₀, ends at the same test accuracy.
         using var node = Json(CliRunner.Run(dir, null, "prune", parent, "--method", "node", "--sparsity", "0.5", "--seed",

@@ -68,6 +68,21 @@ public static class SparseSearchJob
                 random.Add(TrainMask(c, s, NodeSearch.MaskSeed(seed, s, NodeSearch.Role.Random, r), "random", r, threshold));
                 progress?.Report(new SparseSearchProgress(s, "random", r + 1, spec.RandomMasks, random[^1].TestAccuracy));
             }
+            var diagnostic = new List<TrainedNetwork>();
+            if (spec.Diagnostic > 0)
+            {
+                var picks = NodeSearch.SpreadOverScores(scores.Select(x => x.Score).ToArray(), spec.Diagnostic,
+                    spec.Score == "accuracy");
+                foreach (var j in picks)
+                {
+                    diagnostic.Add(TrainMask(c, s, scores[j].Seed, "diagnostic", j, threshold));
+                    progress?.Report(new SparseSearchProgress(s, "diagnostic", diagnostic.Count, picks.Length,
+                        diagnostic[^1].TestAccuracy));
+                }
+            }
+            double spearman = diagnostic.Count == 0 ? double.NaN
+                : NodeSearch.Spearman(diagnostic.Select(x => scores[x.Index].Score).ToArray(),
+                    diagnostic.Select(x => x.TestAccuracy).ToArray());
             var accuracies = random.Select(x => x.TestAccuracy).ToArray();
             double Epochs(TrainedNetwork t) => t.EpochsToThreshold ?? epochs + 1;
             long bootSeed = NodeSearch.MaskSeed(seed, s, NodeSearch.Role.Random, -1);
@@ -75,7 +90,7 @@ public static class SparseSearchJob
                 NodeSearch.Mean(accuracies, spec.Bootstrap, bootSeed),
                 NodeSearch.MinusMean(search.TestAccuracy, accuracies, spec.Bootstrap, bootSeed),
                 NodeSearch.MinusMean(Epochs(search), random.Select(Epochs).ToArray(), spec.Bootstrap, bootSeed),
-                NodeSearch.MinusMean(dense.TestAccuracy, accuracies, spec.Bootstrap, bootSeed)));
+                NodeSearch.MinusMean(dense.TestAccuracy, accuracies, spec.Bootstrap, bootSeed), diagnostic, spearman));
         }
         var files = new List<string>();
         var result = new SparseSearchResult(sourceId, model.Spec, source.Dataset, epochs, spec.Score, spec.ScoreSteps, threshold, dense,
@@ -101,7 +116,7 @@ public static class SparseSearchJob
     {
         yield return Row(0, 0, r.Dense);
         foreach (var s in r.Sparsities)
-            foreach (var t in s.Random.Prepend(s.Search)) yield return Row(s.NodeSparsity, s.WeightSparsity, t);
+            foreach (var t in s.Random.Prepend(s.Search).Concat(s.Diagnostic)) yield return Row(s.NodeSparsity, s.WeightSparsity, t);
     }
 
     static string Row(double s, double w, TrainedNetwork t) => Join(s, w, t.Role, t.Index, t.Seed?.ToString(CultureInfo.InvariantCulture)

@@ -17,10 +17,13 @@ public sealed record TrainedNetwork(string Role, int Index, long? Seed, double T
 /// One node sparsity: the units kept and the weight sparsity that follows, the candidates' scores and the pick, the trained
 /// networks, and the comparisons (differences of the pick, and of the dense parent, from the random controls' mean, with 95 %
 /// bootstrap intervals over the controls). Epochs to threshold of a network that never reached it count as epochs + 1.
+/// Diagnostic: candidates spread over the score ranking, trained fully, and Spearman's ρ between their scores and test
+/// accuracies (NaN without a diagnostic).
 /// </summary>
 public sealed record SparsityComparison(double NodeSparsity, double WeightSparsity, IReadOnlyList<UnitsKept> Units,
     IReadOnlyList<CandidateScore> Candidates, int Best, TrainedNetwork Search, IReadOnlyList<TrainedNetwork> Random,
-    Interval RandomAccuracy, Interval SearchMinusRandomAccuracy, Interval SearchMinusRandomEpochs, Interval DenseMinusRandomAccuracy);
+    Interval RandomAccuracy, Interval SearchMinusRandomAccuracy, Interval SearchMinusRandomEpochs, Interval DenseMinusRandomAccuracy,
+    IReadOnlyList<TrainedNetwork> Diagnostic, double ScoreAccuracySpearman);
 
 public sealed record SparseSearchResult(string SourceRun, string Model, string Dataset, int Epochs, string Score, int ScoreSteps,
     double ThresholdAccuracy, TrainedNetwork Dense, IReadOnlyList<SparsityComparison> Sparsities, IReadOnlyList<string> Files);

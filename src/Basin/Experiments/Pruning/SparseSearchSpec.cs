@@ -30,6 +30,9 @@ public sealed record SparseSearchSpec
     /// train accuracy.</summary>
     public double Threshold { get; init; } = 0.95;
     public int Bootstrap { get; init; } = 10_000;
+    /// <summary>Also train this many candidates spread over the score ranking fully, for Spearman(score, test accuracy)
+    /// (0: none).</summary>
+    public int Diagnostic { get; init; }
     /// <summary>Folder for result.json, the CSV tables and the PNG; none written when null.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Out { get; init; }
@@ -47,6 +50,7 @@ public sealed record SparseSearchSpec
         Check.AtLeast(ScoreSteps, 0, "--score-steps");
         Check.AtLeast(ScoreSamples, 1, "--score-samples");
         Check.AtLeast(Bootstrap, 100, "--bootstrap");
+        Check.AtLeast(Diagnostic, 0, "--diagnostic");
         if (Epochs is < 1) throw new OptionException("--epochs", $"--epochs must be at least 1, got {Epochs}");
         if (!(Threshold > 0 && Threshold <= 1)) throw new OptionException("--threshold", $"--threshold must be in (0, 1], got {Threshold}");
         return this with { Score = Check.OneOf(Score, Scores, "--score"), Sparsities = Sparsities.Order().ToArray() };
