@@ -27,7 +27,7 @@ public class RobustnessCliTests
             "--epochs", "0", "--threads", "1", "--json"));
         var pruned = prune.RootElement.GetProperty("rounds")[1].GetProperty("runId").GetString()!;
 
-        using var doc = Json(CliRunner.Run(dir, null, "robustness", dense, pruned, "--corruptions", "rotate,contrast",
+        using var doc = Json(CliRunner.Run(dir, null, "robustness", dense, pruned, "--corruptions", "rotate,contrast,inverse",
             "--severities", "1-2", "--out", "rob", "--threads", "1", "--json"));
         var root = doc.RootElement;
         Assert.Equal(32, root.GetProperty("samples").GetInt32());
@@ -36,13 +36,14 @@ public class RobustnessCliTests
         Assert.Equal(0.5, runs[1].GetProperty("weightSparsity").GetDouble(), 3);   // ⌊0.5·n_l⌋ per layer of 12,544 and 160 weights
         Assert.Equal(0, runs[0].GetProperty("weightSparsity").GetDouble());
         var cells = runs[0].GetProperty("cells");
-        Assert.Equal(["clean", "rotate", "rotate", "contrast", "contrast"],
+        // inverse is parameter-free: evaluated once, at the first severity.
+        Assert.Equal(["clean", "rotate", "rotate", "contrast", "contrast", "inverse"],
             cells.EnumerateArray().Select(c => c.GetProperty("corruption").GetString()!));
         // The clean cell is the run's own test evaluation.
         Assert.Equal(testAccuracy, cells[0].GetProperty("accuracy").GetDouble(), 12);
         Assert.Equal(testLoss, cells[0].GetProperty("meanLoss").GetDouble(), 5);
         Assert.Single(root.GetProperty("similarity").EnumerateArray());
-        Assert.Single(root.GetProperty("redundancy").EnumerateArray());
+        Assert.Equal(3, root.GetProperty("redundancy").GetArrayLength());
         Assert.Equal(20, root.GetProperty("mostFragile").GetArrayLength());
 
         var folder = Path.Combine(dir, "rob");
@@ -54,13 +55,13 @@ public class RobustnessCliTests
                 Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' },
                     File.ReadAllBytes(Path.Combine(folder, $"{png}-{id}.png"))[..4]);
             var lines = File.ReadAllLines(Path.Combine(folder, $"geometry-{id}.csv"));
-            Assert.Equal(1 + 5 * 32, lines.Length);
+            Assert.Equal(1 + 6 * 32, lines.Length);
             Assert.StartsWith("corruption,severity,sample,label,prediction,correct,h_norm,w_y_norm,theta_y_deg", lines[0]);
         }
         // Each run's per-sample table does not depend on which other runs are evaluated with it, nor their order:
         // every run sees the same corrupted images.
-        using var alone = Json(CliRunner.Run(dir, null, "robustness", pruned, "--corruptions", "rotate,contrast", "--severities", "1-2",
-            "--out", "alone", "--threads", "1", "--json"));
+        using var alone = Json(CliRunner.Run(dir, null, "robustness", pruned, "--corruptions", "rotate,contrast,inverse",
+            "--severities", "1-2", "--out", "alone", "--threads", "1", "--json"));
         Assert.Equal(File.ReadAllBytes(Path.Combine(folder, $"geometry-{pruned}.csv")),
             File.ReadAllBytes(Path.Combine(dir, "alone", $"geometry-{pruned}.csv")));
     }

@@ -85,7 +85,7 @@ public static class RobustnessJob
         Directory.CreateDirectory(spec.Out);
         int n = (int)test.Count;
         var cells = new List<(string Corruption, int Severity)> { (Clean, 0) };
-        foreach (var c in corruptions) foreach (var s in severities) cells.Add((c.Name, s));
+        foreach (var c in corruptions) foreach (var s in Severities(c, severities)) cells.Add((c.Name, s));
         var heads = models.Select(FeatureGeometry.Head).ToArray();
         var outcomes = new Outcomes[runs.Length, cells.Count];
         var summaries = runs.Select(_ => new List<CellSummary>()).ToArray();
@@ -153,6 +153,11 @@ public static class RobustnessJob
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(result, Json.Options));
         return result;
     }
+
+    /// <summary>The severities a corruption is evaluated at: all of them, or the first alone for a parameter-free corruption
+    /// (the same images at every severity).</summary>
+    static IEnumerable<int> Severities(Corruption c, IReadOnlyList<int> severities) => c.Parameters.Count == 0 ? severities.Take(1)
+        : severities;
 
     static SampleGeometry[] Geometry(Classifier model, LabeledDataset data, (double[] W, double[] B) head, int batchSize)
     {
@@ -270,7 +275,7 @@ public static class RobustnessJob
     static CorruptionPair[] Redundancy(int runCount, IReadOnlyList<Corruption> corruptions, IReadOnlyList<int> severities,
         List<(string Corruption, int Severity)> cells, Outcomes[,] outcomes, List<CellSummary>[] summaries)
     {
-        int Cell(string name, int severity) => cells.IndexOf((name, severity));
+        int Cell(Corruption c, int severity) => cells.IndexOf((c.Name, c.Parameters.Count == 0 ? severities[0] : severity));
         var pairs = new List<CorruptionPair>();
         for (int a = 0; a < corruptions.Count; a++)
             for (int b = a + 1; b < corruptions.Count; b++)
@@ -282,7 +287,7 @@ public static class RobustnessJob
                 for (int r = 0; r < runCount; r++)
                     foreach (var s in severities)
                     {
-                        int ka = Cell(corruptions[a].Name, s), kb = Cell(corruptions[b].Name, s);
+                        int ka = Cell(corruptions[a], s), kb = Cell(corruptions[b], s);
                         da.Add(summaries[r][0].Accuracy - summaries[r][ka].Accuracy);
                         db.Add(summaries[r][0].Accuracy - summaries[r][kb].Accuracy);
                         fa.AddRange(outcomes[r, ka].Correct.Select(c => !c));
