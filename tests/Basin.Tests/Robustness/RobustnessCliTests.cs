@@ -47,7 +47,7 @@ public class RobustnessCliTests
         Assert.Equal(20, root.GetProperty("mostFragile").GetArrayLength());
 
         var folder = Path.Combine(dir, "rob");
-        foreach (var file in new[] { "summary.csv", "similarity.csv", "redundancy.csv", "samples.csv", "result.json" })
+        foreach (var file in new[] { "summary.csv", "similarity.csv", "redundancy.csv", "samples.csv", "result.json", "heatmap.png" })
             Assert.True(File.Exists(Path.Combine(folder, file)), file);
         foreach (var id in new[] { dense, pruned })
         {

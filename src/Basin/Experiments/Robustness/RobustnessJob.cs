@@ -146,6 +146,7 @@ public static class RobustnessJob
             files.AddRange(RobustnessPlot.Save(runResults[r], outcomes[r, 0].ThetaY, corrupted.SelectMany(o => o.ThetaY).ToArray(),
                 outcomes[r, 0].Norm, corrupted.SelectMany(o => o.Norm).ToArray(), spec.Out));
         }
+        files.Add(RobustnessPlot.SaveHeatmap(runResults, Path.Combine(spec.Out, "heatmap.png")));
         var path = Path.Combine(spec.Out, "result.json");
         files.Add(path);
         var result = new RobustnessResult(runs[0].Run.Dataset, n, spec.Seed, corruptions.Select(c => c.Name).ToArray(),

@@ -38,6 +38,34 @@ public static class RobustnessPlot
         return files;
     }
 
+    /// <summary>
+    /// The model × corruption heat map: per run (row) and set (column: clean, then each corruption averaged over its
+    /// severities), accuracy minus the first run's, in points.
+    /// </summary>
+    public static string SaveHeatmap(IReadOnlyList<RunRobustness> runs, string path)
+    {
+        var columns = runs[0].Cells.Select(c => c.Corruption).Distinct().ToArray();
+        double Mean(RunRobustness r, string name) => r.Cells.Where(c => c.Corruption == name).Average(c => c.Accuracy);
+        var values = new double[runs.Count, columns.Length];
+        for (int i = 0; i < runs.Count; i++)
+            for (int j = 0; j < columns.Length; j++) values[i, j] = 100 * (Mean(runs[i], columns[j]) - Mean(runs[0], columns[j]));
+        var plot = new ScottPlot.Plot();
+        var map = plot.Add.Heatmap(values);
+        map.Colormap = new ScottPlot.Colormaps.Viridis();
+        plot.Add.ColorBar(map).Label = "points";
+        var x = new ScottPlot.TickGenerators.NumericManual();
+        for (int j = 0; j < columns.Length; j++) x.AddMajor(j, columns[j]);
+        plot.Axes.Bottom.TickGenerator = x;
+        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleLeft;
+        plot.Axes.Bottom.MinimumSize = 120;
+        var y = new ScottPlot.TickGenerators.NumericManual();
+        for (int i = 0; i < runs.Count; i++) y.AddMajor(runs.Count - 1 - i, runs[i].RunId);
+        plot.Axes.Left.TickGenerator = y;
+        plot.Title($"accuracy minus run {runs[0].RunId}'s, per corruption (mean over severities)");
+        return Write(plot, path, 260 + 60 * columns.Length, 260 + 40 * runs.Count);
+    }
+
     static ScottPlot.Plot Distributions(RunRobustness run, string what, IReadOnlyList<double> clean, IReadOnlyList<double> corrupted)
     {
         var plot = new ScottPlot.Plot();
