@@ -34,4 +34,6 @@ root.Subcommands.Add(GssnnCommand.Create());
 root.Subcommands.Add(LandscapeCommand.Create());
 root.Subcommands.Add(ConnectCommand.Create());
 root.Subcommands.Add(PruneCommand.Create());
+root.Subcommands.Add(RobustnessCommand.Create());
+root.Subcommands.Add(SparseSearchCommand.Create());
 return await Cli.InvokeAsync(root, args);

@@ -1,0 +1,92 @@
+using System.Text.Json;
+using Basin.Tests.Cli;
+using Xunit;
+
+namespace Basin.Tests.Robustness;
+
+/// <summary>`basin robustness` end to end on small generated data: tables, PNGs, identical images for every run, bad input.</summary>
+public class RobustnessCliTests
+{
+    static JsonDocument Json(CliRunner.Result r)
+    {
+        Assert.True(r.ExitCode == 0, r.ToString());
+        return JsonDocument.Parse(r.Stdout);
+    }
+
+    [Fact]
+    public void EvaluatesTrainAndPruneRunsOnTheSameCorruptedImagesAndWritesTheTables()
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir);
+        using var train = Json(CliRunner.Run(dir, null, "train", "--data", data, "--model", "mlp:16", "--epochs", "2",
+            "--batch-size", "16", "--threads", "1", "--seed", "3", "--json"));
+        var dense = train.RootElement.GetProperty("runId").GetString()!;
+        double testAccuracy = train.RootElement.GetProperty("figures").GetProperty("testAccuracy").GetDouble();
+        double testLoss = train.RootElement.GetProperty("figures").GetProperty("testLoss").GetDouble();
+        using var prune = Json(CliRunner.Run(dir, null, "prune", dense, "--method", "random", "--sparsity", "0.5",
+            "--epochs", "0", "--threads", "1", "--json"));
+        var pruned = prune.RootElement.GetProperty("rounds")[1].GetProperty("runId").GetString()!;
+
+        using var doc = Json(CliRunner.Run(dir, null, "robustness", dense, pruned, "--corruptions", "rotate,contrast,inverse",
+            "--severities", "1-2", "--out", "rob", "--threads", "1", "--json"));
+        var root = doc.RootElement;
+        Assert.Equal(32, root.GetProperty("samples").GetInt32());
+        var runs = root.GetProperty("runs");
+        Assert.Equal(2, runs.GetArrayLength());
+        Assert.Equal(0.5, runs[1].GetProperty("weightSparsity").GetDouble(), 3);   // ⌊0.5·n_l⌋ per layer of 12,544 and 160 weights
+        Assert.Equal(0, runs[0].GetProperty("weightSparsity").GetDouble());
+        var cells = runs[0].GetProperty("cells");
+        // inverse is parameter-free: evaluated once, at the first severity.
+        Assert.Equal(["clean", "rotate", "rotate", "contrast", "contrast", "inverse"],
+            cells.EnumerateArray().Select(c => c.GetProperty("corruption").GetString()!));
+        // The clean cell is the run's own test evaluation.
+        Assert.Equal(testAccuracy, cells[0].GetProperty("accuracy").GetDouble(), 12);
+        Assert.Equal(testLoss, cells[0].GetProperty("meanLoss").GetDouble(), 5);
+        Assert.Single(root.GetProperty("similarity").EnumerateArray());
+        Assert.Equal(3, root.GetProperty("redundancy").GetArrayLength());
+        Assert.Equal(20, root.GetProperty("mostFragile").GetArrayLength());
+
+        var folder = Path.Combine(dir, "rob");
+        foreach (var file in new[] { "summary.csv", "similarity.csv", "redundancy.csv", "samples.csv", "result.json", "heatmap.png" })
+            Assert.True(File.Exists(Path.Combine(folder, file)), file);
+        foreach (var id in new[] { dense, pruned })
+        {
+            foreach (var png in new[] { "accuracy", "angle", "length" })
+                Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' },
+                    File.ReadAllBytes(Path.Combine(folder, $"{png}-{id}.png"))[..4]);
+            var lines = File.ReadAllLines(Path.Combine(folder, $"geometry-{id}.csv"));
+            Assert.Equal(1 + 6 * 32, lines.Length);
+            Assert.StartsWith("corruption,severity,sample,label,prediction,correct,h_norm,w_y_norm,theta_y_deg", lines[0]);
+        }
+        // Each run's per-sample table does not depend on which other runs are evaluated with it, nor their order:
+        // every run sees the same corrupted images.
+        using var alone = Json(CliRunner.Run(dir, null, "robustness", pruned, "--corruptions", "rotate,contrast,inverse",
+            "--severities", "1-2", "--out", "alone", "--threads", "1", "--json"));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(folder, $"geometry-{pruned}.csv")),
+            File.ReadAllBytes(Path.Combine(dir, "alone", $"geometry-{pruned}.csv")));
+    }
+
+    [Fact]
+    public void BadInputIsOneLineAndWritesNothing()
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir);
+        using var train = Json(CliRunner.Run(dir, null, "train", "--data", data, "--model", "mlp:8", "--epochs", "1", "--threads", "1",
+            "--json"));
+        var run = train.RootElement.GetProperty("runId").GetString()!;
+
+        var r = CliRunner.Run(dir, null, "robustness", run, "--corruptions", "rotate,fog", "--out", "x");
+        CliRunner.AssertOneLineError(r, "unknown corruption 'fog' (known: gaussian_noise");
+        Assert.Equal(1, r.ExitCode);
+        r = CliRunner.Run(dir, null, "robustness", run, "--severities", "0-5", "--out", "x");
+        CliRunner.AssertOneLineError(r, "severity must be in 1–5, got 0");
+        r = CliRunner.Run(dir, null, "robustness", run, "--severities", "6", "--out", "x");
+        CliRunner.AssertOneLineError(r, "severity must be in 1–5, got 6");
+        r = CliRunner.Run(dir, null, "robustness", "nosuchrun", "--out", "x");
+        CliRunner.AssertOneLineError(r, "no run 'nosuchrun'");
+        r = CliRunner.Run(dir, null, "robustness", run, run, "--out", "x");
+        CliRunner.AssertOneLineError(r, "is given twice");
+        Assert.Equal(2, r.ExitCode);
+        Assert.False(Directory.Exists(Path.Combine(dir, "x")));
+    }
+}
