@@ -7,7 +7,7 @@ using Spectre.Console;
 
 namespace Basin.Cli.Commands;
 
-/// <summary>`basin gssnn study|population|show`: G-SSNN modules built from graph programs (Basin.Symbolic, Basin.Experiments.Symbolic).</summary>
+/// <summary>`basin gssnn study|population|show`: G-SSNN modules built from graph programs (Basin.Experiments.Symbolic).</summary>
 public static class GssnnCommand
 {
     static readonly GssnnStudySpec D = new();
