@@ -15,9 +15,10 @@ public static class GssnnPopulationCommand
 
     public static Command Create()
     {
-        var size = new Option<int>("--size") { Description = "Programs in the population", DefaultValueFactory = _ => D.Size };
-        var rounds = new Option<int>("--rounds") { Description = "Rounds (each keeps the better half by training accuracy)",
-            DefaultValueFactory = _ => D.Rounds };
+        var size = new Option<int>("--size", "--programs") { Description = "Programs in the population",
+            DefaultValueFactory = _ => D.Size };
+        var rounds = new Option<int>("--rounds", "--iterations") { Description = "Rounds (each keeps the better half by training "
+            + "accuracy)", DefaultValueFactory = _ => D.Rounds };
         var heldOut = new Option<int>("--held-out-seeds") { Description = "Fresh seeds for the final top quarter",
             DefaultValueFactory = _ => D.HeldOutSeeds };
         var baselineSeeds = new Option<int>("--baseline-seeds") { Description = "Seeds of the plain encoder",
