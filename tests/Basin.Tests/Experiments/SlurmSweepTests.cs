@@ -11,6 +11,7 @@ namespace Basin.Tests.Experiments;
 /// killed with SIGKILL whose point is taken over after its lease, and the same report from both run stores.
 /// </summary>
 [Collection(PostgresCollection.Name)]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class SlurmSweepTests(PostgresServer postgres, SlurmCluster slurm)
 {
     // Four quick points on the moons toy set (no data files), with cheap measures.
