@@ -22,25 +22,17 @@ public sealed record SgldSample(int Index, long Step, IReadOnlyList<NamedParamet
 /// </summary>
 public sealed record Sgld(double Temperature = 1, long DatasetSize = 1, long BurnIn = 0, long Thin = 1) : IUpdateRule
 {
+    public double Temperature { get; init; } = Check.NonNegative(Temperature, "temperature");
+    public long DatasetSize { get; init; } = Check.AtLeast(DatasetSize, 1, "datasetSize");
+    public long BurnIn { get; init; } = Check.AtLeast(BurnIn, 0, "burnIn");
+    public long Thin { get; init; } = Check.AtLeast(Thin, 1, "thin");
+
     /// <summary>Called after each collected sample's update, on the training thread.</summary>
     public Action<SgldSample>? OnSample { get; init; }
 
     public string Name => $"sgld(T {Temperature})";
 
-    public void Check()
-    {
-        if (!(Temperature >= 0) || double.IsInfinity(Temperature)) throw new BasinException("SGLD temperature must be a finite number " +
-            $"≥ 0, got {Temperature}");
-        if (DatasetSize < 1) throw new BasinException($"SGLD needs the training-set size N ≥ 1, got {DatasetSize}");
-        if (BurnIn < 0) throw new BasinException($"SGLD burn-in must be ≥ 0 steps, got {BurnIn}");
-        if (Thin < 1) throw new BasinException($"SGLD thinning must be at least 1 step, got {Thin}");
-    }
-
-    public IUpdater Bind(IReadOnlyList<NamedParameter> parameters)
-    {
-        Check();
-        return new Updater(this, parameters.ToArray());
-    }
+    public IUpdater Bind(IReadOnlyList<NamedParameter> parameters) => new Updater(this, parameters.ToArray());
 
     sealed class Updater(Sgld rule, NamedParameter[] parameters) : IUpdater
     {
@@ -112,7 +104,6 @@ sealed class SgldEntry : MethodEntry
         long burnIn = BurnIn.Value(values, context);
         long thin = Thin.Value(values, context) ?? Math.Max(1, (context.TotalSteps - burnIn) / 10);   // about 10 samples
         var rule = new Sgld(Temperature.Value(values, context), context.TrainCount, burnIn, thin);
-        rule.Check();
         return recipe with { Update = rule, LearningRate = 2 * recipe.LearningRate / context.TrainCount };
     }
 }
