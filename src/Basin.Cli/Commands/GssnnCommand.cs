@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Basin.Experiments;
 using Basin.Experiments.Symbolic;
 using Basin.IO;
 using Basin.Symbolic;
@@ -85,6 +86,11 @@ public static class GssnnCommand
         var output = new Option<string?>("--out") { Description = "Also write the full result as JSON to this file" };
         var json = Options.Json();
         var threads = Options.Threads();
+        var runs = Options.Runs();
+        var resume = new Option<string?>("--resume")
+        {
+            Description = "Continue an interrupted study run (its settings are the run's; finished trainings are kept)",
+        };
         var cmd = new Command(
             "study",
             """
@@ -112,6 +118,8 @@ public static class GssnnCommand
             output,
             json,
             threads,
+            runs,
+            resume,
         };
         cmd.SetAction(
             (pr, ct) =>
@@ -135,18 +143,12 @@ public static class GssnnCommand
                             Module = new GraphModuleOptions { EmbeddingScale = pr.GetValue(embeddingScale) },
                             Threads = Threads.FromOption(pr.GetValue(threads)),
                         };
-                        var result = GssnnStudy.Run(
-                            spec,
-                            new Progress<GssnnProgress>(p =>
-                            {
-                                if (!asJson)
-                                    Console.WriteLine(
-                                        $"gssnn: {p.Done}/{p.Total} {p.Arm} seed {p.Seed}: "
-                                            + $"train {p.Result.TrainAccuracy:P1}, eval {p.Result.EvalAccuracy:P1}"
-                                    );
-                            }),
-                            ct
-                        );
+                        using var store = RunStore.Open(pr.GetValue(runs)!);
+                        if (pr.GetValue(resume) is { } earlier)
+                            spec = GssnnJob.StoredSpec<GssnnStudySpec>(store, earlier) with { Threads = spec.Threads };
+                        var (id, result) = GssnnJob.Study(spec, store, pr.GetValue(resume), ProgressLines(asJson), ct);
+                        if (!asJson)
+                            Console.WriteLine($"run {id}");
                         if (pr.GetValue(output) is { } file)
                             AtomicFile.WriteAllText(file, Json.Serialize(result));
                         if (asJson)
@@ -160,6 +162,16 @@ public static class GssnnCommand
         );
         return cmd;
     }
+
+    /// <summary>One line per finished training (to stderr with --json, so stdout stays JSON).</summary>
+    internal static IProgress<GssnnProgress> ProgressLines(bool asJson) =>
+        new Progress<GssnnProgress>(p =>
+        {
+            var line = $"gssnn: {p.Done}/{p.Total} {p.Arm} seed {p.Seed}: train {p.Result.TrainAccuracy:P1}, eval "
+                + $"{p.Result.EvalAccuracy:P1}{(p.Reused ? " (from the earlier run)" : "")}";
+            if (asJson) Console.Error.WriteLine(line);
+            else Console.WriteLine(line);
+        });
 
     static void Render(GssnnStudyResult result)
     {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Basin.Experiments;
 using Basin.Experiments.Symbolic;
 using Basin.IO;
 using Basin.Symbolic;
@@ -42,6 +43,11 @@ public static class GssnnPopulationCommand
         var output = new Option<string?>("--out") { Description = "Also write the full result as JSON to this file" };
         var json = Options.Json();
         var threads = Options.Threads();
+        var runs = Options.Runs();
+        var resume = new Option<string?>("--resume")
+        {
+            Description = "Continue an interrupted population run (its settings are the run's; finished trainings are kept)",
+        };
         var cmd = new Command("population", """
             The paper's population loop without its library learning: sample --size programs and train each once; every
             round keep the better half by training accuracy and refill with new programs; report each round against the
@@ -51,7 +57,7 @@ public static class GssnnPopulationCommand
             """)
         {
             size, rounds, heldOut, baselineSeeds, task, length, epochs, noPlateau, embeddingScale, dimension, trainCount, evalCount, data,
-            output, json, threads,
+            output, json, threads, runs, resume,
         };
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
@@ -77,12 +83,12 @@ public static class GssnnPopulationCommand
                     Threads = Threads.FromOption(pr.GetValue(threads)),
                 },
             };
-            var result = GssnnPopulation.Run(spec, new Progress<GssnnProgress>(p =>
-            {
-                if (!asJson)
-                    Console.WriteLine($"gssnn: {p.Done}/{p.Total} {p.Arm} seed {p.Seed}: train {p.Result.TrainAccuracy:P1}, "
-                        + $"eval {p.Result.EvalAccuracy:P1}");
-            }), ct);
+            using var store = RunStore.Open(pr.GetValue(runs)!);
+            if (pr.GetValue(resume) is { } earlier)
+                spec = GssnnJob.StoredSpec<GssnnPopulationSpec>(store, earlier) is var stored
+                    ? stored with { Bench = stored.Bench with { Threads = spec.Bench.Threads } } : spec;
+            var (id, result) = GssnnJob.Population(spec, store, pr.GetValue(resume), GssnnCommand.ProgressLines(asJson), ct);
+            if (!asJson) Console.WriteLine($"run {id}");
             if (pr.GetValue(output) is { } file) AtomicFile.WriteAllText(file, Json.Serialize(result));
             if (asJson) Console.WriteLine(Json.Serialize(result));
             else Render(result);

@@ -44,18 +44,19 @@ public sealed record GssnnPopulationResult(GssnnPopulationSpec Spec, IReadOnlyLi
 
 public static class GssnnPopulation
 {
+    /// <param name="finished">Trainings already done (by arm and seed) in an interrupted run of the same spec.</param>
     public static GssnnPopulationResult Run(GssnnPopulationSpec spec, IProgress<GssnnProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, IReadOnlyDictionary<(string Arm, long Seed), FewShotResult>? finished = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        using var bench = new GssnnBench(spec.Bench, cancellationToken);
+        using var bench = new GssnnBench(spec.Bench, cancellationToken, finished);
         int survivors = spec.Size / 2, top = Math.Max(1, spec.Size / 4);
         int total = spec.Bench.BaselineSeeds + spec.Size + (spec.Rounds - 1) * (spec.Size - survivors) + top * spec.HeldOutSeeds;
         int done = 0;
         FewShotResult Train(string arm, ElementGraph? graph, long seed)
         {
-            var result = bench.Train(graph is null ? FewShotHead.Baseline : FewShotHead.Graph, graph, seed);
-            progress?.Report(new GssnnProgress(++done, total, arm, seed, result));
+            var (result, reused) = bench.Train(arm, graph is null ? FewShotHead.Baseline : FewShotHead.Graph, graph, seed);
+            progress?.Report(new GssnnProgress(++done, total, arm, seed, result) { Reused = reused });
             return result;
         }
 

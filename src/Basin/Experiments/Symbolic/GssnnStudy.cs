@@ -87,19 +87,25 @@ public sealed record GssnnSelection(IReadOnlyList<string> Selected, double Selec
 
 public sealed record GssnnStudyResult(GssnnStudySpec Spec, IReadOnlyList<GssnnArm> Arms, GssnnSummary Summary);
 
-/// <summary>One finished training run of a study, for progress.</summary>
-public sealed record GssnnProgress(int Done, int Total, string Arm, long Seed, FewShotResult Result);
+/// <summary>One finished training run of a study, for progress (<see cref="Reused"/>: taken from an earlier, resumed run).</summary>
+public sealed record GssnnProgress(int Done, int Total, string Arm, long Seed, FewShotResult Result)
+{
+    public bool Reused { get; init; }
+}
 
 public static class GssnnStudy
 {
+    /// <param name="finished">Trainings already done (by arm and seed), from an interrupted run of the same spec: training is
+    /// deterministic, so they are taken as they are instead of trained again.</param>
     public static GssnnStudyResult Run(
         GssnnStudySpec spec,
         IProgress<GssnnProgress>? progress = null,
-        CancellationToken cancellationToken = default
+        CancellationToken cancellationToken = default,
+        IReadOnlyDictionary<(string Arm, long Seed), FewShotResult>? finished = null
     )
     {
         ArgumentNullException.ThrowIfNull(spec);
-        using var bench = new GssnnBench(spec, cancellationToken);
+        using var bench = new GssnnBench(spec, cancellationToken, finished);
 
         var graphs = new List<(string Name, string Kind, string? Program, ElementGraph Graph)>();
         if (spec.Controls)
@@ -118,8 +124,8 @@ public static class GssnnStudy
             done = 0;
         FewShotResult TrainOne(string arm, FewShotHead head, ElementGraph? graph, long seed)
         {
-            var result = bench.Train(head, graph, seed);
-            progress?.Report(new GssnnProgress(++done, total, arm, seed, result));
+            var (result, reused) = bench.Train(arm, head, graph, seed);
+            progress?.Report(new GssnnProgress(++done, total, arm, seed, result) { Reused = reused });
             return result;
         }
         var arms = new List<GssnnArm>
