@@ -36,6 +36,9 @@ public static class MethodCatalog
         if (procedures.Length > 1)
             throw new OptionException("method", $"methods {string.Join(" and ", procedures)} both decide how the gradient is " +
                 "computed; choose one");
+        var rules = entries.Where(e => e.Stage == MethodStage.UpdateRule).Select(e => e.Name).ToArray();
+        if (rules.Length > 1)
+            throw new OptionException("method", $"methods {string.Join(" and ", rules)} both decide how a step is taken; choose one");
         return entries;
     }
 
