@@ -44,7 +44,7 @@ public sealed record ReportPage(string Title, IReadOnlyList<RunReport> Runs, boo
     }
 
     /// <summary>"method model on dataset, seed N".</summary>
-    internal static string Label(RunReport r) =>
+    public static string Label(RunReport r) =>
         $"{r.Method}{(r.Model is null ? "" : " " + r.Model)}{(r.Dataset is null ? "" : " on " + r.Dataset)}, seed {r.Seed}";
 
     /// <summary>The per-epoch charts of <paramref name="runs"/> (those with at least one point): loss, accuracy, gaps, rate.</summary>
