@@ -96,6 +96,27 @@ public class ReportPageTests
     }
 
     [Fact]
+    public void RunsShownOneAfterTheOtherHaveTheirOwnCharts()
+    {
+        using var store = RunStore.Open(TempFolder());
+        AddRun(store, "run-a", "sgd", 0.75);
+        AddRun(store, "run-b", "sam", 0.8125);
+        var page = ReportPage.Build([RunReport.Load(store, "run-a"), RunReport.Load(store, "run-b")], compare: false, Start, "both");
+        Assert.Equal(["run-a.loss", "run-a.accuracy", "run-a.gap", "run-a.learning-rate", "run-b.loss", "run-b.accuracy", "run-b.gap",
+            "run-b.learning-rate"], page.Charts.Select(c => c.Id));
+        Assert.All(page.Charts, c => Assert.Equal([c.Id[..5]], c.Points.Select(p => p.Run).Distinct()));
+        Assert.Equal([0.75], page.Charts[1].Points.Where(p => p.Series == "test" && p.Epoch == 2).Select(p => p.Value));
+        Assert.Equal([0.8125], page.Charts[5].Points.Where(p => p.Series == "test" && p.Epoch == 2).Select(p => p.Value));
+        Assert.Equal("both.run-b.gap.csv", page.CsvName(page.Charts[6]));
+        Assert.Empty(page.Comparison);
+        Assert.DoesNotContain("id=\"final-figures\"", page.Html);
+        // Each run's section holds its own charts.
+        int b = page.Html.IndexOf("<section class=\"run\" id=\"run-run-b\">", StringComparison.Ordinal);
+        Assert.True(page.Html.IndexOf("id=\"chart-run-a.loss\"", StringComparison.Ordinal) is var ia && ia > 0 && ia < b);
+        Assert.True(page.Html.IndexOf("id=\"chart-run-b.loss\"", StringComparison.Ordinal) > b);
+    }
+
+    [Fact]
     public void MissingFilesAreNotedAndEpochsComeFromTheCsvWhenTheDatabaseHasNone()
     {
         using var store = RunStore.Open(TempFolder());
