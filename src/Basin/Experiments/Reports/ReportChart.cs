@@ -16,6 +16,11 @@ public sealed record ReportChart(string Id, string Title, string YTitle, IReadOn
     /// <summary>Whether the value axis starts at zero (a learning rate); else it spans the data.</summary>
     public bool ZeroBased { get; init; }
 
+    /// <summary>
+    /// Every run of the page, in order, when overlaid: each run keeps its colour in every chart, even one it has no data in.
+    /// </summary>
+    public IReadOnlyList<string>? RunOrder { get; init; }
+
     int EpochSpan => Points.Count == 0 ? 1 : Points.Max(p => p.Epoch) - Points.Min(p => p.Epoch);
 
     /// <summary>The chart's data as CSV (header run,epoch,series,value; numbers round-trip).</summary>
@@ -65,6 +70,8 @@ public sealed record ReportChart(string Id, string Title, string YTitle, IReadOn
                 new JsonObject { ["field"] = "value", ["type"] = "quantitative", ["format"] = ".6g" }),
         };
         if (Overlaid) encoding["strokeDash"] = new JsonObject { ["field"] = "series", ["type"] = "nominal" };
+        if (Overlaid && RunOrder is { } order)
+            encoding["color"]!["scale"] = new JsonObject { ["domain"] = new JsonArray(order.Select(r => (JsonNode)r!).ToArray()) };
         return new JsonObject
         {
             ["title"] = Title,

@@ -66,7 +66,8 @@ public sealed record ReportPage(string Title, IReadOnlyList<RunReport> Runs, boo
             new ReportChart(idPrefix + "learning-rate", "Learning rate (last update of each epoch)", "learning rate",
                 Points(("learning rate", e => e.LearningRate)), overlaid) { ZeroBased = true },
         };
-        return charts.Where(c => c.Points.Count > 0);
+        var order = overlaid ? runs.Select(Name).ToList() : null;
+        return charts.Where(c => c.Points.Count > 0).Select(c => c with { RunOrder = order });
     }
 
     /// <summary>Every figure any run has (final figures, then measures), in first-seen order, with each run's value.</summary>

@@ -90,6 +90,9 @@ public class ReportPageTests
         var spec = page.Charts[0].Spec();
         Assert.Equal("run", spec["encoding"]!["color"]!["field"]!.GetValue<string>());
         Assert.Equal("series", spec["encoding"]!["strokeDash"]!["field"]!.GetValue<string>());
+        // Each run keeps its colour in every chart, in the order the runs were named.
+        Assert.All(page.Charts, c => Assert.Equal(["sgd run-a", "sam run-b"],
+            c.Spec()["encoding"]!["color"]!["scale"]!["domain"]!.AsArray().Select(n => n!.GetValue<string>())));
         Assert.Equal(page.Charts[0].Points.Count, spec["data"]!["values"]!.AsArray().Count);
         Assert.Contains("--compare needs two or more runs",
             Assert.Throws<BasinException>(() => ReportPage.Build([RunReport.Load(store, "run-a")], true, Start)).Message);
