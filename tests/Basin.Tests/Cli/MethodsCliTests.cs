@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Xunit;
 
@@ -128,6 +129,9 @@ public class MethodsCliTests
         var html = File.ReadAllText(page);
         Assert.All(ids, id => Assert.Contains($"<section class=\"run\" id=\"run-{id}\">", html));
         Assert.Contains("<table id=\"final-figures\">", html);
+        // The head's geometry, measured by the demo, joins each run's final figures.
+        Assert.All(rows, x => Assert.Contains($"data-run=\"{x.GetProperty("runId").GetString()}\" data-figure=\"lambdaMaxHeadWeight\" "
+            + $"data-value=\"{x.GetProperty("lambdaMaxHeadWeight").GetDouble().ToString("R", CultureInfo.InvariantCulture)}\"", html));
         Assert.True(File.Exists(Path.Combine(dir, "report", $"compare-{ids[0]}-{ids[1]}-{ids[2]}-and-1-more.loss.csv")));
 
         var bad = CliRunner.Run(dir, null, "demo", "--data", data, "--methods", "sgd", "nope");

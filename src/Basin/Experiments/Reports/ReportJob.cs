@@ -15,13 +15,20 @@ public static class ReportJob
     /// <summary>The default output folder: "reports" in the runs folder.</summary>
     public static string DefaultFolder(RunStore store) => Path.Combine(store.Folder, "reports");
 
-    public static ReportFiles Write(RunStore store, IReadOnlyList<string> runIds, bool compare, string? outFolder = null)
+    /// <summary>
+    /// Writes the report of runs <paramref name="runIds"/> (unique prefixes accepted) into <paramref name="outFolder"/>
+    /// (default: <see cref="DefaultFolder"/>). <paramref name="extra"/> adds figures measured outside the run database to
+    /// a run's final figures, by run id (the demo's head geometry).
+    /// </summary>
+    public static ReportFiles Write(RunStore store, IReadOnlyList<string> runIds, bool compare, string? outFolder = null,
+        IReadOnlyDictionary<string, IReadOnlyList<ReportFigure>>? extra = null)
     {
         if (runIds.Count == 0) throw new BasinException("name at least one run id (see 'basin runs list')");
         if (compare && runIds.Count < 2) throw new BasinException("--compare needs two or more runs");
         var folder = Path.GetFullPath(outFolder ?? DefaultFolder(store));
         if (File.Exists(folder)) throw new BasinException($"the output folder {folder} is a file");
-        var runs = runIds.Select(id => RunReport.Load(store, id)).ToList();
+        var runs = runIds.Select(id => RunReport.Load(store, id))
+            .Select(r => extra?.GetValueOrDefault(r.Id) is { } more ? r with { Final = [.. r.Final, .. more] } : r).ToList();
         var dupe = runs.GroupBy(r => r.Id).FirstOrDefault(g => g.Count() > 1);
         if (dupe is not null) throw new BasinException($"run {dupe.Key} is named twice");
         var ids = runs.Select(r => r.Id).ToList();

@@ -86,10 +86,16 @@ public static class Demo
 
     /// <summary>
     /// Writes the HTML report of the demo's runs into <paramref name="folder"/>: their comparison (curves overlaid, final
-    /// figures with differences from the first method), or the one run's report when only one method ran.
+    /// figures with differences from the first method), or the one run's report when only one method ran. The head's
+    /// geometry (not stored in the run database) joins each run's final figures under the names demo.json gives it.
     /// </summary>
     public static ReportFiles WriteReport(RunStore store, IReadOnlyList<DemoRow> rows, string folder) =>
-        ReportJob.Write(store, rows.Select(r => r.RunId).ToList(), compare: rows.Count > 1, folder);
+        ReportJob.Write(store, rows.Select(r => r.RunId).ToList(), compare: rows.Count > 1, folder,
+            rows.ToDictionary(r => r.RunId, r => (IReadOnlyList<ReportFigure>)
+            [
+                new("relativeFlatnessHead", r.RelativeFlatnessHead), new("hessianTraceHeadWeight", r.HessianTraceHeadWeight),
+                new("lambdaMaxHeadWeight", r.LambdaMaxHeadWeight),
+            ]));
 
     /// <summary>Writes the rows as JSON (Basin's conventions) to <paramref name="path"/>.</summary>
     public static void WriteJson(IReadOnlyList<DemoRow> rows, string path) => AtomicFile.WriteAllText(path, Json.Serialize(rows));
