@@ -32,7 +32,8 @@ static class PageHtml
         table { border-collapse: collapse; margin: .5em 0; } td, th { padding: .2em .7em; border-bottom: 1px solid #eee; text-align: left; }
         td.num { text-align: right; font-variant-numeric: tabular-nums; } th { background: #f6f6f6; }
         .diff { color: #666; font-size: .9em; } .notes { background: #fff6e0; border-left: 4px solid #e0a000; padding: .5em 2em; }
-        .charts { display: flex; flex-wrap: wrap; gap: 1em; } figure { margin: 0; } .chart { min-height: 300px; }
+        .charts { display: flex; flex-wrap: wrap; gap: 1em; } .chart { min-height: 300px; }
+        figure { margin: 0; max-width: 49%; } figcaption { overflow-wrap: anywhere; }
         pre { background: #f6f6f6; padding: .7em; overflow-x: auto; } .meta { color: #666; }
         """;
 

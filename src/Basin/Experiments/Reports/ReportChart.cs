@@ -87,6 +87,8 @@ public sealed record ReportChart(string Id, string Title, string YTitle, IReadOn
                     ["bind"] = "legend",
                 }),
             ["encoding"] = encoding,
+            // Legends below the plot keep each chart narrow enough for two side by side.
+            ["config"] = new JsonObject { ["legend"] = new JsonObject { ["orient"] = "bottom", ["direction"] = "vertical" } },
         };
     }
 }
