@@ -22,6 +22,7 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(RunsCommand.Create());
+root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(GeometryCommand.Create());
 root.Subcommands.Add(GeometryCommand.Create(oldName: true));   // hidden alias for one release
 root.Subcommands.Add(ReparametrizeCommand.Create());

@@ -23,7 +23,8 @@ public static class DemoCommand
             AllowMultipleArgumentsPerToken = true };
         var model = new Option<string>("--model") { Description = "Model for every method", DefaultValueFactory = _ => "lenet5" };
         var data = new Option<string?>("--data") { Description = "Folder with the Fashion-MNIST IDX files" };
-        var output = new Option<string?>("--out") { Description = "Folder for demo.json and demo.png (default: RUNS/demo)" };
+        var output = new Option<string?>("--out") { Description = "Folder for demo.json, demo.png and the HTML report (default: " +
+            "RUNS/demo)" };
         var json = Options.Json();
         var runs = Options.Runs();
         var threads = Options.Threads();
@@ -31,7 +32,8 @@ public static class DemoCommand
         var cmd = new Command("demo", """
             Train LeNet-5 on the same Fashion-MNIST subset and seed with SGD, SAM, FAM and SAF (base recipe: SGD,
             momentum 0.9, lr 0.05), and print test accuracy, accuracy and loss gaps and seconds per step of each.
-            Writes OUT/demo.json and a bar chart OUT/demo.png; every run is recorded ('basin runs list').
+            Writes OUT/demo.json, a bar chart OUT/demo.png and an HTML report comparing the runs (curves, final figures,
+            config: see 'basin report'); every run is recorded ('basin runs list').
             """) { samples, testSamples, epochs, seed, methods, model, data, output, json, runs, threads, wide };
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
@@ -60,9 +62,11 @@ public static class DemoCommand
                 $"epoch{(specs[0].Epochs == 1 ? "" : "s")}";
             var title = $"{setting}, seed {specs[0].Seed}";
             Demo.WriteChart(rows, chartPath, title);
+            var report = Demo.WriteReport(store, rows, folder);
             if (asJson)
             {
-                Console.WriteLine(Json.Serialize(new { Rows = rows, Json = jsonPath, Chart = chartPath, ChartTitle = title }));
+                Console.WriteLine(Json.Serialize(new { Rows = rows, Json = jsonPath, Chart = chartPath, ChartTitle = title,
+                    Report = report.HtmlPath }));
                 return Cli.ExitOk;
             }
             var t = new FittedTable(new("method"), new(TrainingView.TrainAccuracy, 2), new(TrainingView.TestAccuracy),
@@ -84,6 +88,9 @@ public static class DemoCommand
                 "relative flatness of its " +
                 $"weight W (closed form); Tr H head W = exact trace and λ_max head W = largest eigenvalue of the Hessian by W (bias not " +
                 $"included). Wrote {jsonPath} and {chartPath}"));
+            // The path on a line of its own, never wrapped, so it can be copied.
+            Console.WriteLine("Report (curves, final figures, config; open it in a browser):");
+            Console.WriteLine(report.HtmlPath);
             return Cli.ExitOk;
         }, ct));
         return cmd;

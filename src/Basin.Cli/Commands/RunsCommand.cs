@@ -5,11 +5,15 @@ using Basin.Experiments;
 using Basin.Experiments.Training;
 using Basin.Experiments.Geometry;
 using Basin.Experiments.Gan;
+using Basin.Experiments.Reports;
 using Spectre.Console;
 
 namespace Basin.Cli.Commands;
 
-/// <summary>`basin runs list`, `basin runs show ID` and `basin runs delete ID`: read the run database, or delete a run.</summary>
+/// <summary>
+/// `basin runs list`, `show ID`, `delete ID`, `export [IDs]` and `compare A B`: read the run database, export or compare
+/// runs, or delete one.
+/// </summary>
 public static class RunsCommand
 {
     public static Command Create()
@@ -18,6 +22,77 @@ public static class RunsCommand
         cmd.Subcommands.Add(CreateList());
         cmd.Subcommands.Add(CreateShow());
         cmd.Subcommands.Add(CreateDelete());
+        cmd.Subcommands.Add(CreateExport());
+        cmd.Subcommands.Add(CreateCompare());
+        return cmd;
+    }
+
+    static Command CreateExport()
+    {
+        var ids = new Argument<string[]>("ids")
+        {
+            Description = "Run ids or unique prefixes (default: every run)", Arity = ArgumentArity.ZeroOrMore,
+        };
+        var csv = new Option<bool>("--csv") { Description = "Write runs.csv (one row per run: labels, config.*, final.*) and epochs.csv " +
+            "(one row per epoch) into --out" };
+        var json = new Option<bool>("--json") { Description = "Print both tables as JSON (the default)" };
+        var output = new Option<string?>("--out") { Description = "Folder for the CSV files (default: RUNS/export)" };
+        var runs = Options.Runs();
+        var cmd = new Command("export", "Export runs: one row per run with its config and final figures, and their per-epoch metrics")
+            { ids, csv, json, output, runs };
+        cmd.Validators.Add(r =>
+        {
+            if (r.GetValue(csv) && r.GetValue(json)) r.AddError("--csv and --json cannot be used together");
+            if (r.GetValue(output) is not null && !r.GetValue(csv)) r.AddError("--out goes with --csv (JSON goes to stdout)");
+        });
+        cmd.SetAction(pr =>
+        {
+            using var store = RunStore.Open(pr.GetValue(runs)!);
+            var export = RunExport.Of(store, pr.GetValue(ids) ?? []);
+            if (!pr.GetValue(csv))
+            {
+                Console.WriteLine(Json.Serialize(new { Runs = export.Runs.Objects(), Epochs = export.Epochs.Objects() }));
+                return Cli.ExitOk;
+            }
+            var (runsCsv, epochsCsv) = export.WriteCsv(pr.GetValue(output) ?? Path.Combine(store.Folder, "export"));
+            Console.WriteLine($"Wrote {runsCsv} ({export.Runs.Rows.Count} runs) and {epochsCsv} ({export.Epochs.Rows.Count} epochs).");
+            return Cli.ExitOk;
+        });
+        return cmd;
+    }
+
+    static Command CreateCompare()
+    {
+        var a = new Argument<string>("a") { Description = "First run id (or a unique prefix): differences are B − A" };
+        var b = new Argument<string>("b") { Description = "Second run id (or a unique prefix)" };
+        var json = Options.Json();
+        var runs = Options.Runs();
+        var cmd = new Command("compare", "Two runs side by side: the config settings that differ, and the final figures and " +
+            "measures with B − A") { a, b, json, runs };
+        cmd.SetAction(pr =>
+        {
+            using var store = RunStore.Open(pr.GetValue(runs)!);
+            var c = RunComparison.Of(store, pr.GetValue(a)!, pr.GetValue(b)!);
+            if (pr.GetValue(json))
+            {
+                Console.WriteLine(Json.Serialize(new { A = c.A.Id, B = c.B.Id, c.Config, c.Figures }));
+                return Cli.ExitOk;
+            }
+            AnsiConsole.MarkupLine(Markup.Escape($"A {c.A.Id}: {ReportPage.Label(c.A)} ({c.A.Status})"));
+            AnsiConsole.MarkupLine(Markup.Escape($"B {c.B.Id}: {ReportPage.Label(c.B)} ({c.B.Status})"));
+            if (c.Config.Count == 0) Console.WriteLine("Same config.");
+            else
+            {
+                var t = new Table { Title = new TableTitle("config settings that differ") }.AddColumns("setting", "A", "B");
+                foreach (var d in c.Config) t.AddRow(Markup.Escape(d.Key), Markup.Escape(d.A ?? "–"), Markup.Escape(d.B ?? "–"));
+                AnsiConsole.Write(t);
+            }
+            var f = new Table { Title = new TableTitle("final figures and measures") }.AddColumns("figure", "A", "B", "B − A");
+            foreach (var x in c.Figures)
+                f.AddRow(Markup.Escape(x.Figure), ReportPage.Show(x.A), ReportPage.Show(x.B), ReportPage.ShowDifference(x.Difference));
+            AnsiConsole.Write(f);
+            return Cli.ExitOk;
+        });
         return cmd;
     }
 

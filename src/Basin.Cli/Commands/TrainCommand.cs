@@ -35,28 +35,32 @@ public static class TrainCommand
         cmd.Options.Add(threads);
         var name = new Option<string?>("--name") { Description = "A name for the run, shown by 'basin runs show'" };
         var tags = new Option<string[]>("--tag") { Description = "A label to find the run by ('basin runs list --tag T'); repeatable" };
+        var tensorboard = new Option<string?>("--tensorboard") { Description = "Also log each epoch's loss, accuracy, gaps and " +
+            "learning rate for TensorBoard into DIR/RUN-ID ('tensorboard --logdir DIR')" };
         cmd.Options.Add(name);
         cmd.Options.Add(tags);
+        cmd.Options.Add(tensorboard);
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
             bool asJson = pr.GetValue(json);
             int? nThreads = Threads.FromOption(pr.GetValue(threads));
             using var store = RunStore.Open(pr.GetValue(runs)!);
             var resumeId = pr.GetValue(resume);
+            var board = pr.GetValue(tensorboard);
             TrainJobResult result;
             if (resumeId is not null)
             {
                 var stored = store.Get(resumeId);
                 var spec = TrainJobSpec.FromStored(stored.Config, stored.Summary.Id);
-                result = TrainingView.Run(asJson, spec.Model, spec.Epochs, p => TrainingJob.Resume(resumeId, store, p, ct, nThreads),
-                    RateLabel(spec));
+                result = TrainingView.Run(asJson, spec.Model, spec.Epochs, p => TrainingJob.Resume(resumeId, store,
+                    TensorBoardLog.Wrap(board, p), ct, nThreads), RateLabel(spec));
             }
             else
             {
                 var spec = o.Read(pr) with { Name = pr.GetValue(name), Tags = pr.GetValue(tags) is { Length: > 0 } t ? t : null };
                 foreach (var warning in MethodWarnings.For(spec)) CliWarning.Write(warning);
-                result = TrainingView.Run(asJson, spec.Model, spec.Epochs, p => TrainingJob.Run(spec, store, p, ct, nThreads),
-                    RateLabel(spec));
+                result = TrainingView.Run(asJson, spec.Model, spec.Epochs, p => TrainingJob.Run(spec, store, TensorBoardLog.Wrap(board, p),
+                    ct, nThreads), RateLabel(spec));
             }
             if (pr.GetValue(output) is { } outPath) File.Copy(result.WeightsPath, outPath, overwrite: true);
             if (asJson) Console.WriteLine(Json.Serialize(new { result.RunId, result.RunFolder, result.WeightsPath, result.Model,

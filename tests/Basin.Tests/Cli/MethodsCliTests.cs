@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Xunit;
 
@@ -102,7 +103,7 @@ public class MethodsCliTests
     }
 
     [Fact]
-    public void DemoComparesTheFourMethodsAndWritesJsonAndAChart()
+    public void DemoComparesTheFourMethodsAndWritesJsonAChartAndAReport()
     {
         var dir = CliRunner.TempDir();
         var data = CliDataFolder.Create(dir);
@@ -121,6 +122,17 @@ public class MethodsCliTests
         Assert.Equal(4, written.RootElement.GetArrayLength());
         var png = File.ReadAllBytes(Path.Combine(dir, "report", "demo.png"));
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+        // The demo ends with its report: the four runs compared, in the demo's folder.
+        var ids = rows.Select(x => x.GetProperty("runId").GetString()!).ToList();
+        var page = doc.RootElement.GetProperty("report").GetString()!;
+        Assert.Equal(Path.Combine(dir, "report", $"compare-{ids[0]}-{ids[1]}-{ids[2]}-and-1-more.html"), page);
+        var html = File.ReadAllText(page);
+        Assert.All(ids, id => Assert.Contains($"<section class=\"run\" id=\"run-{id}\">", html));
+        Assert.Contains("<table id=\"final-figures\">", html);
+        // The head's geometry, measured by the demo, joins each run's final figures.
+        Assert.All(rows, x => Assert.Contains($"data-run=\"{x.GetProperty("runId").GetString()}\" data-figure=\"lambdaMaxHeadWeight\" "
+            + $"data-value=\"{x.GetProperty("lambdaMaxHeadWeight").GetDouble().ToString("R", CultureInfo.InvariantCulture)}\"", html));
+        Assert.True(File.Exists(Path.Combine(dir, "report", $"compare-{ids[0]}-{ids[1]}-{ids[2]}-and-1-more.loss.csv")));
 
         var bad = CliRunner.Run(dir, null, "demo", "--data", data, "--methods", "sgd", "nope");
         CliRunner.AssertOneLineError(bad, "unknown method 'nope'");

@@ -88,7 +88,9 @@ public class TableWidthCliTests
             "--model", "mlp:16", "--threads", "1", "--out", "report" };
         var r = CliRunner.Run(dir, Columns(100), args);
         Assert.True(r.ExitCode == 0, r.ToString());
-        var table = r.Stdout[r.Stdout.IndexOf("Fashion-MNIST, mlp:16, 96 images, 1 epoch, seed 1: 2 methods", StringComparison.Ordinal)..];
+        // The table and its notes; the report's path after them is not wrapped (below).
+        var table = r.Stdout[r.Stdout.IndexOf("Fashion-MNIST, mlp:16, 96 images, 1 epoch, seed 1: 2 methods", StringComparison.Ordinal)
+            ..r.Stdout.IndexOf("Report (curves", StringComparison.Ordinal)];
         var rows = table.Split('\n').Where(l => l.StartsWith("│ sgd ") || l.StartsWith("│ sam ")).ToList();
         Assert.Equal(2, rows.Count);
         // The headers carry the units, on a second line at this width: accuracies in %, the accuracy gap in points.
@@ -103,6 +105,10 @@ public class TableWidthCliTests
         Assert.True(Widest(table) <= 100, $"wider than 100:\n{table}");
         Assert.Contains("Left out to fit 100 columns:", table);
         Assert.DoesNotMatch(new Regex(@"\d{8}-\d{6}-[0-9a-f]{4}"), string.Join('\n', rows));   // the run id is left out
+        // The report's path is printed whole on its own line, however narrow the terminal, so it can be copied.
+        const string id = @"\d{8}-\d{6}-[0-9a-f]{4}";
+        Assert.Matches(new Regex(@"^Report \(curves, final figures, config; open it in a browser\):$\n^\S+/report/compare-"
+            + $@"{id}-{id}\.html$", RegexOptions.Multiline), r.Stdout);
 
         var wide = CliRunner.Run(dir, Columns(100), [.. args, "--wide"]);
         Assert.True(wide.ExitCode == 0, wide.ToString());

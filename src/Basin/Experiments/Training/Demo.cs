@@ -1,6 +1,7 @@
 using Basin.Experiments;
 using Basin.Experiments.Geometry;
 using Basin.Experiments.Gan;
+using Basin.Experiments.Reports;
 using Basin.IO;
 using Basin.Curvature;
 using Basin.Flatness;
@@ -32,7 +33,8 @@ public sealed record DemoRow(string Method, string Model, double? TestAccuracy, 
 /// The demo: SGD, SAM, FAM and SAF (docs/methods.md) train LeNet-5 on the same Fashion-MNIST subset with the same
 /// seed and base recipe (SGD, momentum 0.9, lr 0.05), each recorded as a run; the results table goes to JSON and a
 /// PNG bar chart. The default size (20,000 training and 5,000 test images, 3 epochs) keeps the whole demo within
-/// a few minutes on 2 cores. SAF compares with the logits of one epoch earlier from the second epoch on.
+/// a few minutes on 2 cores. SAF compares with the logits of one epoch earlier from the second epoch on. The demo ends
+/// with an HTML report comparing its runs (<see cref="WriteReport"/>).
 /// </summary>
 public static class Demo
 {
@@ -81,6 +83,19 @@ public static class Demo
             RelativeFlatnessHead = g.RelativeFlatness, HessianTraceHeadWeight = g.HessianTrace, LambdaMaxHeadWeight = g.LambdaMax,
         };
     }
+
+    /// <summary>
+    /// Writes the HTML report of the demo's runs into <paramref name="folder"/>: their comparison (curves overlaid, final
+    /// figures with differences from the first method), or the one run's report when only one method ran. The head's
+    /// geometry (not stored in the run database) joins each run's final figures under the names demo.json gives it.
+    /// </summary>
+    public static ReportFiles WriteReport(RunStore store, IReadOnlyList<DemoRow> rows, string folder) =>
+        ReportJob.Write(store, rows.Select(r => r.RunId).ToList(), compare: rows.Count > 1, folder,
+            rows.ToDictionary(r => r.RunId, r => (IReadOnlyList<ReportFigure>)
+            [
+                new("relativeFlatnessHead", r.RelativeFlatnessHead), new("hessianTraceHeadWeight", r.HessianTraceHeadWeight),
+                new("lambdaMaxHeadWeight", r.LambdaMaxHeadWeight),
+            ]));
 
     /// <summary>Writes the rows as JSON (Basin's conventions) to <paramref name="path"/>.</summary>
     public static void WriteJson(IReadOnlyList<DemoRow> rows, string path) => AtomicFile.WriteAllText(path, Json.Serialize(rows));

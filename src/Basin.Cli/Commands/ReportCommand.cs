@@ -1,0 +1,58 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Basin.Experiments;
+using Basin.Experiments.Reports;
+using Basin.IO;
+
+namespace Basin.Cli.Commands;
+
+/// <summary>`basin report RUN… [--compare] [--out DIR] [--open]`: a self-contained HTML report with its charts' data as CSV.</summary>
+public static class ReportCommand
+{
+    public static Command Create()
+    {
+        var ids = new Argument<string[]>("runs") { Description = "Run ids (or unique prefixes)", Arity = ArgumentArity.OneOrMore };
+        var compare = new Option<bool>("--compare") { Description = "Overlay the runs' curves and tabulate their final figures with " +
+            "differences from the first run (two or more runs)" };
+        var output = new Option<string?>("--out") { Description = "Folder for the page and its CSV files (default: RUNS/reports)" };
+        var open = new Option<bool>("--open") { Description = "Open the page in the default browser (xdg-open) when written" };
+        var json = Options.Json();
+        var runs = Options.Runs();
+        var cmd = new Command("report", """
+            Write one self-contained HTML report (no network needed to view it) of runs: config, versions and seed; loss,
+            accuracy, gap and learning rate per epoch as interactive charts; final figures and stored measures. With --compare,
+            the curves of two or more runs overlaid and a table of final figures with differences. Each chart's data is
+            written beside the page as CSV.
+            """) { ids, compare, output, open, json, runs };
+        cmd.SetAction(pr =>
+        {
+            using var store = RunStore.Open(pr.GetValue(runs)!);
+            var files = ReportJob.Write(store, pr.GetValue(ids)!, pr.GetValue(compare), pr.GetValue(output));
+            if (pr.GetValue(json))
+                Console.WriteLine(Json.Serialize(new { Html = files.HtmlPath, Csv = files.CsvPaths, files.Page.Title }));
+            else
+            {
+                Console.WriteLine($"Wrote {files.HtmlPath} ({files.Page.Charts.Count} chart{(files.Page.Charts.Count == 1 ? "" : "s")}, " +
+                    $"data in {files.CsvPaths.Count} CSV file{(files.CsvPaths.Count == 1 ? "" : "s")} beside it).");
+                foreach (var note in files.Page.Runs.SelectMany(r => r.Notes.Select(n => $"run {r.Id}: {n}")))
+                    Console.WriteLine($"note: {note}");
+            }
+            if (pr.GetValue(open)) Open(files.HtmlPath);
+            return Cli.ExitOk;
+        });
+        return cmd;
+    }
+
+    /// <summary>Opens a page in the desktop's browser; without one, says so (the page is written either way).</summary>
+    internal static void Open(string path)
+    {
+        try
+        {
+            using var p = Process.Start(new ProcessStartInfo("xdg-open") { ArgumentList = { path }, UseShellExecute = false });
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            Console.Error.WriteLine($"basin: no browser could be started (xdg-open is missing); open {path} yourself");
+        }
+    }
+}

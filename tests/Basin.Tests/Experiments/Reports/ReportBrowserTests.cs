@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Basin.Tests.Cli;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Basin.Tests.Experiments.Reports;
+
+/// <summary>
+/// `basin report` end to end: tiny runs trained by the real CLI, their report opened from file:// in headless Chromium
+/// (Debian's chromium, which ./test.sh installs when root) with every host name unresolvable, the rendered DOM checked
+/// against the run database, and a screenshot saved beside the test binaries (browser-screenshots/).
+/// </summary>
+public partial class ReportBrowserTests(ITestOutputHelper output)
+{
+    static string TrainTiny(string dir, string method)
+    {
+        var r = CliRunner.Run(dir, null, "train", "--dataset", "moons", "--samples", "128", "--test-samples", "64", "--model", "mlp:8",
+            "--epochs", "3", "--method", method, "--json");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        return JsonDocument.Parse(r.Stdout).RootElement.GetProperty("runId").GetString()!;
+    }
+
+    /// <summary>Runs headless Chromium on a page with no name resolution (any network request fails); returns stdout and stderr.</summary>
+    static (string Stdout, string Stderr) Chromium(string dir, string page, params string[] mode)
+    {
+        const string binary = "/usr/bin/chromium";
+        Assert.True(File.Exists(binary), "Chromium is not installed: run ./test.sh as root, or 'sudo apt-get install chromium'");
+        var psi = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "--headless=new", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
+                     "--user-data-dir=" + Path.Combine(dir, "chromium-profile-" + Guid.NewGuid().ToString("N")[..8]),
+                     "--virtual-time-budget=20000", "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1200,2600" })
+            psi.ArgumentList.Add(a);
+        foreach (var a in mode) psi.ArgumentList.Add(a);
+        psi.ArgumentList.Add(new Uri(page).AbsoluteUri);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"chromium did not finish with {page} in 2 minutes");
+        }
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, $"chromium exit {p.ExitCode}\n{stderr.Result}");
+        return (stdout.Result, stderr.Result);
+    }
+
+    [GeneratedRegex("""data-run="([^"]+)" data-figure="([^"]+)" data-value="([^"]*)">([^<]*)""")]
+    private static partial Regex NumberCell();
+
+    [Fact]
+    public void TheComparisonRendersOfflineInChromiumWithTheDatabasesNumbers()
+    {
+        var dir = CliRunner.TempDir();
+        var a = TrainTiny(dir, "sgd");
+        var b = TrainTiny(dir, "sam");
+        var outDir = Path.Combine(dir, "out");
+        var r = CliRunner.Run(dir, null, "report", a, b, "--compare", "--out", outDir, "--json");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var written = JsonDocument.Parse(r.Stdout).RootElement;
+        var html = written.GetProperty("html").GetString()!;
+        Assert.Equal(Path.Combine(outDir, $"compare-{a}-{b}.html"), html);
+        var csvs = written.GetProperty("csv").EnumerateArray().Select(e => e.GetString()!).ToList();
+        Assert.Equal(["loss", "accuracy", "gap", "learning-rate"], csvs.Select(c => Path.GetFileName(c).Split('.')[1]));
+        Assert.All(csvs, c => Assert.StartsWith("run,epoch,series,value\n", File.ReadAllText(c)));
+        var (dom, log) = Chromium(dir, html, "--dump-dom");
+        // Self-contained: outside the inline scripts' text, no element loads a source (script, style, image or frame).
+        var markup = Regex.Replace(dom, "<script[^>]*>.*?</script>", "<script></script>", RegexOptions.Singleline);
+        // Three libraries, the four charts' specs, the embedding.
+        Assert.Equal(8, Regex.Matches(markup, "<script></script>").Count);
+        Assert.DoesNotMatch(new Regex("<(script|img|iframe|link|image)[^>]+(src|href)=", RegexOptions.IgnoreCase), markup);
+        Assert.DoesNotContain(":CONSOLE", log);   // no console message: no script error, no failed load
+        Assert.Contains("<body data-charts=\"rendered\">", dom);
+        foreach (var chart in new[] { "loss", "accuracy", "gap", "learning-rate" })
+        {
+            int at = dom.IndexOf($"id=\"chart-{chart}\"", StringComparison.Ordinal);
+            Assert.True(at > 0, $"chart {chart} missing");
+            var element = dom[at..dom.IndexOf("</figure>", at, StringComparison.Ordinal)];
+            Assert.Contains("<svg", element);
+            // Two runs, each with a line per series: the lines are drawn paths with coordinates.
+            var lines = Regex.Matches(element, "<path[^>]*aria-roledescription=\"line mark\"[^>]*d=\"M[0-9.,-]+L");
+            Assert.True(lines.Count >= 2, $"chart {chart}: {lines.Count} drawn lines");
+        }
+
+        // Every number shown equals the run database's: exact in data-value, 6 significant digits as text.
+        var cells = NumberCell().Matches(dom).Select(m => (Run: m.Groups[1].Value, Figure: m.Groups[2].Value, Value: m.Groups[3].Value,
+            Text: m.Groups[4].Value.Trim())).ToList();
+        foreach (var id in new[] { a, b })
+        {
+            var show = CliRunner.Run(dir, null, "runs", "show", id, "--json");
+            Assert.True(show.ExitCode == 0, show.ToString());
+            var run = JsonDocument.Parse(show.Stdout).RootElement;
+            var final = run.GetProperty("summary").GetProperty("final");
+            int compared = 0;
+            foreach (var p in final.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Number))
+            {
+                var shown = cells.Where(c => c.Run == id && c.Figure == p.Name).ToList();
+                Assert.True(shown.Count == 2, $"{id} {p.Name}: shown {shown.Count} times (comparison table and run section)");
+                foreach (var c in shown)
+                {
+                    Assert.Equal(p.Value.GetDouble(), double.Parse(c.Value, CultureInfo.InvariantCulture));
+                    Assert.Equal(p.Value.GetDouble().ToString("G6", CultureInfo.InvariantCulture), c.Text);
+                }
+                compared++;
+            }
+            Assert.Equal(10, compared);
+            foreach (var e in run.GetProperty("epochs").EnumerateArray())
+            {
+                var cell = cells.Single(c => c.Run == id && c.Figure == $"epoch {e.GetProperty("epoch").GetInt32()} testLoss");
+                Assert.Equal(e.GetProperty("testLoss").GetDouble(), double.Parse(cell.Value, CultureInfo.InvariantCulture));
+            }
+        }
+        var testAccuracyA = double.Parse(cells.First(c => c.Run == a && c.Figure == "testAccuracy").Value, CultureInfo.InvariantCulture);
+        var testAccuracyB = double.Parse(cells.First(c => c.Run == b && c.Figure == "testAccuracy").Value, CultureInfo.InvariantCulture);
+        var difference = (testAccuracyB - testAccuracyA).ToString("G6", CultureInfo.InvariantCulture);
+        Assert.Contains($"<span class=\"diff\">({(testAccuracyB >= testAccuracyA ? "+" : "")}{difference})</span>", dom);
+
+        var shots = Path.Combine(AppContext.BaseDirectory, "browser-screenshots");
+        Directory.CreateDirectory(shots);
+        var shot = Path.Combine(shots, "report-compare.png");
+        File.Delete(shot);
+        Chromium(dir, html, "--screenshot=" + shot);
+        var png = File.ReadAllBytes(shot);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+        Assert.True(png.Length > 20_000, $"screenshot of {png.Length} bytes");
+        output.WriteLine($"screenshot: {shot}");
+    }
+
+    [Fact]
+    public void ASingleRunsReportRendersAndBadInputIsOneLine()
+    {
+        var dir = CliRunner.TempDir();
+        var a = TrainTiny(dir, "sgd");
+        var outDir = Path.Combine(dir, "out");
+        var r = CliRunner.Run(dir, null, "report", a[..12], "--out", outDir);   // a unique prefix is accepted
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var html = Path.Combine(outDir, $"report-{a}.html");
+        Assert.Equal($"Wrote {html} (4 charts, data in 4 CSV files beside it).", r.Stdout.Trim());
+        var (dom, log) = Chromium(dir, html, "--dump-dom");
+        Assert.DoesNotContain(":CONSOLE", log);
+        Assert.Contains("<body data-charts=\"rendered\">", dom);
+        Assert.Equal(4, Regex.Matches(dom, "id=\"chart-[a-z-]+\"[^>]*><svg").Count);
+
+        // The run folder lost its per-epoch file: the page says so and still draws the database's metrics.
+        File.Delete(Path.Combine(dir, "runs", a, "epochs.csv"));
+        r = CliRunner.Run(dir, null, "report", a, "--out", outDir);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains($"note: run {a}: epochs.csv is missing from {Path.Combine(dir, "runs", a)}", r.Stdout);
+        Assert.Contains($"<li>epochs.csv is missing from {Path.Combine(dir, "runs", a)}</li>", File.ReadAllText(html));
+
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "report", "20990101-nope"), "no run '20990101-nope'");
+        File.WriteAllText(Path.Combine(dir, "file"), "");
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "report", a, "--out", Path.Combine(dir, "file")),
+            $"the output folder {Path.Combine(dir, "file")} is a file");
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "report", a, "--compare"), "--compare needs two or more runs");
+    }
+}
