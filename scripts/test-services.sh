@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests' real services need, when root and missing: Debian's PostgreSQL server, SLURM (slurm-wlm,
-# with munge) and Chromium (the HTML report tests open the pages in headless Chromium). The tests start private instances of their own in temporary folders (PostgreSQL on a free port of
-# 127.0.0.1; munged, slurmctld and slurmd with their own socket, ports and files) and stop them by PID; the system's
-# services are not started. Safe to run any number of times; prints only when it does something.
+# with munge) and Chromium (the HTML report tests open the pages in headless Chromium). The tests start private
+# instances of their own in temporary folders (PostgreSQL on a free port of 127.0.0.1; munged, slurmctld and slurmd
+# with their own socket, ports and files) and stop them by PID; the system's services are not started. Safe to run any number of times; prints only when it does something.
 set -euo pipefail
 
 missing=()
