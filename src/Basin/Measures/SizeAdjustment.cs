@@ -15,12 +15,13 @@ public static class SizeAdjustment
     /// <summary>
     /// The bound term of <paramref name="value"/> with <paramref name="m"/> training examples. The square root is taken
     /// with the value's sign (a Hutchinson trace estimate can come out negative) so that the order of models with equal m
-    /// is kept; NaN when m is unknown (NaN) or not positive; +∞ stays +∞.
+    /// is kept; NaN when m is unknown (NaN) or not positive, or the value is NaN (a measure that did not apply); +∞ stays
+    /// +∞.
     /// </summary>
     public static double BoundTerm(SizeScaling scaling, double value, double m)
     {
         if (scaling == SizeScaling.None) return value;
-        if (!(m > 0) || double.IsInfinity(m)) return double.NaN;
+        if (!(m > 0) || double.IsInfinity(m) || double.IsNaN(value)) return double.NaN;
         return scaling switch
         {
             SizeScaling.SquareRoot => Math.Sign(value) * Math.Sqrt(Math.Abs(value) / m),

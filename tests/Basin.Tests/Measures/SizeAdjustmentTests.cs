@@ -17,6 +17,9 @@ public class SizeAdjustmentTests
         Assert.Equal(double.PositiveInfinity, SizeAdjustment.BoundTerm(SizeScaling.HalfLog, double.PositiveInfinity, 100));
         Assert.True(double.IsNaN(SizeAdjustment.BoundTerm(SizeScaling.SquareRoot, 4, double.NaN)));   // m unknown
         Assert.True(double.IsNaN(SizeAdjustment.BoundTerm(SizeScaling.HalfLog, 4, 0)));
+        // A measure that did not apply (NaN) stays NaN; Math.Sign(NaN) threw and failed the 96-model sweep's report.
+        Assert.True(double.IsNaN(SizeAdjustment.BoundTerm(SizeScaling.SquareRoot, double.NaN, 100)));
+        Assert.True(double.IsNaN(SizeAdjustment.BoundTerm(SizeScaling.HalfLog, double.NaN, 100)));
     }
 
     [Fact]
