@@ -168,6 +168,8 @@ public static class SweepCommand
         var time = new Option<string?>("--time") { Description = "SLURM time limit per worker, e.g. 04:00:00 (default: the partition's)" };
         var gres = new Option<string?>("--gres") { Description = "SLURM generic resources per worker, e.g. gpu:1" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Register the points and write the scripts, but do not submit" };
+        var retryFailed = new Option<bool>("--retry-failed") { Description = "Give failed points another try (a run continues from "
+            + "its last checkpoint)" };
         var measures = MeasuresOption();
         var runs = Options.Runs();
         var lease = LeaseOption();
@@ -178,14 +180,14 @@ public static class SweepCommand
             nodes reach, and a --runs folder they share), write a job-array script of workers and a report script to
             RUNS/sweeps/NAME/slurm/, submit both (the report after the workers) and print the job ids.
             Example: basin sweep submit sweeps/fmnist-lenet.json --slurm --tasks 8 --cpus-per-task 4 --time 04:00:00
-            """) { file, slurm, tasks, cpus, time, gres, dryRun, measures, runs, lease, attempts, json };
+            """) { file, slurm, tasks, cpus, time, gres, dryRun, retryFailed, measures, runs, lease, attempts, json };
         cmd.SetAction(pr =>
         {
             if (!pr.GetValue(slurm)) throw new OptionException("slurm", "give --slurm (SLURM is the only launcher 'submit' knows)");
             var path = pr.GetValue(file)!;
             var sweep = Load(path, pr.GetValue(measures));
             var options = new SlurmOptions { Tasks = pr.GetValue(tasks), CpusPerTask = pr.GetValue(cpus), Time = pr.GetValue(time),
-                Gres = pr.GetValue(gres), Lease = Lease(pr, lease, attempts) };
+                Gres = pr.GetValue(gres), Lease = Lease(pr, lease, attempts), RetryFailed = pr.GetValue(retryFailed) };
             var result = SlurmSubmission.Submit(sweep, path, pr.GetValue(runs)!, Self(), options, pr.GetValue(measures),
                 pr.GetValue(dryRun));
             if (pr.GetValue(json)) { Console.WriteLine(Json.Serialize(result)); return Cli.ExitOk; }

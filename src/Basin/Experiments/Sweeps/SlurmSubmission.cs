@@ -17,6 +17,9 @@ public sealed record SlurmOptions
     public string? Gres { get; init => field = Token(value, "gres"); }
     public SweepLease Lease { get; init; } = SweepLease.Default;
 
+    /// <summary>Give failed points another try (their runs continue from their last checkpoints).</summary>
+    public bool RetryFailed { get; init; }
+
     static string? Token(string? value, string name) =>
         value is null || Regex.IsMatch(value, "^[A-Za-z0-9:._,=+-]+$") ? value
             : throw new OptionException(name, $"{name} '{value}' has characters SLURM does not take");
@@ -54,6 +57,7 @@ public static class SlurmSubmission
         using (var store = RunStore.Open(runs))
         {
             store.Sweeps.Register(sweep.Name, points);
+            if (options.RetryFailed) store.Sweeps.RequeueFailed(sweep.Name);
             store.Sweeps.RequeueMissingMeasures(sweep.Name,
                 Measures.MeasureRegistry.Select(sweep.Measures).Select(m => m.Name).ToArray());
         }
