@@ -45,6 +45,26 @@ public class SweepSubmitCliTests
     }
 
     [Fact]
+    public void RetryFailedGivesFailedPointsBackAndKeepsTheOthers()
+    {
+        var dir = CliRunner.TempDir();
+        var file = Write(dir);
+        Assert.Equal(0, CliRunner.Run(dir, null, "sweep", "submit", file, "--slurm", "--dry-run").ExitCode);
+        string failed;
+        using (var store = Basin.Experiments.SweepStore.Open(Path.Combine(dir, "runs")))
+        {
+            failed = store.Points("tiny")[1].Key;
+            store.SetStatus("tiny", failed, Basin.Experiments.PointStatus.Failed, "diverged");
+        }
+        Assert.Equal(0, CliRunner.Run(dir, null, "sweep", "submit", file, "--slurm", "--dry-run").ExitCode);
+        using (var store = Basin.Experiments.SweepStore.Open(Path.Combine(dir, "runs")))
+            Assert.Equal(Basin.Experiments.PointStatus.Failed, store.Points("tiny")[1].Status);   // not without the flag
+        Assert.Equal(0, CliRunner.Run(dir, null, "sweep", "submit", file, "--slurm", "--dry-run", "--retry-failed").ExitCode);
+        using var after = Basin.Experiments.SweepStore.Open(Path.Combine(dir, "runs"));
+        Assert.All(after.Points("tiny"), p => Assert.Equal(Basin.Experiments.PointStatus.Pending, p.Status));
+    }
+
+    [Fact]
     public void BadInputIsOneLineAndSubmitsNothing()
     {
         var dir = CliRunner.TempDir();
