@@ -65,7 +65,7 @@ public static class GeometryBench
         return 0;
     }
 
-    static void Train(Classifier model, LabeledDataset data, int epochs)
+    internal static void Train(Classifier model, LabeledDataset data, int epochs)
     {
         model.train();
         using var optimizer = torch.optim.SGD(model.parameters(), 0.05, momentum: 0.9);
@@ -84,7 +84,7 @@ public static class GeometryBench
         }
     }
 
-    static double MeanLoss(Classifier model, LabeledDataset data)
+    internal static double MeanLoss(Classifier model, LabeledDataset data)
     {
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
@@ -244,5 +244,5 @@ public static class GeometryBench
         return psi;
     }
 
-    static string Load() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+    internal static string Load() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 }

@@ -118,18 +118,23 @@ public sealed class HessianVectorProduct : ICurvatureProduct, IDisposable
         GradientPath.OrZeros(torch.autograd.grad([loss], paramTensors, null, retain_graph: true, create_graph: true, allow_unused: true),
             Parameters);
 
+    /// <summary>
+    /// Σ_i ∂(g_i·v_i)/∂θ as one vector-Jacobian product of the gradients with <paramref name="v"/> as their output
+    /// gradients (no dot-product graph is built). Gradients that do not depend on the parameters contribute nothing;
+    /// with none left the Hessian is zero (asking autograd anyway would abort).
+    /// </summary>
     Tensor[] SecondOrder(Tensor[] grads, IReadOnlyList<Tensor> v, bool retain)
     {
-        Tensor? gv = null;
+        var outputs = new List<Tensor>(grads.Length);
+        var directions = new List<Tensor>(grads.Length);
         for (int i = 0; i < grads.Length; i++)
-        {
-            var term = grads[i].mul(v[i]).sum();
-            gv = gv is null ? term : gv.add(term, Scalars.One);
-        }
-        // A gradient that does not depend on the parameters (loss linear in them) has a zero Hessian;
-        // asking autograd anyway would abort.
-        if (gv is null || !gv.requires_grad) return ParamVectors.Zeros(Shapes, DType);
-        return GradientPath.OrZeros(torch.autograd.grad([gv], paramTensors, null, retain_graph: retain, create_graph: false,
+            if (grads[i].requires_grad)
+            {
+                outputs.Add(grads[i]);
+                directions.Add(v[i]);
+            }
+        if (outputs.Count == 0) return ParamVectors.Zeros(Shapes, DType);
+        return GradientPath.OrZeros(torch.autograd.grad(outputs, paramTensors, directions, retain_graph: retain, create_graph: false,
             allow_unused: true), Parameters);
     }
 

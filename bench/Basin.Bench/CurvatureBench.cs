@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Basin.Curvature;
+using Basin.Data;
+using Basin.IO;
+using Basin.Models;
+using TorchSharp;
+
+namespace Basin.Bench;
+
+/// <summary>
+/// Whole-network curvature against PyHessian's way of computing it in PyTorch (issue 19, item 2), in one run on the
+/// same trained LeNet-5 and the same 1,000 Fashion-MNIST examples: top-5 Hessian eigenvalues (Basin: Lanczos; PyTorch:
+/// power iteration with deflation) and the trace by Hutchinson with 100 Rademacher probes, each in a fresh process so
+/// that peak memory (VmHWM) is comparable (item 3). Prints time, Hessian-vector products and values side by side.
+/// </summary>
+public static class CurvatureBench
+{
+    public static int Main(List<string> args)
+    {
+        string? Opt(string name) => args.IndexOf(name) is var i and >= 0 && i + 1 < args.Count ? args[i + 1] : null;
+        int Int(string name, int fallback) => Opt(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+        int threads = Int("--threads", 2), examples = Int("--examples", 1000), probes = Int("--probes", 100), top = Int("--top", 5);
+        if (args[0] == "curvature-child") return Child(Opt("--weights")!, Opt("--data")!, threads, probes, top);
+
+        torch.set_num_threads(threads);
+        Console.WriteLine($"curvature: LeNet-5 on {examples} Fashion-MNIST examples, all parameters, {threads} threads; load: {GeometryBench.Load()}");
+        using var train = ImageDatasets.Load("fashion-mnist", Split.Train, samples: 10_000);
+        using var model = ModelSpec.Create("lenet5", train.ExampleShape, train.ClassCount, seed: 1);
+        GeometryBench.Train(model, train, epochs: 2);
+        var folder = Directory.CreateTempSubdirectory("basin-bench-curvature-").FullName;
+        try
+        {
+            var weights = Path.Combine(folder, "weights.safetensors");
+            var data = Path.Combine(folder, "data.safetensors");
+            Weights.Save(model, weights);
+            using (var subset = train.Take(examples))
+                SafeTensors.Save(data, [new("input", subset.Inputs), new("labels", subset.Labels)]);
+            var self = Environment.ProcessPath!;
+            var basin = RunJson(self, [System.Reflection.Assembly.GetEntryAssembly()!.Location, "curvature-child", "--weights", weights,
+                "--data", data, "--threads", Str(threads), "--probes", Str(probes), "--top", Str(top)], dotnet: true);
+            var script = Path.Combine(AppContext.BaseDirectory, "pyhessian_curvature.py");
+            if (!File.Exists(script)) script = Path.GetFullPath(Path.Combine("bench", "pyhessian_curvature.py"));
+            JsonElement? torchSide = File.Exists("/usr/bin/python3")
+                ? RunJson("/usr/bin/python3", [script, "--weights", weights, "--data", data, "--threads", Str(threads), "--probes", Str(probes),
+                    "--top", Str(top)], dotnet: false)
+                : null;
+            Report(basin!.Value, torchSide);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        Console.WriteLine($"load after: {GeometryBench.Load()}");
+        return 0;
+    }
+
+    static string Str(int x) => x.ToString(CultureInfo.InvariantCulture);
+
+    static JsonElement? RunJson(string program, IReadOnlyList<string> args, bool dotnet)
+    {
+        var psi = new ProcessStartInfo(dotnet ? "dotnet" : program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in dotnet ? args : args) psi.ArgumentList.Add(a);
+        if (!dotnet) psi.Environment["OPENBLAS_CORETYPE"] = Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "SkylakeX";
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEndAsync();
+        var error = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+        {
+            Console.WriteLine($"{program} failed ({p.ExitCode}): {error.Trim().Split('\n').LastOrDefault()}");
+            return null;
+        }
+        var line = output.Result.Split('\n').Last(l => l.StartsWith('{'));
+        return JsonDocument.Parse(line).RootElement.Clone();
+    }
+
+    /// <summary>The child: loads the weights and examples, measures, prints one JSON line.</summary>
+    static int Child(string weightsPath, string dataPath, int threads, int probes, int top)
+    {
+        torch.set_num_threads(threads);
+        using var data = TensorFile.Load(dataPath, 10);
+        using var model = ModelSpec.Create("lenet5", data.ExampleShape, data.ClassCount, seed: 1);
+        Weights.Load(model, weightsPath);
+        model.eval();
+        var parameters = ParameterSet.All(model);
+        var options = new EstimateOptions
+        {
+            ChunkSize = (int)data.Count, EigenTolerance = 1e-6, MaxLanczosSteps = 100, ForceHutchinson = true, MinProbes = probes,
+            MaxProbes = probes, RelativeStandardError = 0, Seed = 1,
+        };
+        var clock = Stopwatch.StartNew();
+        var eigen = CurvatureEstimates.TopEigenvalues(model, data, parameters, top, options);
+        double topSeconds = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        var trace = CurvatureEstimates.Trace(model, data, parameters, options);
+        double traceSeconds = clock.Elapsed.TotalSeconds;
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            method = "basin", topSeconds, topProducts = eigen.Products, eigenvalues = eigen.Values, traceSeconds, traceProducts = trace.Probes,
+            trace = trace.Value, traceSe = trace.StandardError, vmHwmKb = VmHwmKb(),
+        }));
+        return 0;
+    }
+
+    static long VmHwmKb() => File.ReadLines("/proc/self/status").Where(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
+        .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture)).FirstOrDefault(-1);
+
+    static void Report(JsonElement basin, JsonElement? pytorch)
+    {
+        string Eig(JsonElement e) => string.Join(", ", e.GetProperty("eigenvalues").EnumerateArray().Select(v => v.GetDouble().ToString("G6",
+            CultureInfo.InvariantCulture)));
+        void Line(string name, JsonElement e) => Console.WriteLine(
+            $"  {name,-18} top-{e.GetProperty("eigenvalues").GetArrayLength()}: {e.GetProperty("topSeconds").GetDouble(),7:F2} s, "
+            + $"{e.GetProperty("topProducts").GetInt64(),4} products [{Eig(e)}]; trace: {e.GetProperty("traceSeconds").GetDouble(),6:F2} s, "
+            + $"{e.GetProperty("traceProducts").GetInt64()} products, {e.GetProperty("trace").GetDouble():G6} ± "
+            + $"{e.GetProperty("traceSe").GetDouble():G3}; peak RSS {e.GetProperty("vmHwmKb").GetInt64() / 1024.0:F0} MB");
+        Line("Basin", basin);
+        if (pytorch is not { } t)
+        {
+            Console.WriteLine("  PyTorch: skipped (install Debian's python3-torch for the side-by-side)");
+            return;
+        }
+        Line($"PyTorch {t.GetProperty("torch").GetString()}", t);
+        var eb = basin.GetProperty("eigenvalues").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        var et = t.GetProperty("eigenvalues").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        double worst = eb.Zip(et, (a, b) => Math.Abs(a - b) / Math.Abs(a)).Max();
+        double traceDiff = Math.Abs(basin.GetProperty("trace").GetDouble() - t.GetProperty("trace").GetDouble());
+        double traceSe = Math.Sqrt(Math.Pow(basin.GetProperty("traceSe").GetDouble(), 2) + Math.Pow(t.GetProperty("traceSe").GetDouble(), 2));
+        Console.WriteLine($"  top-5: Basin {t.GetProperty("topSeconds").GetDouble() / basin.GetProperty("topSeconds").GetDouble():F2}x "
+            + $"faster (goal >= 1.5x), largest relative eigenvalue difference {worst:E1} (goal <= 1e-3)");
+        Console.WriteLine($"  trace: Basin {t.GetProperty("traceSeconds").GetDouble() / basin.GetProperty("traceSeconds").GetDouble():F2}x "
+            + $"faster; estimates differ by {traceDiff:G3} = {traceDiff / traceSe:F1} combined standard errors");
+        Console.WriteLine($"  peak memory: Basin / PyTorch = {basin.GetProperty("vmHwmKb").GetDouble() / t.GetProperty("vmHwmKb").GetDouble():F2} "
+            + "(goal <= 1.2)");
+    }
+}
