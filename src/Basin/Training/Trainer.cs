@@ -326,7 +326,7 @@ public sealed class Trainer
             _secondsBefore = info.Progress.Seconds;
             _learningRate = info.Progress.LearningRate;
             _lastCheckpoint = path;
-            _progress?.Report(new Resumed(path, _epoch + 1, _batch, _step));
+            _progress?.Report(new Resumed(path, _epoch + 1, _batch, _step) { Finished = info.Metrics.ToArray() });
         }
 
         TrainingResult Result(StopReason reason) => new(_metrics.ToArray(), reason, _step, _lastCheckpoint);

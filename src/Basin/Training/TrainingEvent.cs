@@ -11,5 +11,14 @@ public sealed record EpochDone(EpochMetrics Metrics) : TrainingEvent;
 
 public sealed record CheckpointWritten(string Path, int Epoch, int Batch, long Step) : TrainingEvent;
 
-/// <summary>The run continues from a checkpoint, after <paramref name="Batch"/> batches of epoch <paramref name="Epoch"/>.</summary>
-public sealed record Resumed(string Path, int Epoch, int Batch, long Step) : TrainingEvent;
+/// <summary>
+/// The run continues from a checkpoint, after <paramref name="Batch"/> batches of epoch <paramref name="Epoch"/>.
+/// <see cref="Finished"/> holds the metrics of every epoch the checkpoint has done, so a recorder can write the ones it
+/// missed (a kill between an epoch's checkpoint and its record).
+/// </summary>
+public sealed record Resumed(string Path, int Epoch, int Batch, long Step) : TrainingEvent
+{
+    public IReadOnlyList<EpochMetrics> Finished { get; init; } = Empty;
+
+    static readonly EpochMetrics[] Empty = [];
+}

@@ -106,6 +106,31 @@ public class RunStateTests
         }
     }
 
+    sealed class DieAfterFirstCheckpoint : IProgress<TrainingEvent>
+    {
+        public void Report(TrainingEvent value)
+        {
+            if (value is CheckpointWritten) throw new IOException("killed between the checkpoint and the epoch's record");
+        }
+    }
+
+    [Fact]
+    public void AnEpochWhoseCheckpointWasWrittenButNotItsRecordIsRecordedOnResume()
+    {
+        // A kill between an epoch's checkpoint and its record (seen once in the SIGKILL sweep test): the checkpoint
+        // says epoch 1 is done, the run has no row for it. Resuming must record it, in the database and in epochs.csv.
+        var dir = Directory.CreateTempSubdirectory("basin-state-").FullName;
+        var spec = new Basin.Experiments.Training.TrainJobSpec { Dataset = "moons", Model = "mlp:4", Samples = 40, TestSamples = 10, Epochs = 3, BatchSize = 20 };
+        using var store = RunStore.Open(dir);
+        Assert.Throws<IOException>(() => Basin.Experiments.Training.TrainingJob.Run(spec, store, new DieAfterFirstCheckpoint()));
+        var run = store.List().Single();
+        Assert.Empty(store.Get(run.Id).Epochs);
+        Basin.Experiments.Training.TrainingJob.Resume(run.Id, store);
+        Assert.Equal([1, 2, 3], store.Get(run.Id).Epochs.Select(e => e.GetProperty("epoch").GetInt32()));
+        var csv = File.ReadAllLines(Path.Combine(store.RunFolder(run.Id), "epochs.csv")).Skip(1).Select(l => l.Split(',')[0]);
+        Assert.Equal(["1", "2", "3"], csv);
+    }
+
     [Fact]
     public void AnIoFailureMarksTheRunFailedAndTheEpochsCheckpointCameFirst()
     {

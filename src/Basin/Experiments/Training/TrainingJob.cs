@@ -353,6 +353,20 @@ public static class TrainingJob
                 if (!File.Exists(epochsPath)) File.WriteAllText(epochsPath, EpochsHeader);
                 File.AppendAllText(epochsPath, CsvRow(done.Metrics));
             }
+            if (value is Resumed resumed)
+            {
+                // The checkpoint is written before its epoch is recorded: a kill in between leaves an epoch that the
+                // checkpoint has done but the run lacks. Record every finished epoch again (the store replaces), and
+                // append to epochs.csv the ones after its last row.
+                int last = LastCsvEpoch();
+                foreach (var m in resumed.Finished)
+                {
+                    store.AddEpoch(runId, m.Epoch, m);
+                    if (m.Epoch <= last) continue;
+                    if (!File.Exists(epochsPath)) File.WriteAllText(epochsPath, EpochsHeader);
+                    File.AppendAllText(epochsPath, CsvRow(m));
+                }
+            }
             if (value is GradientCoherence c)
             {
                 if (!File.Exists(coherencePath)) File.WriteAllText(coherencePath, "epoch,step,examples,m_coherence\n");
@@ -361,6 +375,14 @@ public static class TrainingJob
                 Coherence.Add(c);
             }
             inner?.Report(value);
+        }
+
+        /// <summary>The epoch of epochs.csv's last row (0 when there is none).</summary>
+        int LastCsvEpoch()
+        {
+            if (!File.Exists(epochsPath)) return 0;
+            var last = File.ReadLines(epochsPath).Skip(1).LastOrDefault(l => l.Length > 0);
+            return last is not null && int.TryParse(last.Split(',')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var e) ? e : 0;
         }
 
         /// <summary>One epochs.csv row: numbers round-trip (R), an absent figure is an empty cell, NaN is written NaN.</summary>
