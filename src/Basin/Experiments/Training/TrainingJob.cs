@@ -382,7 +382,8 @@ public static class TrainingJob
         {
             if (!File.Exists(epochsPath)) return 0;
             var last = File.ReadLines(epochsPath).Skip(1).LastOrDefault(l => l.Length > 0);
-            return last is not null && int.TryParse(last.Split(',')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var e) ? e : 0;
+            return last is not null && int.TryParse(last.Split(',')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var e)
+                ? e : 0;
         }
 
         /// <summary>One epochs.csv row: numbers round-trip (R), an absent figure is an empty cell, NaN is written NaN.</summary>
