@@ -150,10 +150,11 @@ public static class RunsCommand
             if (s.Name is { } nm) AnsiConsole.MarkupLine($"name {Markup.Escape(nm)}");
             if (s.Tags.Count > 0) AnsiConsole.MarkupLine($"tags {Markup.Escape(string.Join(", ", s.Tags))}");
             if (s.Message is { } m) AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(m)}[/]");
-            AnsiConsole.MarkupLine("[bold]config[/] " + Markup.Escape(run.Config.GetRawText().ReplaceLineEndings(" ")));
+            WriteSettings("config", run.Config);
             if (s.Kind == "train" && TrainJobSpec.FamFormNote(run.Config) is { } famNote)
                 AnsiConsole.MarkupLine($"[yellow]note:[/] {Markup.Escape(famNote)}");
-            AnsiConsole.MarkupLine("[bold]versions[/] " + Markup.Escape(run.Versions.GetRawText().ReplaceLineEndings(" ")));
+            AnsiConsole.MarkupLine("[bold]versions[/] " + Markup.Escape(string.Join("  ",
+                RunExport.Settings(run.Versions).Select(v => $"{v.Key} {v.Value}"))));
             if (run.Epochs.Count > 0)
             {
                 var names = run.Epochs[0].EnumerateObject().Select(p => p.Name).ToList();
@@ -162,10 +163,24 @@ public static class RunsCommand
                     table.AddRow(names.Select(n => Markup.Escape(EpochCell(n, e.GetProperty(n)))).ToArray());
                 AnsiConsole.Write(table);
             }
-            if (s.Final is { } fin) AnsiConsole.MarkupLine("[bold]final[/] " + Markup.Escape(fin.GetRawText().ReplaceLineEndings(" ")));
+            if (s.Final is { } fin) WriteSettings("final", fin);
             return Cli.ExitOk;
         });
         return cmd;
+    }
+
+    /// <summary>A JSON object as a table of settings and values, two pairs per row to keep it short.</summary>
+    static void WriteSettings(string title, System.Text.Json.JsonElement e)
+    {
+        var cells = RunExport.Settings(e);
+        if (cells.Count == 0) return;
+        var table = new Table { Title = new TableTitle($"[bold]{title}[/]") }.AddColumns("setting", "value", "setting", "value");
+        for (int i = 0; i < cells.Count; i += 2)
+        {
+            var right = i + 1 < cells.Count ? cells[i + 1] : new KeyValuePair<string, string>("", "");
+            table.AddRow(Markup.Escape(cells[i].Key), Markup.Escape(cells[i].Value), Markup.Escape(right.Key), Markup.Escape(right.Value));
+        }
+        AnsiConsole.Write(table);
     }
 
     static Command CreateDelete()

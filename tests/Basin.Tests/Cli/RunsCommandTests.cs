@@ -45,6 +45,25 @@ public class RunsCommandTests
     }
 
     [Fact]
+    public void RunsShowPrintsTheConfigAndFinalFiguresAsTablesNotJson()
+    {
+        var dir = CliRunner.TempDir();
+        using (var store = RunStore.Open(Path.Combine(dir, "runs")))
+        {
+            store.Start(new RunRecord("20261101-000000-abcd", "train", DateTime.UtcNow, "mlp:4", "moons", 1,
+                """{"method":"sam","rho":0.05,"learningRate":0.1,"data":{"path":"x.csv"}}""", """{"basin":"0.1.0"}"""));
+            store.Finish("20261101-000000-abcd", RunStatus.Finished, new { testAccuracy = 0.875 });
+        }
+        var r = CliRunner.Run(dir, null, "runs", "show", "20261101");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var lines = r.Stdout.Split('\n');
+        Assert.Contains(lines, l => l.Contains("method") && l.Contains("sam") && l.Contains("rho") && l.Contains("0.05"));
+        Assert.Contains(lines, l => l.Contains("data.path") && l.Contains("x.csv"));   // nested settings flattened
+        Assert.Contains(lines, l => l.Contains("testAccuracy") && l.Contains("0.875"));
+        Assert.DoesNotContain("{\"method\"", r.Stdout);
+    }
+
+    [Fact]
     public void RunsShowUnknownIdIsAOneLineError()
     {
         var dir = CliRunner.TempDir();

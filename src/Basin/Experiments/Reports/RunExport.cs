@@ -73,6 +73,15 @@ public sealed record RunExport(ExportTable Runs, ExportTable Epochs)
             .ToList());
     }
 
+    /// <summary>The leaves of a JSON object as "key" / "outer.inner" → text (null values left out), in document order.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> Settings(JsonElement e)
+    {
+        var cells = new Dictionary<string, string?>();
+        Flatten(e, "", cells);
+        return cells.Where(c => c.Value is not null && c.Key.Length > 0).Select(c => new KeyValuePair<string, string>(c.Key, c.Value!))
+            .ToList();
+    }
+
     /// <summary>Adds the leaves of <paramref name="e"/> as PREFIX.KEY cells (an object that is not one is PREFIX alone).</summary>
     internal static void Flatten(JsonElement e, string prefix, Dictionary<string, string?> cells)
     {
