@@ -68,6 +68,12 @@ public class PruneCliTests
             using var shown = JsonDocument.Parse(show.Stdout);
             Assert.Contains("\"kind\": \"prune\"", show.Stdout);
             Assert.Contains("\"dnr\"", show.Stdout);
+            // eval reads a prune run's weights and training config like a training run's: its test accuracy is the run's.
+            var eval = CliRunner.Run(dir, null, "eval", "--run", id, "--split", "test", "--threads", "1", "--json");
+            Assert.True(eval.ExitCode == 0, eval.ToString());
+            using var evaluated = JsonDocument.Parse(eval.Stdout);
+            Assert.Equal(shown.RootElement.GetProperty("summary").GetProperty("final").GetProperty("testAccuracy").GetDouble(),
+                evaluated.RootElement.GetProperty("accuracy").GetDouble(), 12);
         }
         var tagged = CliRunner.Run(dir, null, "runs", "list", "--tag", "ticket", "--method", "imp+ap", "--json");
         using var list = JsonDocument.Parse(tagged.Stdout);

@@ -29,10 +29,15 @@ public sealed record ModelSource(string WeightsPath, string Model, string Datase
         {
             if (store is null) throw new BasinException("a run database is needed to use a run's weights");
             var details = store.Get(runId);
-            if (details.Summary.Kind != "train")
-                throw new BasinException($"run {details.Summary.Id} is a {details.Summary.Kind} run; eval, measure and reparametrize " +
-                    "work on the weights of a training run ('basin train')");
-            run = TrainJobSpec.FromStored(details.Config, details.Summary.Id);
+            // A prune run holds a pruned network's weights and, under "train", the training it ran.
+            var config = details.Summary.Kind switch
+            {
+                "train" => details.Config,
+                Pruning.PruneJob.Kind when details.Config.TryGetProperty("train", out var t) => t,
+                _ => throw new BasinException($"run {details.Summary.Id} is a {details.Summary.Kind} run; eval, measure and " +
+                    "reparametrize work on the weights of a training or prune run ('basin train', 'basin prune')"),
+            };
+            run = TrainJobSpec.FromStored(config, details.Summary.Id);
             weightsPath = Path.Combine(store.RunFolder(details.Summary.Id), TrainingJob.WeightsFile);
             if (!File.Exists(weightsPath)) throw new BasinException($"run {details.Summary.Id} has no saved weights (status " +
                 $"{details.Summary.Status}); finish it with 'basin train --resume {details.Summary.Id}'");
