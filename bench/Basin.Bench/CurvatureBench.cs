@@ -37,14 +37,14 @@ public static class CurvatureBench
             Weights.Save(model, weights);
             using (var subset = train.Take(examples))
                 SafeTensors.Save(data, [new("input", subset.Inputs), new("labels", subset.Labels)]);
-            var self = Environment.ProcessPath!;
-            var basin = RunJson(self, [System.Reflection.Assembly.GetEntryAssembly()!.Location, "curvature-child", "--weights", weights,
-                "--data", data, "--threads", Str(threads), "--probes", Str(probes), "--top", Str(top)], dotnet: true);
-            var script = Path.Combine(AppContext.BaseDirectory, "pyhessian_curvature.py");
-            if (!File.Exists(script)) script = Path.GetFullPath(Path.Combine("bench", "pyhessian_curvature.py"));
-            JsonElement? torchSide = File.Exists("/usr/bin/python3")
-                ? RunJson("/usr/bin/python3", [script, "--weights", weights, "--data", data, "--threads", Str(threads), "--probes", Str(probes),
-                    "--top", Str(top)], dotnet: false)
+            var child = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { System.Reflection.Assembly.GetEntryAssembly()!.Location, "curvature-child", "--weights", weights,
+                         "--data", data, "--threads", Str(threads), "--probes", Str(probes), "--top", Str(top) })
+                child.ArgumentList.Add(a);
+            var basin = RunJson(child);
+            JsonElement? torchSide = PyTorchScript.Available
+                ? RunJson(PyTorchScript.Start("pyhessian_curvature.py", ["--weights", weights, "--data", data, "--threads", Str(threads),
+                    "--probes", Str(probes), "--top", Str(top)]))
                 : null;
             Report(basin!.Value, torchSide);
         }
@@ -58,18 +58,16 @@ public static class CurvatureBench
 
     static string Str(int x) => x.ToString(CultureInfo.InvariantCulture);
 
-    static JsonElement? RunJson(string program, IReadOnlyList<string> args, bool dotnet)
+    /// <summary>Runs a side of the comparison and returns its one JSON line, or null (with the reason printed) when it failed.</summary>
+    static JsonElement? RunJson(ProcessStartInfo psi)
     {
-        var psi = new ProcessStartInfo(dotnet ? "dotnet" : program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in dotnet ? args : args) psi.ArgumentList.Add(a);
-        if (!dotnet) psi.Environment["OPENBLAS_CORETYPE"] = Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "SkylakeX";
         using var p = Process.Start(psi)!;
         var output = p.StandardOutput.ReadToEndAsync();
         var error = p.StandardError.ReadToEnd();
         p.WaitForExit();
         if (p.ExitCode != 0)
         {
-            Console.WriteLine($"{program} failed ({p.ExitCode}): {error.Trim().Split('\n').LastOrDefault()}");
+            Console.WriteLine($"{psi.FileName} failed ({p.ExitCode}): {error.Trim().Split('\n').LastOrDefault()}");
             return null;
         }
         var line = output.Result.Split('\n').Last(l => l.StartsWith('{'));

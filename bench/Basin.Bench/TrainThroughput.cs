@@ -93,25 +93,14 @@ public static class TrainThroughput
 
     static double PyTorch(string model, int steps, int threads)
     {
-        var script = Path.Combine(RepoRoot(), "bench", "pytorch_train.py");
-        if (!File.Exists("/usr/bin/python3")) return double.NaN;
-        var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { script, "--model", model, "--steps", steps.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture) })
-            psi.ArgumentList.Add(a);
-        // Debian's reference BLAS is slow; the OpenMP OpenBLAS build is what PyTorch users run.
-        if (File.ReadAllText("/proc/cpuinfo").Contains("avx512f")) psi.Environment["OPENBLAS_CORETYPE"] = "SkylakeX";
+        if (!PyTorchScript.Available) return double.NaN;
+        var psi = PyTorchScript.Start("pytorch_train.py", ["--model", model, "--steps", steps.ToString(CultureInfo.InvariantCulture),
+            "--threads", threads.ToString(CultureInfo.InvariantCulture)]);
         using var p = Process.Start(psi)!;
         var output = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
         if (p.ExitCode != 0) return double.NaN; // python3-torch not installed
         return JsonDocument.Parse(output).RootElement.GetProperty("examples_per_second").GetDouble();
-    }
-
-    static string RepoRoot()
-    {
-        var d = new DirectoryInfo(AppContext.BaseDirectory);
-        while (d != null && !File.Exists(Path.Combine(d.FullName, "Basin.slnx"))) d = d.Parent;
-        return d?.FullName ?? Directory.GetCurrentDirectory();
     }
 
     sealed class Sink(Action<TrainingEvent> f) : IProgress<TrainingEvent>
