@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using Basin.Experiments;
 using Basin.Experiments.Symbolic;
-using Basin.IO;
 using Basin.Symbolic;
 using Spectre.Console;
 
@@ -33,11 +32,6 @@ public static class GssnnCommand
             Description = "Sampled programs (seeds 1..N)",
             DefaultValueFactory = _ => D.Programs,
         };
-        var length = new Option<int>("--program-length")
-        {
-            Description = "Operations per sampled program",
-            DefaultValueFactory = _ => D.ProgramLength,
-        };
         var noControls = new Option<bool>("--no-controls")
         {
             Description = "Leave out the control graphs (edge, paths, stars, cycles, K4, trees)",
@@ -48,49 +42,7 @@ public static class GssnnCommand
             Description = "Seeds of the baseline and of the matched-capacity encoder",
             DefaultValueFactory = _ => D.BaselineSeeds,
         };
-        var task = new Option<string>("--task")
-        {
-            Description = "Few-shot task: shirt (shirt vs T-shirt, pullover, coat; hard) or footwear (easy)",
-            DefaultValueFactory = _ => D.Task,
-        };
-        var dimension = new Option<int>("--dimension")
-        {
-            Description = "Feature dimension D of the encoder",
-            DefaultValueFactory = _ => D.Dimension,
-        };
-        var epochs = new Option<int>("--epochs")
-        {
-            Description = "Epochs per run (batch 8, Adam 1e-3)",
-            DefaultValueFactory = _ => D.Schedule.Epochs,
-        };
-        var trainCount = new Option<int>("--train-count")
-        {
-            Description = "Training examples (balanced, even)",
-            DefaultValueFactory = _ => D.TrainCount,
-        };
-        var evalCount = new Option<int>("--eval-count")
-        {
-            Description = "Evaluation examples (balanced, even, from the test split)",
-            DefaultValueFactory = _ => D.EvalCount,
-        };
-        var noPlateau = new Option<bool>("--no-plateau")
-        {
-            Description = "Keep the learning rate constant (the paper steps a plateau scheduler on every batch's loss)",
-        };
-        var embeddingScale = new Option<double>("--embedding-scale")
-        {
-            Description = "Factor on the module's fixed element embedding (1: the paper's, values in [−1, 1])",
-            DefaultValueFactory = _ => D.Module.EmbeddingScale,
-        };
-        var data = new Option<string?>("--data") { Description = "Folder with the Fashion-MNIST IDX files (default: searched)" };
-        var output = new Option<string?>("--out") { Description = "Also write the full result as JSON to this file" };
-        var json = Options.Json();
-        var threads = Options.Threads();
-        var runs = Options.Runs();
-        var resume = new Option<string?>("--resume")
-        {
-            Description = "Continue an interrupted study run (its settings are the run's; finished trainings are kept)",
-        };
+        var bench = new GssnnBenchOptions("study");
         var cmd = new Command(
             "study",
             """
@@ -103,59 +55,29 @@ public static class GssnnCommand
         )
         {
             programs,
-            length,
             noControls,
             seeds,
             baselineSeeds,
-            task,
-            dimension,
-            epochs,
-            noPlateau,
-            embeddingScale,
-            trainCount,
-            evalCount,
-            data,
-            output,
-            json,
-            threads,
-            runs,
-            resume,
         };
+        foreach (var option in bench.All)
+            cmd.Options.Add(option);
         cmd.SetAction(
             (pr, ct) =>
                 Task.Run(
                     () =>
                     {
-                        bool asJson = pr.GetValue(json);
-                        var spec = new GssnnStudySpec
+                        var spec = bench.Bench(pr, pr.GetValue(baselineSeeds)) with
                         {
                             Programs = pr.GetValue(programs),
-                            ProgramLength = pr.GetValue(length),
                             Controls = !pr.GetValue(noControls),
                             SeedsPerProgram = pr.GetValue(seeds),
-                            BaselineSeeds = pr.GetValue(baselineSeeds),
-                            Task = pr.GetValue(task)!,
-                            Dimension = pr.GetValue(dimension),
-                            TrainCount = pr.GetValue(trainCount),
-                            EvalCount = pr.GetValue(evalCount),
-                            DataPath = pr.GetValue(data),
-                            Schedule = new FewShotSchedule { Epochs = pr.GetValue(epochs), Plateau = !pr.GetValue(noPlateau) },
-                            Module = new GraphModuleOptions { EmbeddingScale = pr.GetValue(embeddingScale) },
-                            Threads = Threads.FromOption(pr.GetValue(threads)),
                         };
-                        using var store = RunStore.Open(pr.GetValue(runs)!);
-                        if (pr.GetValue(resume) is { } earlier)
+                        using var store = RunStore.Open(pr.GetValue(bench.Runs)!);
+                        if (pr.GetValue(bench.Resume) is { } earlier)
                             spec = GssnnJob.StoredSpec<GssnnStudySpec>(store, earlier) with { Threads = spec.Threads };
-                        var (id, result) = GssnnJob.Study(spec, store, pr.GetValue(resume), ProgressLines(asJson), ct);
-                        if (!asJson)
-                            Console.WriteLine($"run {id}");
-                        if (pr.GetValue(output) is { } file)
-                            AtomicFile.WriteAllText(file, Json.Serialize(result));
-                        if (asJson)
-                            Console.WriteLine(Json.Serialize(result));
-                        else
-                            Render(result);
-                        return Cli.ExitOk;
+                        var progress = ProgressLines(pr.GetValue(bench.Json));
+                        var (id, result) = GssnnJob.Study(spec, store, pr.GetValue(bench.Resume), progress, ct);
+                        return bench.Finish(pr, id, result, Render);
                     },
                     ct
                 )

@@ -2,8 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using Basin.Experiments;
 using Basin.Experiments.Symbolic;
-using Basin.IO;
-using Basin.Symbolic;
 using Spectre.Console;
 
 namespace Basin.Cli.Commands;
@@ -24,30 +22,7 @@ public static class GssnnPopulationCommand
             DefaultValueFactory = _ => D.HeldOutSeeds };
         var baselineSeeds = new Option<int>("--baseline-seeds") { Description = "Seeds of the plain encoder",
             DefaultValueFactory = _ => D.Bench.BaselineSeeds };
-        var task = new Option<string>("--task") { Description = "Few-shot task: shirt (hard) or footwear (easy)",
-            DefaultValueFactory = _ => D.Bench.Task };
-        var length = new Option<int>("--program-length") { Description = "Operations per sampled program",
-            DefaultValueFactory = _ => D.Bench.ProgramLength };
-        var epochs = new Option<int>("--epochs") { Description = "Epochs per run (batch 8, Adam 1e-3)",
-            DefaultValueFactory = _ => D.Bench.Schedule.Epochs };
-        var noPlateau = new Option<bool>("--no-plateau") { Description = "Keep the learning rate constant" };
-        var embeddingScale = new Option<double>("--embedding-scale") { Description = "Factor on the module's fixed element embedding",
-            DefaultValueFactory = _ => D.Bench.Module.EmbeddingScale };
-        var dimension = new Option<int>("--dimension") { Description = "Feature dimension D of the encoder",
-            DefaultValueFactory = _ => D.Bench.Dimension };
-        var trainCount = new Option<int>("--train-count") { Description = "Training examples (balanced, even)",
-            DefaultValueFactory = _ => D.Bench.TrainCount };
-        var evalCount = new Option<int>("--eval-count") { Description = "Evaluation examples (balanced, even, from the test split)",
-            DefaultValueFactory = _ => D.Bench.EvalCount };
-        var data = new Option<string?>("--data") { Description = "Folder with the Fashion-MNIST IDX files (default: searched)" };
-        var output = new Option<string?>("--out") { Description = "Also write the full result as JSON to this file" };
-        var json = Options.Json();
-        var threads = Options.Threads();
-        var runs = Options.Runs();
-        var resume = new Option<string?>("--resume")
-        {
-            Description = "Continue an interrupted population run (its settings are the run's; finished trainings are kept)",
-        };
+        var bench = new GssnnBenchOptions("population");
         var cmd = new Command("population", """
             The paper's population loop without its library learning: sample --size programs and train each once; every
             round keep the better half by training accuracy and refill with new programs; report each round against the
@@ -56,43 +31,27 @@ public static class GssnnPopulationCommand
             Example: basin gssnn population --size 16 --rounds 4 --embedding-scale 0.1 --threads 1
             """)
         {
-            size, rounds, heldOut, baselineSeeds, task, length, epochs, noPlateau, embeddingScale, dimension, trainCount, evalCount, data,
-            output, json, threads, runs, resume,
+            size, rounds, heldOut, baselineSeeds,
         };
+        foreach (var option in bench.All) cmd.Options.Add(option);
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
-            bool asJson = pr.GetValue(json);
             var spec = new GssnnPopulationSpec
             {
                 Size = pr.GetValue(size),
                 Rounds = pr.GetValue(rounds),
                 HeldOutSeeds = pr.GetValue(heldOut),
-                Bench = new GssnnStudySpec
-                {
-                    Programs = 0,
-                    Controls = false,
-                    BaselineSeeds = pr.GetValue(baselineSeeds),
-                    Task = pr.GetValue(task)!,
-                    ProgramLength = pr.GetValue(length),
-                    Dimension = pr.GetValue(dimension),
-                    TrainCount = pr.GetValue(trainCount),
-                    EvalCount = pr.GetValue(evalCount),
-                    DataPath = pr.GetValue(data),
-                    Schedule = new FewShotSchedule { Epochs = pr.GetValue(epochs), Plateau = !pr.GetValue(noPlateau) },
-                    Module = new GraphModuleOptions { EmbeddingScale = pr.GetValue(embeddingScale) },
-                    Threads = Threads.FromOption(pr.GetValue(threads)),
-                },
+                Bench = bench.Bench(pr, pr.GetValue(baselineSeeds)) with { Programs = 0, Controls = false },
             };
-            using var store = RunStore.Open(pr.GetValue(runs)!);
-            if (pr.GetValue(resume) is { } earlier)
-                spec = GssnnJob.StoredSpec<GssnnPopulationSpec>(store, earlier) is var stored
-                    ? stored with { Bench = stored.Bench with { Threads = spec.Bench.Threads } } : spec;
-            var (id, result) = GssnnJob.Population(spec, store, pr.GetValue(resume), GssnnCommand.ProgressLines(asJson), ct);
-            if (!asJson) Console.WriteLine($"run {id}");
-            if (pr.GetValue(output) is { } file) AtomicFile.WriteAllText(file, Json.Serialize(result));
-            if (asJson) Console.WriteLine(Json.Serialize(result));
-            else Render(result);
-            return Cli.ExitOk;
+            using var store = RunStore.Open(pr.GetValue(bench.Runs)!);
+            if (pr.GetValue(bench.Resume) is { } earlier)
+            {
+                var stored = GssnnJob.StoredSpec<GssnnPopulationSpec>(store, earlier);
+                spec = stored with { Bench = stored.Bench with { Threads = spec.Bench.Threads } };
+            }
+            var (id, result) = GssnnJob.Population(spec, store, pr.GetValue(bench.Resume),
+                GssnnCommand.ProgressLines(pr.GetValue(bench.Json)), ct);
+            return bench.Finish(pr, id, result, Render);
         }, ct));
         return cmd;
     }
