@@ -4,6 +4,8 @@ using System.Text.Json;
 using Basin.Experiments.Sweeps;
 using Npgsql;
 
+using static Basin.Experiments.StoredText;
+
 namespace Basin.Experiments;
 
 /// <summary>
@@ -218,12 +220,6 @@ public sealed class PostgresRunDatabase : IRunDatabase
         cmd.ExecuteNonQuery();
     }
 
-    static string Iso(DateTime utc) => utc.ToString("O", CultureInfo.InvariantCulture);
-
-    static string Now() => Iso(DateTime.UtcNow);
-
-    static DateTime ParseUtc(string s) => DateTime.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
-
     static string? Text(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 
     // Runs and epochs.
@@ -263,7 +259,7 @@ public sealed class PostgresRunDatabase : IRunDatabase
 
     public IReadOnlyList<string> RunIds(string idOrPrefix, int limit) =>
         Read("SELECT id FROM runs WHERE id = @id OR id LIKE @prefix ESCAPE '\\' ORDER BY id LIMIT @limit;", r => r.GetString(0),
-            ("id", idOrPrefix), ("prefix", idOrPrefix.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%"),
+            ("id", idOrPrefix), ("prefix", LikePrefix(idOrPrefix)),
             ("limit", limit));
 
     public string? SweepOf(string runId) =>

@@ -3,6 +3,7 @@ using Basin.Experiments.Sweeps;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using static Basin.Experiments.StoredText;
 
 namespace Basin.Experiments;
 
@@ -214,12 +215,6 @@ public sealed class SqliteRunDatabase : IRunDatabase
         return list;
     }
 
-    static string Iso(DateTime utc) => utc.ToString("O", CultureInfo.InvariantCulture);
-
-    static string Now() => Iso(DateTime.UtcNow);
-
-    static DateTime ParseUtc(string s) => DateTime.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
-
     static string? Text(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 
     // Runs and epochs.
@@ -258,7 +253,7 @@ public sealed class SqliteRunDatabase : IRunDatabase
 
     public IReadOnlyList<string> RunIds(string idOrPrefix, int limit) =>
         Read("SELECT id FROM runs WHERE id = $id OR id LIKE $prefix ESCAPE '\\' ORDER BY id LIMIT $limit;", r => r.GetString(0),
-            ("$id", idOrPrefix), ("$prefix", idOrPrefix.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%"),
+            ("$id", idOrPrefix), ("$prefix", LikePrefix(idOrPrefix)),
             ("$limit", limit));
 
     public string? SweepOf(string runId) => !_tables.Contains("sweep_points") ? null
