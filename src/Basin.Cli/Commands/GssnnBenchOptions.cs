@@ -63,7 +63,8 @@ sealed class GssnnBenchOptions(string runKind)
     };
 
     public IEnumerable<Option> All =>
-        [Task, ProgramLength, Dimension, Epochs, NoPlateau, EmbeddingScale, TrainCount, EvalCount, Data, Output, Json, Threads, Runs, Resume];
+        [Task, ProgramLength, Dimension, Epochs, NoPlateau, EmbeddingScale, TrainCount, EvalCount, Data, Output, Json, Threads, Runs,
+            Resume];
 
     /// <summary>The shared part of a study spec (no programs or controls yet: the command adds what it trains).</summary>
     public GssnnStudySpec Bench(ParseResult pr, int baselineSeeds) => new()
