@@ -6,12 +6,18 @@ using Basin.IO;
 
 namespace Basin.Cli.Commands;
 
-/// <summary>`basin report RUN… [--compare] [--out DIR] [--open]`: a self-contained HTML report with its charts' data as CSV.</summary>
+/// <summary>
+/// `basin report RUN… [--compare] | --sweep FILE [--out DIR] [--open]`: a self-contained HTML report with its charts' data as CSV.
+/// </summary>
 public static class ReportCommand
 {
     public static Command Create()
     {
-        var ids = new Argument<string[]>("runs") { Description = "Run ids (or unique prefixes)", Arity = ArgumentArity.OneOrMore };
+        var ids = new Argument<string[]>("runs") { Description = "Run ids (or unique prefixes)", Arity = ArgumentArity.ZeroOrMore };
+        var sweep = new Option<string?>("--sweep") { Description = "Report a sweep instead of runs: its sweep file, or the name of a " +
+            "sweep recorded in the runs folder", HelpName = "FILE" };
+        var gap = new Option<string?>("--gap") { Description = "With --sweep: the gap the measures are ranked against, accuracy or " +
+            "loss (default: the sweep file's, else accuracy)" };
         var compare = new Option<bool>("--compare") { Description = "Overlay the runs' curves and tabulate their final figures with " +
             "differences from the first run (two or more runs)" };
         var output = new Option<string?>("--out") { Description = "Folder for the page and its CSV files (default: RUNS/reports)" };
@@ -21,21 +27,30 @@ public static class ReportCommand
         var cmd = new Command("report", """
             Write one self-contained HTML report (no network needed to view it) of runs: config, versions and seed; loss,
             accuracy, gap and learning rate per epoch as interactive charts; final figures and stored measures. With --compare,
-            the curves of two or more runs overlaid and a table of final figures with differences. Each chart's data is
-            written beside the page as CSV.
-            """) { ids, compare, output, open, json, runs };
+            the curves of two or more runs overlaid and a table of final figures with differences. With --sweep FILE, the
+            sweep's ranking of measures (sortable), τ before and after reparametrization, and the gap against any measure
+            coloured by any axis. Each chart's data is written beside the page as CSV.
+            """) { ids, compare, sweep, gap, output, open, json, runs };
         cmd.SetAction(pr =>
         {
             using var store = RunStore.Open(pr.GetValue(runs)!);
-            var files = ReportJob.Write(store, pr.GetValue(ids)!, pr.GetValue(compare), pr.GetValue(output));
+            var runIds = pr.GetValue(ids)!;
+            var sweepFile = pr.GetValue(sweep);
+            if (sweepFile is not null && (runIds.Length > 0 || pr.GetValue(compare)))
+                throw new OptionException("sweep", "--sweep reports a sweep: name no run ids and no --compare with it");
+            if (sweepFile is null && pr.GetValue(gap) is not null) throw new OptionException("gap", "--gap goes with --sweep");
+            if (sweepFile is null && runIds.Length == 0)
+                throw new OptionException("runs", "name at least one run id (see 'basin runs list'), or a sweep with --sweep FILE");
+            var files = sweepFile is not null
+                ? ReportJob.WriteSweep(store, sweepFile, pr.GetValue(gap), outFolder: pr.GetValue(output))
+                : ReportJob.Write(store, runIds, pr.GetValue(compare), pr.GetValue(output));
             if (pr.GetValue(json))
                 Console.WriteLine(Json.Serialize(new { Html = files.HtmlPath, Csv = files.CsvPaths, files.Page.Title }));
             else
             {
                 Console.WriteLine($"Wrote {files.HtmlPath} ({files.Page.Charts.Count} chart{(files.Page.Charts.Count == 1 ? "" : "s")}, " +
                     $"data in {files.CsvPaths.Count} CSV file{(files.CsvPaths.Count == 1 ? "" : "s")} beside it).");
-                foreach (var note in files.Page.Runs.SelectMany(r => r.Notes.Select(n => $"run {r.Id}: {n}")))
-                    Console.WriteLine($"note: {note}");
+                foreach (var note in files.Notes) Console.WriteLine($"note: {note}");
             }
             if (pr.GetValue(open)) Open(files.HtmlPath);
             return Cli.ExitOk;

@@ -34,6 +34,8 @@ static class PageHtml
         .diff { color: #666; font-size: .9em; } .notes { background: #fff6e0; border-left: 4px solid #e0a000; padding: .5em 2em; }
         .charts { display: flex; flex-wrap: wrap; gap: 1em; } .chart { min-height: 300px; }
         figure { margin: 0; max-width: 49%; } figcaption { overflow-wrap: anywhere; }
+        table.sortable th { cursor: pointer; white-space: nowrap; } table.sortable { font-size: .92em; }
+        .wide { overflow-x: auto; } .vega-bindings { margin: .3em 0; } .vega-bind { display: inline-block; margin-right: 1.2em; }
         pre { background: #f6f6f6; padding: .7em; overflow-x: auto; } .meta { color: #666; }
         """;
 
@@ -41,12 +43,6 @@ static class PageHtml
         IReadOnlyList<ComparisonRow> comparison, DateTime generatedUtc, string version, string fileStem)
     {
         var h = new StringBuilder();
-        h.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-            .Append($"<title>{E(title)}</title>\n<style>\n{Style}</style>\n</head>\n<body>\n")
-            .Append($"<h1>{E(title)}</h1>\n")
-            .Append(CultureInfo.InvariantCulture, $"<p class=\"meta\">Made by Basin {E(version)} on {generatedUtc:yyyy-MM-dd HH:mm} UTC. ")
-            .Append("Charts: hover for values, drag to pan, scroll to zoom, click a legend entry to pick a series (shift-click for ")
-            .Append("more), double-click to reset. Each chart's data is in a CSV file beside this page.</p>\n");
         if (compare) Comparison(h, runs, comparison);
         if (compare) Charts(h, charts, "Curves, overlaid", fileStem);
         foreach (var r in runs)
@@ -55,6 +51,24 @@ static class PageHtml
             if (!compare) Charts(h, runs.Count == 1 ? charts : charts.Where(c => c.Id.StartsWith(r.Id + ".", StringComparison.Ordinal)),
                 "Curves", fileStem);
         }
+        return Document(title, h.ToString(), charts, generatedUtc, version);
+    }
+
+    /// <summary>
+    /// A whole page: the title, a line on who made it and how to use its charts, <paramref name="body"/> (HTML), the inlined
+    /// chart libraries, each chart's spec and the script that draws them (it sets body's data-charts to "rendered" or
+    /// "failed"), and the sorting of every table of class "sortable" by a click on its header.
+    /// </summary>
+    public static string Document(string title, string body, IReadOnlyList<PageChart> charts, DateTime generatedUtc, string version)
+    {
+        var h = new StringBuilder();
+        h.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+            .Append($"<title>{E(title)}</title>\n<style>\n{Style}</style>\n</head>\n<body>\n")
+            .Append($"<h1>{E(title)}</h1>\n")
+            .Append(CultureInfo.InvariantCulture, $"<p class=\"meta\">Made by Basin {E(version)} on {generatedUtc:yyyy-MM-dd HH:mm} UTC. ")
+            .Append("Charts: hover for values, drag to pan, scroll to zoom, click a legend entry to pick a series (shift-click for ")
+            .Append("more), double-click to reset. Each chart's data is in a CSV file beside this page.</p>\n")
+            .Append(body);
         h.Append(InlineScripts.Value);
         foreach (var c in charts)
             h.Append($"<script type=\"application/json\" id=\"spec-{E(c.Id)}\">{c.Spec().ToJsonString()}</script>\n");
@@ -73,6 +87,26 @@ static class PageHtml
               })).then(function () {
                 document.body.dataset.charts = errors.length ? 'failed' : 'rendered';
                 if (errors.length) document.body.dataset.chartErrors = errors.join('; ');
+              });
+              document.querySelectorAll('table.sortable th').forEach(function (th) {
+                th.title = 'click to sort';
+                th.addEventListener('click', function () {
+                  const table = th.closest('table'), col = Array.prototype.indexOf.call(th.parentNode.children, th);
+                  const rows = Array.from(table.querySelectorAll('tr')).slice(1);
+                  const down = table.dataset.sortColumn == col && table.dataset.sortOrder != 'descending';
+                  const key = function (tr) {
+                    const td = tr.children[col], v = td && td.dataset.value;
+                    return v !== undefined && v !== '' ? parseFloat(v) : td ? td.textContent : '';
+                  };
+                  rows.sort(function (a, b) {
+                    const x = key(a), y = key(b);
+                    const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+                    return down ? -c : c;
+                  });
+                  table.dataset.sortColumn = col;
+                  table.dataset.sortOrder = down ? 'descending' : 'ascending';
+                  rows.forEach(function (tr) { tr.parentNode.appendChild(tr); });
+                });
               });
             })();
             </script>
@@ -103,7 +137,8 @@ static class PageHtml
         h.Append("</table>\n</section>\n");
     }
 
-    static void Charts(StringBuilder h, IEnumerable<ReportChart> charts, string heading, string fileStem)
+    /// <summary>A heading and a figure per chart (an element the chart is drawn into, and its CSV file's name).</summary>
+    public static void Charts(StringBuilder h, IEnumerable<PageChart> charts, string heading, string fileStem)
     {
         var list = charts.ToList();
         if (list.Count == 0) return;
@@ -180,9 +215,9 @@ static class PageHtml
     /// A number's cell: shown with 6 significant digits (then <paramref name="after"/>, HTML), its exact (round-trip) value
     /// in data-value.
     /// </summary>
-    static string Num(string run, string figure, double? v, string after = "") =>
+    public static string Num(string run, string figure, double? v, string after = "") =>
         $"<td class=\"num\" data-run=\"{E(run)}\" data-figure=\"{E(figure)}\" data-value=\"" +
         $"{(v is { } x ? x.ToString("R", CultureInfo.InvariantCulture) : "")}\">{E(ReportPage.Show(v))}{after}</td>";
 
-    static string E(string s) => WebUtility.HtmlEncode(s);
+    public static string E(string s) => WebUtility.HtmlEncode(s);
 }

@@ -12,6 +12,7 @@ public sealed record CurvePoint(string Run, int Epoch, string Series, double Val
 /// Vega-Lite spec that draws it. <see cref="Id"/> names the chart's element and its CSV file.
 /// </summary>
 public sealed record ReportChart(string Id, string Title, string YTitle, IReadOnlyList<CurvePoint> Points, bool Overlaid)
+    : PageChart(Id, Title)
 {
     /// <summary>Whether the value axis starts at zero (a learning rate); else it spans the data.</summary>
     public bool ZeroBased { get; init; }
@@ -24,7 +25,7 @@ public sealed record ReportChart(string Id, string Title, string YTitle, IReadOn
     int EpochSpan => Points.Count == 0 ? 1 : Points.Max(p => p.Epoch) - Points.Min(p => p.Epoch);
 
     /// <summary>The chart's data as CSV (header run,epoch,series,value; numbers round-trip).</summary>
-    public string Csv()
+    public override string Csv()
     {
         var sb = new StringBuilder("run,epoch,series,value\n");
         foreach (var p in Points)
@@ -32,14 +33,11 @@ public sealed record ReportChart(string Id, string Title, string YTitle, IReadOn
         return sb.ToString();
     }
 
-    static string CsvCell(string s) =>
-        s.IndexOfAny([',', '"', '\n', '\r']) < 0 ? s : "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
-
     /// <summary>
     /// The Vega-Lite spec: lines with points over epochs, hover tooltips, zoom and pan (an interval bound to the scales)
     /// and a legend that toggles series. Overlaid (a comparison): colour by run, dash by series; else colour by series.
     /// </summary>
-    public JsonObject Spec()
+    public override JsonObject Spec()
     {
         string colour = Overlaid ? "run" : "series";
         var values = new JsonArray(Points.Select(p => (JsonNode)new JsonObject

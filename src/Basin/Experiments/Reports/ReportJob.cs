@@ -2,8 +2,18 @@ using Basin.IO;
 
 namespace Basin.Experiments.Reports;
 
+/// <summary>A report page: its title, HTML, charts (each written as CSV beside it) and notes on what it could not show.</summary>
+public interface IReportPage
+{
+    string Title { get; }
+    string FileStem { get; }
+    string Html { get; }
+    IReadOnlyList<PageChart> Charts { get; }
+    IReadOnlyList<string> Notes { get; }
+}
+
 /// <summary>Where a report was written: the page and its charts' CSV files.</summary>
-public sealed record ReportFiles(string HtmlPath, IReadOnlyList<string> CsvPaths, ReportPage Page);
+public sealed record ReportFiles(string HtmlPath, IReadOnlyList<string> CsvPaths, IReadOnlyList<string> Notes, IReportPage Page);
 
 /// <summary>
 /// Writes the HTML report of runs of a run store into a folder: NAME.html with NAME.CHART.csv beside it for each chart.
@@ -26,31 +36,67 @@ public static class ReportJob
         if (runIds.Count == 0) throw new BasinException("name at least one run id (see 'basin runs list')");
         if (compare && runIds.Count < 2) throw new BasinException("--compare needs two or more runs");
         var folder = Path.GetFullPath(outFolder ?? DefaultFolder(store));
-        if (File.Exists(folder)) throw new BasinException($"the output folder {folder} is a file");
         var runs = runIds.Select(id => RunReport.Load(store, id))
             .Select(r => extra?.GetValueOrDefault(r.Id) is { } more ? r with { Final = [.. r.Final, .. more] } : r).ToList();
         var dupe = runs.GroupBy(r => r.Id).FirstOrDefault(g => g.Count() > 1);
         if (dupe is not null) throw new BasinException($"run {dupe.Key} is named twice");
         var ids = runs.Select(r => r.Id).ToList();
         var name = (compare ? "compare-" : "report-") + string.Join("-", ids.Take(3)) + (ids.Count > 3 ? $"-and-{ids.Count - 3}-more" : "");
-        var page = ReportPage.Build(runs, compare, DateTime.UtcNow, name);
+        return Save(ReportPage.Build(runs, compare, DateTime.UtcNow, name), folder);
+    }
+
+    /// <summary>
+    /// Writes the report page of sweep <paramref name="sweep"/> (a sweep file, or the name of a sweep recorded in
+    /// <paramref name="store"/>) into <paramref name="outFolder"/> (default: <see cref="DefaultFolder"/>) as
+    /// sweep-NAME.html. <paramref name="gap"/> (accuracy or loss) defaults to the sweep file's, else accuracy.
+    /// </summary>
+    public static ReportFiles WriteSweep(RunStore store, string sweep, string? gap = null, bool reachedTargetOnly = false,
+        string? outFolder = null)
+    {
+        string name = sweep;
+        if (File.Exists(sweep))
+        {
+            var file = Sweeps.SweepFile.Load(sweep);
+            name = file.Name;
+            gap ??= file.Gap;
+        }
+        var report = Sweeps.SweepReport.Build(store.Folder, name, gap ?? "accuracy", reachedTargetOnly);
+        var page = SweepPage.Build(report, DateTime.UtcNow, ReportPage.BasinVersion(), "sweep-" + FileSafe(name));
+        return Save(page, outFolder ?? DefaultFolder(store));
+    }
+
+    /// <summary>A name as part of a file name: every character that is not a letter, digit, '-', '_' or '.' becomes '_'.</summary>
+    static string FileSafe(string name) =>
+        new(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray());
+
+    /// <summary>
+    /// Writes <paramref name="page"/> into <paramref name="folder"/> (made if missing): each chart's CSV, then the page
+    /// (STEM.html), each atomically.
+    /// </summary>
+    public static ReportFiles Save(IReportPage page, string folder)
+    {
+        folder = Path.GetFullPath(folder);
+        if (File.Exists(folder)) throw new BasinException($"the output folder {folder} is a file");
         try
         {
             Directory.CreateDirectory(folder);
             var csvs = new List<string>();
             foreach (var c in page.Charts)
             {
-                var path = Path.Combine(folder, page.CsvName(c));
+                var path = Path.Combine(folder, CsvName(page, c));
                 AtomicFile.WriteAllText(path, c.Csv());
                 csvs.Add(path);
             }
-            var html = Path.Combine(folder, name + ".html");
+            var html = Path.Combine(folder, page.FileStem + ".html");
             AtomicFile.WriteAllText(html, page.Html);
-            return new ReportFiles(html, csvs, page);
+            return new ReportFiles(html, csvs, page.Notes, page);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new BasinException($"cannot write the report into {folder}: {e.Message}");
         }
     }
+
+    /// <summary>The name of a chart's CSV file, beside the page: STEM.CHART.csv.</summary>
+    public static string CsvName(IReportPage page, PageChart chart) => $"{page.FileStem}.{chart.Id}.csv";
 }

@@ -19,10 +19,15 @@ public sealed record ComparisonRow(string Figure, IReadOnlyList<double?> Values)
 /// table of final figures (empty unless comparing).
 /// </summary>
 public sealed record ReportPage(string Title, IReadOnlyList<RunReport> Runs, bool Compare, IReadOnlyList<ReportChart> Charts,
-    IReadOnlyList<ComparisonRow> Comparison, string FileStem, string Html)
+    IReadOnlyList<ComparisonRow> Comparison, string FileStem, string Html) : IReportPage
 {
     /// <summary>The name of a chart's CSV file, beside the page: STEM.CHART.csv.</summary>
-    public string CsvName(ReportChart chart) => $"{FileStem}.{chart.Id}.csv";
+    public string CsvName(ReportChart chart) => ReportJob.CsvName(this, chart);
+
+    IReadOnlyList<PageChart> IReportPage.Charts => Charts;
+
+    /// <summary>What the runs lack (a missing folder or file), each as "run ID: note".</summary>
+    public IReadOnlyList<string> Notes => Runs.SelectMany(r => r.Notes.Select(n => $"run {r.Id}: {n}")).ToList();
 
     /// <summary>
     /// The page for <paramref name="runs"/>: overlaid curves and a table of final figures when <paramref name="compare"/>;
@@ -78,7 +83,7 @@ public sealed record ReportPage(string Title, IReadOnlyList<RunReport> Runs, boo
             .ToList();
     }
 
-    static string BasinVersion() =>
+    internal static string BasinVersion() =>
         typeof(ReportPage).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion?.Split('+')[0]
         ?? "unknown";
 

@@ -157,4 +157,63 @@ public partial class ReportBrowserTests(ITestOutputHelper output)
             $"the output folder {Path.Combine(dir, "file")} is a file");
         CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "report", a, "--compare"), "--compare needs two or more runs");
     }
+
+    [Fact]
+    public void ASweepsReportRendersWithTheRankingsNumbersAndBadInputIsOneLine()
+    {
+        var dir = CliRunner.TempDir();
+        File.WriteAllText(Path.Combine(dir, "tiny.json"), """
+            { "name": "tiny", "base": { "dataset": "moons", "model": "mlp:4", "samples": 64, "testSamples": 64, "epochs": 2 },
+              "axes": { "learningRate": [0.05, 0.2], "seed": [1, 2] }, "measures": ["params", "parameter-norm", "path-norm"] }
+            """);
+        var outDir = Path.Combine(dir, "out");
+        // No point has run yet: one line, nothing written.
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "report", "--sweep", "tiny.json", "--out", outDir), "no sweep 'tiny'");
+        Assert.False(Directory.Exists(outDir));
+        var run = CliRunner.Run(dir, null, "sweep", "run", "tiny.json", "--threads", "1");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var ranking = CliRunner.Run(dir, null, "sweep", "report", "tiny.json", "--json");
+        Assert.True(ranking.ExitCode == 0, ranking.ToString());
+        var rows = JsonDocument.Parse(ranking.Stdout).RootElement.GetProperty("ranking").EnumerateArray().ToList();
+
+        var r = CliRunner.Run(dir, null, "report", "--sweep", "tiny.json", "--out", outDir);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var html = Path.Combine(outDir, "sweep-tiny.html");
+        Assert.Equal($"Wrote {html} (2 charts, data in 2 CSV files beside it).", r.Stdout.Trim());
+        var (dom, log) = Chromium(dir, html, "--dump-dom");
+        Assert.DoesNotContain(":CONSOLE", log);
+        Assert.Contains("<body data-charts=\"rendered\">", dom);
+        Assert.Equal(2, Regex.Matches(dom, "id=\"chart-[a-z-]+\"[^>]*><svg").Count);
+        // The scatter draws one symbol per model and variant of the first-ranked measure, and offers every measure.
+        int at = dom.IndexOf("id=\"chart-measure-vs-gap\"", StringComparison.Ordinal);
+        var scatter = dom[at..dom.IndexOf("</figure>", at, StringComparison.Ordinal)];
+        Assert.Equal(8, Regex.Matches(scatter, "aria-roledescription=\"point\"").Count);
+        // Options: every measure with a value, then the two axes to colour by.
+        Assert.Equal(rows.Count(x => x.GetProperty("original").GetProperty("models").GetInt32() > 0) + 2,
+            Regex.Matches(scatter, "<option ").Count);
+        foreach (var row in rows)
+        {
+            var measure = row.GetProperty("measure").GetString()!;
+            foreach (var (figure, variant) in new[] { ("tau", "original"), ("tau reparametrized", "reparametrized") })
+            {
+                var tau = row.GetProperty(variant).GetProperty("tau");
+                var cell = Regex.Match(dom, $"data-run=\"{Regex.Escape(measure)}\" data-figure=\"{figure}\" data-value=\"([^\"]*)\"");
+                Assert.True(cell.Success, $"{measure} {figure} not shown");
+                if (tau.ValueKind == JsonValueKind.Number)
+                    Assert.Equal(tau.GetDouble(), double.Parse(cell.Groups[1].Value, CultureInfo.InvariantCulture));
+                else Assert.Equal("", cell.Groups[1].Value);
+            }
+        }
+        var shots = Path.Combine(AppContext.BaseDirectory, "browser-screenshots");
+        Directory.CreateDirectory(shots);
+        var shot = Path.Combine(shots, "report-sweep.png");
+        File.Delete(shot);
+        Chromium(dir, html, "--screenshot=" + shot);
+        Assert.True(new FileInfo(shot).Length > 20_000);
+        output.WriteLine($"screenshot: {shot}");
+
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "report", "--sweep", "tiny.json", "--compare"), "--sweep reports a sweep");
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "report", "--gap", "loss"), "--gap goes with --sweep");
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "report"), "name at least one run id");
+    }
 }
