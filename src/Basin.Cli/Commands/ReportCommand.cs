@@ -16,6 +16,11 @@ public static class ReportCommand
         var ids = new Argument<string[]>("runs") { Description = "Run ids (or unique prefixes)", Arity = ArgumentArity.ZeroOrMore };
         var sweep = new Option<string?>("--sweep") { Description = "Report a sweep instead of runs: its sweep file, or the name of a " +
             "sweep recorded in the runs folder", HelpName = "FILE" };
+        var robustness = new Option<string?>("--robustness") { Description = "Report the output folder of 'basin robustness' " +
+            "instead of runs: per-sample geometry of every model side by side with linked selection, accuracy and geometry " +
+            "against severity, similarity and redundancy (written into that folder unless --out)", HelpName = "DIR" };
+        var severity = new Option<int?>("--severity") { Description = "With --robustness: the severity of the corrupted sets in " +
+            "the per-sample views (default 3, or the nearest evaluated)" };
         var gap = new Option<string?>("--gap") { Description = "With --sweep: the gap the measures are ranked against, accuracy or " +
             "loss (default: the sweep file's, else accuracy)" };
         var compare = new Option<bool>("--compare") { Description = "Overlay the runs' curves and tabulate their final figures with " +
@@ -29,20 +34,29 @@ public static class ReportCommand
             accuracy, gap and learning rate per epoch as interactive charts; final figures and stored measures. With --compare,
             the curves of two or more runs overlaid and a table of final figures with differences. With --sweep FILE, the
             sweep's ranking of measures (sortable), τ before and after reparametrization, and the gap against any measure
-            coloured by any axis. Each chart's data is written beside the page as CSV.
-            """) { ids, compare, sweep, gap, output, open, json, runs };
+            coloured by any axis. With --robustness DIR, the models of a robustness study side by side. Each chart's data is
+            written beside the page as CSV.
+            """) { ids, compare, sweep, gap, robustness, severity, output, open, json, runs };
         cmd.SetAction(pr =>
         {
             using var store = RunStore.Open(pr.GetValue(runs)!);
             var runIds = pr.GetValue(ids)!;
             var sweepFile = pr.GetValue(sweep);
-            if (sweepFile is not null && (runIds.Length > 0 || pr.GetValue(compare)))
-                throw new OptionException("sweep", "--sweep reports a sweep: name no run ids and no --compare with it");
+            var robustnessFolder = pr.GetValue(robustness);
+            if (sweepFile is not null && robustnessFolder is not null)
+                throw new OptionException("sweep", "--sweep and --robustness each make a page of their own: give one");
+            if ((sweepFile ?? robustnessFolder) is not null && (runIds.Length > 0 || pr.GetValue(compare)))
+                throw new OptionException("sweep", $"{(sweepFile is not null ? "--sweep" : "--robustness")} makes a page of its own: " +
+                    "name no run ids and no --compare with it");
             if (sweepFile is null && pr.GetValue(gap) is not null) throw new OptionException("gap", "--gap goes with --sweep");
-            if (sweepFile is null && runIds.Length == 0)
-                throw new OptionException("runs", "name at least one run id (see 'basin runs list'), or a sweep with --sweep FILE");
-            var files = sweepFile is not null
-                ? ReportJob.WriteSweep(store, sweepFile, pr.GetValue(gap), outFolder: pr.GetValue(output))
+            if (robustnessFolder is null && pr.GetValue(severity) is not null)
+                throw new OptionException("severity", "--severity goes with --robustness");
+            if (sweepFile is null && robustnessFolder is null && runIds.Length == 0)
+                throw new OptionException("runs", "name at least one run id (see 'basin runs list'), a sweep with --sweep FILE or a " +
+                    "robustness folder with --robustness DIR");
+            var files = sweepFile is not null ? ReportJob.WriteSweep(store, sweepFile, pr.GetValue(gap), outFolder: pr.GetValue(output))
+                : robustnessFolder is not null
+                    ? ReportJob.WriteRobustness(store, robustnessFolder, pr.GetValue(severity), pr.GetValue(output))
                 : ReportJob.Write(store, runIds, pr.GetValue(compare), pr.GetValue(output));
             if (pr.GetValue(json))
                 Console.WriteLine(Json.Serialize(new { Html = files.HtmlPath, Csv = files.CsvPaths, files.Page.Title }));

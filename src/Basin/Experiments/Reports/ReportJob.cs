@@ -65,6 +65,25 @@ public static class ReportJob
         return Save(page, outFolder ?? DefaultFolder(store));
     }
 
+    /// <summary>
+    /// Writes the report page of the `basin robustness` output in <paramref name="folder"/> into <paramref name="outFolder"/>
+    /// (default: that folder) as robustness.html; runs still in <paramref name="store"/> are named by method, name and seed.
+    /// </summary>
+    public static ReportFiles WriteRobustness(RunStore store, string folder, int? severity = null, string? outFolder = null)
+    {
+        var result = RobustnessPage.Read(folder);
+        var labels = new Dictionary<string, string>();
+        foreach (var r in result.Runs)
+        {
+            RunSummary s;
+            try { s = store.Get(r.RunId).Summary; }
+            catch (BasinException) { continue; }   // a run deleted since, or another runs folder: shown by its id
+            labels[r.RunId] = $"{s.Name ?? s.Method ?? s.Kind} s{s.Seed}";
+        }
+        var page = RobustnessPage.Build(folder, labels, DateTime.UtcNow, ReportPage.BasinVersion(), "robustness", severity);
+        return Save(page, outFolder ?? folder);
+    }
+
     /// <summary>A name as part of a file name: every character that is not a letter, digit, '-', '_' or '.' becomes '_'.</summary>
     static string FileSafe(string name) =>
         new(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray());

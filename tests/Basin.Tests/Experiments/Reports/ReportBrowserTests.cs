@@ -212,8 +212,64 @@ public partial class ReportBrowserTests(ITestOutputHelper output)
         Assert.True(new FileInfo(shot).Length > 20_000);
         output.WriteLine($"screenshot: {shot}");
 
-        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "report", "--sweep", "tiny.json", "--compare"), "--sweep reports a sweep");
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "report", "--sweep", "tiny.json", "--compare"), "--sweep makes a page of its own");
         CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "report", "--gap", "loss"), "--gap goes with --sweep");
         CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "report"), "name at least one run id");
+    }
+
+    [Fact]
+    public void ARobustnessReportShowsEveryModelsSamplesSideBySide()
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir);
+        var train = CliRunner.Run(dir, null, "train", "--data", data, "--model", "mlp:16", "--epochs", "2", "--batch-size", "16",
+            "--threads", "1", "--json");
+        Assert.True(train.ExitCode == 0, train.ToString());
+        var dense = JsonDocument.Parse(train.Stdout).RootElement.GetProperty("runId").GetString()!;
+        var prune = CliRunner.Run(dir, null, "prune", dense, "--method", "random", "--sparsity", "0.5", "--epochs", "0", "--threads", "1",
+            "--json");
+        Assert.True(prune.ExitCode == 0, prune.ToString());
+        var pruned = JsonDocument.Parse(prune.Stdout).RootElement.GetProperty("rounds")[1].GetProperty("runId").GetString()!;
+        var rob = CliRunner.Run(dir, null, "robustness", dense, pruned, "--corruptions", "rotate,contrast", "--severities", "1-3",
+            "--out", "rob", "--threads", "1", "--json");
+        Assert.True(rob.ExitCode == 0, rob.ToString());
+        var result = JsonDocument.Parse(rob.Stdout).RootElement;
+
+        var r = CliRunner.Run(dir, null, "report", "--robustness", "rob");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var html = Path.Combine(dir, "rob", "robustness.html");
+        Assert.Equal($"Wrote {html} (2 charts, data in 2 CSV files beside it).", r.Stdout.Trim());
+        var (dom, log) = Chromium(dir, html, "--dump-dom");
+        Assert.DoesNotContain(":CONSOLE", log);
+        Assert.Contains("<body data-charts=\"rendered\">", dom);
+        // One view per model, each drawing every one of the 32 test samples of the clean set whose features are not all
+        // zero (θ_y undefined): the page names a model whose features all are.
+        int at = dom.IndexOf("id=\"chart-samples\"", StringComparison.Ordinal);
+        var samples = dom[at..dom.IndexOf("</figure>", at, StringComparison.Ordinal)];
+        var csv = File.ReadAllLines(Path.Combine(dir, "rob", "robustness.samples.csv"));
+        Assert.Equal("sample,label,set,t0,h0,g0,o0,t1,h1,g1,o1", csv[0]);
+        var clean = csv.Skip(1).Select(l => l.Split(',')).Where(c => c[2] == "clean").ToList();
+        Assert.Equal(32, clean.Count);
+        int drawn = clean.Count(c => c[3] != "") + clean.Count(c => c[7] != "");
+        Assert.Equal(drawn, Regex.Matches(samples, "aria-roledescription=\"point\"").Count);
+        Assert.True(drawn >= 32, $"{drawn} points drawn");
+        foreach (var (model, column) in new[] { (0, 3), (1, 7) })
+            if (csv.Skip(1).All(l => l.Split(',')[column] == ""))
+                Assert.Contains("every sample's features are zero for", r.Stdout);
+        Assert.Contains("sgd s", samples);
+        Assert.Contains("random s", samples);
+        foreach (var run in result.GetProperty("runs").EnumerateArray())
+        {
+            var id = run.GetProperty("runId").GetString()!;
+            var cell = Regex.Match(dom, $"data-run=\"{id}\" data-figure=\"cleanAccuracy\" data-value=\"([^\"]*)\"");
+            Assert.Equal(run.GetProperty("cleanAccuracy").GetDouble(), double.Parse(cell.Groups[1].Value, CultureInfo.InvariantCulture));
+        }
+        var shots = Path.Combine(AppContext.BaseDirectory, "browser-screenshots");
+        Directory.CreateDirectory(shots);
+        Chromium(dir, html, "--screenshot=" + Path.Combine(shots, "report-robustness.png"));
+
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "report", "--robustness", "rob", "--severity", "5"),
+            "severity 5 was not evaluated (the result has 1, 2, 3)");
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "report", "--robustness", data), "has no result.json");
     }
 }

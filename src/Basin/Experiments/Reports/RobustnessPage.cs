@@ -1,0 +1,361 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Basin.Experiments.Robustness;
+using Basin.IO;
+
+namespace Basin.Experiments.Reports;
+
+/// <summary>
+/// The report page of a `basin robustness` folder: the models with their clean and corrupted accuracy and flip AUCs;
+/// accuracy and the medians of θ_y, ‖h‖ and the geometric margin against severity for a corruption picked from a list;
+/// method similarity and benchmark redundancy as sortable tables; the most fragile and most robust samples; and the
+/// per-sample geometry (θ_y against ‖h‖) of every model side by side with linked selection: samples dragged over in one
+/// model's view are highlighted in every other's, on the clean set or a corrupted one picked from a list.
+/// </summary>
+public sealed record RobustnessPage(string Title, string FileStem, string Html, IReadOnlyList<PageChart> Charts,
+    IReadOnlyList<string> Notes, RobustnessResult Result) : IReportPage
+{
+    /// <summary>The file the robustness job writes its result to.</summary>
+    public const string ResultFile = "result.json";
+
+    /// <summary>The most samples the linked per-sample views hold (the first ones of the test set).</summary>
+    public const int SampleLimit = 500;
+
+    /// <summary>Reads the result of the robustness job in <paramref name="folder"/>.</summary>
+    public static RobustnessResult Read(string folder)
+    {
+        var path = Path.Combine(folder, ResultFile);
+        if (!Directory.Exists(folder)) throw new BasinException($"no folder {Path.GetFullPath(folder)}");
+        if (!File.Exists(path))
+            throw new BasinException($"{Path.GetFullPath(folder)} has no {ResultFile}: name the --out folder of 'basin robustness'");
+        try
+        {
+            return JsonSerializer.Deserialize<RobustnessResult>(File.ReadAllText(path), Json.Options) is { Runs.Count: > 0 } r
+                ? r : throw new BasinException($"{path} holds no runs");
+        }
+        catch (JsonException e)
+        {
+            throw new BasinException($"{path} is not a robustness result: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The page of the result in <paramref name="folder"/>; <paramref name="labels"/> names runs (e.g. "imp s1"; else the id).
+    /// The per-sample views show the clean set and every corruption at <paramref name="severity"/> (default: 3, or the
+    /// nearest the result has).
+    /// </summary>
+    public static RobustnessPage Build(string folder, IReadOnlyDictionary<string, string> labels, DateTime generatedUtc, string version,
+        string fileStem, int? severity = null)
+    {
+        var result = Read(folder);
+        int s = severity ?? result.Severities.OrderBy(x => Math.Abs(x - 3)).ThenBy(x => x).First();
+        if (!result.Severities.Contains(s))
+            throw new OptionException("severity",
+                $"severity {s} was not evaluated (the result has {string.Join(", ", result.Severities)})");
+        string Label(string id) => labels.GetValueOrDefault(id) is { } l ? $"{l} ({id})" : id;
+        var notes = new List<string>();
+        var charts = new List<PageChart> { Curves(result, Label) };
+        if (Samples(folder, result, s, Label, notes) is { } samples) charts.Add(samples);
+        var title = $"Basin robustness: {result.Runs.Count} models on {result.Corruptions.Count} corruptions of {result.Dataset}";
+        var h = new StringBuilder();
+        if (notes.Count > 0)
+        {
+            h.Append("<ul class=\"notes\">\n");
+            foreach (var n in notes) h.Append($"<li>{E(n)}</li>\n");
+            h.Append("</ul>\n");
+        }
+        Models(h, result, Label);
+        PageHtml.Charts(h, charts.Take(1), "Accuracy and geometry against severity", fileStem);
+        if (charts.Count > 1)
+        {
+            h.Append(CultureInfo.InvariantCulture, $"<h2>Per-sample geometry, side by side</h2>\n<p>One point per test sample (the first ")
+                .Append(CultureInfo.InvariantCulture, $"{Math.Min(SampleLimit, result.Samples)}): the angle θ_y between its penultimate ")
+                .Append("features h and its class's weights W_y, against the length ‖h‖. Drag over points in any model's view to ")
+                .Append("select those samples: they are highlighted in every view (views with a selection intersect); click ")
+                .Append(CultureInfo.InvariantCulture, $"elsewhere to clear. Pick the clean set or a corruption at severity {s} below ")
+                .Append("the views.</p>\n");
+            PageHtml.Charts(h, charts.Skip(1), "", fileStem);
+        }
+        Similarity(h, result, Label);
+        Redundancy(h, result);
+        Extremes(h, result);
+        return new RobustnessPage(title, fileStem, PageHtml.Document(title, h.ToString(), charts, generatedUtc, version), charts, notes,
+            result);
+    }
+
+    static string E(string s) => PageHtml.E(s);
+
+    static string Cell(string row, string figure, double v, string format = "0.000") =>
+        $"<td class=\"num\" data-run=\"{E(row)}\" data-figure=\"{E(figure)}\" data-value=\"" +
+        $"{(double.IsFinite(v) ? v.ToString("R", CultureInfo.InvariantCulture) : "")}\">" +
+        (double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "–") + "</td>";
+
+    static void Models(StringBuilder h, RobustnessResult r, Func<string, string> label)
+    {
+        h.Append(CultureInfo.InvariantCulture, $"<p>{r.Samples} test samples of {E(r.Dataset)}; corruptions seeded with {r.Seed}: ")
+            .Append($"{E(string.Join(", ", r.Corruptions))}; severities {E(string.Join(", ", r.Severities))}.</p>\n")
+            .Append("<h2>Models</h2>\n<div class=\"wide\"><table id=\"models\" class=\"sortable\">\n<tr><th>model</th><th>kind</th>")
+            .Append("<th>architecture</th>")
+            .Append("<th>weight sparsity</th><th>clean accuracy</th><th>mean corrupted accuracy</th><th>flip AUC (angle)</th>")
+            .Append("<th>flip AUC (length)</th><th>fragility AUC (margin)</th></tr>\n");
+        foreach (var m in r.Runs)
+            h.Append($"<tr><th>{E(label(m.RunId))}</th><td>{E(m.Kind)}</td><td>{E(m.Model)}</td>")
+                .Append(Cell(m.RunId, "weightSparsity", m.WeightSparsity)).Append(Cell(m.RunId, "cleanAccuracy", m.CleanAccuracy))
+                .Append(Cell(m.RunId, "meanCorruptedAccuracy", m.MeanCorruptedAccuracy))
+                .Append(Cell(m.RunId, "flipAucAngle", m.FlipAucAngle)).Append(Cell(m.RunId, "flipAucLength", m.FlipAucLength))
+                .Append(Cell(m.RunId, "fragilityAucMargin", m.FragilityAucMargin)).Append("</tr>\n");
+        h.Append("</table></div>\n<p class=\"meta\">Flip AUC: among samples a model gets right on the clean set, how well the rise of ")
+            .Append("θ_y (or the fall of ‖h‖) under a corruption predicts that the sample turns wrong. Fragility AUC: how well a ")
+            .Append("small clean geometric margin predicts that a sample is wrong on most corrupted sets.</p>\n");
+    }
+
+    static void Similarity(StringBuilder h, RobustnessResult r, Func<string, string> label)
+    {
+        h.Append("<h2>Method similarity</h2>\n<p>How often two models are both right or both wrong on a sample (agreement) and ")
+            .Append("Cohen's κ, on the clean set and over every corrupted set.</p>\n<div class=\"wide\"><table id=\"similarity\" ")
+            .Append("class=\"sortable\">\n<tr><th>model A</th><th>model B</th><th>clean agreement</th><th>clean κ</th>")
+            .Append("<th>corrupted agreement</th><th>corrupted κ</th></tr>\n");
+        foreach (var p in r.Similarity)
+        {
+            var key = p.A + "|" + p.B;
+            h.Append($"<tr><td>{E(label(p.A))}</td><td>{E(label(p.B))}</td>")
+                .Append(Cell(key, "cleanAgreement", p.Clean.Fraction)).Append(Cell(key, "cleanKappa", p.Clean.Kappa))
+                .Append(Cell(key, "corruptedAgreement", p.Corrupted.Fraction)).Append(Cell(key, "corruptedKappa", p.Corrupted.Kappa))
+                .Append("</tr>\n");
+        }
+        h.Append("</table></div>\n");
+    }
+
+    static void Redundancy(StringBuilder h, RobustnessResult r)
+    {
+        h.Append("<h2>Benchmark redundancy</h2>\n<p>Pairs of corruptions: the correlation of their accuracy drops over (model, ")
+            .Append("severity) and the overlap (Jaccard) of the samples they make fail; redundant when the correlation exceeds ")
+            .Append("0.9.</p>\n<details><summary>All pairs</summary>\n<table id=\"redundancy\" class=\"sortable\">\n")
+            .Append("<tr><th>corruption A</th>")
+            .Append("<th>corruption B</th><th>drop correlation</th><th>failure Jaccard</th><th>redundant</th></tr>\n");
+        foreach (var p in r.Redundancy)
+            h.Append($"<tr><td>{E(p.A)}</td><td>{E(p.B)}</td>").Append(Cell(p.A + "|" + p.B, "dropCorrelation", p.DropCorrelation))
+                .Append(Cell(p.A + "|" + p.B, "failureJaccard", p.FailureJaccard))
+                .Append($"<td>{(p.Redundant ? "yes" : "no")}</td></tr>\n");
+        h.Append("</table>\n</details>\n");
+    }
+
+    static void Extremes(StringBuilder h, RobustnessResult r)
+    {
+        h.Append("<h2>Most fragile and most robust samples</h2>\n<p>The fraction of (model, corrupted set) cells where the sample ")
+            .Append("is classified correctly, and how many models get it right when clean.</p>\n<div class=\"charts\">\n");
+        foreach (var (name, list) in new[] { ("most fragile", r.MostFragile), ("most robust", r.MostRobust) })
+        {
+            h.Append($"<table class=\"sortable samples\"><tr><th>{E(name)}: sample</th><th>label</th><th>correct fraction</th>")
+                .Append("<th>clean correct models</th></tr>\n");
+            foreach (var x in list)
+                h.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"num\" data-value=\"{x.Sample}\">{x.Sample}</td>")
+                    .Append(CultureInfo.InvariantCulture, $"<td class=\"num\" data-value=\"{x.Label}\">{x.Label}</td>")
+                    .Append(Cell("sample " + x.Sample, "correctFraction", x.CorrectFraction))
+                    .Append(CultureInfo.InvariantCulture,
+                        $"<td class=\"num\" data-value=\"{x.CleanCorrectRuns}\">{x.CleanCorrectRuns}</td></tr>\n");
+            h.Append("</table>\n");
+        }
+        h.Append("</div>\n");
+    }
+
+    /// <summary>
+    /// Per (model, corruption, severity): accuracy and the medians of θ_y, ‖h‖ and the geometric margin, with the clean set
+    /// as severity 0 of every corruption; the corruption and the figure are picked below the chart.
+    /// </summary>
+    static TableChart Curves(RobustnessResult r, Func<string, string> label)
+    {
+        var figures = new (string Name, Func<CellSummary, double> Value)[]
+        {
+            ("accuracy", c => c.Accuracy), ("median θ_y (degrees)", c => c.MedianThetaY), ("median ‖h‖", c => c.MedianFeatureNorm),
+            ("median geometric margin", c => c.MedianGeometricMargin),
+        };
+        var rows = new List<object?[]>();
+        foreach (var m in r.Runs)
+        {
+            var clean = m.Cells.FirstOrDefault(c => c.Severity == 0);
+            foreach (var corruption in r.Corruptions)
+                foreach (var c in (clean is null ? [] : new[] { clean }).Concat(m.Cells.Where(c => c.Corruption == corruption)))
+                    foreach (var (name, value) in figures)
+                        rows.Add([label(m.RunId), corruption, c.Severity, name, value(c)]);
+        }
+        var layout = new JsonObject
+        {
+            ["title"] = "Against severity (0 = clean)",
+            ["width"] = 440,
+            ["height"] = 300,
+            ["params"] = new JsonArray(
+                Select("corruption", r.Corruptions[0], r.Corruptions, "corruption "),
+                Select("figure", figures[0].Name, figures.Select(f => f.Name).ToList(), "figure "),
+                new JsonObject { ["name"] = "zoom", ["select"] = "interval", ["bind"] = "scales" },
+                new JsonObject
+                {
+                    ["name"] = "toggle", ["select"] = new JsonObject { ["type"] = "point", ["fields"] = new JsonArray("run") },
+                    ["bind"] = "legend",
+                }),
+            ["transform"] = new JsonArray(new JsonObject { ["filter"] = "datum.corruption == corruption && datum.figure == figure" }),
+            ["mark"] = new JsonObject { ["type"] = "line", ["point"] = true },
+            ["encoding"] = new JsonObject
+            {
+                ["x"] = new JsonObject { ["field"] = "severity", ["type"] = "quantitative", ["axis"] = new JsonObject
+                    { ["values"] = new JsonArray(r.Severities.Prepend(0).Select(v => (JsonNode)v).ToArray()) } },
+                ["y"] = new JsonObject { ["field"] = "value", ["type"] = "quantitative", ["scale"] = new JsonObject { ["zero"] = false },
+                    ["title"] = "the chosen figure" },
+                ["color"] = new JsonObject { ["field"] = "run", ["type"] = "nominal", ["title"] = "model",
+                    ["scale"] = new JsonObject { ["scheme"] = "tableau20" } },
+                ["opacity"] = new JsonObject { ["condition"] = new JsonObject { ["param"] = "toggle", ["value"] = 1 }, ["value"] = 0.15 },
+                ["tooltip"] = new JsonArray(F("run", "nominal"), F("corruption", "nominal"), F("severity", "quantitative"),
+                    F("figure", "nominal"), new JsonObject { ["field"] = "value", ["type"] = "quantitative", ["format"] = ".6g" }),
+            },
+            ["config"] = new JsonObject { ["legend"] = new JsonObject { ["orient"] = "bottom", ["direction"] = "vertical" } },
+        };
+        return new TableChart("severity", "Against severity", ["run", "corruption", "severity", "figure", "value"], rows, layout);
+    }
+
+    static JsonObject Select(string name, string value, IReadOnlyList<string> options, string label) => new()
+    {
+        ["name"] = name, ["value"] = value,
+        ["bind"] = new JsonObject
+        {
+            ["input"] = "select", ["name"] = label, ["options"] = new JsonArray(options.Select(o => (JsonNode)o).ToArray()),
+        },
+    };
+
+    static JsonObject F(string field, string type) => new() { ["field"] = field, ["type"] = type };
+
+    /// <summary>
+    /// The linked per-sample views: one row per (sample, set) with every model's θ_y (t0, t1, …), ‖h‖ (h0, …), geometric
+    /// margin (g0, …) and outcome (o0, …: "right"/"wrong"); one view per model, each with its own brush, every point
+    /// coloured by its model's outcome where it lies in every active brush and grey elsewhere. Null (with a note) when no
+    /// model's per-sample file can be read.
+    /// </summary>
+    static TableChart? Samples(string folder, RobustnessResult r, int severity, Func<string, string> label, List<string> notes)
+    {
+        var sets = new List<string> { "clean" };
+        sets.AddRange(r.Corruptions.Select(c => $"{c} {severity}"));
+        int n = Math.Min(SampleLimit, r.Samples);
+        var models = new List<(RunRobustness Run, Dictionary<(string Set, int Sample), (int Label, double Theta, double Norm, double Margin,
+            bool Right)> Rows)>();
+        foreach (var m in r.Runs)
+        {
+            var path = Path.Combine(folder, Path.GetFileName(m.GeometryCsv));
+            if (!File.Exists(path))
+            {
+                notes.Add($"{Path.GetFileName(path)} is missing from {Path.GetFullPath(folder)}: the per-sample view of {label(m.RunId)} " +
+                    "is left out");
+                continue;
+            }
+            models.Add((m, ReadGeometry(path, severity, n)));
+        }
+        if (models.Count == 0) return null;
+        var columns = new List<string> { "sample", "label", "set" };
+        for (int i = 0; i < models.Count; i++) columns.AddRange([$"t{i}", $"h{i}", $"g{i}", $"o{i}"]);
+        var rows = new List<object?[]>();
+        foreach (var set in sets)
+            for (int s = 0; s < n; s++)
+            {
+                var row = new object?[columns.Count];
+                (row[0], row[2]) = (s, set);
+                for (int i = 0; i < models.Count; i++)
+                    if (models[i].Rows.TryGetValue((set, s), out var g))
+                    {
+                        row[1] = g.Label;
+                        (row[3 + 4 * i], row[4 + 4 * i], row[5 + 4 * i], row[6 + 4 * i]) =
+                            (g.Theta, g.Norm, g.Margin, g.Right ? "right" : "wrong");
+                    }
+                if (row[1] is not null) rows.Add(row);
+            }
+        var all = new JsonObject { ["and"] = new JsonArray(Enumerable.Range(0, models.Count).Select(i => (JsonNode)new JsonObject
+            { ["param"] = $"brush{i}" }).ToArray()) };
+        var views = new JsonArray();
+        for (int i = 0; i < models.Count; i++)
+        {
+            // Axes fixed per model over all its sets: switching sets keeps them, and a set whose features are all zero (θ_y
+            // undefined) leaves an empty view instead of an axis without extent.
+            var thetas = models[i].Rows.Values.Select(g => g.Theta).Where(double.IsFinite).DefaultIfEmpty(double.NaN).ToArray();
+            var norms = models[i].Rows.Values.Select(g => g.Norm).Where(double.IsFinite).DefaultIfEmpty(double.NaN).ToArray();
+            if (double.IsNaN(thetas[0]))
+                notes.Add($"every sample's features are zero for {label(models[i].Run.RunId)}: θ_y is undefined and its view is empty");
+            JsonArray Domain(double[] v, double low, double high) => double.IsNaN(v[0]) ? new JsonArray(low, high) : new JsonArray(v.Min(),
+                Math.Max(v.Max(), v.Min() + 1e-9));
+            views.Add(new JsonObject
+            {
+                ["title"] = label(models[i].Run.RunId),
+                ["width"] = 240,
+                ["height"] = 200,
+                ["params"] = new JsonArray(new JsonObject
+                {
+                    ["name"] = $"brush{i}", ["select"] = new JsonObject { ["type"] = "interval", ["clear"] = "dblclick" },
+                }),
+                ["mark"] = new JsonObject { ["type"] = "point", ["size"] = 14, ["filled"] = true },
+                ["encoding"] = new JsonObject
+                {
+                    ["x"] = new JsonObject { ["field"] = $"t{i}", ["type"] = "quantitative", ["title"] = "θ_y (degrees)",
+                        ["scale"] = new JsonObject { ["domain"] = Domain(thetas, 0, 180), ["nice"] = true } },
+                    ["y"] = new JsonObject { ["field"] = $"h{i}", ["type"] = "quantitative", ["title"] = "‖h‖",
+                        ["scale"] = new JsonObject { ["domain"] = Domain(norms, 0, 1), ["nice"] = true } },
+                    ["color"] = new JsonObject
+                    {
+                        ["condition"] = new JsonObject
+                        {
+                            ["test"] = all.DeepClone(), ["field"] = $"o{i}", ["type"] = "nominal", ["title"] = "outcome",
+                            ["scale"] = new JsonObject { ["domain"] = new JsonArray("right", "wrong"),
+                                ["range"] = new JsonArray("#1f77b4", "#d62728") },
+                        },
+                        ["value"] = "#d9d9d9",
+                    },
+                    ["opacity"] = new JsonObject { ["condition"] = new JsonObject { ["test"] = all.DeepClone(), ["value"] = 0.8 },
+                        ["value"] = 0.3 },
+                    ["tooltip"] = new JsonArray(F("sample", "quantitative"), F("label", "quantitative"), F("set", "nominal"),
+                        Num($"t{i}", "θ_y"), Num($"h{i}", "‖h‖"), Num($"g{i}", "geometric margin"), F($"o{i}", "nominal")),
+                },
+            });
+        }
+        var layout = new JsonObject
+        {
+            ["title"] = "θ_y against ‖h‖ per sample (drag to select; the selection is shown in every view)",
+            ["params"] = new JsonArray(Select("set", "clean", sets, "set ")),
+            ["transform"] = new JsonArray(new JsonObject { ["filter"] = "datum.set == set" }),
+            ["columns"] = 3,
+            ["concat"] = views,
+            ["config"] = new JsonObject { ["legend"] = new JsonObject { ["orient"] = "bottom" } },
+        };
+        return new TableChart("samples", "Per-sample geometry", columns, rows, layout);
+    }
+
+    static JsonObject Num(string field, string title) => new()
+    {
+        ["field"] = field, ["type"] = "quantitative", ["title"] = title, ["format"] = ".4g",
+    };
+
+    /// <summary>
+    /// The clean rows and those at <paramref name="severity"/> of samples below <paramref name="n"/> of a per-sample CSV.
+    /// </summary>
+    static Dictionary<(string, int), (int, double, double, double, bool)> ReadGeometry(string path, int severity, int n)
+    {
+        var rows = new Dictionary<(string, int), (int, double, double, double, bool)>();
+        using var reader = new StreamReader(path);
+        var header = (reader.ReadLine() ?? "").Split(',');
+        int Col(string name) => Array.IndexOf(header, name) is var i and >= 0 ? i
+            : throw new BasinException($"{path} has no column '{name}': not a per-sample geometry file of 'basin robustness'");
+        int corruption = Col("corruption"), sev = Col("severity"), sample = Col("sample"), label = Col("label"), correct = Col("correct"),
+            theta = Col("theta_y_deg"), norm = Col("h_norm"), margin = Col("geo_margin");
+        double D(string s) => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d
+            : throw new BasinException($"{path}: '{s}' is not a number");
+        int I(string s) => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i
+            : throw new BasinException($"{path}: '{s}' is not a whole number");
+        for (string? line; (line = reader.ReadLine()) is not null;)
+        {
+            if (line.Length == 0) continue;
+            var c = line.Split(',');
+            if (c.Length < header.Length) throw new BasinException($"{path}: a row has {c.Length} cells, the header {header.Length}");
+            int s = I(c[sample]), v = I(c[sev]);
+            if (s >= n || (v != 0 && v != severity)) continue;
+            var set = v == 0 ? "clean" : $"{c[corruption]} {v}";
+            rows[(set, s)] = (I(c[label]), D(c[theta]), D(c[norm]), D(c[margin]), c[correct] == "1");
+        }
+        return rows;
+    }
+}
