@@ -10,6 +10,19 @@ namespace Basin.Tests.Cli;
 /// </summary>
 public class TensorBoardCliTests
 {
+    /// <summary>The scalars a training run's log must hold: its per-epoch figures in the run database, in order.</summary>
+    static List<(string Tag, long Step, float Value)> ExpectedScalars(string dir, string id)
+    {
+        var show = CliRunner.Run(dir, null, "runs", "show", id, "--json");
+        Assert.True(show.ExitCode == 0, show.ToString());
+        var epochs = JsonDocument.Parse(show.Stdout).RootElement.GetProperty("epochs").EnumerateArray().ToList();
+        return epochs.SelectMany(e => new[]
+        {
+            ("loss/train", "trainLoss"), ("loss/test", "testLoss"), ("accuracy/train", "trainAccuracy"), ("accuracy/test", "testAccuracy"),
+            ("gap/loss", "gap"), ("gap/accuracy", "accuracyGap"), ("learning_rate", "learningRate"),
+        }.Select(t => (t.Item1, (long)e.GetProperty("epoch").GetInt32(), (float)e.GetProperty(t.Item2).GetDouble()))).ToList();
+    }
+
     [Fact]
     public void TrainWritesTheEpochsFiguresAsTensorBoardScalars()
     {
@@ -21,14 +34,7 @@ public class TensorBoardCliTests
         var scalars = TensorBoardEvents.Scalars(TensorBoardEvents.SingleFile(Path.Combine(dir, "tb", id)))
             .Select(s => (s.Tag, s.Step, s.Value)).ToList();
 
-        var show = CliRunner.Run(dir, null, "runs", "show", id, "--json");
-        var epochs = JsonDocument.Parse(show.Stdout).RootElement.GetProperty("epochs").EnumerateArray().ToList();
-        var expected = epochs.SelectMany(e => new[]
-        {
-            ("loss/train", "trainLoss"), ("loss/test", "testLoss"), ("accuracy/train", "trainAccuracy"), ("accuracy/test", "testAccuracy"),
-            ("gap/loss", "gap"), ("gap/accuracy", "accuracyGap"), ("learning_rate", "learningRate"),
-        }.Select(t => (Tag: t.Item1, Step: (long)e.GetProperty("epoch").GetInt32(), Value: (float)e.GetProperty(t.Item2).GetDouble())))
-            .ToList();
+        var expected = ExpectedScalars(dir, id);
         Assert.Equal(14, expected.Count);
         Assert.Equal(expected, scalars);
 
@@ -138,5 +144,55 @@ public class TensorBoardCliTests
         int before = Directory.GetDirectories(Path.Combine(dir, "runs")).Length;
         CliRunner.AssertOneLineError(CliRunner.Run(dir, null, GanTrain("--tensorboard", "f/sub")), "is a file");
         Assert.Equal(before, Directory.GetDirectories(Path.Combine(dir, "runs")).Length);   // nothing recorded
+    }
+
+    static string SweepFile(string dir, string name)
+    {
+        var path = Path.Combine(dir, name + ".json");
+        File.WriteAllText(path, $$"""
+            { "name": "{{name}}",
+              "base": { "dataset": "moons", "samples": 64, "testSamples": 32, "model": "mlp:4", "epochs": 2, "batchSize": 16 },
+              "axes": { "seed": [1, 2] },
+              "measures": ["params"] }
+            """);
+        return path;
+    }
+
+    [Fact]
+    public void SweepRunLogsEachPointsTrainingSideBySideFromWorkerProcessesAndInProcess()
+    {
+        var dir = CliRunner.TempDir();
+        // Two worker processes (`sweep worker --tensorboard`), then one worker in this process, into one folder.
+        var a = CliRunner.Run(dir, null, "sweep", "run", SweepFile(dir, "a"), "--workers", "2", "--threads", "1", "--tensorboard", "tb");
+        Assert.True(a.ExitCode == 0, a.ToString());
+        var b = CliRunner.Run(dir, null, "sweep", "run", SweepFile(dir, "b"), "--tensorboard", "tb");
+        Assert.True(b.ExitCode == 0, b.ToString());
+
+        var ids = new List<string>();
+        foreach (var sweep in new[] { "a", "b" })
+        {
+            var status = CliRunner.Run(dir, null, "sweep", "status", sweep, "--json");
+            using var doc = JsonDocument.Parse(status.Stdout);
+            Assert.Equal(2, doc.RootElement.GetProperty("counts").GetProperty("done").GetInt32());
+            using var store = Basin.Experiments.SweepStore.Open(Path.Combine(dir, "runs"));
+            ids.AddRange(store.Points(sweep).Select(p => p.RunId!));
+        }
+        Assert.Equal(4, ids.Distinct().Count());
+        Assert.Equal(ids.Order(StringComparer.Ordinal),
+            Directory.GetDirectories(Path.Combine(dir, "tb")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        foreach (var id in ids)
+        {
+            var expected = ExpectedScalars(dir, id);
+            Assert.Equal(14, expected.Count);
+            Assert.Equal(expected, TensorBoardEvents.Scalars(TensorBoardEvents.SingleFile(Path.Combine(dir, "tb", id)))
+                .Select(s => (s.Tag, s.Step, s.Value)).ToList());
+        }
+
+        // Rerunning trains nothing and logs nothing more; a folder that is a file is refused before the sweep is registered.
+        Assert.Equal(0, CliRunner.Run(dir, null, "sweep", "run", SweepFile(dir, "b"), "--tensorboard", "tb").ExitCode);
+        Assert.All(ids, id => TensorBoardEvents.SingleFile(Path.Combine(dir, "tb", id)));
+        File.WriteAllText(Path.Combine(dir, "f"), "");
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "sweep", "run", SweepFile(dir, "c"), "--tensorboard", "f"), "is a file");
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "sweep", "status", "c"), "no sweep 'c'");
     }
 }
