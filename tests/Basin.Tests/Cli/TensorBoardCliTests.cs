@@ -143,6 +143,7 @@ public class TensorBoardCliTests
         File.WriteAllText(Path.Combine(dir, "f"), "");
         int before = Directory.GetDirectories(Path.Combine(dir, "runs")).Length;
         CliRunner.AssertOneLineError(CliRunner.Run(dir, null, GanTrain("--tensorboard", "f/sub")), "is a file");
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, GanTrain("--tensorboard-histograms")), "needs --tensorboard");
         Assert.Equal(before, Directory.GetDirectories(Path.Combine(dir, "runs")).Length);   // nothing recorded
     }
 
