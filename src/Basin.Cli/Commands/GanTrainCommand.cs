@@ -45,6 +45,10 @@ public static class GanTrainCommand
             "the Fréchet distance on its features" };
         var resume = new Option<string?>("--resume") { Description = "Continue GAN run ID from its latest checkpoint (other options " +
             "are taken from the run)" };
+        var tensorboard = new Option<string?>("--tensorboard") { Description = "Also log the critic's W estimate, the exact W1, " +
+            "the losses and the penalty of each reported iteration for TensorBoard into DIR/RUN-ID ('tensorboard --logdir DIR')" };
+        var histograms = new Option<bool>("--tensorboard-histograms") { Description = "With --tensorboard: also a histogram of " +
+            "each parameter of both networks at each checkpoint" };
         var json = Options.Json();
         var runs = Options.Runs();
         var threads = Options.Threads();
@@ -57,16 +61,19 @@ public static class GanTrainCommand
             """)
         { dataset, dataPath, samples, penalty, lambda, clip, sampling, loop.Iterations, loop.CriticSteps, loop.Warmup,
           loop.WarmupCriticSteps, loop.BatchSize, loop.Optimizer, loop.Lr, seed, loop.Hidden, width, latent, checkpointEvery, progressEvery,
-          evalEvery, evalCount, classifier, resume, json, runs, threads };
+          evalEvery, evalCount, classifier, resume, tensorboard, histograms, json, runs, threads };
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
             bool asJson = pr.GetValue(json);
             int? nThreads = Threads.FromOption(pr.GetValue(threads));
             using var store = RunStore.Open(pr.GetValue(runs)!);
             GanJobResult result;
+            var board = pr.GetValue(tensorboard);
+            bool boardHistograms = pr.GetValue(histograms);
             if (pr.GetValue(resume) is { } id)
             {
-                result = GanView.Run(asJson, "gan", p => GanJob.Resume(id, store, p, ct, nThreads));
+                result = GanView.Run(asJson, "gan", p => GanJob.Resume(id, store, GanTensorBoardLog.Wrap(board, p,
+                    boardHistograms), ct, nThreads));
             }
             else
             {
@@ -79,7 +86,8 @@ public static class GanTrainCommand
                     ProgressInterval = pr.GetValue(progressEvery), EvaluationInterval = pr.GetValue(evalEvery),
                     EvaluationCount = pr.GetValue(evalCount), Classifier = pr.GetValue(classifier),
                 }, pr);
-                result = GanView.Run(asJson, "gan " + spec.Dataset, p => GanJob.Run(spec, store, p, ct, nThreads));
+                result = GanView.Run(asJson, "gan " + spec.Dataset, p => GanJob.Run(spec, store,
+                    GanTensorBoardLog.Wrap(board, p, boardHistograms), ct, nThreads));
             }
             if (asJson) Console.WriteLine(Json.Serialize(result));
             else Render(result);

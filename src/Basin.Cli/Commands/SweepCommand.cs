@@ -28,6 +28,9 @@ public static class SweepCommand
     static Option<string?> MeasuresOption() => new("--measures") { Description = "Measures to compute, comma-separated, or 'all' " +
         "(default: the sweep file's list; see 'basin measures')" };
 
+    static Option<string?> TensorBoardOption() => new("--tensorboard") { Description = "Also log each point's training (loss, " +
+        "accuracy, gaps, learning rate per epoch) for TensorBoard into DIR/RUN-ID, all points side by side ('tensorboard --logdir DIR')" };
+
     /// <summary>The sweep file, with the measures of <paramref name="measures"/> if given; notes on old measure names go to stderr unless
     /// <paramref name="quiet"/>.</summary>
     static SweepDefinition Load(string file, string? measures, bool quiet = false)
@@ -50,6 +53,7 @@ public static class SweepCommand
         var measures = MeasuresOption();
         var retry = new Option<bool>("--retry-failed") { Description = "Try failed points again (a diverged run continues from " +
             "its last checkpoint)" };
+        var tensorboard = TensorBoardOption();
         var json = Options.Json();
         var runs = Options.Runs();
         var cmd = new Command("run", """
@@ -57,7 +61,7 @@ public static class SweepCommand
             and on a randomly reparametrized copy, and record everything in the run database. Resumable: rerunning
             skips finished points and continues interrupted ones from their checkpoints.
             Example: basin sweep run sweeps/fmnist-lenet.json --workers 2
-            """) { file, workers, threads, measures, retry, json, runs };
+            """) { file, workers, threads, measures, retry, tensorboard, json, runs };
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
             var path = pr.GetValue(file)!;
@@ -66,9 +70,11 @@ public static class SweepCommand
             var folder = pr.GetValue(runs)!;
             int? perWorker = Threads.FromOption(pr.GetValue(threads));
             bool asJson = pr.GetValue(json);
+            // Worker processes get the full path: they may resolve a relative one elsewhere.
+            var board = pr.GetValue(tensorboard) is { } b ? Path.GetFullPath(b) : null;
             var options = new SweepRunOptions { Workers = pr.GetValue(workers), ThreadsPerWorker = perWorker,
-                RetryFailed = pr.GetValue(retry) };
-            WorkerLauncher launcher = (index, t) => StartWorker(path, folder, index, t, measureList);
+                RetryFailed = pr.GetValue(retry), TensorBoard = board };
+            WorkerLauncher launcher = (index, t) => StartWorker(path, folder, index, t, measureList, board);
             var progress = new SweepLog(asJson);
             var result = SweepRunner.Run(sweep, folder, options, launcher, progress, ct);
             if (asJson) Console.WriteLine(Json.Serialize(result));
@@ -90,7 +96,7 @@ public static class SweepCommand
     }
 
     /// <summary>This CLI again, as `basin sweep worker`; stdin stays open so the worker stops when this process ends.</summary>
-    static Process StartWorker(string file, string runs, int index, int threads, string? measures)
+    static Process StartWorker(string file, string runs, int index, int threads, string? measures, string? tensorboard)
     {
         var self = Self();
         var psi = new ProcessStartInfo(self[0]) { RedirectStandardInput = true, RedirectStandardOutput = true,
@@ -100,6 +106,7 @@ public static class SweepCommand
             "--threads", threads.ToString(CultureInfo.InvariantCulture), "--watch-stdin" })
             psi.ArgumentList.Add(a);
         if (measures is not null) { psi.ArgumentList.Add("--measures"); psi.ArgumentList.Add(measures); }
+        if (tensorboard is not null) { psi.ArgumentList.Add("--tensorboard"); psi.ArgumentList.Add(tensorboard); }
         SweepRunner.PrepareWorkerEnvironment(psi, threads);
         return Process.Start(psi) ?? throw new BasinException($"could not start a sweep worker ({self[0]})");
     }
@@ -134,12 +141,13 @@ public static class SweepCommand
         var lease = LeaseOption();
         var attempts = MaxAttemptsOption();
         var watch = new Option<bool>("--watch-stdin") { Description = "Stop when stdin ends (set by 'basin sweep run')", Hidden = true };
+        var tensorboard = TensorBoardOption();
         var cmd = new Command("worker", """
             One worker: claims points of a sweep from the run store one at a time, holds a lease on each while it trains and
             measures it, and stops when no point is left (waiting while other workers still hold points, to take over any
             whose worker dies). Any launcher may start it (SLURM, ssh, Kubernetes); with --store the workers of many
             machines share one PostgreSQL run store. SIGTERM writes the checkpoint and gives the point back.
-            """) { file, index, threads, measures, runs, lease, attempts, watch };
+            """) { file, index, threads, measures, runs, lease, attempts, watch, tensorboard };
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -149,7 +157,8 @@ public static class SweepCommand
             var sweep = Load(pr.GetValue(file)!, pr.GetValue(measures), quiet: true);   // the coordinator printed the notes
             var label = $"worker-{pr.GetValue(index)}";
             var name = RunStore.WorkerName(label);
-            var options = new SweepWorkerOptions { Lease = Lease(pr, lease, attempts), WaitForOthers = true };
+            var options = new SweepWorkerOptions { Lease = Lease(pr, lease, attempts), WaitForOthers = true,
+                TensorBoard = pr.GetValue(tensorboard) };
             SweepWorker.Run(sweep, pr.GetValue(runs)!, name, Threads.FromOption(pr.GetValue(threads)),
                 new SweepLog(json: false, prefix: $"{label}-{Environment.ProcessId} "), stop.Token, options);
             return Cli.ExitOk;
@@ -171,6 +180,7 @@ public static class SweepCommand
         var retryFailed = new Option<bool>("--retry-failed") { Description = "Give failed points another try (a run continues from "
             + "its last checkpoint)" };
         var measures = MeasuresOption();
+        var tensorboard = TensorBoardOption();
         var runs = Options.Runs();
         var lease = LeaseOption();
         var attempts = MaxAttemptsOption();
@@ -180,14 +190,15 @@ public static class SweepCommand
             nodes reach, and a --runs folder they share), write a job-array script of workers and a report script to
             RUNS/sweeps/NAME/slurm/, submit both (the report after the workers) and print the job ids.
             Example: basin sweep submit sweeps/fmnist-lenet.json --slurm --tasks 8 --cpus-per-task 4 --time 04:00:00
-            """) { file, slurm, tasks, cpus, time, gres, dryRun, retryFailed, measures, runs, lease, attempts, json };
+            """) { file, slurm, tasks, cpus, time, gres, dryRun, retryFailed, measures, tensorboard, runs, lease, attempts, json };
         cmd.SetAction(pr =>
         {
             if (!pr.GetValue(slurm)) throw new OptionException("slurm", "give --slurm (SLURM is the only launcher 'submit' knows)");
             var path = pr.GetValue(file)!;
             var sweep = Load(path, pr.GetValue(measures));
             var options = new SlurmOptions { Tasks = pr.GetValue(tasks), CpusPerTask = pr.GetValue(cpus), Time = pr.GetValue(time),
-                Gres = pr.GetValue(gres), Lease = Lease(pr, lease, attempts), RetryFailed = pr.GetValue(retryFailed) };
+                Gres = pr.GetValue(gres), Lease = Lease(pr, lease, attempts), RetryFailed = pr.GetValue(retryFailed),
+                TensorBoard = pr.GetValue(tensorboard) };
             var result = SlurmSubmission.Submit(sweep, path, pr.GetValue(runs)!, Self(), options, pr.GetValue(measures),
                 pr.GetValue(dryRun));
             if (pr.GetValue(json)) { Console.WriteLine(Json.Serialize(result)); return Cli.ExitOk; }

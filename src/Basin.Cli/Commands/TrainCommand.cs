@@ -39,7 +39,10 @@ public static class TrainCommand
             "learning rate for TensorBoard into DIR/RUN-ID ('tensorboard --logdir DIR')" };
         cmd.Options.Add(name);
         cmd.Options.Add(tags);
+        var histograms = new Option<bool>("--tensorboard-histograms") { Description = "With --tensorboard: also a histogram of " +
+            "each parameter's weights per epoch" };
         cmd.Options.Add(tensorboard);
+        cmd.Options.Add(histograms);
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
             bool asJson = pr.GetValue(json);
@@ -47,20 +50,21 @@ public static class TrainCommand
             using var store = RunStore.Open(pr.GetValue(runs)!);
             var resumeId = pr.GetValue(resume);
             var board = pr.GetValue(tensorboard);
+            bool boardHistograms = pr.GetValue(histograms);
             TrainJobResult result;
             if (resumeId is not null)
             {
                 var stored = store.Get(resumeId);
                 var spec = TrainJobSpec.FromStored(stored.Config, stored.Summary.Id);
                 result = TrainingView.Run(asJson, spec.Model, spec.Epochs, p => TrainingJob.Resume(resumeId, store,
-                    TensorBoardLog.Wrap(board, p), ct, nThreads), RateLabel(spec));
+                    TensorBoardLog.Wrap(board, p, boardHistograms), ct, nThreads), RateLabel(spec));
             }
             else
             {
                 var spec = o.Read(pr) with { Name = pr.GetValue(name), Tags = pr.GetValue(tags) is { Length: > 0 } t ? t : null };
                 foreach (var warning in MethodWarnings.For(spec)) CliWarning.Write(warning);
-                result = TrainingView.Run(asJson, spec.Model, spec.Epochs, p => TrainingJob.Run(spec, store, TensorBoardLog.Wrap(board, p),
-                    ct, nThreads), RateLabel(spec));
+                result = TrainingView.Run(asJson, spec.Model, spec.Epochs, p => TrainingJob.Run(spec, store,
+                    TensorBoardLog.Wrap(board, p, boardHistograms), ct, nThreads), RateLabel(spec));
             }
             if (pr.GetValue(output) is { } outPath) File.Copy(result.WeightsPath, outPath, overwrite: true);
             if (asJson) Console.WriteLine(Json.Serialize(new { result.RunId, result.RunFolder, result.WeightsPath, result.Model,

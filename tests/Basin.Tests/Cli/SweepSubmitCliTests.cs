@@ -24,7 +24,7 @@ public class SweepSubmitCliTests
         var dir = CliRunner.TempDir();
         var file = Write(dir);
         var r = CliRunner.Run(dir, null, "sweep", "submit", file, "--slurm", "--dry-run", "--tasks", "3", "--cpus-per-task", "2",
-            "--time", "01:30:00", "--gres", "gpu:1", "--lease", "90", "--max-attempts", "5", "--json");
+            "--time", "01:30:00", "--gres", "gpu:1", "--lease", "90", "--max-attempts", "5", "--tensorboard", "tb", "--json");
         Assert.True(r.ExitCode == 0, r.ToString());
         using var doc = JsonDocument.Parse(r.Stdout);
         Assert.Equal(3, doc.RootElement.GetProperty("points").GetInt32());
@@ -34,7 +34,8 @@ public class SweepSubmitCliTests
         foreach (var line in new[] { "#SBATCH --array=0-2", "#SBATCH --cpus-per-task=2", "#SBATCH --time=01:30:00", "#SBATCH --gres=gpu:1",
                      "#SBATCH --signal=B:TERM@120", "export OMP_NUM_THREADS=2 MKL_NUM_THREADS=2" })
             Assert.Contains(line, workers);
-        Assert.Contains($"'sweep' 'worker' '{file}' '--runs' '{runs}' '--threads' '2' '--lease' '90' '--max-attempts' '5' --worker "
+        Assert.Contains($"'sweep' 'worker' '{file}' '--runs' '{runs}' '--threads' '2' '--lease' '90' '--max-attempts' '5' "
+            + $"'--tensorboard' '{Path.Combine(dir, "tb")}' --worker "
             + "\"$SLURM_ARRAY_TASK_ID\"", workers);
         var report = File.ReadAllText(Path.Combine(runs, "sweeps", "tiny", "slurm", "report.sbatch"));
         Assert.Contains($"'sweep' 'report' '{file}' '--runs' '{runs}'", report);
@@ -83,6 +84,9 @@ public class SweepSubmitCliTests
             "time '1 day' has characters SLURM does not take");
         CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "sweep", "submit", file, "--slurm", "--dry-run", "--lease", "0"),
             "--lease must be a positive number of seconds");
+        File.WriteAllText(Path.Combine(dir, "f"), "");
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "sweep", "submit", file, "--slurm", "--dry-run", "--tensorboard", "f"),
+            "is a file");
         CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "sweep", "status", "nothing"), "no sweep 'nothing' in the run store");
 
         // The sweep file changed after its points were registered: refused, the registered points kept.

@@ -1,87 +1,26 @@
-using System.Buffers.Binary;
-using System.Text;
 using System.Text.Json;
+using Basin.IO;
 using Xunit;
 
 namespace Basin.Tests.Cli;
 
 /// <summary>
-/// `basin train --tensorboard DIR`: the event file is read back as TensorBoard reads it (TFRecord framing: length,
-/// masked CRC-32C of the length, data, masked CRC-32C of the data; each record an Event protobuf) and holds the run
-/// database's per-epoch figures.
+/// `basin train --tensorboard DIR`: the event file is read back as TensorBoard reads it (<see cref="TensorBoardEvents"/>)
+/// and holds the run database's per-epoch figures.
 /// </summary>
 public class TensorBoardCliTests
 {
-    /// <summary>CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), bit by bit.</summary>
-    static uint Crc32C(ReadOnlySpan<byte> data)
+    /// <summary>The scalars a training run's log must hold: its per-epoch figures in the run database, in order.</summary>
+    static List<(string Tag, long Step, float Value)> ExpectedScalars(string dir, string id)
     {
-        uint crc = 0xFFFFFFFF;
-        foreach (var b in data)
+        var show = CliRunner.Run(dir, null, "runs", "show", id, "--json");
+        Assert.True(show.ExitCode == 0, show.ToString());
+        var epochs = JsonDocument.Parse(show.Stdout).RootElement.GetProperty("epochs").EnumerateArray().ToList();
+        return epochs.SelectMany(e => new[]
         {
-            crc ^= b;
-            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0x82F63B78 : crc >> 1;
-        }
-        return ~crc;
-    }
-
-    static uint Masked(ReadOnlySpan<byte> data)
-    {
-        var c = Crc32C(data);
-        return ((c >> 15) | (c << 17)) + 0xa282ead8;
-    }
-
-    /// <summary>The records of a TFRecord file, each CRC checked.</summary>
-    static List<byte[]> Records(byte[] file)
-    {
-        var records = new List<byte[]>();
-        int at = 0;
-        while (at < file.Length)
-        {
-            var length = BinaryPrimitives.ReadUInt64LittleEndian(file.AsSpan(at, 8));
-            Assert.Equal(Masked(file.AsSpan(at, 8)), BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(at + 8, 4)));
-            var data = file.AsSpan(at + 12, (int)length);
-            Assert.Equal(Masked(data), BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(at + 12 + (int)length, 4)));
-            records.Add(data.ToArray());
-            at += 16 + (int)length;
-        }
-        Assert.Equal(file.Length, at);
-        return records;
-    }
-
-    static ulong Varint(byte[] b, ref int at)
-    {
-        ulong v = 0;
-        for (int shift = 0; ; shift += 7)
-        {
-            byte x = b[at++];
-            v |= (ulong)(x & 0x7F) << shift;
-            if (x < 0x80) return v;
-        }
-    }
-
-    /// <summary>The fields of a protobuf message: (number, wire type, varint or fixed value, bytes of a length-delimited one).</summary>
-    static List<(int Field, int Wire, ulong Value, byte[] Bytes)> Fields(byte[] message)
-    {
-        var fields = new List<(int, int, ulong, byte[])>();
-        int at = 0;
-        while (at < message.Length)
-        {
-            var key = Varint(message, ref at);
-            int field = (int)(key >> 3), wire = (int)(key & 7);
-            switch (wire)
-            {
-                case 0: fields.Add((field, wire, Varint(message, ref at), [])); break;
-                case 1: fields.Add((field, wire, BinaryPrimitives.ReadUInt64LittleEndian(message.AsSpan(at, 8)), [])); at += 8; break;
-                case 5: fields.Add((field, wire, BinaryPrimitives.ReadUInt32LittleEndian(message.AsSpan(at, 4)), [])); at += 4; break;
-                case 2:
-                    int n = (int)Varint(message, ref at);
-                    fields.Add((field, wire, 0, message[at..(at + n)]));
-                    at += n;
-                    break;
-                default: throw new InvalidDataException($"wire type {wire}");
-            }
-        }
-        return fields;
+            ("loss/train", "trainLoss"), ("loss/test", "testLoss"), ("accuracy/train", "trainAccuracy"), ("accuracy/test", "testAccuracy"),
+            ("gap/loss", "gap"), ("gap/accuracy", "accuracyGap"), ("learning_rate", "learningRate"),
+        }.Select(t => (t.Item1, (long)e.GetProperty("epoch").GetInt32(), (float)e.GetProperty(t.Item2).GetDouble()))).ToList();
     }
 
     [Fact]
@@ -92,36 +31,169 @@ public class TensorBoardCliTests
             "--epochs", "2", "--tensorboard", "tb", "--json");
         Assert.True(r.ExitCode == 0, r.ToString());
         var id = JsonDocument.Parse(r.Stdout).RootElement.GetProperty("runId").GetString()!;
-        var files = Directory.GetFiles(Path.Combine(dir, "tb", id), "events.out.tfevents.*");
-        Assert.Single(files);
+        var scalars = TensorBoardEvents.Scalars(TensorBoardEvents.SingleFile(Path.Combine(dir, "tb", id)))
+            .Select(s => (s.Tag, s.Step, s.Value)).ToList();
 
-        var events = Records(File.ReadAllBytes(files[0])).Select(Fields).ToList();
-        // The first event names the file format; each other holds one scalar: (tag, step, value).
-        Assert.Equal("brain.Event:2", Encoding.UTF8.GetString(events[0].Single(f => f.Field == 3).Bytes));
-        var scalars = events.Skip(1).Select(e =>
-        {
-            var step = (long)e.Single(f => f.Field == 2).Value;
-            var wallTime = BitConverter.UInt64BitsToDouble(e.Single(f => f.Field == 1).Value);
-            Assert.InRange(wallTime, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 3600, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 3600);
-            var value = Fields(Fields(e.Single(f => f.Field == 5).Bytes).Single(f => f.Field == 1).Bytes);
-            var tag = Encoding.UTF8.GetString(value.Single(f => f.Field == 1).Bytes);
-            var x = BitConverter.UInt32BitsToSingle((uint)value.Single(f => f.Field == 2).Value);
-            return (Tag: tag, Step: step, Value: x);
-        }).ToList();
-
-        var show = CliRunner.Run(dir, null, "runs", "show", id, "--json");
-        var epochs = JsonDocument.Parse(show.Stdout).RootElement.GetProperty("epochs").EnumerateArray().ToList();
-        var expected = epochs.SelectMany(e => new[]
-        {
-            ("loss/train", "trainLoss"), ("loss/test", "testLoss"), ("accuracy/train", "trainAccuracy"), ("accuracy/test", "testAccuracy"),
-            ("gap/loss", "gap"), ("gap/accuracy", "accuracyGap"), ("learning_rate", "learningRate"),
-        }.Select(t => (Tag: t.Item1, Step: (long)e.GetProperty("epoch").GetInt32(), Value: (float)e.GetProperty(t.Item2).GetDouble())))
-            .ToList();
+        var expected = ExpectedScalars(dir, id);
         Assert.Equal(14, expected.Count);
         Assert.Equal(expected, scalars);
 
         File.WriteAllText(Path.Combine(dir, "f"), "");
         CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "train", "--dataset", "moons", "--model", "mlp:4", "--epochs", "1",
             "--tensorboard", "f"), "is a file");
+    }
+
+    /// <summary>The (min, max, num) of each tensor of a safetensors file, and its sum, by name.</summary>
+    static Dictionary<string, (double Min, double Max, double Num, double Sum)> Extremes(string file)
+    {
+        using var f = SafeTensors.Load(file);
+        return f.Tensors.ToDictionary(t => t.Key, t =>
+        {
+            var v = t.Value.to_type(TorchSharp.torch.ScalarType.Float64).data<double>().ToArray();
+            return (v.Min(), v.Max(), (double)v.Length, v.Sum());
+        });
+    }
+
+    /// <summary>A histogram holds exactly the statistics of <paramref name="expected"/>, and its buckets count every value.</summary>
+    static void AssertHistogramOf((double Min, double Max, double Num, double Sum) expected, TensorBoardHistogram h)
+    {
+        Assert.Equal(expected.Min, h.Min);
+        Assert.Equal(expected.Max, h.Max);
+        Assert.Equal(expected.Num, h.Num);
+        Assert.Equal(expected.Sum, h.Sum, 1e-9 * Math.Max(1, Math.Abs(expected.Sum)) + 1e-12 * expected.Num);
+        Assert.Equal(expected.Num, h.Buckets.Sum());
+        Assert.True(h.BucketLimits.Count == h.Buckets.Count, $"{h.BucketLimits.Count} limits, {h.Buckets.Count} buckets");
+        Assert.True(h.BucketLimits[^1] >= h.Max, $"last bucket limit {h.BucketLimits[^1]} below max {h.Max}");
+    }
+
+    [Fact]
+    public void TrainHistogramsHoldEachParametersWeightsPerEpoch()
+    {
+        var dir = CliRunner.TempDir();
+        var r = CliRunner.Run(dir, null, "train", "--dataset", "moons", "--samples", "64", "--test-samples", "32", "--model", "mlp:5,3",
+            "--epochs", "3", "--tensorboard", "tb", "--tensorboard-histograms", "--json");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var id = doc.RootElement.GetProperty("runId").GetString()!;
+        var file = TensorBoardEvents.SingleFile(Path.Combine(dir, "tb", id));
+        var histograms = TensorBoardEvents.Histograms(file);
+        var weights = Extremes(doc.RootElement.GetProperty("weightsPath").GetString()!);
+        Assert.Equal(6, weights.Count);   // three linear layers, weight and bias each
+        // One histogram per parameter and epoch, after the epoch's scalars.
+        Assert.Equal(Enumerable.Range(1, 3)
+                .SelectMany(e => weights.Keys.Order(StringComparer.Ordinal).Select(k => ("weights/" + k, (long)e))),
+            histograms.Select(h => (h.Tag, h.Step)).OrderBy(x => x.Item2).ThenBy(x => x.Item1, StringComparer.Ordinal));
+        Assert.Equal(21, TensorBoardEvents.Scalars(file).Count);
+        // The last epoch's histograms are those of the run's weights file.
+        foreach (var h in histograms.Where(h => h.Step == 3)) AssertHistogramOf(weights[h.Tag["weights/".Length..]], h);
+        // The first epoch's differ: training moved the weights.
+        Assert.Contains(histograms.Where(h => h.Step == 1), h => weights[h.Tag["weights/".Length..]].Sum != h.Sum);
+
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "train", "--dataset", "moons", "--model", "mlp:4", "--epochs", "1",
+            "--tensorboard-histograms"), "needs --tensorboard");
+    }
+
+    static string[] GanTrain(params string[] more) =>
+    [
+        "gan", "train", "--data", "8gaussians", "--hidden", "16,16", "--iterations", "12", "--warmup", "2", "--warmup-critic-steps", "3",
+        "--critic-steps", "2", "--batch-size", "32", "--samples", "256", "--eval-count", "64", "--seed", "4", "--threads", "1",
+        "--progress-every", "4", .. more,
+    ];
+
+    [Fact]
+    public void GanTrainWritesEachReportedIterationAndCheckpointHistograms()
+    {
+        var dir = CliRunner.TempDir();
+        var r = CliRunner.Run(dir, null, GanTrain("--eval-every", "6", "--checkpoint-every", "6", "--tensorboard", "tb",
+            "--tensorboard-histograms", "--json"));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var id = doc.RootElement.GetProperty("runId").GetString()!;
+        var file = TensorBoardEvents.SingleFile(Path.Combine(dir, "tb", id));
+
+        // The scalars are the run database's per-iteration rows (iterations 4, 6, 8, 12; the exact W1 at 6 and 12 only).
+        var show = CliRunner.Run(dir, null, "runs", "show", id, "--json");
+        Assert.True(show.ExitCode == 0, show.ToString());
+        var rows = JsonDocument.Parse(show.Stdout).RootElement.GetProperty("epochs").EnumerateArray().ToList();
+        Assert.Equal([4, 6, 8, 12], rows.Select(e => e.GetProperty("iteration").GetInt32()));
+        var expected = rows.SelectMany(e => new[]
+        {
+            ("wasserstein/critic_estimate", "wassersteinEstimate"), ("wasserstein/exact_w1", "exactW1"), ("loss/critic", "criticLoss"),
+            ("loss/generator", "generatorLoss"), ("penalty", "penalty"),
+        }.Where(t => e.TryGetProperty(t.Item2, out var v) && v.ValueKind == JsonValueKind.Number)
+            .Select(t => (t.Item1, (long)e.GetProperty("iteration").GetInt32(), (float)e.GetProperty(t.Item2).GetDouble()))).ToList();
+        Assert.Equal(4 * 4 + 2, expected.Count);
+        Assert.Equal(expected, TensorBoardEvents.Scalars(file).Select(s => (s.Tag, s.Step, s.Value)).ToList());
+        Assert.Equal((float)doc.RootElement.GetProperty("figures").GetProperty("exactW1").GetDouble(),
+            TensorBoardEvents.Scalars(file).Single(s => s.Tag == "wasserstein/exact_w1" && s.Step == 12).Value);
+
+        // Histograms of both networks' parameters at the checkpoints (6 and 12); the last ones are the saved networks'.
+        var histograms = TensorBoardEvents.Histograms(file);
+        var networks = Extremes(doc.RootElement.GetProperty("weightsPath").GetString()!);
+        // A file's "generator.NAME" is the tag "weights/generator/NAME" (and the critic's likewise).
+        static string TagOf(string key) => "weights/" + key[..key.IndexOf('.')] + "/" + key[(key.IndexOf('.') + 1)..];
+        var names = networks.Keys.Select(TagOf).ToHashSet();
+        Assert.Equal(12, names.Count);   // generator and critic: three linear layers, weight and bias each
+        foreach (var step in new long[] { 6, 12 })
+            Assert.Equal(names.Order(StringComparer.Ordinal),
+                histograms.Where(h => h.Step == step).Select(h => h.Tag).Order(StringComparer.Ordinal));
+        Assert.Equal(24, histograms.Count);
+        foreach (var (key, stats) in networks) AssertHistogramOf(stats, histograms.Single(h => h.Step == 12 && h.Tag == TagOf(key)));
+
+        File.WriteAllText(Path.Combine(dir, "f"), "");
+        int before = Directory.GetDirectories(Path.Combine(dir, "runs")).Length;
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, GanTrain("--tensorboard", "f/sub")), "is a file");
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, GanTrain("--tensorboard-histograms")), "needs --tensorboard");
+        Assert.Equal(before, Directory.GetDirectories(Path.Combine(dir, "runs")).Length);   // nothing recorded
+    }
+
+    static string SweepFile(string dir, string name)
+    {
+        var path = Path.Combine(dir, name + ".json");
+        File.WriteAllText(path, $$"""
+            { "name": "{{name}}",
+              "base": { "dataset": "moons", "samples": 64, "testSamples": 32, "model": "mlp:4", "epochs": 2, "batchSize": 16 },
+              "axes": { "seed": [1, 2] },
+              "measures": ["params"] }
+            """);
+        return path;
+    }
+
+    [Fact]
+    public void SweepRunLogsEachPointsTrainingSideBySideFromWorkerProcessesAndInProcess()
+    {
+        var dir = CliRunner.TempDir();
+        // Two worker processes (`sweep worker --tensorboard`), then one worker in this process, into one folder.
+        var a = CliRunner.Run(dir, null, "sweep", "run", SweepFile(dir, "a"), "--workers", "2", "--threads", "1", "--tensorboard", "tb");
+        Assert.True(a.ExitCode == 0, a.ToString());
+        var b = CliRunner.Run(dir, null, "sweep", "run", SweepFile(dir, "b"), "--tensorboard", "tb");
+        Assert.True(b.ExitCode == 0, b.ToString());
+
+        var ids = new List<string>();
+        foreach (var sweep in new[] { "a", "b" })
+        {
+            var status = CliRunner.Run(dir, null, "sweep", "status", sweep, "--json");
+            using var doc = JsonDocument.Parse(status.Stdout);
+            Assert.Equal(2, doc.RootElement.GetProperty("counts").GetProperty("done").GetInt32());
+            using var store = Basin.Experiments.SweepStore.Open(Path.Combine(dir, "runs"));
+            ids.AddRange(store.Points(sweep).Select(p => p.RunId!));
+        }
+        Assert.Equal(4, ids.Distinct().Count());
+        Assert.Equal(ids.Order(StringComparer.Ordinal),
+            Directory.GetDirectories(Path.Combine(dir, "tb")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        foreach (var id in ids)
+        {
+            var expected = ExpectedScalars(dir, id);
+            Assert.Equal(14, expected.Count);
+            Assert.Equal(expected, TensorBoardEvents.Scalars(TensorBoardEvents.SingleFile(Path.Combine(dir, "tb", id)))
+                .Select(s => (s.Tag, s.Step, s.Value)).ToList());
+        }
+
+        // Rerunning trains nothing and logs nothing more; a folder that is a file is refused before the sweep is registered.
+        Assert.Equal(0, CliRunner.Run(dir, null, "sweep", "run", SweepFile(dir, "b"), "--tensorboard", "tb").ExitCode);
+        Assert.All(ids, id => TensorBoardEvents.SingleFile(Path.Combine(dir, "tb", id)));
+        File.WriteAllText(Path.Combine(dir, "f"), "");
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "sweep", "run", SweepFile(dir, "c"), "--tensorboard", "f"), "is a file");
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "sweep", "status", "c"), "no sweep 'c'");
     }
 }

@@ -13,7 +13,13 @@ namespace Basin.Experiments.Gan;
 
 /// <summary>Progress of a recorded GAN run: started (or resumed), then the trainer's states.</summary>
 public abstract record GanEvent;
-public sealed record GanRunStarted(string RunId, string RunFolder, bool Resumed, int StartIteration, int Iterations) : GanEvent;
+public sealed record GanRunStarted(string RunId, string RunFolder, bool Resumed, int StartIteration, int Iterations) : GanEvent
+{
+    /// <summary>The networks being trained, for a log that reads their weights (<see cref="GanTensorBoardLog"/>); they belong
+    /// to the job and are disposed when the run ends.</summary>
+    public nn.Module? Generator { get; init; }
+    public nn.Module? Critic { get; init; }
+}
 public sealed record GanStep(WganProgress Progress) : GanEvent;
 public sealed record GanMeasuring(string What) : GanEvent;
 
@@ -54,7 +60,7 @@ public static class GanJob
             store.Start(new RunRecord(id, Kind, DateTime.UtcNow, generator.Spec + " / " + critic.Spec, spec.Dataset.ToLowerInvariant(),
                 spec.Seed, JsonSerializer.Serialize(spec, Json.Options), JsonSerializer.Serialize(LibraryVersions.Current(),
                 Json.Options)));
-            progress?.Report(new GanRunStarted(id, folder, false, 0, spec.Iterations));
+            progress?.Report(new GanRunStarted(id, folder, false, 0, spec.Iterations) { Generator = generator, Critic = critic });
             return Execute(id, folder, spec, generator, critic, real, classifier, 0, store, progress, ct);
         }
     }
@@ -87,7 +93,7 @@ public static class GanJob
             if (start >= spec.Iterations) throw new BasinException($"run {id}: its checkpoint is already at iteration {start} " +
                 $"of {spec.Iterations}");
             store.Reopen(id);
-            progress?.Report(new GanRunStarted(id, folder, true, start, spec.Iterations));
+            progress?.Report(new GanRunStarted(id, folder, true, start, spec.Iterations) { Generator = generator, Critic = critic });
             return Execute(id, folder, spec, generator, critic, real, classifier, start, store, progress, ct, contents.TrainerState);
         }
     }

@@ -20,6 +20,9 @@ public sealed record SlurmOptions
     /// <summary>Give failed points another try (their runs continue from their last checkpoints).</summary>
     public bool RetryFailed { get; init; }
 
+    /// <summary>A folder for TensorBoard that the workers log each point's training into (FOLDER/RUN-ID); null: none.</summary>
+    public string? TensorBoard { get; init; }
+
     static string? Token(string? value, string name) =>
         value is null || Regex.IsMatch(value, "^[A-Za-z0-9:._,=+-]+$") ? value
             : throw new OptionException(name, $"{name} '{value}' has characters SLURM does not take");
@@ -51,6 +54,7 @@ public static class SlurmSubmission
         if (basin.Count == 0) throw new ArgumentException("no command to run Basin", nameof(basin));
         var file = Path.GetFullPath(sweepFile);
         var runs = Path.GetFullPath(runsFolder);
+        var tensorboard = options.TensorBoard is { } board ? Training.TensorBoardLog.CheckFolder(board) : null;
         if (!dryRun && FindOnPath("sbatch") is null)
             throw new BasinException("sbatch not found: submit from a SLURM login node (--dry-run writes the scripts without submitting)");
         var points = SweepPlan.Expand(sweep);
@@ -70,6 +74,7 @@ public static class SlurmSubmission
             options.Lease.Duration.TotalSeconds.ToString(CultureInfo.InvariantCulture), "--max-attempts",
             options.Lease.MaxAttempts.ToString(CultureInfo.InvariantCulture) };
         if (measures is not null) workerArgs.AddRange(["--measures", measures]);
+        if (tensorboard is not null) workerArgs.AddRange(["--tensorboard", tensorboard]);
         IO.AtomicFile.WriteAllText(workerScript, Script(sweep.Name, $"{points.Count} points; {options.Tasks} workers pull points from "
             + "the run store until none is left", [
                 $"--job-name=basin-{sweep.Name}", $"--array=0-{options.Tasks - 1}", $"--cpus-per-task={threads}",

@@ -16,20 +16,21 @@ namespace Basin.Experiments.Sweeps;
 /// One sweep point, made complete: its run is trained (or resumed from its checkpoint, or skipped when already
 /// finished), then every chosen measure that is not yet stored is computed on the trained model and on a randomly
 /// reparametrized copy of it, and stored as soon as it is known — so a kill loses at most the measure in progress.
+/// With a <c>tensorboard</c> folder the training it does (not a point already trained) is logged into FOLDER/RUN-ID.
 /// </summary>
 public static class SweepPointJob
 {
     public static void Run(SweepDefinition sweep, SweepPoint point, string? runId, RunStore runs, SweepStore store, string worker,
-        int? threads, IProgress<SweepEvent>? progress, CancellationToken ct)
+        int? threads, IProgress<SweepEvent>? progress, CancellationToken ct, string? tensorboard = null)
     {
         var clock = Stopwatch.StartNew();
-        runId = Train(sweep, point, runId, runs, store, threads, progress, ct);
+        runId = Train(sweep, point, runId, runs, store, threads, tensorboard, ct);
         progress?.Report(new PointTrained(point.Key, runId, clock.Elapsed.TotalSeconds));
         Measure(sweep, point, runId, runs, store, progress, ct);
     }
 
     static string Train(SweepDefinition sweep, SweepPoint point, string? runId, RunStore runs, SweepStore store, int? threads,
-        IProgress<SweepEvent>? progress, CancellationToken ct)
+        string? tensorboard, CancellationToken ct)
     {
         if (runId is not null)
         {
@@ -39,7 +40,7 @@ public static class SweepPointJob
             if (File.Exists(Path.Combine(folder, TrainingJob.CheckpointFile)))
             {
                 if (run.Summary.Status == RunStatus.Finished) runs.Reopen(runId);
-                TrainingJob.Resume(runId, runs, null, ct, threads);
+                TrainingJob.Resume(runId, runs, TensorBoardLog.Wrap(tensorboard, null), ct, threads);
                 return runId;
             }
             // Killed before its first checkpoint: nothing to continue from, so the point starts a new run.
@@ -47,7 +48,7 @@ public static class SweepPointJob
                 $"{point.Key} was restarted");
         }
         var recorder = new RunIdRecorder(id => store.SetRun(sweep.Name, point.Key, id));
-        return TrainingJob.Run(point.Spec, runs, recorder, ct, threads).RunId;
+        return TrainingJob.Run(point.Spec, runs, TensorBoardLog.Wrap(tensorboard, recorder), ct, threads).RunId;
     }
 
     sealed class RunIdRecorder(Action<string> onStart) : IProgress<TrainingEvent>

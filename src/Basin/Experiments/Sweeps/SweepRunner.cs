@@ -15,6 +15,9 @@ public sealed record SweepRunOptions
     public int? ThreadsPerWorker { get; init; }
     /// <summary>Give failed points another try (a diverged run continues from its last checkpoint).</summary>
     public bool RetryFailed { get; init; }
+    /// <summary>A folder for TensorBoard: each point's training is logged into FOLDER/RUN-ID (<see cref="TensorBoardLog"/>); worker
+    /// processes must be started with it too (the CLI's launcher passes it on).</summary>
+    public string? TensorBoard { get; init; }
 }
 
 /// <summary>What a sweep run did: points in the sweep, finished before, finished now, failed (all time) and still open.</summary>
@@ -55,6 +58,7 @@ public static class SweepRunner
         if (options.ThreadsPerWorker is < 1) throw new BasinException("threads per worker must be at least 1, got " +
             $"{options.ThreadsPerWorker}");
         if (options.Workers > 1 && launcher is null) throw new BasinException("more than one worker needs a way to start worker processes");
+        var tensorboard = options.TensorBoard is { } board ? TensorBoardLog.CheckFolder(board) : null;
         int threads = options.ThreadsPerWorker ?? Math.Max(1, Environment.ProcessorCount / options.Workers);
         // One coordinator per sweep and database: a second one is refused while the first runs (its lock dies with it).
         using var coordinator = RunStore.Open(runsFolder);
@@ -69,7 +73,9 @@ public static class SweepRunner
         int before = Count(store, sweep, points, PointStatus.Done) + Count(store, sweep, points, PointStatus.Failed);
         progress?.Report(new SweepStarted(sweep.Name, points.Count, before, options.Workers, threads));
 
-        if (options.Workers == 1) SweepWorker.Run(sweep, runsFolder, RunStore.WorkerName("worker-0"), threads, progress, ct);
+        if (options.Workers == 1)
+            SweepWorker.Run(sweep, runsFolder, RunStore.WorkerName("worker-0"), threads, progress, ct,
+                new SweepWorkerOptions { TensorBoard = tensorboard });
         else RunProcesses(options.Workers, threads, launcher!, progress, ct);
 
         int done = Count(store, sweep, points, PointStatus.Done), failed = Count(store, sweep, points, PointStatus.Failed);

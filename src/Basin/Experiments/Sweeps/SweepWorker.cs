@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Basin.Experiments.Training;
 using TorchSharp;
 
 namespace Basin.Experiments.Sweeps;
@@ -14,6 +15,9 @@ public sealed record SweepWorkerOptions
     /// one process does not.
     /// </summary>
     public bool WaitForOthers { get; init; }
+
+    /// <summary>A folder for TensorBoard: each point's training is logged into FOLDER/RUN-ID (<see cref="TensorBoardLog"/>).</summary>
+    public string? TensorBoard { get; init; }
 }
 
 /// <summary>
@@ -34,6 +38,7 @@ public static class SweepWorker
     {
         options ??= new SweepWorkerOptions();
         var lease = options.Lease;
+        var tensorboard = options.TensorBoard is { } board ? TensorBoardLog.CheckFolder(board) : null;
         var points = SweepPlan.Expand(sweep).ToDictionary(p => p.Key);
         using var runs = RunStore.Open(runsFolder);
         var store = runs.Sweeps;
@@ -57,7 +62,7 @@ public static class SweepWorker
                     continue;
                 }
                 if (claim.Attempt > 1 && claim.RunId is not null) runs.TakeOverRun(claim.RunId);
-                if (Work(sweep, point, claim, runs, store, runsFolder, worker, threads, lease, progress, ct)) finished++;
+                if (Work(sweep, point, claim, runs, store, runsFolder, worker, threads, lease, tensorboard, progress, ct)) finished++;
             }
             ct.ThrowIfCancellationRequested();
             return finished;
@@ -70,14 +75,14 @@ public static class SweepWorker
 
     /// <returns>True when the point ended done or failed by this worker.</returns>
     static bool Work(SweepDefinition sweep, SweepPoint point, PointClaim claim, RunStore runs, SweepStore store, string runsFolder,
-        string worker, int? threads, SweepLease lease, IProgress<SweepEvent>? progress, CancellationToken ct)
+        string worker, int? threads, SweepLease lease, string? tensorboard, IProgress<SweepEvent>? progress, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         progress?.Report(new PointStarted(point.Key, worker, claim.RunId is not null));
         using var keeper = new LeaseKeeper(runsFolder, sweep.Name, point.Key, worker, lease, ct);
         try
         {
-            SweepPointJob.Run(sweep, point, claim.RunId, runs, store, worker, threads, progress, keeper.Token);
+            SweepPointJob.Run(sweep, point, claim.RunId, runs, store, worker, threads, progress, keeper.Token, tensorboard);
             return Complete(store, sweep, point, worker, PointStatus.Done, null, clock, progress);
         }
         catch (DivergenceException e)

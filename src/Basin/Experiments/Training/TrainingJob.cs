@@ -15,7 +15,12 @@ using TorchSharp;
 namespace Basin.Experiments.Training;
 
 /// <summary>A run has been recorded in the run database and is about to train.</summary>
-public sealed record RunStarted(string RunId, string RunFolder, bool Resumed) : TrainingEvent;
+public sealed record RunStarted(string RunId, string RunFolder, bool Resumed) : TrainingEvent
+{
+    /// <summary>The model being trained, for a log that reads its weights after each epoch (<see cref="TensorBoardLog"/>); it
+    /// belongs to the job and is disposed when the run ends.</summary>
+    public torch.nn.Module? Model { get; init; }
+}
 
 /// <summary>The final figures of a training run, as stored in the run database and printed by the CLI.</summary>
 public sealed record RunFigures(
@@ -89,7 +94,7 @@ public static class TrainingJob
         Directory.CreateDirectory(folder);
         store.Start(new RunRecord(id, "train", DateTime.UtcNow, prepared.Model.Spec, spec.Dataset, spec.Seed,
             JsonSerializer.Serialize(spec, Json.Options), JsonSerializer.Serialize(LibraryVersions.Current(), Json.Options)));
-        progress?.Report(new RunStarted(id, folder, Resumed: false));
+        progress?.Report(new RunStarted(id, folder, Resumed: false) { Model = prepared.Model });
         return Execute(id, folder, spec, prepared, store, resume: false, progress, cancellationToken, threads);
     }
 
@@ -109,7 +114,7 @@ public static class TrainingJob
             throw new BasinException($"run {id} has no checkpoint in {folder}; it cannot be resumed (start it again with 'basin train')");
         using var prepared = Prepare(spec);
         store.Reopen(id);
-        progress?.Report(new RunStarted(id, folder, Resumed: true));
+        progress?.Report(new RunStarted(id, folder, Resumed: true) { Model = prepared.Model });
         return Execute(id, folder, spec, prepared, store, resume: true, progress, cancellationToken, threads);
     }
 
