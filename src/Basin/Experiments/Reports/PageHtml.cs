@@ -40,18 +40,21 @@ static class PageHtml
         """;
 
     public static string Render(string title, IReadOnlyList<RunReport> runs, bool compare, IReadOnlyList<ReportChart> charts,
-        IReadOnlyList<ComparisonRow> comparison, DateTime generatedUtc, string version, string fileStem)
+        IReadOnlyList<TableChart> methodCharts, IReadOnlyList<ComparisonRow> comparison, DateTime generatedUtc, string version,
+        string fileStem)
     {
         var h = new StringBuilder();
         if (compare) Comparison(h, runs, comparison);
         if (compare) Charts(h, charts, "Curves, overlaid", fileStem);
+        IEnumerable<PageChart> Own(IEnumerable<PageChart> list, RunReport r) =>
+            runs.Count == 1 ? list : list.Where(c => c.Id.StartsWith(r.Id + ".", StringComparison.Ordinal));
         foreach (var r in runs)
         {
             Run(h, r);
-            if (!compare) Charts(h, runs.Count == 1 ? charts : charts.Where(c => c.Id.StartsWith(r.Id + ".", StringComparison.Ordinal)),
-                "Curves", fileStem);
+            if (!compare) Charts(h, Own(charts, r), "Curves", fileStem);
+            Charts(h, Own(methodCharts, r), "Method", fileStem);
         }
-        return Document(title, h.ToString(), charts, generatedUtc, version);
+        return Document(title, h.ToString(), [.. charts, .. methodCharts], generatedUtc, version);
     }
 
     /// <summary>

@@ -21,10 +21,13 @@ public sealed record ComparisonRow(string Figure, IReadOnlyList<double?> Values)
 public sealed record ReportPage(string Title, IReadOnlyList<RunReport> Runs, bool Compare, IReadOnlyList<ReportChart> Charts,
     IReadOnlyList<ComparisonRow> Comparison, string FileStem, string Html) : IReportPage
 {
+    /// <summary>Charts of what only some runs have (m-coherence, SGLD's ensemble, a pruning series), one set per run.</summary>
+    public IReadOnlyList<TableChart> MethodCharts { get; init; } = [];
+
     /// <summary>The name of a chart's CSV file, beside the page: STEM.CHART.csv.</summary>
     public string CsvName(ReportChart chart) => ReportJob.CsvName(this, chart);
 
-    IReadOnlyList<PageChart> IReportPage.Charts => Charts;
+    IReadOnlyList<PageChart> IReportPage.Charts => [.. Charts, .. MethodCharts];
 
     /// <summary>What the runs lack (a missing folder or file), each as "run ID: note".</summary>
     public IReadOnlyList<string> Notes => Runs.SelectMany(r => r.Notes.Select(n => $"run {r.Id}: {n}")).ToList();
@@ -44,8 +47,9 @@ public sealed record ReportPage(string Title, IReadOnlyList<RunReport> Runs, boo
         var comparison = compare ? CompareFigures(runs) : [];
         var title = compare ? $"Basin: {runs.Count} runs compared ({string.Join(", ", runs.Select(r => r.Method))})"
             : runs.Count == 1 ? $"Basin run {runs[0].Id}: {Label(runs[0])}" : $"Basin: {runs.Count} runs";
-        var html = PageHtml.Render(title, runs, compare, charts, comparison, generatedUtc, BasinVersion(), fileStem);
-        return new ReportPage(title, runs, compare, charts, comparison, fileStem, html);
+        var extra = runs.SelectMany(r => Reports.MethodCharts.Of(r, runs.Count == 1 ? "" : r.Id + ".")).ToList();
+        var html = PageHtml.Render(title, runs, compare, charts, extra, comparison, generatedUtc, BasinVersion(), fileStem);
+        return new ReportPage(title, runs, compare, charts, comparison, fileStem, html) { MethodCharts = extra };
     }
 
     /// <summary>"method model on dataset, seed N".</summary>
@@ -62,14 +66,16 @@ public sealed record ReportPage(string Title, IReadOnlyList<RunReport> Runs, boo
                 .Select(e => new CurvePoint(Name(r), e.Epoch, s.Series, s.Value(e)!.Value)))).ToList();
         var charts = new[]
         {
-            new ReportChart(idPrefix + "loss", "Cross-entropy loss", "loss", Points(("train", e => e.TrainLoss), ("test", e => e.TestLoss)),
-                overlaid),
+            new ReportChart(idPrefix + "loss", "Cross-entropy loss (objective: the method's own, mean over the epoch's batches)", "loss",
+                Points(("train", e => e.TrainLoss), ("test", e => e.TestLoss), ("objective", e => e.Objective)), overlaid),
             new ReportChart(idPrefix + "accuracy", "Accuracy", "accuracy",
                 Points(("train", e => e.TrainAccuracy), ("test", e => e.TestAccuracy)), overlaid),
             new ReportChart(idPrefix + "gap", "Generalization gap", "gap",
                 Points(("accuracy (train − test)", e => e.AccuracyGap), ("loss (test − train)", e => e.Gap)), overlaid),
             new ReportChart(idPrefix + "learning-rate", "Learning rate (last update of each epoch)", "learning rate",
                 Points(("learning rate", e => e.LearningRate)), overlaid) { ZeroBased = true },
+            new ReportChart(idPrefix + "dnr", "Dead-neuron rate (end of each epoch)", "dead-neuron rate",
+                Points(("all units", e => e.Dnr), ("without the units the mask removed", e => e.DnrExcludingStructural)), overlaid),
         };
         var order = overlaid ? runs.Select(Name).ToList() : null;
         return charts.Where(c => c.Points.Count > 0).Select(c => c with { RunOrder = order });

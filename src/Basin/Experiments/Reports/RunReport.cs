@@ -4,9 +4,25 @@ using Basin.Experiments.Training;
 
 namespace Basin.Experiments.Reports;
 
-/// <summary>One epoch as a report shows it; a figure that was not measured (or is NaN) is null.</summary>
+/// <summary>
+/// One epoch as a report shows it; a figure that was not measured (or is NaN) is null. Besides the common figures: the
+/// mean training objective over the epoch's batches (the method's own loss: SAM's perturbed loss, FAM's penalized one)
+/// and, for pruning rounds, the dead-neuron rate (all units, and without the units the mask cut off).
+/// </summary>
 public sealed record ReportEpoch(int Epoch, double? TrainLoss, double? TrainAccuracy, double? TestLoss, double? TestAccuracy,
-    double? Gap, double? AccuracyGap, double? LearningRate);
+    double? Gap, double? AccuracyGap, double? LearningRate)
+{
+    public double? Objective { get; init; }
+    public double? Dnr { get; init; }
+    public double? DnrExcludingStructural { get; init; }
+}
+
+/// <summary>An m-coherence measurement of a training run (coherence.csv): at a step of an epoch, over some examples.</summary>
+public sealed record CoherencePoint(int Epoch, long Step, long Examples, double Value);
+
+/// <summary>A round of the pruning series a prune run belongs to: weight sparsity, accuracies and dead-neuron rate.</summary>
+public sealed record PruneSeriesRound(int Round, string RunId, double Sparsity, double? TrainAccuracy, double? TestAccuracy,
+    double? Dnr);
 
 /// <summary>A named number of a run: a final figure ("testAccuracy") or a stored measure ("kappa-tr (original)").</summary>
 public sealed record ReportFigure(string Name, double? Value);
@@ -20,6 +36,18 @@ public sealed record RunReport(string Id, string Kind, string Status, string Met
     IReadOnlyList<ReportEpoch> Epochs, IReadOnlyList<ReportFigure> Final, IReadOnlyList<StoredMeasure> Measures,
     IReadOnlyList<string> Notes)
 {
+    /// <summary>m-coherence over training (runs that measured it; from the run folder's coherence.csv).</summary>
+    public IReadOnlyList<CoherencePoint> Coherence { get; init; } = [];
+
+    /// <summary>An SGLD run's posterior-predictive ensemble and each collected sample's scores on the test set.</summary>
+    public Basin.Training.Methods.EnsembleEvaluation? Ensemble { get; init; }
+
+    /// <summary>
+    /// For a prune run: every round of its series (the same source run, method and settings; round 0 is the dense source),
+    /// the latest run of each round.
+    /// </summary>
+    public IReadOnlyList<PruneSeriesRound> PruneSeries { get; init; } = [];
+
     /// <summary>The final figures followed by the measures, each named "measure (variant)": the rows of a comparison table.</summary>
     public IReadOnlyList<ReportFigure> Figures =>
         Final.Concat(Measures.Select(m => new ReportFigure($"{m.Measure} ({m.Variant})", m.Value))).ToList();
@@ -63,7 +91,82 @@ public sealed record RunReport(string Id, string Kind, string Status, string Met
                 p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() ?? "" : p.Value.GetRawText())).ToList()
             : [];
         return new RunReport(s.Id, s.Kind, s.Status, s.Method ?? s.Kind, s.Model, s.Dataset, s.Seed, s.CreatedUtc, s.FinishedUtc,
-            s.Message, JsonSerializer.Serialize(details.Config, Indented), versions, epochs, final, store.Measures(s.Id), notes);
+            s.Message, JsonSerializer.Serialize(details.Config, Indented), versions, epochs, final, store.Measures(s.Id), notes)
+        {
+            Coherence = ReadCoherence(Path.Combine(folder, TrainingJob.CoherenceFile), notes),
+            Ensemble = ReadEnsemble(Path.Combine(folder, TrainingJob.EnsembleFile), notes),
+            PruneSeries = s.Kind == Pruning.PruneJob.Kind ? Series(store, details) : [],
+        };
+    }
+
+    static List<CoherencePoint> ReadCoherence(string path, List<string> notes)
+    {
+        if (!File.Exists(path)) return [];
+        var points = new List<CoherencePoint>();
+        foreach (var line in File.ReadLines(path).Skip(1).Where(l => l.Length > 0))
+        {
+            var c = line.Split(',');
+            if (c.Length == 4 && int.TryParse(c[0], CultureInfo.InvariantCulture, out var epoch)
+                && long.TryParse(c[1], CultureInfo.InvariantCulture, out var step) && long.TryParse(c[2], CultureInfo.InvariantCulture,
+                    out var examples) && double.TryParse(c[3], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+                points.Add(new CoherencePoint(epoch, step, examples, value));
+            else
+            {
+                notes.Add($"{path} has a line that is not 'epoch,step,examples,m_coherence': the m-coherence curve stops before it");
+                break;
+            }
+        }
+        return points;
+    }
+
+    static Basin.Training.Methods.EnsembleEvaluation? ReadEnsemble(string path, List<string> notes)
+    {
+        if (!File.Exists(path)) return null;
+        try { return JsonSerializer.Deserialize<Basin.Training.Methods.EnsembleEvaluation>(File.ReadAllText(path), Basin.IO.Json.Options); }
+        catch (JsonException e)
+        {
+            notes.Add($"{path} cannot be read ({e.Message}): the ensemble chart is left out");
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The series of prune run <paramref name="run"/>: round 0 from its source run's final figures, then the latest finished
+    /// prune run of each round whose config has the same source, method and pruning settings.
+    /// </summary>
+    static List<PruneSeriesRound> Series(RunStore store, RunDetails run)
+    {
+        var c = run.Config;
+        if (c.ValueKind != JsonValueKind.Object || !c.TryGetProperty("source", out var source) || !c.TryGetProperty("prune", out var prune))
+            return [];
+        var rounds = new SortedDictionary<int, PruneSeriesRound>();
+        foreach (var s in store.List().Where(x => x.Kind == Pruning.PruneJob.Kind && x.Status == RunStatus.Finished)
+                     .OrderBy(x => x.CreatedUtc))
+        {
+            var d = s.Id == run.Summary.Id ? run : store.Get(s.Id);
+            if (!d.Config.TryGetProperty("source", out var src) || src.GetString() != source.GetString()
+                || !d.Config.TryGetProperty("prune", out var p) || p.GetRawText() != prune.GetRawText()
+                || !d.Config.TryGetProperty("round", out var round) || s.Final is not { ValueKind: JsonValueKind.Object } f) continue;
+            rounds[round.GetInt32()] = Round(round.GetInt32(), s.Id, f);
+        }
+        if (rounds.Count > 0)
+        {
+            try
+            {
+                var dense = store.Get(source.GetString()!).Summary;
+                if (dense.Final is { ValueKind: JsonValueKind.Object } f) rounds[0] = Round(0, dense.Id, f) with { Sparsity = 0 };
+            }
+            catch (BasinException) { }   // the source run was deleted: the series starts at round 1
+        }
+        return rounds.Values.ToList();
+    }
+
+    static PruneSeriesRound Round(int round, string id, JsonElement f)
+    {
+        double? N(string name) => f.TryGetProperty(name, out var v) ? Number(v) : null;
+        double? dnr = f.TryGetProperty("dnr", out var d) && d.ValueKind == JsonValueKind.Object && d.TryGetProperty("overall", out var o)
+            ? Number(o) : null;
+        return new PruneSeriesRound(round, id, N("sparsity") ?? 0, N("trainAccuracy"), N("testAccuracy"), dnr);
     }
 
     static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
@@ -84,7 +187,12 @@ public sealed record RunReport(string Id, string Kind, string Status, string Met
         double? N(string name) => e.TryGetProperty(name, out var v) ? Number(v) : null;
         bool evaluated = !e.TryGetProperty("evaluated", out var ev) || ev.ValueKind != JsonValueKind.False;
         return new ReportEpoch(epoch, evaluated ? N("trainLoss") : null, evaluated ? N("trainAccuracy") : null, N("testLoss"),
-            N("testAccuracy"), N("gap"), N("accuracyGap"), N("learningRate"));
+            N("testAccuracy"), N("gap"), N("accuracyGap"), N("learningRate"))
+        {
+            Objective = N("meanObjective") is > 0 and var o ? o : null,   // 0: not recorded (a cross-entropy objective is positive)
+            Dnr = N("dnr"),
+            DnrExcludingStructural = N("dnrExcludingStructural"),
+        };
     }
 
     static List<ReportEpoch> ReadEpochsCsv(string path)
