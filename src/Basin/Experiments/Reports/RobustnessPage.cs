@@ -75,7 +75,8 @@ public sealed record RobustnessPage(string Title, string FileStem, string Html, 
                 .Append("features h and its class's weights W_y, against the length ‖h‖. Drag over points in any model's view to ")
                 .Append("select those samples: they are highlighted in every view (views with a selection intersect); click ")
                 .Append(CultureInfo.InvariantCulture, $"elsewhere to clear. Pick the clean set or a corruption at severity {s} below ")
-                .Append("the views.</p>\n");
+                .Append("the views. Values are kept to 6 significant digits here; the exact ones are in the geometry-RUN.csv files ")
+                .Append("beside result.json.</p>\n");
             PageHtml.Charts(h, charts.Skip(1), "", fileStem);
         }
         Similarity(h, result, Label);
@@ -263,7 +264,7 @@ public sealed record RobustnessPage(string Title, string FileStem, string Html, 
                     {
                         row[1] = g.Label;
                         (row[3 + 4 * i], row[4 + 4 * i], row[5 + 4 * i], row[6 + 4 * i]) =
-                            (g.Theta, g.Norm, g.Margin, g.Right ? "right" : "wrong");
+                            (Short(g.Theta), Short(g.Norm), Short(g.Margin), g.Right ? "right" : "wrong");
                     }
                 if (row[1] is not null) rows.Add(row);
             }
@@ -324,6 +325,13 @@ public sealed record RobustnessPage(string Title, string FileStem, string Html, 
         };
         return new TableChart("samples", "Per-sample geometry", columns, rows, layout);
     }
+
+    /// <summary>
+    /// A per-sample value as the linked views hold it: 6 significant digits, which keeps a page of many models small (the
+    /// exact values are in the robustness folder's geometry-RUN.csv files).
+    /// </summary>
+    static double Short(double v) => double.IsFinite(v) ? double.Parse(v.ToString("G6", CultureInfo.InvariantCulture),
+        CultureInfo.InvariantCulture) : v;
 
     static JsonObject Num(string field, string title) => new()
     {

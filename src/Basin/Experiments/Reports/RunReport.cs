@@ -186,8 +186,11 @@ public sealed record RunReport(string Id, string Kind, string Status, string Met
         if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty("epoch", out var ep) || !ep.TryGetInt32(out var epoch)) return null;
         double? N(string name) => e.TryGetProperty(name, out var v) ? Number(v) : null;
         bool evaluated = !e.TryGetProperty("evaluated", out var ev) || ev.ValueKind != JsonValueKind.False;
-        return new ReportEpoch(epoch, evaluated ? N("trainLoss") : null, evaluated ? N("trainAccuracy") : null, N("testLoss"),
-            N("testAccuracy"), N("gap"), N("accuracyGap"), N("learningRate"))
+        double? trainLoss = evaluated ? N("trainLoss") : null, trainAccuracy = evaluated ? N("trainAccuracy") : null;
+        double? testLoss = N("testLoss"), testAccuracy = N("testAccuracy");
+        // Rows that store the four figures but not the gaps (pruning rounds): the gaps by their definitions.
+        return new ReportEpoch(epoch, trainLoss, trainAccuracy, testLoss, testAccuracy, N("gap") ?? testLoss - trainLoss,
+            N("accuracyGap") ?? trainAccuracy - testAccuracy, N("learningRate"))
         {
             Objective = N("meanObjective") is > 0 and var o ? o : null,   // 0: not recorded (a cross-entropy objective is positive)
             Dnr = N("dnr"),

@@ -50,8 +50,10 @@ public class MethodChartsTests
             "1,r1,0.2,test,0.84\n2,r2,0.36,train,0.9\n2,r2,0.36,test,0.83\n", page.MethodCharts[0].Csv());
         Assert.Equal("round,run,sparsity,dnr\n1,r1,0.2,0.25\n2,r2,0.36,0.3\n", page.MethodCharts[1].Csv());
         Assert.Contains("id=\"chart-pruning-accuracy\"", page.Html);
-        // Per epoch only losses and dead-neuron rates were stored: two curves, then the series' two charts.
-        Assert.Equal(["loss", "dnr", "pruning-accuracy", "pruning-dnr"], ((IReportPage)page).Charts.Select(c => c.Id));
+        // Per epoch only losses and dead-neuron rates were stored: the loss gap follows from the losses (test − train).
+        Assert.Equal(0.6 - 0.5, r.Epochs.Single().Gap);
+        Assert.Null(r.Epochs.Single().AccuracyGap);
+        Assert.Equal(["loss", "gap", "dnr", "pruning-accuracy", "pruning-dnr"], ((IReportPage)page).Charts.Select(c => c.Id));
     }
 
     [Fact]
