@@ -23,7 +23,7 @@ public abstract record PageChart(string Id, string Title)
 
 /// <summary>
 /// A chart over a table: named columns and rows of cells (string, number or null; a non-finite number is written as
-/// null), drawn by <paramref name="Layout"/>, a Vega-Lite spec without its data.
+/// an empty cell), drawn by <paramref name="Layout"/>, a Vega-Lite spec without its data.
 /// </summary>
 public sealed record TableChart(string Id, string Title, IReadOnlyList<string> Columns, IReadOnlyList<object?[]> Rows, JsonObject Layout)
     : PageChart(Id, Title)
@@ -47,25 +47,15 @@ public sealed record TableChart(string Id, string Title, IReadOnlyList<string> C
     {
         var spec = (JsonObject)Layout.DeepClone();
         spec["title"] ??= Title;
+        // The data as the CSV text itself, parsed by the page (a column of numbers as numbers, an empty cell as null): half
+        // the size of row objects, which repeat every column's name. Other columns stay text.
+        var parse = new JsonObject();
+        for (int i = 0; i < Columns.Count; i++)
+            if (Rows.Any(r => r[i] is not null) && Rows.All(r => r[i] is null or double or int or long)) parse[Columns[i]] = "number";
         spec["data"] = new JsonObject
         {
-            ["values"] = new JsonArray(Rows.Select(row =>
-            {
-                var o = new JsonObject();
-                for (int i = 0; i < Columns.Count; i++) o[Columns[i]] = Node(row[i]);
-                return (JsonNode)o;
-            }).ToArray()),
+            ["values"] = Csv(), ["format"] = new JsonObject { ["type"] = "csv", ["parse"] = parse },
         };
         return spec;
     }
-
-    static JsonNode? Node(object? v) => v switch
-    {
-        null => null,
-        double d => double.IsFinite(d) ? JsonValue.Create(d) : null,
-        int i => JsonValue.Create(i),
-        long l => JsonValue.Create(l),
-        bool b => JsonValue.Create(b),
-        _ => JsonValue.Create(v.ToString()),
-    };
 }

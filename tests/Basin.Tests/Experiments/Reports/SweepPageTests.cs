@@ -77,7 +77,8 @@ public partial class SweepPageTests
         var bindings = spec["params"]!.AsArray().Select(p => p!["name"]!.GetValue<string>()).ToList();
         Assert.Equal(["measure", "colourBy", "logScale", "zoom", "toggle"], bindings);
         Assert.Equal(["learningRate", "seed"], spec["params"]![1]!["bind"]!["options"]!.AsArray().Select(o => o!.GetValue<string>()));
-        Assert.Equal(8, spec["data"]!["values"]!.AsArray().Count);
+        Assert.Equal(page.Charts[1].Csv(), spec["data"]!["values"]!.GetValue<string>());   // the CSV itself: 8 rows
+        Assert.Equal("csv", spec["data"]!["format"]!["type"]!.GetValue<string>());
     }
 
     [Fact]
