@@ -34,14 +34,14 @@ public class PruneResumeCliTests
         return doc.RootElement.Clone();
     }
 
-    /// <summary>Starts the series and interrupts it once round 2 has started; returns the id of round 2's run.</summary>
-    static string Interrupted(string dir, string source)
+    /// <summary>Starts a job and interrupts it once round <paramref name="round"/> has started; returns the id of that round's run.</summary>
+    static string Interrupted(string dir, string source, string[]? job = null, string round = "2/3")
     {
-        using var p = CliRunner.Start(dir, null, ["prune", source, .. Series]);
+        using var p = CliRunner.Start(dir, null, ["prune", source, .. job ?? Series]);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         string? line;
-        while ((line = p.StandardOutput.ReadLine()) is not null && !line.StartsWith("round 2/3: run", StringComparison.Ordinal))
-            Assert.True(sw.Elapsed < TimeSpan.FromMinutes(3), "round 2 never started");
+        while ((line = p.StandardOutput.ReadLine()) is not null && !line.StartsWith($"round {round}: run", StringComparison.Ordinal))
+            Assert.True(sw.Elapsed < TimeSpan.FromMinutes(3), $"round {round} never started");
         Assert.NotNull(line);
         CliRunner.Interrupt(p);
         var rest = p.StandardOutput.ReadToEndAsync();
@@ -151,6 +151,25 @@ public class PruneResumeCliTests
         var continued = Json(CliRunner.Run(noRound2, null, "prune", "--resume", round1, "--threads", "1", "--json"));
         AssertSameSeries(noRound2, Rounds(straight), Rounds(continued));
         Assert.NotEqual(round2, Rounds(continued)[1].GetProperty("runId").GetString());
+    }
+
+    [Fact]
+    public void AnInterruptedOneShotNodeJobResumedEqualsTheStraightJob()
+    {
+        var dir = CliRunner.TempDir();
+        var source = TrainRun(dir, CliDataFolder.Create(dir));
+        string[] job = ["--method", "node", "--sparsity", "0.5", "--epochs", "300", "--dnr-samples", "20", "--threads", "1"];
+        var straight = Json(CliRunner.Run(dir, null, ["prune", source, .. job, "--json"]));
+        var round1 = Interrupted(dir, source, job, "1/1");
+        var resumed = Json(CliRunner.Run(dir, null, "prune", "--resume", round1, "--threads", "1", "--json"));
+        var (want, got) = (straight.GetProperty("rounds")[1], resumed.GetProperty("rounds")[1]);
+        Assert.Equal(round1, got.GetProperty("runId").GetString());
+        Assert.Equal(Figures(want), Figures(got));   // node counts included
+        Assert.Equal(8, got.GetProperty("nodes").GetProperty("layers")[0].GetProperty("kept").GetInt32());
+        using var x = SafeTensors.Load(Path.Combine(dir, "runs", want.GetProperty("runId").GetString()!, "weights.safetensors"));
+        using var y = SafeTensors.Load(Path.Combine(dir, "runs", round1, "weights.safetensors"));
+        foreach (var (name, t) in x.Tensors) TensorAssert.BitIdentical(t, y.Tensors[name], name);
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "prune", "--resume", round1), "has finished (round 1 of 1");
     }
 
     [Fact]
