@@ -89,4 +89,34 @@ public class RobustnessCliTests
         Assert.Equal(2, r.ExitCode);
         Assert.False(Directory.Exists(Path.Combine(dir, "x")));
     }
+
+    sealed class Sink(Action<Basin.Experiments.Robustness.RobustnessProgress> action)
+        : IProgress<Basin.Experiments.Robustness.RobustnessProgress>
+    {
+        public void Report(Basin.Experiments.Robustness.RobustnessProgress value) => action(value);
+    }
+
+    [Fact]
+    public void CancellingKeepsNothingPartialAndSaysToRunAgain()
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir);
+        using var train = Json(CliRunner.Run(dir, null, "train", "--data", data, "--model", "mlp:16", "--epochs", "1",
+            "--batch-size", "16", "--threads", "1", "--seed", "3", "--json"));
+        var run = train.RootElement.GetProperty("runId").GetString()!;
+        var output = Path.Combine(dir, "rob");
+        Directory.CreateDirectory(output);
+        File.WriteAllText(Path.Combine(output, "summary.csv"), "an earlier job's table\n");
+        using var store = Basin.Experiments.RunStore.Open(Path.Combine(dir, "runs"));
+        using var cts = new CancellationTokenSource();
+        var spec = new Basin.Experiments.Robustness.RobustnessSpec { Runs = [run], Corruptions = "rotate,contrast", Severities = "1-2",
+            Out = output };
+        // Cancelled once the clean set and the first corrupted set are done: 2 of the 5 sets.
+        var e = Assert.Throws<OperationCanceledException>(() => Basin.Experiments.Robustness.RobustnessJob.Run(spec, store,
+            new Sink(p => { if (p.Index == 2) cts.Cancel(); }), cts.Token));
+        Assert.Equal($"cancelled after 2 of 5 sets; a robustness job writes its files at the end and keeps nothing partial (files " +
+            $"already in {output} are left as they were); run it again: it writes the same files, byte for byte", e.Message);
+        Assert.Equal(["summary.csv"], Directory.GetFiles(output).Select(Path.GetFileName));
+        Assert.Equal("an earlier job's table\n", File.ReadAllText(Path.Combine(output, "summary.csv")));
+    }
 }

@@ -92,6 +92,7 @@ public static class RobustnessJob
         var files = new List<string>();
         var csvPaths = runs.Select(r => Path.Combine(spec.Out, $"geometry-{r.Id}.csv")).ToArray();
         var writers = csvPaths.Select(p => new StreamWriter(p + ".tmp", false, new UTF8Encoding(false))).ToArray();
+        int finished = 0;
         try
         {
             foreach (var w in writers) w.WriteLine(GeometryHeader);
@@ -110,12 +111,17 @@ public static class RobustnessJob
                     summaries[r].Add(Summarize(name, severity, g, k == 0 ? null : outcomes[r, 0]));
                 }
                 progress?.Report(new RobustnessProgress(k + 1, cells.Count, name, severity));
+                finished++;
             }
         }
-        catch
+        catch (Exception e)
         {
             foreach (var w in writers) w.Dispose();
             foreach (var p in csvPaths) File.Delete(p + ".tmp");
+            // Evaluation is cheap next to training and deterministic: nothing partial is kept, and a rerun is the way on.
+            if (e is OperationCanceledException) throw new OperationCanceledException($"cancelled after {finished} of {cells.Count} " +
+                $"sets; a robustness job writes its files at the end and keeps nothing partial (files already in {spec.Out} are " +
+                "left as they were); run it again: it writes the same files, byte for byte", e);
             throw;
         }
         foreach (var w in writers) w.Dispose();
