@@ -154,6 +154,48 @@ public class PruneResumeCliTests
     }
 
     [Fact]
+    public void AKilledSeriesResumedEqualsTheStraightSeriesBitForBit()
+    {
+        var dir = CliRunner.TempDir();
+        var source = TrainRun(dir, CliDataFolder.Create(dir));
+        var straight = Json(CliRunner.Run(dir, null, ["prune", source, .. Series, "--json"]));
+        string round2;
+        using (var p = CliRunner.Start(dir, null, ["prune", source, .. Series]))
+        {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            string? line;
+            while ((line = p.StandardOutput.ReadLine()) is not null && !line.StartsWith("round 2/3: run", StringComparison.Ordinal))
+                Assert.True(sw.Elapsed < TimeSpan.FromMinutes(3), "round 2 never started");
+            Assert.NotNull(line);
+            round2 = line.Split(' ')[3].TrimEnd(',');
+            while ((line = p.StandardOutput.ReadLine()) is not null && !line.StartsWith("  epoch 20:", StringComparison.Ordinal)) { }
+            p.Kill();   // SIGKILL: no checkpoint beyond the last epoch's, no record of the outcome
+            Assert.True(p.WaitForExit(60_000));
+        }
+        using (var store = Basin.Experiments.RunStore.Open(Path.Combine(dir, "runs")))
+            Assert.Equal(Basin.Experiments.RunStatus.Interrupted, store.Get(round2).Summary.Status);
+        var resumed = CliRunner.Run(dir, null, "prune", "--resume", round2, "--threads", "1");
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Contains("continues from its checkpoint at epoch", resumed.Stdout);
+        var rounds = StoredRounds(dir, Rounds(straight));
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(Figures(Rounds(straight)[i]), Figures(rounds[i]));
+            string a = Rounds(straight)[i].GetProperty("runId").GetString()!, b = rounds[i].GetProperty("runId").GetString()!;
+            foreach (var file in new[] { "mask.safetensors", "weights.safetensors" })
+            {
+                using var x = SafeTensors.Load(Path.Combine(dir, "runs", a, file));
+                using var y = SafeTensors.Load(Path.Combine(dir, "runs", b, file));
+                foreach (var (name, t) in x.Tensors) TensorAssert.BitIdentical(t, y.Tensors[name], $"round {i + 1} {file} {name}");
+            }
+            // A kill between an epoch's checkpoint and its record leaves that epoch without its DNR; all else is equal.
+            var (want, got) = (Epochs(dir, a), Epochs(dir, b));
+            Assert.Equal(300, got.Length);
+            Assert.True(want.Zip(got).Count(w => w.First != w.Second) <= (i == 1 ? 1 : 0), $"round {i + 1}: epochs differ");
+        }
+    }
+
+    [Fact]
     public void AnInterruptedOneShotNodeJobResumedEqualsTheStraightJob()
     {
         var dir = CliRunner.TempDir();
@@ -194,5 +236,17 @@ public class PruneResumeCliTests
         var done = Json(CliRunner.Run(dir, null, "prune", source, "--method", "random", "--sparsity", "0.5", "--epochs", "0", "--json"));
         var round = done.GetProperty("rounds")[1].GetProperty("runId").GetString()!;
         CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "prune", "--resume", round), "has finished (round 1 of 1");
+        // A round recorded before rounds had a series id.
+        using (var store = Basin.Experiments.RunStore.Open(Path.Combine(dir, "runs")))
+        {
+            var old = store.Get(round);
+            var config = JsonNode.Parse(old.Config.GetRawText())!.AsObject();
+            config.Remove("series");
+            store.Start(new Basin.Experiments.RunRecord("old-round", "prune", DateTime.UtcNow, old.Summary.Model, old.Summary.Dataset,
+                old.Summary.Seed, config.ToJsonString(), "{}"));
+            store.Finish<object>("old-round", Basin.Experiments.RunStatus.Cancelled, null);
+        }
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "prune", "--resume", "old-round"),
+            "run old-round was recorded before pruning jobs could be resumed (it has no series id); start the job again");
     }
 }

@@ -30,7 +30,7 @@ public sealed record PruneSeries(string Id, PruneSpec Spec, IReadOnlyList<PruneR
         int of = spec.Rounds ?? 1;
 
         var members = new List<(int Round, RunSummary Run)>();
-        foreach (var run in store.List().Where(r => r.Kind == PruneJob.Kind))
+        foreach (var run in store.List(method: spec.Method).Where(r => r.Kind == PruneJob.Kind))
         {
             var config = run.Id == id ? details.Config : store.Get(run.Id).Config;
             if (config.TryGetProperty("series", out var other) && other.GetString() == series)
