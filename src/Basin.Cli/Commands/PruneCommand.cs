@@ -54,7 +54,7 @@ public static class PruneCommand
         var cmd = new Command("prune", """
             Prune a finished training run and retrain with the mask kept applied; each round is recorded as a run (kind prune)
             with its mask, weights, per-epoch metrics and the dead-neuron rate (docs/pruning.md).
-            Ctrl+C stops after a checkpoint; 'basin prune --resume ROUND-RUN' continues the job.
+            Ctrl+C stops after a checkpoint; 'basin prune --resume ROUND_RUN' continues the job.
             Examples: basin prune RUN --method magnitude --sparsity 0.9 ;  basin prune RUN --method imp+ap --rounds 8 --rate 20
             """)
         { run, method, sparsity, like, rounds, rate, apRate, rewind, epochs, layerwise, keepHead, seed, dnrSamples, png, name, tags,
@@ -83,7 +83,7 @@ public static class PruneCommand
             var spec = new PruneSpec
             {
                 SourceRun = pr.GetValue(run) ?? throw new OptionException("RUN", "give RUN, the training run to prune, or " +
-                    "--resume ROUND-RUN"),
+                    "--resume ROUND_RUN"),
                 Method = pr.GetValue(method)!,
                 Sparsity = pr.GetValue(sparsity),
                 LikeRun = pr.GetValue(like),

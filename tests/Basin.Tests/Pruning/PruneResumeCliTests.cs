@@ -230,7 +230,7 @@ public class PruneResumeCliTests
         CliRunner.AssertOneLineError(r, "give no RUN with it");
         Assert.Equal(2, r.ExitCode);
         r = CliRunner.Run(dir, null, "prune", "--method", "imp", "--rounds", "2");
-        CliRunner.AssertOneLineError(r, "give RUN, the training run to prune, or --resume ROUND-RUN");
+        CliRunner.AssertOneLineError(r, "give RUN, the training run to prune, or --resume ROUND_RUN");
         Assert.Equal(2, r.ExitCode);
         // A one-shot job is a series of one round: once it has finished, there is nothing to resume.
         var done = Json(CliRunner.Run(dir, null, "prune", source, "--method", "random", "--sparsity", "0.5", "--epochs", "0", "--json"));
