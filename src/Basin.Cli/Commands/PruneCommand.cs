@@ -15,7 +15,11 @@ public static class PruneCommand
     public static Command Create()
     {
         var d = new PruneSpec { SourceRun = "" };
-        var run = new Argument<string>("RUN") { Description = "The finished training run to prune (id or unique prefix)" };
+        var run = new Argument<string?>("RUN") { Description = "The finished training run to prune (id or unique prefix)",
+            Arity = ArgumentArity.ZeroOrOne };
+        var resume = new Option<string?>("--resume") { Description = "Continue the pruning job that recorded this round run " +
+            "(any of its rounds) with its recorded settings: finished rounds are kept, the unfinished one continues from its " +
+            "checkpoint" };
         var method = new Option<string>("--method") { Description = "magnitude, random, node (one-shot, --sparsity) or " +
             "imp, imp+ap (--rounds)", DefaultValueFactory = _ => d.Method };
         var sparsity = new Option<double?>("--sparsity") { Description = "One-shot: the fraction of prunable weights (node: of hidden " +
@@ -50,18 +54,36 @@ public static class PruneCommand
         var cmd = new Command("prune", """
             Prune a finished training run and retrain with the mask kept applied; each round is recorded as a run (kind prune)
             with its mask, weights, per-epoch metrics and the dead-neuron rate (docs/pruning.md).
+            Ctrl+C stops after a checkpoint; 'basin prune --resume ROUND_RUN' continues the job.
             Examples: basin prune RUN --method magnitude --sparsity 0.9 ;  basin prune RUN --method imp+ap --rounds 8 --rate 20
             """)
-        { run, method, sparsity, like, rounds, rate, apRate, rewind, epochs, layerwise, keepHead, seed, dnrSamples, png, name, tags, json,
-            runs, threads };
+        { run, method, sparsity, like, rounds, rate, apRate, rewind, epochs, layerwise, keepHead, seed, dnrSamples, png, name, tags,
+            resume, json, runs, threads };
+        Option[] jobOptions = [method, sparsity, like, rounds, rate, apRate, rewind, epochs, layerwise, keepHead, seed, dnrSamples, png,
+            name, tags];
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
             bool asJson = pr.GetValue(json);
             int? nThreads = Threads.FromOption(pr.GetValue(threads));
             if (nThreads is { } n) TorchSharp.torch.set_num_threads(n);
+            var progress = new Sink(asJson ? _ => { } : Line);
+            PruneJobResult result;
+            if (pr.GetValue(resume) is { } roundRun)
+            {
+                var given = pr.GetValue(run) is not null ? "RUN"
+                    : jobOptions.FirstOrDefault(o => pr.GetResult(o) is { Implicit: false })?.Name;
+                if (given is not null)
+                    throw new OptionException("--resume", "--resume continues a pruning job with its recorded settings: give no " +
+                        $"{given} with it");
+                using var resuming = RunStore.Open(pr.GetValue(runs)!);
+                result = PruneJob.Resume(roundRun, resuming, progress, ct, nThreads);
+                Show(result, asJson);
+                return Cli.ExitOk;
+            }
             var spec = new PruneSpec
             {
-                SourceRun = pr.GetValue(run)!,
+                SourceRun = pr.GetValue(run) ?? throw new OptionException("RUN", "give RUN, the training run to prune, or " +
+                    "--resume ROUND_RUN"),
                 Method = pr.GetValue(method)!,
                 Sparsity = pr.GetValue(sparsity),
                 LikeRun = pr.GetValue(like),
@@ -79,13 +101,17 @@ public static class PruneCommand
                 Tags = pr.GetValue(tags) is { Length: > 0 } t ? t : null,
             };
             using var store = RunStore.Open(pr.GetValue(runs)!);
-            var progress = new Sink(asJson ? _ => { } : Line);
-            var result = PruneJob.Run(spec, store, progress, ct, nThreads);
-            if (asJson) Console.WriteLine(Json.Serialize(result));
-            else Render(result);
+            result = PruneJob.Run(spec, store, progress, ct, nThreads);
+            Show(result, asJson);
             return Cli.ExitOk;
         }, ct));
         return cmd;
+    }
+
+    static void Show(PruneJobResult result, bool asJson)
+    {
+        if (asJson) Console.WriteLine(Json.Serialize(result));
+        else Render(result);
     }
 
     static void Line(TrainingEvent e)
@@ -93,7 +119,10 @@ public static class PruneCommand
         switch (e)
         {
             case PruneRoundStarted s:
-                Console.WriteLine($"round {s.Round}/{s.Of}: run {s.RunId}, sparsity {Pct(s.Sparsity)}");
+                Console.WriteLine($"round {s.Round}/{s.Of}: run {s.RunId}, sparsity {Pct(s.Sparsity)}" + (s.Resumed ? " (resumed)" : ""));
+                break;
+            case Resumed r:
+                Console.WriteLine($"  continues from its checkpoint at epoch {r.Epoch}, batch {r.Batch}");
                 break;
             case EpochDone d:
                 Console.WriteLine($"  epoch {d.Metrics.Epoch}: train loss " +

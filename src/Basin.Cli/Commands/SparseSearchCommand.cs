@@ -13,7 +13,10 @@ public static class SparseSearchCommand
     public static Command Create()
     {
         var d = new SparseSearchSpec { SourceRun = "" };
-        var run = new Argument<string>("RUN") { Description = "The dense parent: a finished training run of an mlp or lenet5" };
+        var run = new Argument<string?>("RUN") { Description = "The dense parent: a finished training run of an mlp or lenet5",
+            Arity = ArgumentArity.ZeroOrOne };
+        var resume = new Option<string?>("--resume") { Description = "Continue the search whose --out folder this is, with its " +
+            "recorded settings (finished scores and networks are kept)" };
         var sparsities = new Option<string>("--sparsities") { Description = "Node sparsities, comma-separated, each in (0, 1)",
             DefaultValueFactory = _ => string.Join(",", d.Sparsities.Select(s => s.ToString(CultureInfo.InvariantCulture))) };
         var candidates = new Option<int>("--candidates") { Description = "Random node masks scored per sparsity (K)",
@@ -41,18 +44,26 @@ public static class SparseSearchCommand
             Node random search ("Random Search as a Baseline for Sparse Neural Network Architecture Search"): per node sparsity,
             score K random node masks at the run's initialization after a short training, train the best fully, and compare it
             with R random masks and the dense parent (final accuracy, epochs to threshold, 95 % bootstrap intervals).
+            With --out, Ctrl+C keeps what is finished and 'basin sparse-search --resume DIR' continues.
             Example: basin sparse-search RUN --sparsities 0.5,0.75,0.9 --candidates 20 --random 5 --out search
             """)
-        { run, sparsities, candidates, random, scoreSteps, scoreSamples, score, epochs, seed, threshold, diagnostic, output, json, runs,
-            threads };
+        { run, sparsities, candidates, random, scoreSteps, scoreSamples, score, epochs, seed, threshold, diagnostic, output, resume, json,
+            runs, threads };
+        Option[] searchOptions = [sparsities, candidates, random, scoreSteps, scoreSamples, score, epochs, seed, threshold, diagnostic,
+            output];
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
             bool asJson = pr.GetValue(json);
             int? nThreads = Threads.FromOption(pr.GetValue(threads));
             if (nThreads is { } n) TorchSharp.torch.set_num_threads(n);
-            var spec = new SparseSearchSpec
+            var resumeFolder = pr.GetValue(resume);
+            if (resumeFolder is not null && (pr.GetValue(run) is not null ? "RUN"
+                : searchOptions.FirstOrDefault(o => pr.GetResult(o) is { Implicit: false })?.Name) is { } given)
+                throw new OptionException("--resume", "--resume continues a search with its recorded settings: give no " +
+                    $"{given} with it");
+            var spec = resumeFolder is not null ? null : new SparseSearchSpec
             {
-                SourceRun = pr.GetValue(run)!,
+                SourceRun = pr.GetValue(run) ?? throw new OptionException("RUN", "give RUN, the dense parent, or --resume DIR"),
                 Sparsities = ParseList(pr.GetValue(sparsities)!),
                 Candidates = pr.GetValue(candidates),
                 RandomMasks = pr.GetValue(random),
@@ -70,7 +81,8 @@ public static class SparseSearchCommand
                 ? $"dense parent: test acc {Pct(p.Value)}"
                 : $"s={p.Sparsity.ToString(CultureInfo.InvariantCulture)} {p.Stage} {p.Index}/{p.Of}: " +
                   (p.Stage == "score" ? p.Value.ToString("F4", CultureInfo.InvariantCulture) : $"test acc {Pct(p.Value)}")));
-            var result = SparseSearchJob.Run(spec, store, progress, ct, nThreads);
+            var result = spec is null ? SparseSearchJob.Resume(resumeFolder!, store, progress, ct, nThreads)
+                : SparseSearchJob.Run(spec, store, progress, ct, nThreads);
             if (asJson) Console.WriteLine(Json.Serialize(result));
             else Render(result);
             return Cli.ExitOk;

@@ -39,13 +39,17 @@ public sealed record PruningRoundStart(int Round, PruningMask Mask, SparsityRepo
 /// <paramref name="roundStart"/> the weights its training started from. Per round: prune from the trained weights
 /// (magnitude, or magnitude + AP with movement measured from the round's start), rewind, and call
 /// <paramref name="train"/>, which trains the model with the round's mask kept applied (<see cref="MaskedUpdate"/>).
+/// A series continued after round k − 1 passes <paramref name="firstRound"/> = k, that round's trained weights in the
+/// model, its mask as <paramref name="initial"/> and the weights it started from as <paramref name="roundStart"/>.
 /// </summary>
 public static class IterativePruning
 {
     public static void Run(Classifier model, PruningMask initial, WeightSnapshot roundStart, WeightSnapshot? rewindPoint,
-        IterativeSettings settings, Action<PruningRoundStart> train, CancellationToken ct = default)
+        IterativeSettings settings, Action<PruningRoundStart> train, CancellationToken ct = default, int firstRound = 1)
     {
         settings.Validate();
+        if (firstRound < 1 || firstRound > settings.Rounds)
+            throw new BasinException($"the first round must be in 1..{settings.Rounds}, got {firstRound}");
         if (settings.Rewind == Rewind.Weights && rewindPoint is null) throw new BasinException("weight rewinding needs a " +
             "rewind point (θ₀ or θ_k)");
         var mask = initial.Clone();
@@ -53,7 +57,7 @@ public static class IterativePruning
         WeightSnapshot? owned = null;
         try
         {
-            for (int round = 1; round <= settings.Rounds; round++)
+            for (int round = firstRound; round <= settings.Rounds; round++)
             {
                 ct.ThrowIfCancellationRequested();
                 var parameters = NamedParameter.Of(model);

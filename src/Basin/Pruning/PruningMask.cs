@@ -113,6 +113,18 @@ public sealed class PruningMask : IDisposable
         return new LayerSparsity(n, total, total - (long)Math.Round(alive.ToDouble()));
     }).ToArray());
 
+    /// <summary>True when <paramref name="other"/> masks the same parameters, in the same order, with equal keep-tensors.</summary>
+    public bool SameAs(PruningMask other) =>
+        _names.SequenceEqual(other._names) && _names.All(n => _keep[n].shape.SequenceEqual(other._keep[n].shape) &&
+            Same(_keep[n], other._keep[n]));
+
+    static bool Same(Tensor a, Tensor b)
+    {
+        using var equal = a.eq(b);
+        using var all = equal.all();
+        return all.item<bool>();
+    }
+
     /// <summary>Writes the keep-tensors to a safetensors file (names as the parameters').</summary>
     public void Save(string path, IReadOnlyDictionary<string, string>? metadata = null) =>
         SafeTensors.Save(path, _names.Select(n => new KeyValuePair<string, Tensor>(n, _keep[n])), metadata, checksum: true);

@@ -61,6 +61,74 @@ public class SparseSearchCliTests
             .Select(c => c.GetProperty("score").GetDouble()));
     }
 
+    /// <summary>A result without its file paths (they name the output folder).</summary>
+    static string WithoutFiles(string json)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
+        node.Remove("files");
+        return node.ToJsonString();
+    }
+
+    [Fact]
+    public void AnInterruptedSearchResumedEqualsTheStraightSearch()
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir);
+        using var train = Json(CliRunner.Run(dir, null, "train", "--data", data, "--model", "mlp:16,16", "--epochs", "2",
+            "--batch-size", "16", "--threads", "1", "--seed", "3", "--json"));
+        var parent = train.RootElement.GetProperty("runId").GetString()!;
+        // Networks of 200 epochs (milliseconds each): the first random mask cannot finish between the pick's line and SIGINT.
+        string[] search = ["sparse-search", parent, "--sparsities", "0.5", "--candidates", "3", "--random", "2", "--score-steps", "2",
+            "--epochs", "200", "--threads", "1"];
+        var straight = CliRunner.Run(dir, null, [.. search, "--out", "straight", "--json"]);
+        Assert.True(straight.ExitCode == 0, straight.ToString());
+
+        using (var p = CliRunner.Start(dir, null, [.. search, "--out", "stopped"]))
+        {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            string? line;
+            while ((line = p.StandardOutput.ReadLine()) is not null && !line.StartsWith("s=0.5 search 1/1", StringComparison.Ordinal))
+                Assert.True(sw.Elapsed < TimeSpan.FromMinutes(3), "the pick was never trained");
+            Assert.NotNull(line);
+            CliRunner.Interrupt(p);
+            var rest = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            Assert.True(p.WaitForExit(60_000), "the search did not stop after the interrupt");
+            Assert.Equal(130, p.ExitCode);
+            Assert.Contains("the finished scores and networks are kept in stopped; continue with 'basin sparse-search --resume stopped'",
+                stderr.Result);
+        }
+        var journal = File.ReadAllLines(Path.Combine(dir, "stopped", "search-journal.jsonl"));
+        // The dense parent, 3 scores and the pick; not the random mask in training.
+        Assert.Equal(["dense", "score", "score", "score", "search"], journal.Select(l => l.Split('"')[3].Split(' ')[0]));
+        Assert.False(File.Exists(Path.Combine(dir, "stopped", "result.json")));
+        // A copy whose last journal line a kill cut short: that piece is done again.
+        var torn = Path.Combine(dir, "torn");
+        Directory.CreateDirectory(torn);
+        foreach (var f in Directory.GetFiles(Path.Combine(dir, "stopped"))) File.Copy(f, Path.Combine(torn, Path.GetFileName(f)));
+        var tornJournal = Path.Combine(torn, "search-journal.jsonl");
+        File.WriteAllText(tornJournal, File.ReadAllText(tornJournal)[..^20]);
+
+        var resumed = CliRunner.Run(dir, null, "sparse-search", "--resume", "stopped", "--threads", "1", "--json");
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Equal(WithoutFiles(straight.Stdout), WithoutFiles(resumed.Stdout));
+        Assert.Equal(File.ReadAllText(Path.Combine(dir, "straight", "networks.csv")),
+            File.ReadAllText(Path.Combine(dir, "stopped", "networks.csv")));
+        var again = CliRunner.Run(dir, null, "sparse-search", "--resume", "torn", "--threads", "1", "--json");
+        Assert.Equal(WithoutFiles(straight.Stdout), WithoutFiles(again.Stdout));
+        Assert.Equal(8, File.ReadAllLines(tornJournal).Length);   // 5 − 1 cut + 1 again + 2 random + "finished"
+
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "sparse-search", "--resume", "stopped"),
+            "the sparse search in stopped has finished; nothing to resume");
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "sparse-search", "--resume", "nowhere"),
+            "nowhere holds no sparse search to continue");
+        var r = CliRunner.Run(dir, null, "sparse-search", "--resume", "stopped", "--candidates", "5");
+        CliRunner.AssertOneLineError(r, "--resume continues a search with its recorded settings: give no --candidates with it");
+        Assert.Equal(2, r.ExitCode);
+        CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "sparse-search", "--sparsities", "0.5"),
+            "give RUN, the dense parent, or --resume DIR");
+    }
+
     [Fact]
     public void BadInputIsOneLine()
     {

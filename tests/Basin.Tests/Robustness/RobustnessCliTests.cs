@@ -51,19 +51,28 @@ public class RobustnessCliTests
             Assert.True(File.Exists(Path.Combine(folder, file)), file);
         foreach (var id in new[] { dense, pruned })
         {
-            foreach (var png in new[] { "accuracy", "angle", "length" })
+            foreach (var png in new[] { "accuracy", "angle", "length", "polar" })
                 Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' },
                     File.ReadAllBytes(Path.Combine(folder, $"{png}-{id}.png"))[..4]);
             var lines = File.ReadAllLines(Path.Combine(folder, $"geometry-{id}.csv"));
             Assert.Equal(1 + 6 * 32, lines.Length);
             Assert.StartsWith("corruption,severity,sample,label,prediction,correct,h_norm,w_y_norm,theta_y_deg", lines[0]);
         }
+        // The dendrogram of two runs: one merge at 1 − their per-sample agreement over the corrupted sets.
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(folder, "dendrogram.png"))[..4]);
+        var merge = Assert.Single(root.GetProperty("methodTree").EnumerateArray());
+        Assert.Equal((0, 1, 2), (merge.GetProperty("left").GetInt32(), merge.GetProperty("right").GetInt32(),
+            merge.GetProperty("size").GetInt32()));
+        Assert.Equal(1 - root.GetProperty("similarity")[0].GetProperty("corrupted").GetProperty("fraction").GetDouble(),
+            merge.GetProperty("height").GetDouble());
         // Each run's per-sample table does not depend on which other runs are evaluated with it, nor their order:
         // every run sees the same corrupted images.
         using var alone = Json(CliRunner.Run(dir, null, "robustness", pruned, "--corruptions", "rotate,contrast,inverse",
             "--severities", "1-2", "--out", "alone", "--threads", "1", "--json"));
         Assert.Equal(File.ReadAllBytes(Path.Combine(folder, $"geometry-{pruned}.csv")),
             File.ReadAllBytes(Path.Combine(dir, "alone", $"geometry-{pruned}.csv")));
+        Assert.Equal(JsonValueKind.Null, alone.RootElement.GetProperty("methodTree").ValueKind);   // one run: no dendrogram
+        Assert.False(File.Exists(Path.Combine(dir, "alone", "dendrogram.png")));
     }
 
     [Fact]
@@ -88,5 +97,35 @@ public class RobustnessCliTests
         CliRunner.AssertOneLineError(r, "is given twice");
         Assert.Equal(2, r.ExitCode);
         Assert.False(Directory.Exists(Path.Combine(dir, "x")));
+    }
+
+    sealed class Sink(Action<Basin.Experiments.Robustness.RobustnessProgress> action)
+        : IProgress<Basin.Experiments.Robustness.RobustnessProgress>
+    {
+        public void Report(Basin.Experiments.Robustness.RobustnessProgress value) => action(value);
+    }
+
+    [Fact]
+    public void CancellingKeepsNothingPartialAndSaysToRunAgain()
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir);
+        using var train = Json(CliRunner.Run(dir, null, "train", "--data", data, "--model", "mlp:16", "--epochs", "1",
+            "--batch-size", "16", "--threads", "1", "--seed", "3", "--json"));
+        var run = train.RootElement.GetProperty("runId").GetString()!;
+        var output = Path.Combine(dir, "rob");
+        Directory.CreateDirectory(output);
+        File.WriteAllText(Path.Combine(output, "summary.csv"), "an earlier job's table\n");
+        using var store = Basin.Experiments.RunStore.Open(Path.Combine(dir, "runs"));
+        using var cts = new CancellationTokenSource();
+        var spec = new Basin.Experiments.Robustness.RobustnessSpec { Runs = [run], Corruptions = "rotate,contrast", Severities = "1-2",
+            Out = output };
+        // Cancelled once the clean set and the first corrupted set are done: 2 of the 5 sets.
+        var e = Assert.Throws<OperationCanceledException>(() => Basin.Experiments.Robustness.RobustnessJob.Run(spec, store,
+            new Sink(p => { if (p.Index == 2) cts.Cancel(); }), cts.Token));
+        Assert.Equal($"cancelled after 2 of 5 sets; a robustness job writes its files at the end and keeps nothing partial (files " +
+            $"already in {output} are left as they were); run it again: it writes the same files, byte for byte", e.Message);
+        Assert.Equal(["summary.csv"], Directory.GetFiles(output).Select(Path.GetFileName));
+        Assert.Equal("an earlier job's table\n", File.ReadAllText(Path.Combine(output, "summary.csv")));
     }
 }

@@ -20,8 +20,11 @@ public sealed record PruneRound(int Round, string RunId, double Sparsity, IReadO
 public sealed record PruneJobResult(string SourceRun, string Method, string Model, string Dataset, string Rewind,
     IReadOnlyList<PruneRound> Rounds);
 
-/// <summary>A round starts: its run is recorded and its mask is set.</summary>
-public sealed record PruneRoundStarted(int Round, int Of, string RunId, string RunFolder, double Sparsity) : TrainingEvent;
+/// <summary>A round starts: its run is recorded and its mask is set; <see cref="Resumed"/>: a resume continues its run.</summary>
+public sealed record PruneRoundStarted(int Round, int Of, string RunId, string RunFolder, double Sparsity) : TrainingEvent
+{
+    public bool Resumed { get; init; }
+}
 
 /// <summary>A round is done and recorded.</summary>
 public sealed record PruneRoundDone(PruneRound Result, int Of) : TrainingEvent;

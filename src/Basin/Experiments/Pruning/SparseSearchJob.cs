@@ -13,17 +13,43 @@ namespace Basin.Experiments.Pruning;
 /// Node random search against random node masks and the dense parent (<see cref="SparseSearchSpec"/>). Every network starts
 /// from the source run's initialization θ₀ (masked: θ₀ ⊙ m, the parent's own scale, not a re-initialized narrow network)
 /// and trains with the source run's recipe, batch size, data order and seed; only the mask differs. The scoring budget is not
-/// counted in epochs to threshold.
+/// counted in epochs to threshold. With an output folder, the search records its settings (<see cref="SpecFile"/>) and
+/// every score and trained network as it finishes (<see cref="JournalFile"/>, a <see cref="WorkJournal"/>), so a search
+/// stopped by Ctrl+C or a kill continues with <see cref="Resume"/>; each piece is deterministic, so the result is the
+/// same as a search never stopped.
 /// </summary>
 public static class SparseSearchJob
 {
+    public const string SpecFile = "search.json";
+    public const string JournalFile = "search-journal.jsonl";
+    const string Finished = "finished";
+
     sealed record Context(SparseSearchSpec Spec, TrainJobSpec Source, Recipe Recipe, int Epochs, Classifier Model,
-        WeightSnapshot Theta0, LabeledDataset Train, LabeledDataset Test, LabeledDataset ScoreData, int? Threads, CancellationToken Ct);
+        WeightSnapshot Theta0, LabeledDataset Train, LabeledDataset Test, LabeledDataset ScoreData, int? Threads, WorkJournal? Journal,
+        IProgress<SparseSearchProgress>? Progress, CancellationToken Ct);
 
     public static SparseSearchResult Run(SparseSearchSpec spec, RunStore store, IProgress<SparseSearchProgress>? progress = null,
+        CancellationToken ct = default, int? threads = null) => Execute(spec.Validated(), store, resume: false, progress, ct, threads);
+
+    /// <summary>
+    /// Continues the search whose output folder is <paramref name="folder"/> with its recorded settings: the scores and
+    /// networks it finished are taken from its journal, the rest are computed.
+    /// </summary>
+    public static SparseSearchResult Resume(string folder, RunStore store, IProgress<SparseSearchProgress>? progress = null,
         CancellationToken ct = default, int? threads = null)
     {
-        spec = spec.Validated();
+        var path = Path.Combine(folder, SpecFile);
+        if (!File.Exists(path)) throw new BasinException($"{folder} holds no sparse search to continue (no {SpecFile}; a search " +
+            "keeps one in its --out folder)");
+        SparseSearchSpec spec;
+        try { spec = JsonSerializer.Deserialize<SparseSearchSpec>(File.ReadAllText(path), Json.Options)!; }
+        catch (JsonException e) { throw new DataFormatException($"{path}: not the settings of a sparse search ({e.Message})"); }
+        return Execute(spec.Validated() with { Out = folder }, store, resume: true, progress, ct, threads);
+    }
+
+    static SparseSearchResult Execute(SparseSearchSpec spec, RunStore store, bool resume, IProgress<SparseSearchProgress>? progress,
+        CancellationToken ct, int? threads)
+    {
         var details = store.Get(spec.SourceRun);
         var sourceId = details.Summary.Id;
         if (details.Summary.Kind != "train")
@@ -39,10 +65,47 @@ public static class SparseSearchJob
         using var model = ModelSpec.Create(source.Model, train.ExampleShape, train.ClassCount, source.Seed);
         NodePruning.Layout(model);   // refuses a model without known hidden units before any training
         using var theta0 = WeightSnapshot.OfState(model);
-        var c = new Context(spec, source, recipe, epochs, model, theta0, train, test, scoreData, threads, ct);
+        WorkJournal? journal = null;
+        if (spec.Out is { } outFolder)
+        {
+            var journalPath = Path.Combine(outFolder, JournalFile);
+            if (resume)
+            {
+                journal = WorkJournal.Continue(journalPath);
+                if (journal.Contains(Finished)) throw new BasinException($"the sparse search in {outFolder} has finished; nothing to " +
+                    "resume");
+            }
+            else
+            {
+                Directory.CreateDirectory(outFolder);
+                AtomicFile.WriteAllText(Path.Combine(outFolder, SpecFile), JsonSerializer.Serialize(spec with { SourceRun = sourceId },
+                    Json.Options));
+                journal = WorkJournal.Start(journalPath);
+            }
+        }
+        var c = new Context(spec, source, recipe, epochs, model, theta0, train, test, scoreData, threads, journal, progress, ct);
+        try
+        {
+            var result = Search(c, sourceId);
+            journal?.Add(Finished, true);
+            return result;
+        }
+        catch (OperationCanceledException e)
+        {
+            var hint = spec.Out is { } o
+                ? $"the finished scores and networks are kept in {o}; continue with 'basin sparse-search --resume {o}'"
+                : "nothing is kept without --out (a search with --out DIR can be resumed)";
+            throw new OperationCanceledException($"{e.Message}; {hint}", e, e.CancellationToken);
+        }
+    }
+
+    static SparseSearchResult Search(Context c, string sourceId)
+    {
+        var (spec, source, model, epochs) = (c.Spec, c.Source, c.Model, c.Epochs);
+        var progress = c.Progress;
         long seed = spec.Seed ?? source.Seed;
 
-        var dense = Train(c, null, "dense", 0, null);
+        var dense = Train(c, null, "dense", 0, null, 0);
         progress?.Report(new SparseSearchProgress(0, "dense", 1, 1, dense.TestAccuracy));
         double threshold = spec.Threshold * dense.TrainAccuracy;
         dense = WithThreshold(dense, threshold);
@@ -55,7 +118,7 @@ public static class SparseSearchJob
             {
                 long maskSeed = NodeSearch.MaskSeed(seed, s, NodeSearch.Role.Candidate, j);
                 var (mask, n) = NodePruning.ToSparsity(model, s, maskSeed);
-                using (mask) scores.Add(new CandidateScore(j, maskSeed, Score(c, mask)));
+                using (mask) scores.Add(new CandidateScore(j, maskSeed, Done(c, $"score {Key(s)} {j}", () => Score(c, mask))));
                 nodes = n;
                 progress?.Report(new SparseSearchProgress(s, "score", j + 1, spec.Candidates, scores[^1].Score));
             }
@@ -140,13 +203,21 @@ public static class SparseSearchJob
     static TrainedNetwork TrainMask(Context c, double sparsity, long maskSeed, string role, int index, double threshold)
     {
         var (mask, _) = NodePruning.ToSparsity(c.Model, sparsity, maskSeed);
-        using (mask) return WithThreshold(Train(c, mask, role, index, maskSeed), threshold);
+        using (mask) return WithThreshold(Train(c, mask, role, index, maskSeed, sparsity), threshold);
     }
+
+    /// <summary>A piece of the search from the journal when it is recorded there, else computed (and recorded).</summary>
+    static T Done<T>(Context c, string key, Func<T> compute) => c.Journal is { } j ? j.GetOrAdd(key, compute) : compute();
+
+    static string Key(double sparsity) => sparsity.ToString("R", CultureInfo.InvariantCulture);
 
     static TrainedNetwork WithThreshold(TrainedNetwork t, double threshold) =>
         t with { EpochsToThreshold = NodeSearch.EpochsToThreshold(t.TrainAccuracyCurve, threshold) };
 
     /// <summary>Full training from θ₀ (⊙ m when masked) with the source run's recipe and seed.</summary>
+    static TrainedNetwork Train(Context c, PruningMask? mask, string role, int index, long? seed, double sparsity) =>
+        Done(c, $"{role} {Key(sparsity)} {index}", () => Train(c, mask, role, index, seed));
+
     static TrainedNetwork Train(Context c, PruningMask? mask, string role, int index, long? seed)
     {
         c.Ct.ThrowIfCancellationRequested();

@@ -92,6 +92,7 @@ public static class RobustnessJob
         var files = new List<string>();
         var csvPaths = runs.Select(r => Path.Combine(spec.Out, $"geometry-{r.Id}.csv")).ToArray();
         var writers = csvPaths.Select(p => new StreamWriter(p + ".tmp", false, new UTF8Encoding(false))).ToArray();
+        int finished = 0;
         try
         {
             foreach (var w in writers) w.WriteLine(GeometryHeader);
@@ -110,12 +111,17 @@ public static class RobustnessJob
                     summaries[r].Add(Summarize(name, severity, g, k == 0 ? null : outcomes[r, 0]));
                 }
                 progress?.Report(new RobustnessProgress(k + 1, cells.Count, name, severity));
+                finished++;
             }
         }
-        catch
+        catch (Exception e)
         {
             foreach (var w in writers) w.Dispose();
             foreach (var p in csvPaths) File.Delete(p + ".tmp");
+            // Evaluation is cheap next to training and deterministic: nothing partial is kept, and a rerun is the way on.
+            if (e is OperationCanceledException) throw new OperationCanceledException($"cancelled after {finished} of {cells.Count} " +
+                $"sets; a robustness job writes its files at the end and keeps nothing partial (files already in {spec.Out} are " +
+                "left as they were); run it again: it writes the same files, byte for byte", e);
             throw;
         }
         foreach (var w in writers) w.Dispose();
@@ -147,10 +153,18 @@ public static class RobustnessJob
                 outcomes[r, 0].Norm, corrupted.SelectMany(o => o.Norm).ToArray(), spec.Out));
         }
         files.Add(RobustnessPlot.SaveHeatmap(runResults, Path.Combine(spec.Out, "heatmap.png")));
+        IReadOnlyList<DendrogramMerge>? tree = null;
+        if (runs.Length >= 2)
+        {
+            bool corrupted = similarity.All(p => double.IsFinite(p.Corrupted.Fraction));
+            tree = Dendrogram.Cluster(Distances(runs, similarity, corrupted));
+            files.Add(RobustnessPlot.SaveDendrogram(runs.Select(r => r.Id).ToArray(), tree, corrupted ? "all corrupted sets"
+                : "clean set", Path.Combine(spec.Out, "dendrogram.png")));
+        }
         var path = Path.Combine(spec.Out, "result.json");
         files.Add(path);
         var result = new RobustnessResult(runs[0].Run.Dataset, n, spec.Seed, corruptions.Select(c => c.Name).ToArray(),
-            severities, runResults, similarity, redundancy, fragile, robust, files);
+            severities, runResults, similarity, redundancy, fragile, robust, files) { MethodTree = tree };
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(result, Json.Options));
         return result;
     }
@@ -271,6 +285,16 @@ public static class RobustnessJob
                 pairs.Add(new RunPair(runs[a].Id, runs[b].Id, clean, corrupted));
             }
         return pairs.ToArray();
+    }
+
+    /// <summary>1 − the per-sample agreement over all corrupted sets (or the clean set), per pair of runs in the order given.</summary>
+    static double[,] Distances(Loaded[] runs, RunPair[] similarity, bool corrupted)
+    {
+        var index = runs.Select((r, i) => (r.Id, i)).ToDictionary(x => x.Id, x => x.i);
+        var d = new double[runs.Length, runs.Length];
+        foreach (var p in similarity)
+            d[index[p.A], index[p.B]] = d[index[p.B], index[p.A]] = 1 - (corrupted ? p.Corrupted : p.Clean).Fraction;
+        return d;
     }
 
     static CorruptionPair[] Redundancy(int runCount, IReadOnlyList<Corruption> corruptions, IReadOnlyList<int> severities,

@@ -1,16 +1,23 @@
 using Basin.IO;
+using Basin.Robustness;
 
 namespace Basin.Experiments.Robustness;
 
 /// <summary>
-/// A run's robustness as PNGs (ScottPlot, headless): accuracy against severity per corruption (severity 0 = clean), and
-/// the distributions of θ_y (angle between h and W_y) and of ‖h‖ on the clean set against all corrupted sets pooled.
+/// A run's robustness as PNGs (ScottPlot, headless): accuracy against severity per corruption (severity 0 = clean), the
+/// distributions of θ_y (angle between h and W_y) and of ‖h‖ on the clean set against all corrupted sets pooled, and
+/// both at once as a polar scatter; across runs, the heat map and the dendrogram of method similarity.
 /// </summary>
 public static class RobustnessPlot
 {
     const int Bins = 40;
+    /// <summary>The polar scatter draws at most this many corrupted samples (evenly strided), so the clean ones stay visible.</summary>
+    public const int MaxPolarPoints = 20_000;
 
-    /// <summary>Writes accuracy-ID.png, angle-ID.png and length-ID.png into <paramref name="folder"/>; returns their paths.</summary>
+    /// <summary>
+    /// Writes accuracy-ID.png, angle-ID.png, length-ID.png and polar-ID.png into <paramref name="folder"/>; returns their
+    /// paths. The corrupted lists hold the same samples in the same order (θ and ‖h‖ of one sample at one index).
+    /// </summary>
     public static IReadOnlyList<string> Save(RunRobustness run, IReadOnlyList<double> cleanTheta, IReadOnlyList<double> corruptedTheta,
         IReadOnlyList<double> cleanNorm, IReadOnlyList<double> corruptedNorm, string folder)
     {
@@ -35,7 +42,94 @@ public static class RobustnessPlot
             Path.Combine(folder, $"angle-{run.RunId}.png"), 800, 500));
         files.Add(Write(Distributions(run, "‖h‖, length of the penultimate feature", cleanNorm, corruptedNorm),
             Path.Combine(folder, $"length-{run.RunId}.png"), 800, 500));
+        files.Add(Write(Polar(run, cleanTheta, cleanNorm, corruptedTheta, corruptedNorm), Path.Combine(folder,
+            $"polar-{run.RunId}.png"), 760, 560));
         return files;
+    }
+
+    /// <summary>
+    /// Each sample at angle θ_y (degrees, 0 to the right, counter-clockwise) and radius ‖h‖: corrupted samples (all sets,
+    /// at most <see cref="MaxPolarPoints"/>) under the clean ones. Samples without a finite angle (h = 0) are left out.
+    /// </summary>
+    static ScottPlot.Plot Polar(RunRobustness run, IReadOnlyList<double> cleanTheta, IReadOnlyList<double> cleanNorm,
+        IReadOnlyList<double> corruptedTheta, IReadOnlyList<double> corruptedNorm)
+    {
+        var plot = new ScottPlot.Plot();
+        var (corrupted, clean) = (PolarPoints(corruptedTheta, corruptedNorm, MaxPolarPoints), PolarPoints(cleanTheta, cleanNorm,
+            int.MaxValue));
+        double radius = corrupted.Concat(clean).Select(p => p.R).DefaultIfEmpty(1).Max();
+        if (!(radius > 0)) radius = 1;
+        var axis = plot.Add.PolarAxis(radius);
+        axis.Clockwise = false;
+        var radii = Enumerable.Range(1, 4).Select(i => radius * i / 4).ToArray();
+        axis.SetCircles(radii, radii.Select(r => r.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)).ToArray());
+        axis.SetSpokes(12, radius, true);
+        foreach (var (points, label, color) in new[] { (corrupted, "corrupted (all sets)", ScottPlot.Colors.OrangeRed.WithAlpha(0.25)),
+            (clean, "clean", ScottPlot.Colors.Navy.WithAlpha(0.6)) })
+        {
+            if (points.Length == 0) continue;
+            var xy = points.Select(p => axis.GetCoordinates(p.R, p.Degrees)).ToArray();
+            var scatter = plot.Add.ScatterPoints(xy.Select(c => c.X).ToArray(), xy.Select(c => c.Y).ToArray());
+            scatter.MarkerSize = 3;
+            scatter.Color = color;
+            scatter.LegendText = label;
+        }
+        plot.Title($"run {run.RunId}: per sample, θ_y (degrees) and ‖h‖ (circles)");
+        plot.ShowLegend();
+        plot.HideGrid();
+        foreach (var side in new ScottPlot.IAxis[] { plot.Axes.Bottom, plot.Axes.Left, plot.Axes.Right }) side.IsVisible = false;
+        plot.Axes.Top.FrameLineStyle.Width = 0;
+        return plot;
+    }
+
+    /// <summary>
+    /// The points of the polar scatter: the (θ, ‖h‖) pairs where both are finite, every k-th of them for the smallest k that
+    /// leaves at most <paramref name="most"/>.
+    /// </summary>
+    public static (double Degrees, double R)[] PolarPoints(IReadOnlyList<double> theta, IReadOnlyList<double> norm, int most)
+    {
+        if (theta.Count != norm.Count) throw new ArgumentException($"{theta.Count} angles but {norm.Count} lengths");
+        var finite = Enumerable.Range(0, theta.Count).Where(i => double.IsFinite(theta[i]) && double.IsFinite(norm[i])).ToArray();
+        int stride = (int)Math.Max(1, (finite.LongLength + most - 1) / most);
+        return finite.Where((_, k) => k % stride == 0).Select(i => (theta[i], norm[i])).ToArray();
+    }
+
+    /// <summary>
+    /// The dendrogram of method similarity: runs (leaves, in <see cref="Dendrogram.LeafOrder"/>) joined at the height of
+    /// their average-linkage distance, 1 − per-sample agreement (<paramref name="what"/> says on which sets).
+    /// </summary>
+    public static string SaveDendrogram(IReadOnlyList<string> runIds, IReadOnlyList<DendrogramMerge> merges, string what, string path)
+    {
+        int n = runIds.Count;
+        var order = Dendrogram.LeafOrder(merges, n);
+        var x = new double[2 * n - 1];
+        var height = new double[2 * n - 1];
+        for (int i = 0; i < n; i++) x[order[i]] = i;
+        var plot = new ScottPlot.Plot();
+        for (int k = 0; k < merges.Count; k++)
+        {
+            var m = merges[k];
+            int id = n + k;
+            x[id] = (x[m.Left] + x[m.Right]) / 2;
+            height[id] = m.Height;
+            var line = plot.Add.Scatter(new[] { x[m.Left], x[m.Left], x[m.Right], x[m.Right] },
+                new[] { height[m.Left], m.Height, m.Height, height[m.Right] });
+            line.MarkerSize = 0;
+            line.LineWidth = 2;
+            line.Color = ScottPlot.Colors.Navy;
+        }
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        for (int i = 0; i < n; i++) ticks.AddMajor(i, runIds[order[i]]);
+        plot.Axes.Bottom.TickGenerator = ticks;
+        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleLeft;
+        plot.Axes.Bottom.MinimumSize = 140;
+        plot.Axes.Right.MinimumSize = 120;   // room for the last leaf's slanted label
+        plot.Axes.SetLimitsX(-0.5, n - 0.5);
+        plot.Axes.SetLimitsY(0, Math.Max(1e-3, merges.Select(m => m.Height).DefaultIfEmpty(0).Max() * 1.08));
+        plot.YLabel($"1 − per-sample agreement ({what})");
+        plot.Title("method similarity: average-linkage dendrogram");
+        return Write(plot, path, 320 + 70 * n, 520);
     }
 
     /// <summary>

@@ -32,10 +32,17 @@ public sealed record CorruptionPair(string A, string B, double DropCorrelation, 
 /// <summary>A test sample and the fraction of (run, corrupted set) cells where it is classified correctly.</summary>
 public sealed record SampleRank(int Sample, int Label, double CorrectFraction, int CleanCorrectRuns);
 
+/// <summary>
+/// A robustness job's figures; <see cref="MethodTree"/>: the average-linkage dendrogram of the runs (leaves in the order
+/// given) on 1 − per-sample agreement over all corrupted sets (the clean set when there is none; null for one run).
+/// </summary>
 public sealed record RobustnessResult(string Dataset, int Samples, long Seed, IReadOnlyList<string> Corruptions,
     IReadOnlyList<int> Severities, IReadOnlyList<RunRobustness> Runs, IReadOnlyList<RunPair> Similarity,
     IReadOnlyList<CorruptionPair> Redundancy, IReadOnlyList<SampleRank> MostFragile, IReadOnlyList<SampleRank> MostRobust,
-    IReadOnlyList<string> Files);
+    IReadOnlyList<string> Files)
+{
+    public IReadOnlyList<DendrogramMerge>? MethodTree { get; init; }
+}
 
 /// <summary>Progress: set <see cref="Index"/> of <see cref="Of"/> (clean first) evaluated.</summary>
 public sealed record RobustnessProgress(int Index, int Of, string Corruption, int Severity);
