@@ -132,21 +132,26 @@ public sealed record RunReport(string Id, string Kind, string Status, string Met
 
     /// <summary>
     /// The series of prune run <paramref name="run"/>: round 0 from its source run's final figures, then the latest finished
-    /// prune run of each round whose config has the same source, method and pruning settings.
+    /// prune run of each round of the same job (the same series id; for runs recorded without one, the same source and
+    /// pruning settings).
     /// </summary>
     static List<PruneSeriesRound> Series(RunStore store, RunDetails run)
     {
         var c = run.Config;
         if (c.ValueKind != JsonValueKind.Object || !c.TryGetProperty("source", out var source) || !c.TryGetProperty("prune", out var prune))
             return [];
+        // Rounds recorded with the job's series id (the id of its round-1 run) match by it exactly; older ones by settings.
+        string? series = c.TryGetProperty("series", out var si) && si.ValueKind == JsonValueKind.String ? si.GetString() : null;
         var rounds = new SortedDictionary<int, PruneSeriesRound>();
         foreach (var s in store.List().Where(x => x.Kind == Pruning.PruneJob.Kind && x.Status == RunStatus.Finished)
                      .OrderBy(x => x.CreatedUtc))
         {
             var d = s.Id == run.Summary.Id ? run : store.Get(s.Id);
-            if (!d.Config.TryGetProperty("source", out var src) || src.GetString() != source.GetString()
-                || !d.Config.TryGetProperty("prune", out var p) || p.GetRawText() != prune.GetRawText()
-                || !d.Config.TryGetProperty("round", out var round) || s.Final is not { ValueKind: JsonValueKind.Object } f) continue;
+            bool same = series is not null
+                ? d.Config.TryGetProperty("series", out var id) && id.ValueKind == JsonValueKind.String && id.GetString() == series
+                : d.Config.TryGetProperty("source", out var src) && src.GetString() == source.GetString()
+                  && d.Config.TryGetProperty("prune", out var p) && p.GetRawText() == prune.GetRawText();
+            if (!same || !d.Config.TryGetProperty("round", out var round) || s.Final is not { ValueKind: JsonValueKind.Object } f) continue;
             rounds[round.GetInt32()] = Round(round.GetInt32(), s.Id, f);
         }
         if (rounds.Count > 0)

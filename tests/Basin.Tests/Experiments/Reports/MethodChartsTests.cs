@@ -50,6 +50,15 @@ public class MethodChartsTests
             "1,r1,0.2,test,0.84\n2,r2,0.36,train,0.9\n2,r2,0.36,test,0.83\n", page.MethodCharts[0].Csv());
         Assert.Equal("round,run,sparsity,dnr\n1,r1,0.2,0.25\n2,r2,0.36,0.3\n", page.MethodCharts[1].Csv());
         Assert.Contains("id=\"chart-pruning-accuracy\"", page.Html);
+
+        // Rounds recorded with a series id match by it, whatever their settings say.
+        store.Start(new RunRecord("s1", "prune", Start.AddMinutes(5), "mlp:4", "moons", 1,
+            """{"method":"imp","source":"dense","series":"s1","round":1,"prune":{"rate":0.2}}""", "{}"));
+        store.Finish("s1", RunStatus.Finished, new { sparsity = 0.2, trainAccuracy = 0.9, testAccuracy = 0.8 });
+        store.Start(new RunRecord("s2", "prune", Start.AddMinutes(6), "mlp:4", "moons", 1,
+            """{"method":"imp","source":"dense","series":"s1","round":2,"prune":{"rate":0.2,"resume":"s1"}}""", "{}"));
+        store.Finish("s2", RunStatus.Finished, new { sparsity = 0.36, trainAccuracy = 0.9, testAccuracy = 0.7 });
+        Assert.Equal(["dense", "s1", "s2"], RunReport.Load(store, "s2").PruneSeries.Select(x => x.RunId));
         // Per epoch only losses and dead-neuron rates were stored: the loss gap follows from the losses (test − train).
         Assert.Equal(0.6 - 0.5, r.Epochs.Single().Gap);
         Assert.Null(r.Epochs.Single().AccuracyGap);
