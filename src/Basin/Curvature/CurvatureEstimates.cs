@@ -16,6 +16,11 @@ public sealed record EstimateOptions
     public int MaxProbes { get; init; } = 200;
     /// <summary>Estimate the trace by Hutchinson even where it has a closed form or the exact diagonal is cheap.</summary>
     public bool ForceHutchinson { get; init; }
+    /// <summary>
+    /// Lanczos steps of the sketch Hutchinson's trace is deflated by (<see cref="HessianTrace.Deflated"/>); 0, the
+    /// default, is plain Hutchinson. The sketch's steps count against the probe limits' products as extra.
+    /// </summary>
+    public int TraceSketch { get; init; }
     /// <summary>Lanczos: relative Ritz-residual tolerance and step limit.</summary>
     public double EigenTolerance { get; init; } = 1e-6;
     public int MaxLanczosSteps { get; init; } = 100;
@@ -27,12 +32,14 @@ public sealed record EstimateOptions
 
 /// <summary>
 /// A Hessian trace: exact (<see cref="Method"/> "exact": a closed form or the diagonal, <see cref="StandardError"/> 0)
-/// or Hutchinson's estimate ("hutchinson") with its standard error and probes.
+/// or Hutchinson's estimate ("hutchinson", or "deflated-hutchinson" after a Lanczos sketch) with its standard error and
+/// probes.
 /// </summary>
 public sealed record TraceResult(double Value, double StandardError, string Method, int Probes, long Products)
 {
     public const string Exact = "exact";
     public const string Hutchinson = "hutchinson";
+    public const string DeflatedHutchinson = "deflated-hutchinson";
 }
 
 /// <summary>
@@ -90,6 +97,12 @@ public static class CurvatureEstimates
             long before = op.ProductCount;
             double exact = HessianTrace.Exact(op, cancellationToken);
             return new TraceResult(exact, 0, TraceResult.Exact, 0, op.ProductCount - before);
+        }
+        if (options.TraceSketch > 0)
+        {
+            var d = HessianTrace.Deflated(op, options.TraceSketch, options.RelativeStandardError, Math.Min(options.MinProbes,
+                options.MaxProbes), options.MaxProbes, options.Seed, cancellationToken: cancellationToken);
+            return new TraceResult(d.Mean, d.StandardError, TraceResult.DeflatedHutchinson, d.Samples, d.Products);
         }
         var e = HessianTrace.Hutchinson(op, options.RelativeStandardError, Math.Min(options.MinProbes, options.MaxProbes),
             options.MaxProbes, options.Seed, cancellationToken);
