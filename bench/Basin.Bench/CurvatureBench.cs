@@ -99,6 +99,7 @@ public static class CurvatureBench
             ChunkSize = (int)data.Count, EigenTolerance = 1e-6, MaxLanczosSteps = 100, ForceHutchinson = true, MinProbes = probes,
             MaxProbes = probes, RelativeStandardError = 0, Seed = 1,
         };
+        // Each part builds its own operator (its gradient graph), as the PyTorch side builds its graph for each part.
         var clock = Stopwatch.StartNew();
         var eigen = CurvatureEstimates.TopEigenvalues(model, data, parameters, top, options);
         double topSeconds = clock.Elapsed.TotalSeconds;
@@ -109,6 +110,7 @@ public static class CurvatureBench
         // without PyTorch, the plain estimate's above).
         double target = targetSe > 0 ? targetSe : trace.StandardError;
         clock.Restart();
+        long hwmBeforeDeflated = VmHwmKb();
         Estimate deflated;
         using (var op = (HessianVectorProduct)CurvatureEstimates.Hessian(model, data, parameters, options))
             deflated = HessianTrace.Deflated(op, sketch, relativeStandardError: 0, minProbes: 10, maxProbes: 1000, seed: 1,
@@ -119,7 +121,7 @@ public static class CurvatureBench
             method = "basin", topSeconds, topProducts = eigen.Products, eigenvalues = eigen.Values, traceSeconds, traceProducts = trace.Probes,
             trace = trace.Value, traceSe = trace.StandardError, deflatedSeconds, deflatedProducts = deflated.Products,
             deflatedProbes = deflated.Samples, deflated = deflated.Mean, deflatedSe = deflated.StandardError, sketch, targetSe = target,
-            vmHwmKb = VmHwmKb(),
+            vmHwmKb = hwmBeforeDeflated, vmHwmDeflatedKb = VmHwmKb(),
         }));
         return 0;
     }

@@ -9,7 +9,7 @@ public sealed record CurvePoint(string Run, int Epoch, string Series, double Val
 
 /// <summary>
 /// One chart of a report: its data (long form: run, epoch, series, value; also written as CSV beside the page) and the
-/// Vega-Lite spec that draws it. <see cref="Id"/> names the chart's element and its CSV file.
+/// Vega-Lite spec that draws it. <see cref="PageChart.Id"/> names the chart's element and its CSV file.
 /// </summary>
 public sealed record ReportChart(string Id, string Title, string YTitle, IReadOnlyList<CurvePoint> Points, bool Overlaid)
     : PageChart(Id, Title)
