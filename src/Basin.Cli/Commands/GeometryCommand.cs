@@ -50,6 +50,9 @@ public static class GeometryCommand
             "relative standard error", DefaultValueFactory = _ => 0.05 };
         var maxProbes = new Option<int>("--max-probes") { Description = "Most probes for Hutchinson and the flatness estimator",
             DefaultValueFactory = _ => 200 };
+        var traceSketch = new Option<int>("--trace-sketch") { Description = "Deflate Hutchinson's trace by a Lanczos sketch of this many " +
+            "steps: the same accuracy from fewer products when a few large eigenvalues dominate, as in trained networks (0: plain)",
+            DefaultValueFactory = _ => 0 };
         var float64 = new Option<bool>("--float64") { Description = "Measure in float64 (slower, more exact)" };
         var seed = new Option<long>("--seed") { Description = "Seed of the random probes", DefaultValueFactory = _ => 0 };
         var yes = new Option<bool>("--yes") { Description = $"Go ahead when the cost estimate is over {Duration(AskAbove)}: on a " +
@@ -66,7 +69,7 @@ public static class GeometryCommand
         };
         source.AddTo(cmd);
         foreach (var o in new Option[] { layer, measures, variant, normalized, weightDecay, normalizeFeatures, top, deltas, plot,
-            hutchinson, traceError, maxProbes, float64, seed, yes })
+            hutchinson, traceError, maxProbes, traceSketch, float64, seed, yes })
             cmd.Options.Add(o);
         cmd.SetAction((pr, ct) => Task.Run(() =>
         {
@@ -92,6 +95,7 @@ public static class GeometryCommand
                 Hutchinson = pr.GetValue(hutchinson),
                 RelativeStandardError = pr.GetValue(traceError),
                 MaxProbes = pr.GetValue(maxProbes),
+                TraceSketch = pr.GetValue(traceSketch),
                 Float64 = pr.GetValue(float64),
                 Seed = pr.GetValue(seed),
             };

@@ -57,6 +57,8 @@ public class GeometryCostCliTests
         // --hutchinson makes every trace an estimate (the head's too); --max-probes bounds it.
         var h = Cost(new MeasureSpec { Layer = "conv1", Measures = [GeometryMeasures.HessianTrace], Hutchinson = true, MaxProbes = 7 });
         Assert.Equal(7, h.Products);
+        Assert.Equal(7 + 4, Cost(new MeasureSpec { Layer = "conv1", Measures = [GeometryMeasures.HessianTrace], Hutchinson = true,
+            MaxProbes = 7, TraceSketch = 4 }).Products);
         var head = Cost(new MeasureSpec());
         Assert.Equal(0, head.Products);
         Assert.Equal(0, head.SecondsPerProduct);   // nothing to time
@@ -64,6 +66,24 @@ public class GeometryCostCliTests
 
     static readonly string[] Long = ["geometry", "--weights", PyTorchCrossCheckTests.Weights, "--model", "lenet5", "--layer", "conv1",
         "--measures", "hessian-trace-weight", "--hutchinson", "--max-probes", "100000", "--samples", "64", "--threads", "1"];
+
+    [Fact]
+    public void ATraceSketchDeflatesHutchinsonAndANegativeOneIsRefused()
+    {
+        var dir = CliRunner.TempDir();
+        var data = CliDataFolder.Create(dir, train: 64, test: 8);
+        string[] args = ["geometry", "--weights", PyTorchCrossCheckTests.Weights, "--model", "lenet5", "--layer", "fc2", "--measures",
+            "hessian-trace-weight", "--hutchinson", "--samples", "64", "--threads", "1", "--data", data, "--json"];
+        var r = CliRunner.Run(dir, null, [.. args, "--trace-sketch", "6"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var trace = doc.RootElement.GetProperty("layers")[0].GetProperty("hessianTrace");
+        Assert.Equal("deflated-hutchinson", trace.GetProperty("method").GetString());
+        Assert.Equal(6 + trace.GetProperty("probes").GetInt32(), trace.GetProperty("products").GetInt64());
+        var bad = CliRunner.Run(dir, null, [.. args, "--trace-sketch", "-1"]);
+        CliRunner.AssertOneLineError(bad, "--trace-sketch must be at least 0, got -1");
+        Assert.Equal(2, bad.ExitCode);
+    }
 
     [Fact]
     public void OffATerminalALongMeasurementPrintsItsEstimateAndGoesAhead()

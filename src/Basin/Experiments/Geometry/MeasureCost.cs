@@ -49,7 +49,8 @@ public sealed record MeasureCost(IReadOnlyList<PairCost> Pairs, double SecondsPe
         // Feature robustness: one forward pass per random matrix and δ, about a third of a Hessian-vector product each.
         if (measure == GeometryMeasures.FeatureRobustness) return (spec.RobustnessSamples * (long)spec.Deltas.Count + 2) / 3;
         if (measure == GeometryMeasures.HessianTrace)
-            return head && !spec.Hutchinson ? 0 : !spec.Hutchinson && n <= spec.MaxProbes ? n : spec.MaxProbes;
+            return head && !spec.Hutchinson ? 0 : !spec.Hutchinson && n <= spec.MaxProbes ? n
+                : spec.MaxProbes + Math.Min(spec.TraceSketch, n);   // the sketch's Lanczos steps come before the probes
         if (head) return 0;   // the head's operator is its closed form on features computed once
         switch (measure)
         {

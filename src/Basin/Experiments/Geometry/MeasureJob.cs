@@ -167,6 +167,7 @@ public static class MeasureJob
         if (!(spec.RelativeStandardError > 0)) throw new BasinException("the relative standard error must be positive, got " +
             $"{spec.RelativeStandardError}");
         if (spec.MaxProbes < 2) throw new BasinException($"--max-probes must be at least 2, got {spec.MaxProbes}");
+        if (spec.TraceSketch < 0) throw new OptionException("traceSketch", $"--trace-sketch must be at least 0, got {spec.TraceSketch}");
         if (measures.Contains(GeometryMeasures.FeatureRobustness))
         {
             if (spec.Deltas.Count == 0) throw new BasinException("--deltas needs at least one δ");
@@ -242,6 +243,7 @@ public static class MeasureJob
             MinProbes = spec.MinProbes,
             MaxProbes = spec.MaxProbes,
             ForceHutchinson = spec.Hutchinson,
+            TraceSketch = spec.TraceSketch,
             EigenTolerance = spec.EigenTolerance,
             MaxLanczosSteps = spec.MaxLanczosSteps,
             ChunkSize = spec.ChunkSize,

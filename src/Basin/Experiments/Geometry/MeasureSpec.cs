@@ -81,6 +81,8 @@ public sealed record MeasureSpec
     public double RelativeStandardError { get; init; } = EstimateOptions.Default.RelativeStandardError;
     public int MinProbes { get; init; } = EstimateOptions.Default.MinProbes;
     public int MaxProbes { get; init; } = EstimateOptions.Default.MaxProbes;
+    /// <summary>Lanczos steps of the sketch Hutchinson's trace is deflated by; 0 is plain Hutchinson.</summary>
+    public int TraceSketch { get; init; } = EstimateOptions.Default.TraceSketch;
     /// <summary>Force Hutchinson even where the trace has a closed form (the head with cross-entropy).</summary>
     public bool Hutchinson { get; init; }
 
