@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace Basin.Bench;
 
 /// <summary>
-/// Training throughput (examples per second) of Basin's trainer for LeNet-5 and an MLP 784-512-512-10,
+/// Training throughput (examples per second) of Basin's trainer for LeNet-5, the small ResNet and an MLP 784-512-512-10,
 /// SGD with momentum 0.9, batch 128, against (a) a plain TorchSharp loop with torch.optim.SGD and
 /// (b) the same loop in PyTorch (bench/pytorch_train.py, if Debian's python3-torch is installed),
 /// all at the same thread count in the same run. Only the update steps after a warm-up are timed.
@@ -25,7 +25,7 @@ public static class TrainThroughput
         torch.set_num_threads(threads);
         Console.WriteLine($"train-throughput: batch {BatchSize}, {steps} timed steps after {Warmup} warm-up, {threads} threads, best of {repeats}");
         Console.WriteLine($"{"model",-8} {"basin ex/s",12} {"torchsharp ex/s",16} {"pytorch ex/s",13} {"basin/torchsharp",17} {"basin/pytorch",14}");
-        foreach (var model in new[] { "lenet5", "mlp" })
+        foreach (var model in new[] { "lenet5", "resnet", "mlp" })
         {
             double basin = 0, plain = 0, py = double.NaN;
             for (int r = 0; r < repeats; r++)
@@ -40,7 +40,7 @@ public static class TrainThroughput
         }
     }
 
-    static Classifier Build(string model) => ModelSpec.Create(model == "lenet5" ? "lenet5" : "mlp:512,512", [1, 28, 28], 10, seed: 0);
+    static Classifier Build(string model) => ModelSpec.Create(model == "mlp" ? "mlp:512,512" : model, [1, 28, 28], 10, seed: 0);
 
     static LabeledDataset Data(int count)
     {
