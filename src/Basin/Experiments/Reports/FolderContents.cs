@@ -198,8 +198,8 @@ public sealed record FolderContents(IReadOnlyList<ReportImage> Images, IReadOnly
         }
         if (paths.Count == 0) throw new KeyNotFoundException("no \"line\" nor \"curve\"");
         return new Connection(folder, Text(e, "runA") ?? "", Text(e, "runB") ?? "", Text(e, "curveKind") ?? "",
-            Optional(e, "alignment") is not null, Optional(e, "trainExamples")?.GetInt64() ?? 0, Optional(e, "testExamples")?.GetInt64() ?? 0,
-            paths);
+            Optional(e, "alignment") is not null, Optional(e, "trainExamples")?.GetInt64() ?? 0,
+            Optional(e, "testExamples")?.GetInt64() ?? 0, paths);
     }
 
     static InterpolationOutput ReadInterpolation(string folder, JsonElement e, List<string> notes)

@@ -62,7 +62,8 @@ public static class FolderViews
         for (int k = 0; k < contents.Landscapes.Count; k++)
         {
             var l = contents.Landscapes[k];
-            var chart = l.Dims == 1 ? LandscapeLine(idPrefix + $"landscape-{k + 1}", l) : LandscapeHeatMap(idPrefix + $"landscape-{k + 1}", l);
+            var id = idPrefix + $"landscape-{k + 1}";
+            var chart = l.Dims == 1 ? LandscapeLine(id, l) : LandscapeHeatMap(id, l);
             charts.Add(chart);
             h.Append($"<h3>{E(LandscapeTitle(l))}</h3>\n<p class=\"meta\">from {E(l.Folder)}</p>\n<table class=\"landscape\">\n");
             h.Append($"<tr><th>run</th><td>{E(l.Run)}</td></tr>\n");
@@ -118,7 +119,8 @@ public static class FolderViews
     /// <summary>A 1-D slice: loss against α, a line per split; accuracy in the data and tooltips.</summary>
     public static TableChart LandscapeLine(string id, LandscapeSlice l)
     {
-        var rows = l.Splits.SelectMany(s => l.Alphas.Select((a, j) => new object?[] { s.Split, a, s.Loss[0][j], s.Accuracy[0][j] })).ToList();
+        var rows = l.Splits.SelectMany(s => l.Alphas.Select((a, j) => new object?[] { s.Split, a, s.Loss[0][j], s.Accuracy[0][j] }))
+            .ToList();
         var layout = new JsonObject
         {
             ["width"] = 420,
@@ -158,8 +160,11 @@ public static class FolderViews
                 ["column"] = new JsonObject { ["field"] = "split", ["type"] = "nominal", ["title"] = null,
                     ["sort"] = new JsonArray(l.Splits.Select(s => (JsonNode)s.Split).ToArray()) },
                 ["x"] = new JsonObject { ["field"] = "alpha", ["type"] = "ordinal", ["title"] = AlphaTitle(l), ["axis"] = Axis() },
-                ["y"] = new JsonObject { ["field"] = "beta", ["type"] = "ordinal", ["title"] = "β (second direction)", ["sort"] = "descending",
-                    ["axis"] = Axis() },
+                ["y"] = new JsonObject
+                {
+                    ["field"] = "beta", ["type"] = "ordinal", ["title"] = "β (second direction)", ["sort"] = "descending",
+                    ["axis"] = Axis(),
+                },
                 ["color"] = new JsonObject { ["field"] = "loss", ["type"] = "quantitative", ["title"] = "loss",
                     ["scale"] = new JsonObject { ["scheme"] = "viridis" } },
                 ["tooltip"] = new JsonArray(Field("split", "nominal"), Number("alpha"), Number("beta"), Number("loss"), Number("accuracy")),

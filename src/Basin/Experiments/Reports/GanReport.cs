@@ -31,7 +31,8 @@ public static class GanReport
     /// estimate, the critic's and generator's losses, and the penalty, against iteration. <paramref name="name"/> names a
     /// run in the charts' data (the legend).
     /// </summary>
-    public static IEnumerable<ReportChart> Curves(IReadOnlyList<RunReport> runs, string idPrefix, bool overlaid, Func<RunReport, string> name)
+    public static IEnumerable<ReportChart> Curves(IReadOnlyList<RunReport> runs, string idPrefix, bool overlaid,
+        Func<RunReport, string> name)
     {
         IReadOnlyList<CurvePoint> Points(params (string Series, Func<GanIteration, double?> Value)[] series) =>
             runs.SelectMany(r => series.SelectMany(s => r.Iterations.Where(e => s.Value(e) is not null)

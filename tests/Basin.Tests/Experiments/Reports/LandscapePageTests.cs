@@ -22,8 +22,8 @@ public class LandscapePageTests
             ? new SliceValues(split, 64, [[2 + offset, 0.5 + offset, double.NaN]], [[0.25, 0.75, 0.5]], 1)
             : new SliceValues(split, 64, [[1 + offset, 2 + offset], [3 + offset, 4 + offset], [5 + offset, 6 + offset]],
                 [[0.5, 0.25], [0.75, 0.125], [0.375, 0.625]], 0);
-        return new LandscapeResult("run-a", null, "mlp:4", "moons", dims, "random", "filter", "zero", 123, alphas, betas, [1, 1], null, null,
-            null, 0.5, Values("train", 0), dims == 1 ? Values("test", 0.125) : null, null, folder, [], 1);
+        return new LandscapeResult("run-a", null, "mlp:4", "moons", dims, "random", "filter", "zero", 123, alphas, betas, [1, 1], null,
+            null, null, 0.5, Values("train", 0), dims == 1 ? Values("test", 0.125) : null, null, folder, [], 1);
     }
 
     static ConnectResult Connection(string folder)
@@ -65,8 +65,8 @@ public class LandscapePageTests
             "test,-1,2.125,0.25\ntest,0,0.625,0.75\ntest,1,,0.5\n", charts[0].Csv());
         Assert.Equal("line", charts[0].Spec()["mark"]!["type"]!.GetValue<string>());
         // 2-D: loss[i][j] is at (α_i, β_j); drawn as rectangles.
-        Assert.Equal("split,alpha,beta,loss,accuracy\ntrain,-1,-0.5,1,0.5\ntrain,-1,0.5,2,0.25\ntrain,0,-0.5,3,0.75\ntrain,0,0.5,4,0.125\n" +
-            "train,1,-0.5,5,0.375\ntrain,1,0.5,6,0.625\n", charts[1].Csv());
+        Assert.Equal("split,alpha,beta,loss,accuracy\ntrain,-1,-0.5,1,0.5\ntrain,-1,0.5,2,0.25\ntrain,0,-0.5,3,0.75\n" +
+            "train,0,0.5,4,0.125\ntrain,1,-0.5,5,0.375\ntrain,1,0.5,6,0.625\n", charts[1].Csv());
         var heat = charts[1].Spec();
         Assert.Equal("rect", heat["mark"]!.GetValue<string>());
         Assert.Equal("loss", heat["encoding"]!["color"]!["field"]!.GetValue<string>());
