@@ -66,8 +66,10 @@ public partial class ReportBrowserTests
         foreach (var chart in new[] { "wasserstein", "gan-loss", "penalty" })
             Assert.True(Lines(ChartElement(dom, chart)) >= 1, chart);
         Assert.Equal(2, Lines(ChartElement(dom, "wasserstein")));   // exact W1 and the critic's estimate
-        // The two plots, embedded byte for byte; nothing else loads a source.
-        Assert.Equal(plots.Select(p => "data:image/png;base64," + Convert.ToBase64String(File.ReadAllBytes(p))), OnlyDataImages(dom));
+        // The samples the run drew and the two plots, embedded byte for byte; nothing else loads a source.
+        var samples = Path.Combine(dir, "runs", a, "samples.png");
+        Assert.Equal(plots.Prepend(samples).Select(p => "data:image/png;base64," + Convert.ToBase64String(File.ReadAllBytes(p))),
+            OnlyDataImages(dom));
 
         // Every per-iteration number shown equals the run database's.
         var cells = NumberCell().Matches(dom).Select(m => (Run: m.Groups[1].Value, Figure: m.Groups[2].Value, Value: m.Groups[3].Value))
@@ -104,7 +106,7 @@ public partial class ReportBrowserTests
         Assert.Equal(4, Lines(ChartElement(dom, "wasserstein")));
         Assert.Equal(4, Lines(ChartElement(dom, "gan-loss")));
         Assert.Equal(2, Lines(ChartElement(dom, "penalty")));
-        Assert.Equal(2, OnlyDataImages(dom).Count);   // run A's plots; run B has none
+        Assert.Equal(4, OnlyDataImages(dom).Count);   // each run's samples, and run A's two plots
 
         var shots = Path.Combine(AppContext.BaseDirectory, "browser-screenshots");
         Directory.CreateDirectory(shots);
@@ -122,7 +124,7 @@ public partial class ReportBrowserTests
         Assert.Contains($"note: run {a}: the image {Path.GetFileName(plots[1])} is missing from {folder}", r.Stdout);
         (dom, log) = Chromium(dir, html, "--dump-dom");
         Assert.Contains($"<li>the image {Path.GetFileName(plots[1])} is missing from {folder}</li>", dom);
-        Assert.Single(OnlyDataImages(dom));
+        Assert.Equal(2, OnlyDataImages(dom).Count);
     }
 
     [Fact]
