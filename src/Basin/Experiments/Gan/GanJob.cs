@@ -42,7 +42,8 @@ public static class GanJob
     public const string Kind = "gan";
     public const string WeightsFile = "gan.safetensors";
 
-    /// <summary>The trained generator's samples (over the real points for toy data; a grid of images), written when a run finishes.</summary>
+    /// <summary>The trained generator's samples (over the real points for toy data; a grid of images), drawn when a run
+    /// finishes.</summary>
     public const string SamplesFile = "samples.png";
 
     public static GanJobResult Run(GanJobSpec spec, RunStore store, IProgress<GanEvent>? progress = null, CancellationToken ct = default,
