@@ -141,7 +141,10 @@ public static class FolderViews
         return new TableChart(id, LandscapeTitle(l), ["split", "alpha", "loss", "accuracy"], rows, layout);
     }
 
-    /// <summary>A 2-D slice: a heat map of the loss over (α, β), one panel per split; accuracy in the data and tooltips.</summary>
+    /// <summary>
+    /// A 2-D slice: a heat map of the loss over (α, β), one panel per split, coloured by the loss or (ticked below the
+    /// chart) its log10; accuracy in the data and tooltips.
+    /// </summary>
     public static TableChart LandscapeHeatMap(string id, LandscapeSlice l)
     {
         var rows = new List<object?[]>();
@@ -155,6 +158,16 @@ public static class FolderViews
             ["width"] = 260,
             ["height"] = 260,
             ["mark"] = "rect",
+            // The loss grows by orders of magnitude away from the model: its log shows the basin's shape.
+            ["params"] = new JsonArray(new JsonObject
+            {
+                ["name"] = "logLoss", ["value"] = false,
+                ["bind"] = new JsonObject { ["input"] = "checkbox", ["name"] = "colour by log10 of the loss " },
+            }),
+            ["transform"] = new JsonArray(new JsonObject
+            {
+                ["calculate"] = "logLoss ? (datum.loss > 0 ? log(datum.loss) / LN10 : null) : datum.loss", ["as"] = "colour",
+            }),
             ["encoding"] = new JsonObject
             {
                 ["column"] = new JsonObject { ["field"] = "split", ["type"] = "nominal", ["title"] = null,
@@ -165,7 +178,7 @@ public static class FolderViews
                     ["field"] = "beta", ["type"] = "ordinal", ["title"] = "β (second direction)", ["sort"] = "descending",
                     ["axis"] = Axis(),
                 },
-                ["color"] = new JsonObject { ["field"] = "loss", ["type"] = "quantitative", ["title"] = "loss",
+                ["color"] = new JsonObject { ["field"] = "colour", ["type"] = "quantitative", ["title"] = "loss (log10 when ticked)",
                     ["scale"] = new JsonObject { ["scheme"] = "viridis" } },
                 ["tooltip"] = new JsonArray(Field("split", "nominal"), Number("alpha"), Number("beta"), Number("loss"), Number("accuracy")),
             },

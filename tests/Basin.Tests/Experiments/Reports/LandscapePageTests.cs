@@ -69,7 +69,9 @@ public class LandscapePageTests
             "train,0,0.5,4,0.125\ntrain,1,-0.5,5,0.375\ntrain,1,0.5,6,0.625\n", charts[1].Csv());
         var heat = charts[1].Spec();
         Assert.Equal("rect", heat["mark"]!.GetValue<string>());
-        Assert.Equal("loss", heat["encoding"]!["color"]!["field"]!.GetValue<string>());
+        Assert.Equal("colour", heat["encoding"]!["color"]!["field"]!.GetValue<string>());
+        Assert.Equal("logLoss ? (datum.loss > 0 ? log(datum.loss) / LN10 : null) : datum.loss",
+            heat["transform"]![0]!["calculate"]!.GetValue<string>());
         Assert.Equal(6, heat["data"]!["values"]!.AsArray().Count);
         Assert.Equal("path,split,t,loss,accuracy\nline,train,0,0.25,1\nline,train,0.5,1.5,0.5\nline,train,1,0.375,0.875\n" +
             "curve,train,0,0.25,1\ncurve,train,0.5,0.5,0.875\ncurve,train,1,0.375,0.875\n", charts[2].Csv());

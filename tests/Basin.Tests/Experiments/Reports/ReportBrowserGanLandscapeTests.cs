@@ -149,6 +149,7 @@ public partial class ReportBrowserTests
         Assert.Equal(2, Lines(ChartElement(dom, "landscape-1")));   // train and test
         // The heat map: one rectangle per grid point and split.
         Assert.Equal(4 * 4 * 2, Regex.Matches(ChartElement(dom, "landscape-2"), "aria-roledescription=\"rect mark\"").Count);
+        Assert.Contains("colour by log10 of the loss", ChartElement(dom, "landscape-2"));
         Assert.Equal(4, Lines(ChartElement(dom, "connect-1")));   // line and curve, train and test
 
         // The charts' data are the jobs' numbers exactly.
