@@ -72,7 +72,7 @@ public class LandscapePageTests
         Assert.Equal("colour", heat["encoding"]!["color"]!["field"]!.GetValue<string>());
         Assert.Equal("logLoss ? (datum.loss > 0 ? log(datum.loss) / LN10 : null) : datum.loss",
             heat["transform"]![0]!["calculate"]!.GetValue<string>());
-        Assert.Equal(6, heat["data"]!["values"]!.AsArray().Count);
+        Assert.Equal(charts[1].Csv(), heat["data"]!["values"]!.GetValue<string>());   // the page parses the CSV itself
         Assert.Equal("path,split,t,loss,accuracy\nline,train,0,0.25,1\nline,train,0.5,1.5,0.5\nline,train,1,0.375,0.875\n" +
             "curve,train,0,0.25,1\ncurve,train,0.5,0.5,0.875\ncurve,train,1,0.375,0.875\n", charts[2].Csv());
         Assert.Contains("data-figure=\"connect-1 line train barrier max\" data-value=\"1.5\">1.5</td>", page.Html);
