@@ -63,19 +63,24 @@ public static class FolderViews
         {
             var l = contents.Landscapes[k];
             var id = idPrefix + $"landscape-{k + 1}";
-            var chart = l.Dims == 1 ? LandscapeLine(id, l) : LandscapeHeatMap(id, l);
-            charts.Add(chart);
+            long points = (long)l.Alphas.Count * (l.Betas?.Count ?? 1) * l.Splits.Count;
+            var chart = points > MaxChartPoints ? null : l.Dims == 1 ? LandscapeLine(id, l) : LandscapeHeatMap(id, l);
+            if (chart is not null) charts.Add(chart);
             h.Append($"<h3>{E(LandscapeTitle(l))}</h3>\n<p class=\"meta\">from {E(l.Folder)}</p>\n<table class=\"landscape\">\n");
             h.Append($"<tr><th>run</th><td>{E(l.Run)}</td></tr>\n");
             if (l.To is not null) h.Append($"<tr><th>towards</th><td>{E(l.To)}</td></tr>\n");
             foreach (var s in l.Splits)
                 h.Append(CultureInfo.InvariantCulture, $"<tr><th>{E(s.Split)} examples</th><td class=\"num\">{s.Examples}</td></tr>\n");
-            h.Append($"<tr><th>loss at the model</th>{PageHtml.Num(owner, $"{chart.Id} ownLoss", l.OwnLoss)}</tr>\n");
+            h.Append($"<tr><th>loss at the model</th>{PageHtml.Num(owner, $"{id} ownLoss", l.OwnLoss)}</tr>\n");
             if (l.Barrier is { } b)
-                h.Append($"<tr><th>barrier (max over the line)</th>{PageHtml.Num(owner, $"{chart.Id} barrier max", b.Max)}</tr>\n")
-                    .Append($"<tr><th>barrier (above the chord)</th>{PageHtml.Num(owner, $"{chart.Id} barrier chord", b.Chord)}</tr>\n");
+                h.Append($"<tr><th>barrier (max over the line)</th>{PageHtml.Num(owner, $"{id} barrier max", b.Max)}</tr>\n")
+                    .Append($"<tr><th>barrier (above the chord)</th>{PageHtml.Num(owner, $"{id} barrier chord", b.Chord)}</tr>\n");
             h.Append("</table>\n");
-            PageHtml.Charts(h, [chart], "", fileStem);
+            if (chart is not null) PageHtml.Charts(h, [chart], "", fileStem);
+            else
+                h.Append(CultureInfo.InvariantCulture, $"<ul class=\"notes\"><li>This slice has {points:N0} points, too many to draw ")
+                    .Append(CultureInfo.InvariantCulture, $"in a page (the most is {MaxChartPoints:N0}): its values are in ")
+                    .Append($"landscape.csv in {E(l.Folder)}.</li></ul>\n");
         }
         for (int k = 0; k < contents.Connections.Count; k++)
         {
@@ -96,6 +101,9 @@ public static class FolderViews
         }
         return new PageSection(h.ToString(), charts);
     }
+
+    /// <summary>The most points (grid points × splits) a landscape chart draws; a larger slice is named instead.</summary>
+    public const long MaxChartPoints = 100_000;
 
     static string E(string s) => PageHtml.E(s);
 

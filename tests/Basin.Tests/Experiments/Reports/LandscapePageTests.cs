@@ -88,6 +88,28 @@ public class LandscapePageTests
     }
 
     [Fact]
+    public void ASliceTooLargeToDrawIsNamedWithItsFolderAndTheRestIsDrawn()
+    {
+        var root = TempFolder();
+        var big = Path.Combine(root, "big");
+        int columns = (int)(FolderViews.MaxChartPoints / 2) + 1;
+        var betas = Enumerable.Range(0, columns).Select(j => (double)j).ToArray();
+        var loss = new[] { betas.ToArray(), betas.ToArray() };
+        Write(big, FolderContents.LandscapeFile, Slice(big, 2) with
+        {
+            Alphas = [0, 1], Betas = betas, Train = new SliceValues("train", 64, loss, loss, 0),
+        });
+        var connect = Path.Combine(root, "connect");
+        Write(connect, FolderContents.ConnectFile, Connection(connect));
+        var page = LandscapePage.Build(root, Start, "test", "landscape");
+        Assert.Equal(["connect-1"], page.Charts.Select(c => c.Id));
+        string N(long n) => n.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains($"This slice has {N(2 * columns)} points, too many to draw in a page (the most is " +
+            $"{N(FolderViews.MaxChartPoints)}): its values are in landscape.csv in {big}.", page.Html);
+        Assert.Contains("data-figure=\"landscape-1 ownLoss\" data-value=\"0.5\"", page.Html);
+    }
+
+    [Fact]
     public void AFolderOfResultsHasAPageOfItsOwnAndAFolderWithoutAnyIsOneLine()
     {
         var root = TempFolder();
