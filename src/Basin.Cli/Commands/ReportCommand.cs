@@ -19,6 +19,10 @@ public static class ReportCommand
         var robustness = new Option<string?>("--robustness") { Description = "Report the output folder of 'basin robustness' " +
             "instead of runs: per-sample geometry of every model side by side with linked selection, accuracy and geometry " +
             "against severity, similarity and redundancy (written into that folder unless --out)", HelpName = "DIR" };
+        var landscape = new Option<string?>("--landscape") { Description = "Report a folder of 'basin landscape', 'basin connect' " +
+            "or 'basin gan interpolate' results kept outside a run folder (their --out) instead of runs: slices, heat maps and " +
+            "connectivity curves (written into that folder unless --out; results in a run folder are on that run's report)",
+            HelpName = "DIR" };
         var severity = new Option<int?>("--severity") { Description = "With --robustness: the severity of the corrupted sets in " +
             "the per-sample views (default 3, or the nearest evaluated)" };
         var gap = new Option<string?>("--gap") { Description = "With --sweep: the gap the measures are ranked against, accuracy or " +
@@ -36,27 +40,29 @@ public static class ReportCommand
             sweep's ranking of measures (sortable), τ before and after reparametrization, and the gap against any measure
             coloured by any axis. With --robustness DIR, the models of a robustness study side by side. Each chart's data is
             written beside the page as CSV.
-            """) { ids, compare, sweep, gap, robustness, severity, output, open, json, runs };
+            """) { ids, compare, sweep, gap, robustness, landscape, severity, output, open, json, runs };
         cmd.SetAction(pr =>
         {
             using var store = RunStore.Open(pr.GetValue(runs)!);
             var runIds = pr.GetValue(ids)!;
             var sweepFile = pr.GetValue(sweep);
             var robustnessFolder = pr.GetValue(robustness);
-            if (sweepFile is not null && robustnessFolder is not null)
-                throw new OptionException("sweep", "--sweep and --robustness each make a page of their own: give one");
-            if ((sweepFile ?? robustnessFolder) is not null && (runIds.Length > 0 || pr.GetValue(compare)))
-                throw new OptionException("sweep", $"{(sweepFile is not null ? "--sweep" : "--robustness")} makes a page of its own: " +
-                    "name no run ids and no --compare with it");
+            var landscapeFolder = pr.GetValue(landscape);
+            if (new[] { sweepFile, robustnessFolder, landscapeFolder }.Count(x => x is not null) > 1)
+                throw new OptionException("sweep", "--sweep, --robustness and --landscape each make a page of their own: give one");
+            if ((sweepFile ?? robustnessFolder ?? landscapeFolder) is not null && (runIds.Length > 0 || pr.GetValue(compare)))
+                throw new OptionException("sweep", $"{(sweepFile is not null ? "--sweep" : robustnessFolder is not null ? "--robustness"
+                    : "--landscape")} makes a page of its own: name no run ids and no --compare with it");
             if (sweepFile is null && pr.GetValue(gap) is not null) throw new OptionException("gap", "--gap goes with --sweep");
             if (robustnessFolder is null && pr.GetValue(severity) is not null)
                 throw new OptionException("severity", "--severity goes with --robustness");
-            if (sweepFile is null && robustnessFolder is null && runIds.Length == 0)
+            if (sweepFile is null && robustnessFolder is null && landscapeFolder is null && runIds.Length == 0)
                 throw new OptionException("runs", "name at least one run id (see 'basin runs list'), a sweep with --sweep FILE or a " +
                     "robustness folder with --robustness DIR");
             var files = sweepFile is not null ? ReportJob.WriteSweep(store, sweepFile, pr.GetValue(gap), outFolder: pr.GetValue(output))
                 : robustnessFolder is not null
                     ? ReportJob.WriteRobustness(store, robustnessFolder, pr.GetValue(severity), pr.GetValue(output))
+                : landscapeFolder is not null ? ReportJob.WriteLandscape(landscapeFolder, pr.GetValue(output))
                 : ReportJob.Write(store, runIds, pr.GetValue(compare), pr.GetValue(output));
             if (pr.GetValue(json))
                 Console.WriteLine(Json.Serialize(new { Html = files.HtmlPath, Csv = files.CsvPaths, files.Page.Title }));

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Basin.Gan;
 using Basin.IO;
 using Basin.Experiments;
+using Basin.Experiments.Gan;
 using Xunit;
 
 namespace Basin.Tests.Cli;
@@ -155,6 +156,10 @@ public class GanCliTests
         Assert.True(figures.GetProperty("frechetDistance").GetDouble() > 0, r.Stdout);
         Assert.Equal(JsonValueKind.Null, figures.GetProperty("exactW1").ValueKind);
         Assert.StartsWith("conv-generator:8:w4", doc.RootElement.GetProperty("generator").GetString());
+        // The finished run drew an 8×8 grid of its samples, 28×28 tiles at 2× with 2-pixel gaps: 8 · 58 + 2 = 466 pixels a side.
+        var samples = File.ReadAllBytes(Path.Combine(dir, "runs", doc.RootElement.GetProperty("runId").GetString()!, GanJob.SamplesFile));
+        Assert.Equal(PngSignature, samples.Take(8));
+        Assert.Equal([0, 0, 1, 0xD2, 0, 0, 1, 0xD2], samples.Skip(16).Take(8).Select(b => (int)b));   // IHDR width, height
 
         var interp = CliRunner.Run(dir, null, "gan", "interpolate", doc.RootElement.GetProperty("runId").GetString()!, "--method", "linear,disc-geodesic,paper",
             "--pairs", "2", "--steps", "3", "--geodesic-iterations", "2", "--classifier", classifierId, "--threads", "1", "--json");

@@ -42,6 +42,10 @@ public static class GanJob
     public const string Kind = "gan";
     public const string WeightsFile = "gan.safetensors";
 
+    /// <summary>The trained generator's samples (over the real points for toy data; a grid of images), drawn when a run
+    /// finishes.</summary>
+    public const string SamplesFile = "samples.png";
+
     public static GanJobResult Run(GanJobSpec spec, RunStore store, IProgress<GanEvent>? progress = null, CancellationToken ct = default,
         int? threads = null)
     {
@@ -124,6 +128,8 @@ public static class GanJob
             var result = trainer.Train(real, recording, ct, resumeFrom);
             var weights = Path.Combine(folder, WeightsFile);
             WganCheckpoint.Save(weights, generator, critic, spec.Iterations);
+            GanPlots.Samples(Path.Combine(folder, SamplesFile), $"{spec.Dataset}: generated (orange) and real (grey) points", generator,
+                real, spec.IsImage, spec.Seed);
             double? frechet = null;
             if (classifier is not null)
             {

@@ -42,6 +42,42 @@ public static class GanPlots
         return file;
     }
 
+    /// <summary>
+    /// The samples of a trained generator: for 2-D toy data the real points (grey) and <paramref name="count"/> generated
+    /// points G(z); for 28×28 images a square grid of generated images. The latent codes come from <paramref name="seed"/>.
+    /// </summary>
+    public static string Samples(string file, string title, Generator generator, Tensor real, bool images, long seed, int count = 512)
+    {
+        using var random = new torch.Generator(unchecked((ulong)seed));
+        if (images)
+        {
+            var rows = Enumerable.Range(0, 8).Select(_ => generator.SampleLatent(8, random)).ToList();
+            try { return ImageStrip(file, generator, rows); }
+            finally { foreach (var z in rows) z.Dispose(); }
+        }
+        var plot = new ScottPlot.Plot();
+        AddPoints(plot, real.slice(0, 0, Math.Min(real.shape[0], 2000), 1), ScottPlot.Colors.Gray.WithAlpha(0.5), 2);
+        using (torch.no_grad())
+        using (var z = generator.SampleLatent(count, random))
+        using (var fake = generator.forward(z))
+            AddPoints(plot, fake, ScottPlot.Colors.OrangeRed.WithAlpha(0.7), 3);
+        plot.Title(title);
+        plot.Axes.SquareUnits();
+        Write(file, plot.GetImageBytes(640, 640, ScottPlot.ImageFormat.Png));
+        return file;
+    }
+
+    static void AddPoints(ScottPlot.Plot plot, Tensor points, ScottPlot.Color colour, float size)
+    {
+        using var pts = points.to(ScalarType.Float64).contiguous();
+        var v = pts.data<double>().ToArray();
+        var dots = plot.Add.Scatter(Enumerable.Range(0, v.Length / 2).Select(i => v[2 * i]).ToArray(),
+            Enumerable.Range(0, v.Length / 2).Select(i => v[2 * i + 1]).ToArray());
+        dots.LineWidth = 0;
+        dots.MarkerSize = size;
+        dots.Color = colour;
+    }
+
     /// <summary>One row per path, one 28×28 tile (drawn at 2×) per point G(z_t), grey levels from [0, 1].</summary>
     public static string ImageStrip(string file, Generator generator, IReadOnlyList<Tensor> paths)
     {

@@ -41,20 +41,23 @@ static class PageHtml
 
     public static string Render(string title, IReadOnlyList<RunReport> runs, bool compare, IReadOnlyList<ReportChart> charts,
         IReadOnlyList<TableChart> methodCharts, IReadOnlyList<ComparisonRow> comparison, DateTime generatedUtc, string version,
-        string fileStem)
+        string fileStem, IReadOnlyList<PageSection>? sections = null)
     {
         var h = new StringBuilder();
         if (compare) Comparison(h, runs, comparison);
         if (compare) Charts(h, charts, "Curves, overlaid", fileStem);
         IEnumerable<PageChart> Own(IEnumerable<PageChart> list, RunReport r) =>
             runs.Count == 1 ? list : list.Where(c => c.Id.StartsWith(r.Id + ".", StringComparison.Ordinal));
-        foreach (var r in runs)
+        for (int i = 0; i < runs.Count; i++)
         {
+            var r = runs[i];
             Run(h, r);
             if (!compare) Charts(h, Own(charts, r), "Curves", fileStem);
             Charts(h, Own(methodCharts, r), "Method", fileStem);
+            if (sections?[i] is { } s) h.Append(s.Html);
         }
-        return Document(title, h.ToString(), [.. charts, .. methodCharts], generatedUtc, version);
+        return Document(title, h.ToString(), [.. charts, .. methodCharts, .. sections?.SelectMany(s => s.Charts) ?? []], generatedUtc,
+            version);
     }
 
     /// <summary>

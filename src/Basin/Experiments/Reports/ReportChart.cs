@@ -22,12 +22,15 @@ public sealed record ReportChart(string Id, string Title, string YTitle, IReadOn
     /// </summary>
     public IReadOnlyList<string>? RunOrder { get; init; }
 
+    /// <summary>What the x axis counts ("epoch"; "iteration" for a GAN): its title and the CSV's second column.</summary>
+    public string XTitle { get; init; } = "epoch";
+
     int EpochSpan => Points.Count == 0 ? 1 : Points.Max(p => p.Epoch) - Points.Min(p => p.Epoch);
 
-    /// <summary>The chart's data as CSV (header run,epoch,series,value; numbers round-trip).</summary>
+    /// <summary>The chart's data as CSV (header run,epoch,series,value, with <see cref="XTitle"/> for epoch; numbers round-trip).</summary>
     public override string Csv()
     {
-        var sb = new StringBuilder("run,epoch,series,value\n");
+        var sb = new StringBuilder($"run,{CsvCell(XTitle)},series,value\n");
         foreach (var p in Points)
             sb.Append(CultureInfo.InvariantCulture, $"{CsvCell(p.Run)},{p.Epoch},{CsvCell(p.Series)},{p.Value:R}\n");
         return sb.ToString();
@@ -49,7 +52,7 @@ public sealed record ReportChart(string Id, string Title, string YTitle, IReadOn
             // Whole epochs only: at most one tick per epoch (up to ten ticks).
             ["x"] = new JsonObject
             {
-                ["field"] = "epoch", ["type"] = "quantitative",
+                ["field"] = "epoch", ["type"] = "quantitative", ["title"] = XTitle,
                 ["axis"] = new JsonObject { ["tickMinStep"] = 1, ["tickCount"] = Math.Clamp(EpochSpan, 1, 10) },
             },
             ["y"] = new JsonObject
@@ -64,7 +67,7 @@ public sealed record ReportChart(string Id, string Title, string YTitle, IReadOn
             ["tooltip"] = new JsonArray(
                 new JsonObject { ["field"] = "run", ["type"] = "nominal" },
                 new JsonObject { ["field"] = "series", ["type"] = "nominal" },
-                new JsonObject { ["field"] = "epoch", ["type"] = "quantitative" },
+                new JsonObject { ["field"] = "epoch", ["type"] = "quantitative", ["title"] = XTitle },
                 new JsonObject { ["field"] = "value", ["type"] = "quantitative", ["format"] = ".6g" }),
         };
         if (Overlaid) encoding["strokeDash"] = new JsonObject { ["field"] = "series", ["type"] = "nominal" };

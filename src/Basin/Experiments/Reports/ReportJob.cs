@@ -84,6 +84,13 @@ public static class ReportJob
         return Save(page, outFolder ?? folder);
     }
 
+    /// <summary>
+    /// Writes the page of the landscapes, connectivity results and GAN interpolations in <paramref name="folder"/> (an --out
+    /// folder of those jobs) into <paramref name="outFolder"/> (default: that folder) as landscape.html.
+    /// </summary>
+    public static ReportFiles WriteLandscape(string folder, string? outFolder = null) =>
+        Save(LandscapePage.Build(folder, DateTime.UtcNow, ReportPage.BasinVersion(), "landscape"), outFolder ?? folder);
+
     /// <summary>A name as part of a file name: every character that is not a letter, digit, '-', '_' or '.' becomes '_'.</summary>
     static string FileSafe(string name) =>
         new(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray());

@@ -27,7 +27,10 @@ public sealed record ReportPage(string Title, IReadOnlyList<RunReport> Runs, boo
     /// <summary>The name of a chart's CSV file, beside the page: STEM.CHART.csv.</summary>
     public string CsvName(ReportChart chart) => ReportJob.CsvName(this, chart);
 
-    IReadOnlyList<PageChart> IReportPage.Charts => [.. Charts, .. MethodCharts];
+    /// <summary>Each run's section of what other jobs left in its folder (images, landscapes, connectivity), in run order.</summary>
+    public IReadOnlyList<PageSection> Sections { get; init; } = [];
+
+    IReadOnlyList<PageChart> IReportPage.Charts => [.. Charts, .. MethodCharts, .. Sections.SelectMany(s => s.Charts)];
 
     /// <summary>What the runs lack (a missing folder or file), each as "run ID: note".</summary>
     public IReadOnlyList<string> Notes => Runs.SelectMany(r => r.Notes.Select(n => $"run {r.Id}: {n}")).ToList();
@@ -48,8 +51,9 @@ public sealed record ReportPage(string Title, IReadOnlyList<RunReport> Runs, boo
         var title = compare ? $"Basin: {runs.Count} runs compared ({string.Join(", ", runs.Select(r => r.Method))})"
             : runs.Count == 1 ? $"Basin run {runs[0].Id}: {Label(runs[0])}" : $"Basin: {runs.Count} runs";
         var extra = runs.SelectMany(r => Reports.MethodCharts.Of(r, runs.Count == 1 ? "" : r.Id + ".")).ToList();
-        var html = PageHtml.Render(title, runs, compare, charts, extra, comparison, generatedUtc, BasinVersion(), fileStem);
-        return new ReportPage(title, runs, compare, charts, comparison, fileStem, html) { MethodCharts = extra };
+        var sections = runs.Select(r => FolderViews.ForRun(r, runs.Count == 1 ? "" : r.Id + ".", fileStem)).ToList();
+        var html = PageHtml.Render(title, runs, compare, charts, extra, comparison, generatedUtc, BasinVersion(), fileStem, sections);
+        return new ReportPage(title, runs, compare, charts, comparison, fileStem, html) { MethodCharts = extra, Sections = sections };
     }
 
     /// <summary>"method model on dataset, seed N".</summary>
@@ -78,7 +82,8 @@ public sealed record ReportPage(string Title, IReadOnlyList<RunReport> Runs, boo
                 Points(("all units", e => e.Dnr), ("without the units the mask removed", e => e.DnrExcludingStructural)), overlaid),
         };
         var order = overlaid ? runs.Select(Name).ToList() : null;
-        return charts.Where(c => c.Points.Count > 0).Select(c => c with { RunOrder = order });
+        return charts.Where(c => c.Points.Count > 0).Concat(GanReport.Curves(runs, idPrefix, overlaid, Name))
+            .Select(c => c with { RunOrder = order });
     }
 
     /// <summary>Every figure any run has (final figures, then measures), in first-seen order, with each run's value.</summary>

@@ -48,6 +48,12 @@ public sealed record RunReport(string Id, string Kind, string Status, string Met
     /// </summary>
     public IReadOnlyList<PruneSeriesRound> PruneSeries { get; init; } = [];
 
+    /// <summary>A GAN run's per-iteration states (empty for other kinds).</summary>
+    public IReadOnlyList<GanIteration> Iterations { get; init; } = [];
+
+    /// <summary>What other jobs left in the run folder: images, GAN interpolations, landscapes, connectivity.</summary>
+    public FolderContents Contents { get; init; } = FolderContents.Empty;
+
     /// <summary>The final figures followed by the measures, each named "measure (variant)": the rows of a comparison table.</summary>
     public IReadOnlyList<ReportFigure> Figures =>
         Final.Concat(Measures.Select(m => new ReportFigure($"{m.Measure} ({m.Variant})", m.Value))).ToList();
@@ -78,7 +84,9 @@ public sealed record RunReport(string Id, string Kind, string Status, string Met
             if (s.Status == RunStatus.Finished && !File.Exists(Path.Combine(folder, TrainingJob.WeightsFile)))
                 notes.Add($"{TrainingJob.WeightsFile} is missing from {folder}");
         }
-        if (epochs.Count == 0) notes.Add("no per-epoch metrics are recorded for this run");
+        var iterations = s.Kind == Gan.GanJob.Kind ? GanReport.Iterations(details.Epochs) : [];
+        var contents = Directory.Exists(folder) ? FolderContents.Read(folder, notes) : FolderContents.Empty;
+        if (epochs.Count == 0 && iterations.Count == 0) notes.Add("no per-epoch metrics are recorded for this run");
         var final = new List<ReportFigure>();
         if (s.Final is { ValueKind: JsonValueKind.Object } f)
             foreach (var p in f.EnumerateObject())
@@ -96,6 +104,8 @@ public sealed record RunReport(string Id, string Kind, string Status, string Met
             Coherence = ReadCoherence(Path.Combine(folder, TrainingJob.CoherenceFile), notes),
             Ensemble = ReadEnsemble(Path.Combine(folder, TrainingJob.EnsembleFile), notes),
             PruneSeries = s.Kind == Pruning.PruneJob.Kind ? Series(store, details) : [],
+            Iterations = iterations,
+            Contents = contents,
         };
     }
 
