@@ -38,8 +38,10 @@ public static class ReportCommand
             accuracy, gap and learning rate per epoch as interactive charts; final figures and stored measures. With --compare,
             the curves of two or more runs overlaid and a table of final figures with differences. With --sweep FILE, the
             sweep's ranking of measures (sortable), τ before and after reparametrization, and the gap against any measure
-            coloured by any axis. With --robustness DIR, the models of a robustness study side by side. Each chart's data is
-            written beside the page as CSV.
+            coloured by any axis. With --robustness DIR, the models of a robustness study side by side; with --landscape DIR,
+            the landscapes, connectivity curves and interpolations written there. A GAN run's page shows W1, the losses and
+            its images; a run's page shows the landscapes and curves left in its folder. Each chart's data is written beside
+            the page as CSV.
             """) { ids, compare, sweep, gap, robustness, landscape, severity, output, open, json, runs };
         cmd.SetAction(pr =>
         {
