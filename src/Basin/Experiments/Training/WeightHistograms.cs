@@ -1,3 +1,4 @@
+using Basin.Native;
 using TorchSharp;
 
 namespace Basin.Experiments.Training;
@@ -16,7 +17,8 @@ public static class WeightHistograms
             using var values = parameter.detach().cpu();
             // TensorBoard cannot draw a histogram of non-finite values (a diverging run): such a parameter is left out.
             if (values.numel() == 0 || !values.isfinite().all().item<bool>()) continue;
-            writer.add_histogram(prefix + name, values, step);
+            // add_histogram makes Scalars inside TorchSharp that nothing keeps alive: no collection may run meanwhile.
+            NoGcRegion.Run(() => writer.add_histogram(prefix + name, values, step));
         }
     }
 }
