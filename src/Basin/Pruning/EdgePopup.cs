@@ -63,7 +63,8 @@ public sealed record EdgePopup(double Keep, double Momentum = 0.9, bool Scaled =
                 {
                     using var rms = w.square().mean().sqrt();
                     double current = rms.ToDouble();
-                    if (!(current > 0)) throw new BasinException($"edge-popup: layer {_weights[i].Name} is all zeros; it cannot be rescaled");
+                    if (!(current > 0))
+                        throw new BasinException($"edge-popup: layer {_weights[i].Name} is all zeros; it cannot be rescaled");
                     using var factor = (rule.ScaledRms(fanIn) / current).ToScalar();
                     w.mul_(factor);
                 }

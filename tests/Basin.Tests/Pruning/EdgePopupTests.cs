@@ -99,7 +99,8 @@ public class EdgePopupTests
         plain.to(ScalarType.Float64);
         using var plainUpdater = new EdgePopup(Keep: 0.5, Momentum: 0).Bind(NamedParameter.Of(plain));
         var plainState = plainUpdater.State().ToDictionary(kv => kv.Key, kv => kv.Value);
-        Basin.Tests.Training.TensorAssert.BitIdentical(plainState["edge_popup.scores.a.weight"], state["edge_popup.scores.a.weight"], "scores");
+        Basin.Tests.Training.TensorAssert.BitIdentical(plainState["edge_popup.scores.a.weight"], state["edge_popup.scores.a.weight"],
+            "scores");
         Assert.Equal("edge-popup(keep 0.5, momentum 0, scaled)", rule.Name);
     }
 
