@@ -143,3 +143,37 @@ public class EdgePopupTests
             "--popup-keep must be in (0, 1], got 0");
     }
 }
+
+/// <summary>Edge-popup through the trainer, which seeds torch's global generator: alone, as the trainer's own tests.</summary>
+[Collection("torch global generator")]
+public class EdgePopupResumeTests
+{
+    [Fact]
+    public void AScaledRunResumedFromItsCheckpointEndsBitForBitWhereTheStraightRunEnds()
+    {
+        var recipe = Recipe.Sgd(0.1, momentum: 0.9) with { Update = new EdgePopup(0.4, 0.9, Scaled: true) };
+        var config = new TrainingConfig(2, BatchSize: 10, Seed: 11) { Threads = 1 };
+        using var train = Basin.Tests.Training.TinyData.Make(64, seed: 2);
+        torch.manual_seed(5);                        // the scores are drawn from the global generator when the run starts
+        using var straight = new Basin.Tests.Training.TinyMlp(seed: 1);
+        new Trainer(recipe, config).Run(straight, train);
+
+        var path = Path.Combine(CliRunner.TempDir(), "run.safetensors");
+        using var cts = new CancellationTokenSource();
+        var progress = new Basin.Tests.Training.Callback<TrainingEvent>(e => { if (e is BatchDone { Step: 10 }) cts.Cancel(); });
+        torch.manual_seed(5);
+        using (var first = new Basin.Tests.Training.TinyMlp(seed: 1))
+            Assert.ThrowsAny<OperationCanceledException>(() =>
+                new Trainer(recipe, config with { CheckpointPath = path }).Run(first, train, null, progress, cts.Token));
+        torch.manual_seed(12345);                    // as in a fresh process: only the checkpoint brings the state back
+        using var resumed = new Basin.Tests.Training.TinyMlp(seed: 99);
+        new Trainer(recipe, config with { CheckpointPath = path, Resume = true }).Run(resumed, train);
+
+        var expected = straight.state_dict();
+        var actual = resumed.state_dict();
+        foreach (var (name, t) in expected) Basin.Tests.Training.TensorAssert.BitIdentical(t, actual[name], name);
+        foreach (var (name, t) in expected.Where(kv => kv.Key.EndsWith("bias")))
+            Assert.True(t.count_nonzero().item<long>() == 0, $"{name} is not zero");
+        Assert.Equal(Math.Round(0.4 * 16 * 20), expected["fc1.weight"].count_nonzero().item<long>());
+    }
+}
