@@ -11,17 +11,22 @@ namespace Basin.Pruning;
 /// Edge-popup (Ramanujan et al., "What's Hidden in a Randomly Weighted Neural Network?", 2020): the weights stay at their
 /// initial values W₀ and are never trained; every weight matrix gets a score per entry, and the network uses
 /// W₀ ⊙ m, m keeping the <see cref="Keep"/> fraction of entries of largest |score| in each layer. Scores learn by the
-/// straight-through estimator: ∂L/∂s = ∂L/∂w ⊙ W₀, where ∂L/∂w is the gradient of the loss at the masked weights (what
-/// backpropagation gives), with SGD and <see cref="Momentum"/> on the scores. Biases and other vectors stay frozen. As
+/// straight-through estimator through |s|: ∂L/∂s = ∂L/∂w ⊙ W₀ ⊙ sign(s), where ∂L/∂w is the gradient of the loss at the
+/// masked weights (what backpropagation gives), with SGD and <see cref="Momentum"/> on the scores. Biases and other vectors stay frozen. As
 /// an update rule it works with every objective and gradient procedure; scores, W₀ and momentum go into checkpoints.
+/// <see cref="Scaled"/>: the paper's scaled initialization on the model's own draw: biases set to 0 (the paper's layers
+/// have none) and each weight tensor rescaled so its root mean square is √(2 / (k · fan_in)) (scaled Kaiming).
 /// </summary>
-public sealed record EdgePopup(double Keep, double Momentum = 0.9) : IUpdateRule
+public sealed record EdgePopup(double Keep, double Momentum = 0.9, bool Scaled = false) : IUpdateRule
 {
     public double Keep { get; init; } = Keep > 0 && Keep <= 1 ? Keep
         : throw new OptionException("popupKeep", $"popupKeep must be in (0, 1], got {Keep}");
     public double Momentum { get; init; } = Check.Fraction(Momentum, "momentum");
 
-    public string Name => $"edge-popup(keep {Keep}, momentum {Momentum})";
+    public string Name => $"edge-popup(keep {Keep}, momentum {Momentum}{(Scaled ? ", scaled" : "")})";
+
+    /// <summary>The root mean square of a layer's initial weights under <see cref="Scaled"/>: √(2 / (k · fan_in)).</summary>
+    public double ScaledRms(long fanIn) => Math.Sqrt(2.0 / (Keep * fanIn));
 
     /// <summary>Entries kept of a layer with <paramref name="count"/> weights: round(keep · count), at least 1.</summary>
     public long Kept(long count) => Math.Max(1, (long)Math.Round(Keep * count, MidpointRounding.AwayFromZero));
@@ -47,12 +52,24 @@ public sealed record EdgePopup(double Keep, double Momentum = 0.9) : IUpdateRule
             _initial = new Tensor[_weights.Length];
             _scores = new Tensor[_weights.Length];
             using var _ = no_grad();
+            if (rule.Scaled)
+                foreach (var b in parameters.Where(p => p.Value.dim() < 2 && p.Name.EndsWith("bias", StringComparison.Ordinal)))
+                    b.Value.zero_();
             for (int i = 0; i < _weights.Length; i++)
             {
                 var w = _weights[i].Value;
+                long fanIn = w.numel() / w.shape[0];
+                if (rule.Scaled)
+                {
+                    using var rms = w.square().mean().sqrt();
+                    double current = rms.ToDouble();
+                    if (!(current > 0))
+                        throw new BasinException($"edge-popup: layer {_weights[i].Name} is all zeros; it cannot be rescaled");
+                    using var factor = (rule.ScaledRms(fanIn) / current).ToScalar();
+                    w.mul_(factor);
+                }
                 _initial[i] = UpdaterState.Keep(w);   // state lives outside any dispose scope
                 // Kaiming-uniform scores, as the paper initializes them: U(−b, b), b = √(6 / fan_in).
-                long fanIn = w.numel() / w.shape[0];
                 using var bound = Math.Sqrt(6.0 / fanIn).ToScalar();
                 using var u = torch.rand(w.shape, dtype: w.dtype);
                 using var scores = u.mul(Scalars.Two).sub_(Scalars.One).mul_(bound);
@@ -79,7 +96,9 @@ public sealed record EdgePopup(double Keep, double Momentum = 0.9) : IUpdateRule
             {
                 using var g = _weights[i].Value.grad;
                 if (g is null) continue;
-                using var scoreGradient = g.mul(_initial[i]);                 // straight-through: ∂L/∂s = ∂L/∂w ⊙ W₀
+                // Straight-through on the mask of |s|: ∂L/∂s = ∂L/∂w ⊙ W₀ ⊙ sign(s) (autograd through the paper's abs).
+                using var sign = _scores[i].sign();
+                using var scoreGradient = g.mul(_initial[i]).mul_(sign);
                 if (_rule.Momentum == 0) _scores[i].add_(scoreGradient, negLr);
                 else
                 {
@@ -136,12 +155,15 @@ sealed class EdgePopupEntry : MethodEntry
     public override int Order => 100;
     static readonly Setting<double> Keep = Setting.Of("popupKeep", "edge-popup: fraction of each layer's weights kept (0 < k ≤ 1)",
         0.5, (x, key) => x > 0 && x <= 1 ? x : throw new OptionException(key, $"{key} must be in (0, 1], got {x}"));
+    static readonly Setting<bool> Scaled = Setting.Of("popupScaled", "edge-popup: the paper's scaled initialization: biases " +
+        "set to 0, each layer's initial weights rescaled to root mean square √(2/(k·fan_in))", false);
 
     public override string Name => "edge-popup";
     public override MethodStage Stage => MethodStage.UpdateRule;
     public override string Summary => "edge-popup: learn which frozen initial weights to keep (Ramanujan et al. 2020)";
-    public override IReadOnlyList<MethodSetting> Settings => [Keep];
+    public override IReadOnlyList<MethodSetting> Settings => [Keep, Scaled];
 
     public override Recipe Apply(Recipe recipe, IReadOnlyDictionary<string, JsonElement> values, MethodContext context) =>
-        recipe with { Update = new EdgePopup(Keep.Value(values, context), recipe.Update is Sgd sgd ? sgd.Momentum : 0) };
+        recipe with { Update = new EdgePopup(Keep.Value(values, context), recipe.Update is Sgd sgd ? sgd.Momentum : 0,
+            Scaled.Value(values, context)) };
 }

@@ -58,6 +58,17 @@ public class RobustnessCliTests
             Assert.Equal(1 + 6 * 32, lines.Length);
             Assert.StartsWith("corruption,severity,sample,label,prediction,correct,h_norm,w_y_norm,theta_y_deg", lines[0]);
         }
+        // The thumbnails: the most fragile then the most robust samples of result.json, in its order; clean, then each
+        // corruption at its middle severity (1 of 1–2; inverse is evaluated at 1 only).
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(folder, "samples.png"))[..4]);
+        var thumbnails = root.GetProperty("thumbnails");
+        var listed = root.GetProperty("mostFragile").EnumerateArray().Select(s => ("fragile", s.GetProperty("sample").GetInt32()))
+            .Concat(root.GetProperty("mostRobust").EnumerateArray().Select(s => ("robust", s.GetProperty("sample").GetInt32())));
+        Assert.Equal(listed, thumbnails.GetProperty("rows").EnumerateArray()
+            .Select(r => (r.GetProperty("group").GetString()!, r.GetProperty("sample").GetInt32())));
+        Assert.Equal(40, thumbnails.GetProperty("rows").GetArrayLength());
+        Assert.Equal([("clean", 0), ("rotate", 1), ("contrast", 1), ("inverse", 1)], thumbnails.GetProperty("columns").EnumerateArray()
+            .Select(c => (c.GetProperty("corruption").GetString()!, c.GetProperty("severity").GetInt32())));
         // The dendrogram of two runs: one merge at 1 − their per-sample agreement over the corrupted sets.
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(folder, "dendrogram.png"))[..4]);
         var merge = Assert.Single(root.GetProperty("methodTree").EnumerateArray());

@@ -18,7 +18,8 @@ namespace Basin.Experiments.Robustness;
 /// Evaluates finished runs on their clean test set and on corrupted copies of it (<see cref="ImageCorruptions"/>; every
 /// corrupted set is made once, so all runs see bit-identical images), and writes per run a CSV of the per-sample geometry
 /// of the penultimate features (<see cref="FeatureGeometry"/>), a summary per (run, set), the method-similarity,
-/// benchmark-redundancy and per-sample robustness tables, result.json and PNGs (<see cref="RobustnessPlot"/>).
+/// benchmark-redundancy and per-sample robustness tables, result.json and PNGs (<see cref="RobustnessPlot"/>), the sample
+/// thumbnails among them (<see cref="ThumbnailGrid"/>).
 /// Everything that can be checked (runs, data, names, severities) is checked before any file is written.
 /// </summary>
 public static class RobustnessJob
@@ -153,6 +154,9 @@ public static class RobustnessJob
                 outcomes[r, 0].Norm, corrupted.SelectMany(o => o.Norm).ToArray(), spec.Out));
         }
         files.Add(RobustnessPlot.SaveHeatmap(runResults, Path.Combine(spec.Out, "heatmap.png")));
+        var thumbnails = ThumbnailGrid.Of(fragile, robust, corruptions.Select(c => (c.Name, (IReadOnlyList<int>)Severities(c, severities)
+            .ToArray())).ToArray());
+        files.Add(RobustnessPlot.SaveThumbnails(thumbnails, thumbnails.Images(test, spec.Seed), Path.Combine(spec.Out, "samples.png")));
         IReadOnlyList<DendrogramMerge>? tree = null;
         if (runs.Length >= 2)
         {
@@ -164,7 +168,7 @@ public static class RobustnessJob
         var path = Path.Combine(spec.Out, "result.json");
         files.Add(path);
         var result = new RobustnessResult(runs[0].Run.Dataset, n, spec.Seed, corruptions.Select(c => c.Name).ToArray(),
-            severities, runResults, similarity, redundancy, fragile, robust, files) { MethodTree = tree };
+            severities, runResults, similarity, redundancy, fragile, robust, files) { MethodTree = tree, Thumbnails = thumbnails };
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(result, Json.Options));
         return result;
     }

@@ -6,7 +6,8 @@ namespace Basin.Experiments.Robustness;
 /// <summary>
 /// A run's robustness as PNGs (ScottPlot, headless): accuracy against severity per corruption (severity 0 = clean), the
 /// distributions of θ_y (angle between h and W_y) and of ‖h‖ on the clean set against all corrupted sets pooled, and
-/// both at once as a polar scatter; across runs, the heat map and the dendrogram of method similarity.
+/// both at once as a polar scatter; across runs, the heat map, the dendrogram of method similarity and the sample
+/// thumbnails.
 /// </summary>
 public static class RobustnessPlot
 {
@@ -158,6 +159,49 @@ public static class RobustnessPlot
         plot.Axes.Left.TickGenerator = y;
         plot.Title($"accuracy minus run {runs[0].RunId}'s, per corruption (mean over severities)");
         return Write(plot, path, 260 + 60 * columns.Length, 260 + 40 * runs.Count);
+    }
+
+    /// <summary>
+    /// The sample thumbnails: one row per sample of <paramref name="grid"/> (most fragile, then most robust), labelled with
+    /// its index, label and correct fraction over all (run, corrupted set) cells; one column per set; grey levels 0 to 1.
+    /// </summary>
+    public static string SaveThumbnails(ThumbnailGrid grid, double[,][,] images, string path)
+    {
+        if (images.GetLength(0) != grid.Rows.Count || images.GetLength(1) != grid.Columns.Count)
+            throw new ArgumentException($"{images.GetLength(0)}×{images.GetLength(1)} images for a {grid.Rows.Count}×" +
+                $"{grid.Columns.Count} grid");
+        const double Tile = 0.9;
+        var plot = new ScottPlot.Plot();
+        var rowTicks = new ScottPlot.TickGenerators.NumericManual();
+        for (int r = 0; r < grid.Rows.Count; r++)
+        {
+            var row = grid.Rows[r];
+            double top = -r - (row.Group == ThumbnailGrid.Robust ? 0.5 : 0);   // a gap between the two groups
+            for (int c = 0; c < grid.Columns.Count; c++)
+            {
+                var map = plot.Add.Heatmap(images[r, c]);
+                map.Colormap = new ScottPlot.Colormaps.Grayscale();
+                map.ManualRange = new ScottPlot.Range(0, 1);
+                map.Rectangle = new ScottPlot.CoordinateRect(c, c + Tile, top - Tile, top);
+            }
+            rowTicks.AddMajor(top - Tile / 2, $"{row.Group} #{row.Sample}, label {row.Label}, {100 * row.CorrectFraction:F0}% correct");
+        }
+        var columnTicks = new ScottPlot.TickGenerators.NumericManual();
+        for (int c = 0; c < grid.Columns.Count; c++)
+        {
+            var column = grid.Columns[c];
+            columnTicks.AddMajor(c + Tile / 2, column.Severity == 0 ? column.Corruption : $"{column.Corruption} {column.Severity}");
+        }
+        plot.Axes.Left.TickGenerator = rowTicks;
+        plot.Axes.Bottom.TickGenerator = columnTicks;
+        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleLeft;
+        plot.Axes.Bottom.MinimumSize = 150;
+        plot.HideGrid();
+        plot.Axes.SetLimitsX(-0.05, grid.Columns.Count);
+        plot.Axes.SetLimitsY(-grid.Rows.Count - 0.6, 0.1);
+        plot.Title("most fragile (top) and most robust test samples: clean and at each corruption's middle severity");
+        return Write(plot, path, 320 + 56 * grid.Columns.Count, 160 + 56 * grid.Rows.Count);
     }
 
     static ScottPlot.Plot Distributions(RunRobustness run, string what, IReadOnlyList<double> clean, IReadOnlyList<double> corrupted)

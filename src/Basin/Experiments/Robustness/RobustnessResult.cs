@@ -34,7 +34,8 @@ public sealed record SampleRank(int Sample, int Label, double CorrectFraction, i
 
 /// <summary>
 /// A robustness job's figures; <see cref="MethodTree"/>: the average-linkage dendrogram of the runs (leaves in the order
-/// given) on 1 − per-sample agreement over all corrupted sets (the clean set when there is none; null for one run).
+/// given) on 1 − per-sample agreement over all corrupted sets (the clean set when there is none; null for one run);
+/// <see cref="Thumbnails"/>: which samples and sets samples.png shows, in its order.
 /// </summary>
 public sealed record RobustnessResult(string Dataset, int Samples, long Seed, IReadOnlyList<string> Corruptions,
     IReadOnlyList<int> Severities, IReadOnlyList<RunRobustness> Runs, IReadOnlyList<RunPair> Similarity,
@@ -42,6 +43,7 @@ public sealed record RobustnessResult(string Dataset, int Samples, long Seed, IR
     IReadOnlyList<string> Files)
 {
     public IReadOnlyList<DendrogramMerge>? MethodTree { get; init; }
+    public ThumbnailGrid? Thumbnails { get; init; }
 }
 
 /// <summary>Progress: set <see cref="Index"/> of <see cref="Of"/> (clean first) evaluated.</summary>
