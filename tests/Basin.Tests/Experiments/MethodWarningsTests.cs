@@ -39,6 +39,14 @@ public class MethodWarningsTests
         Assert.Empty(MethodWarnings.For(Spec(method, epochs, lag, start)));
 
     [Fact]
+    public void EdgePopupWithoutTheScaledInitializationIsNamed()
+    {
+        var w = Assert.Single(MethodWarnings.For(new TrainJobSpec { Method = "edge-popup", Epochs = 2 }));
+        Assert.StartsWith("edge-popup without --popup-scaled keeps the model's own initialization", w);
+        Assert.Empty(MethodWarnings.For(new TrainJobSpec { Method = "edge-popup", Epochs = 2 }.With("popupScaled", true)));
+    }
+
+    [Fact]
     public void MesaThatStartsAfterTheLastEpochIsNamed()
     {
         var w = Assert.Single(MethodWarnings.For(Spec("mesa", 2, start: 2)));

@@ -7,8 +7,8 @@ using Basin.Training.Methods;
 namespace Basin.Experiments.Training;
 
 /// <summary>
-/// Settings under which a chosen training method cannot take effect, found before the run starts so that a command can
-/// say so. Such a run is valid (it is not refused), but it trains exactly as if the method had not been chosen.
+/// Settings under which a chosen training method cannot take effect (or is known to fail), found before the run starts so
+/// that a command can say so. Such a run is valid (it is not refused).
 /// </summary>
 public static class MethodWarnings
 {
@@ -32,6 +32,10 @@ public static class MethodWarnings
         if (recipe.Objective.OfType<Mesa>().FirstOrDefault() is { } mesa && spec.Epochs < mesa.StartEpoch + 1)
             warnings.Add($"MESA cannot take effect: its term starts at epoch {mesa.StartEpoch + 1} (--saf-start {mesa.StartEpoch}), " +
                 $"and the run has {run}, so it trains as if MESA were not chosen; use a smaller --saf-start or more epochs");
+        if (recipe.Update is Basin.Pruning.EdgePopup { Scaled: false })
+            warnings.Add("edge-popup without --popup-scaled keeps the model's own initialization and biases: the kept " +
+                "sub-network's signal can be too small to learn (LeNet-5 stayed at chance); --popup-scaled is the paper's scaled " +
+                "initialization");
         return warnings;
     }
 }
