@@ -70,6 +70,34 @@ public static class MethodsBench
             double t = Median(times[name]);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-20} {1000 * t,9:F1} {t / sgd,7:F2}"));
         }
+        if (only is null || "masked dnr".Contains(only, StringComparison.OrdinalIgnoreCase)) DeadNeuronCost(sgd, rounds);
+    }
+
+    /// <summary>
+    /// The dead-neuron rate a pruning round logs once per epoch (on 1,000 training examples, the default), against the
+    /// epoch's training at the sgd step time just measured, for epochs of 20,000 and 60,000 examples.
+    /// </summary>
+    static void DeadNeuronCost(double sgdSecondsPerStep, int rounds)
+    {
+        using var net = ModelSpec.Create("lenet5", [1, 28, 28], 10, seed: 0);
+        var gen = new torch.Generator(1);
+        using var data = new LabeledDataset("random", torch.rand([1000, 1, 28, 28], generator: gen), torch.randint(0, 10, [1000],
+            generator: gen), 10);
+        DeadNeurons.Measure(net, data);
+        var times = new List<double>();
+        for (int r = 0; r < Math.Max(rounds, 3); r++)
+        {
+            var clock = Stopwatch.StartNew();
+            DeadNeurons.Measure(net, data);
+            times.Add(clock.Elapsed.TotalSeconds);
+        }
+        double dnr = Median(times);
+        foreach (int examples in new[] { 20_000, 60_000 })
+        {
+            double epoch = Math.Ceiling(examples / (double)BatchSize) * sgdSecondsPerStep;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"dead-neuron rate on 1,000 examples: {1000 * dnr:F1} ms; an epoch of {examples:N0} examples with it: {(epoch + dnr) / epoch:F3}× (goal <= 1.05)"));
+        }
     }
 
     static double Median(List<double> xs)
