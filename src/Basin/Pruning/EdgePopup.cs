@@ -61,7 +61,9 @@ public sealed record EdgePopup(double Keep, double Momentum = 0.9, bool Scaled =
                 long fanIn = w.numel() / w.shape[0];
                 if (rule.Scaled)
                 {
-                    using var rms = w.square().mean().sqrt();
+                    using var squares = w.pow(Scalars.Two);
+                    using var meanSquare = squares.mean();
+                    using var rms = meanSquare.sqrt();
                     double current = rms.ToDouble();
                     if (!(current > 0))
                         throw new BasinException($"edge-popup: layer {_weights[i].Name} is all zeros; it cannot be rescaled");
