@@ -225,5 +225,14 @@ static class PageHtml
         $"<td class=\"num\" data-run=\"{E(run)}\" data-figure=\"{E(figure)}\" data-value=\"" +
         $"{(v is { } x ? x.ToString("R", CultureInfo.InvariantCulture) : "")}\">{E(ReportPage.Show(v))}{after}</td>";
 
+    /// <summary>
+    /// A number's cell shown in <paramref name="format"/> (a table of scores: "0.000"), its exact value in data-value; a
+    /// non-finite number is shown as "–" with an empty data-value.
+    /// </summary>
+    public static string Fixed(string run, string figure, double v, string format = "0.000") =>
+        $"<td class=\"num\" data-run=\"{E(run)}\" data-figure=\"{E(figure)}\" data-value=\"" +
+        $"{(double.IsFinite(v) ? v.ToString("R", CultureInfo.InvariantCulture) : "")}\">" +
+        (double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "–") + "</td>";
+
     public static string E(string s) => WebUtility.HtmlEncode(s);
 }

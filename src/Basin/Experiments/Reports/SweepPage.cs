@@ -88,10 +88,7 @@ public sealed record SweepPage(string Title, string FileStem, string Html, IRead
     }
 
     /// <summary>A score's cell: three decimals shown (seconds: two significant digits), the exact value in data-value.</summary>
-    static string Cell(string measure, string figure, double v) =>
-        $"<td class=\"num\" data-run=\"{E(measure)}\" data-figure=\"{E(figure)}\" data-value=\"" +
-        $"{(double.IsFinite(v) ? v.ToString("R", CultureInfo.InvariantCulture) : "")}\">" +
-        (double.IsFinite(v) ? v.ToString(figure == "seconds" ? "G2" : "0.000", CultureInfo.InvariantCulture) : "–") + "</td>";
+    static string Cell(string measure, string figure, double v) => PageHtml.Fixed(measure, figure, v, figure == "seconds" ? "G2" : "0.000");
 
     static string Invariance(Invariance i) => i switch
     {
