@@ -8,6 +8,7 @@ using Basin.Bench;
 //   dotnet run -c Release --project bench/Basin.Bench -- geometry [--threads 2] [--repeats 3] [--eigen-samples 500]
 //   dotnet run -c Release --project bench/Basin.Bench -- methods [--threads 2] [--steps 40] [--rounds 3] [--only NAME]
 //   dotnet run -c Release --project bench/Basin.Bench -- curvature [--threads 2] [--examples 1000] [--probes 100] [--top 5]
+//   dotnet run -c Release --project bench/Basin.Bench -- resnet-ops [--threads 2] [--repeats 30]
 //   dotnet run -c Release --project bench/Basin.Bench -- landscape [--threads 2] [--steps 51] [--examples 2000] [--chunk N]
 //   dotnet run -c Release --project bench/Basin.Bench -- sweep [--threads 1] [--repeats 2] [--epochs 8] [--workers-only] [--cli PATH]
 var argsList = args.ToList();
@@ -25,6 +26,7 @@ switch (command)
         return 0;
     case "geometry" or "geometry-memory-child": return GeometryBench.Main(argsList);
     case "curvature" or "curvature-child": return CurvatureBench.Main(argsList);
+    case "resnet-ops": return ResNetOps.Run(threads: Opt("--threads", 2), repeats: Opt("--repeats", 30));
     case "methods":
         MethodsBench.Run(threads: Opt("--threads", 2), steps: Opt("--steps", 40), rounds: Opt("--rounds", 3), only: argsList.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault());
         return 0;
@@ -32,6 +34,6 @@ switch (command)
     case "landscape": return LandscapeBench.Run(threads: Opt("--threads", 2), steps: Opt("--steps", 51), examples: Opt("--examples", 2000),
         chunk: Opt("--chunk", Basin.Experiments.Landscape.LandscapeSpec.DefaultChunkSize));
     default:
-        Console.Error.WriteLine($"unknown benchmark '{command}' (known: train-throughput, geometry, curvature, methods, sweep, landscape)");
+        Console.Error.WriteLine($"unknown benchmark '{command}' (known: train-throughput, geometry, curvature, resnet-ops, methods, sweep, landscape)");
         return 2;
 }
