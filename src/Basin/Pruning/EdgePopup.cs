@@ -14,11 +14,15 @@ namespace Basin.Pruning;
 /// straight-through estimator through |s|: ∂L/∂s = ∂L/∂w ⊙ W₀ ⊙ sign(s), where ∂L/∂w is the gradient of the loss at the
 /// masked weights (what backpropagation gives), with SGD and <see cref="Momentum"/> on the scores. Biases and other vectors stay frozen. As
 /// an update rule it works with every objective and gradient procedure; scores, W₀ and momentum go into checkpoints.
-/// <see cref="Scaled"/>: the paper's scaled initialization on the model's own draw: biases set to 0 (the paper's layers
-/// have none) and each weight tensor rescaled so its root mean square is √(2 / (k · fan_in)) (scaled Kaiming).
+/// <see cref="Scaled"/> (the default): the paper's scaled initialization on the model's own draw: biases set to 0 (the
+/// paper's layers have none) and each weight tensor rescaled so its root mean square is √(2 / (k · fan_in)) (scaled
+/// Kaiming). Without it the kept sub-network of a LeNet-5 passes too little signal to learn.
 /// </summary>
-public sealed record EdgePopup(double Keep, double Momentum = 0.9, bool Scaled = false) : IUpdateRule
+public sealed record EdgePopup(double Keep, double Momentum = 0.9, bool Scaled = EdgePopup.DefaultScaled) : IUpdateRule
 {
+    /// <summary>Whether the scaled initialization is used unless said otherwise.</summary>
+    public const bool DefaultScaled = true;
+
     public double Keep { get; init; } = Keep > 0 && Keep <= 1 ? Keep
         : throw new OptionException("popupKeep", $"popupKeep must be in (0, 1], got {Keep}");
     public double Momentum { get; init; } = Check.Fraction(Momentum, "momentum");
@@ -158,7 +162,8 @@ sealed class EdgePopupEntry : MethodEntry
     static readonly Setting<double> Keep = Setting.Of("popupKeep", "edge-popup: fraction of each layer's weights kept (0 < k ≤ 1)",
         0.5, (x, key) => x > 0 && x <= 1 ? x : throw new OptionException(key, $"{key} must be in (0, 1], got {x}"));
     static readonly Setting<bool> Scaled = Setting.Of("popupScaled", "edge-popup: the paper's scaled initialization: biases " +
-        "set to 0, each layer's initial weights rescaled to root mean square √(2/(k·fan_in))", false);
+        "set to 0, each layer's initial weights rescaled to root mean square √(2/(k·fan_in)) (false keeps the model's own)",
+        EdgePopup.DefaultScaled);
 
     public override string Name => "edge-popup";
     public override MethodStage Stage => MethodStage.UpdateRule;

@@ -41,9 +41,20 @@ public class MethodWarningsTests
     [Fact]
     public void EdgePopupWithoutTheScaledInitializationIsNamed()
     {
-        var w = Assert.Single(MethodWarnings.For(new TrainJobSpec { Method = "edge-popup", Epochs = 2 }));
-        Assert.StartsWith("edge-popup without --popup-scaled keeps the model's own initialization", w);
-        Assert.Empty(MethodWarnings.For(new TrainJobSpec { Method = "edge-popup", Epochs = 2 }.With("popupScaled", true)));
+        var w = Assert.Single(MethodWarnings.For(new TrainJobSpec { Method = "edge-popup", Epochs = 2 }.With("popupScaled", false)));
+        Assert.StartsWith("edge-popup with --popup-scaled false keeps the model's own initialization", w);
+        Assert.Empty(MethodWarnings.For(new TrainJobSpec { Method = "edge-popup", Epochs = 2 }));   // scaled by default
+    }
+
+    [Fact]
+    public void AnEdgePopupRunRecordedBeforeTheScaledInitializationReadsAsUnscaled()
+    {
+        using var old = JsonDocument.Parse("""{"method":"edge-popup","popupKeep":0.5,"epochs":2}""");
+        Assert.Equal(JsonValueKind.False, TrainJobSpec.FromStored(old.RootElement, "r").Settings["popupScaled"].ValueKind);
+        using var recent = JsonDocument.Parse("""{"method":"edge-popup","popupKeep":0.5,"popupScaled":true,"epochs":2}""");
+        Assert.Equal(JsonValueKind.True, TrainJobSpec.FromStored(recent.RootElement, "r").Settings["popupScaled"].ValueKind);
+        using var sgd = JsonDocument.Parse("""{"method":"sgd","epochs":2}""");
+        Assert.False(TrainJobSpec.FromStored(sgd.RootElement, "r").Settings.ContainsKey("popupScaled"));
     }
 
     [Fact]

@@ -46,7 +46,7 @@ public class EdgePopupTests
         layer.to(ScalarType.Float64);
         using var w0 = layer.weight!.detach().clone();
         using var b0 = layer.bias!.detach().clone();
-        var rule = new EdgePopup(Keep: 0.3, Momentum: 0);
+        var rule = new EdgePopup(Keep: 0.3, Momentum: 0, Scaled: false);
         using var updater = rule.Bind(NamedParameter.Of(layer));
         Assert.Equal(6, rule.Kept(20));                                     // round(0.3 · 20)
         var state = updater.State().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
@@ -97,7 +97,7 @@ public class EdgePopupTests
         torch.manual_seed(5);
         using var plain = nn.Sequential(("a", nn.Linear(5, 4)), ("b", nn.Linear(4, 3)));
         plain.to(ScalarType.Float64);
-        using var plainUpdater = new EdgePopup(Keep: 0.5, Momentum: 0).Bind(NamedParameter.Of(plain));
+        using var plainUpdater = new EdgePopup(Keep: 0.5, Momentum: 0, Scaled: false).Bind(NamedParameter.Of(plain));
         var plainState = plainUpdater.State().ToDictionary(kv => kv.Key, kv => kv.Value);
         Basin.Tests.Training.TensorAssert.BitIdentical(plainState["edge_popup.scores.a.weight"], state["edge_popup.scores.a.weight"],
             "scores");
@@ -118,8 +118,10 @@ public class EdgePopupTests
     {
         var dir = CliRunner.TempDir();
         var r = CliRunner.Run(dir, null, "train", "--dataset", "moons", "--model", "mlp:16", "--samples", "128", "--test-samples", "64",
-            "--epochs", "3", "--batch-size", "32", "--method", "edge-popup", "--popup-keep", "0.25", "--threads", "1", "--json");
+            "--epochs", "3", "--batch-size", "32", "--method", "edge-popup", "--popup-keep", "0.25", "--popup-scaled", "false",
+            "--threads", "1", "--json");
         Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("edge-popup with --popup-scaled false keeps the model's own initialization", r.Stderr);
         var id = System.Text.Json.JsonDocument.Parse(r.Stdout).RootElement.GetProperty("runId").GetString()!;
         using var weights = Basin.IO.SafeTensors.Load(Path.Combine(dir, "runs", id, "weights.safetensors"));
         using var model = Basin.Models.ModelSpec.Create("mlp:16", [2], 2, 1);   // the run's initialization (seed 1)
@@ -132,13 +134,13 @@ public class EdgePopupTests
             Assert.True(same.all().item<bool>(), $"{name}: a kept weight moved from its initial value");
         }
         var scaled = CliRunner.Run(dir, null, "train", "--dataset", "moons", "--model", "mlp:16", "--samples", "128", "--test-samples",
-            "64", "--epochs", "1", "--batch-size", "32", "--method", "edge-popup", "--popup-keep", "0.25", "--popup-scaled", "--threads",
-            "1", "--json");
+            "64", "--epochs", "1", "--batch-size", "32", "--method", "edge-popup", "--popup-keep", "0.25", "--threads", "1",
+            "--json");   // scaled by default
         Assert.True(scaled.ExitCode == 0, scaled.ToString());
         var scaledId = System.Text.Json.JsonDocument.Parse(scaled.Stdout).RootElement.GetProperty("runId").GetString()!;
         using (var sw = Basin.IO.SafeTensors.Load(Path.Combine(dir, "runs", scaledId, "weights.safetensors")))
             foreach (var (name, b) in sw.Tensors.Where(t => t.Key.EndsWith("bias")))
-                Assert.True(b.count_nonzero().item<long>() == 0, $"{name}: --popup-scaled leaves a bias non-zero");
+                Assert.True(b.count_nonzero().item<long>() == 0, $"{name}: the scaled initialization leaves a bias non-zero");
         CliRunner.AssertOneLineError(CliRunner.Run(dir, null, "train", "--dataset", "moons", "--method", "edge-popup", "--popup-keep", "0"),
             "--popup-keep must be in (0, 1], got 0");
     }

@@ -33,9 +33,9 @@ public static class MethodWarnings
             warnings.Add($"MESA cannot take effect: its term starts at epoch {mesa.StartEpoch + 1} (--saf-start {mesa.StartEpoch}), " +
                 $"and the run has {run}, so it trains as if MESA were not chosen; use a smaller --saf-start or more epochs");
         if (recipe.Update is Basin.Pruning.EdgePopup { Scaled: false })
-            warnings.Add("edge-popup without --popup-scaled keeps the model's own initialization and biases: the kept " +
-                "sub-network's signal can be too small to learn (LeNet-5 stayed at chance); --popup-scaled is the paper's scaled " +
-                "initialization");
+            warnings.Add("edge-popup with --popup-scaled false keeps the model's own initialization and biases: the kept " +
+                "sub-network's signal can be too small to learn (LeNet-5 stayed at chance); the default, the paper's scaled " +
+                "initialization, avoids it");
         return warnings;
     }
 }

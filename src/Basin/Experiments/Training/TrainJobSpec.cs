@@ -88,7 +88,8 @@ public sealed record TrainJobSpec
 
     /// <summary>
     /// A spec from a stored run config. Runs recorded before FAM's normalization option used the unnormalized λ·κ_Tr,
-    /// so a config without the field reads as "none": resuming, evaluating or showing such a run stays true to it.
+    /// so a config without the field reads as "none", and edge-popup runs recorded before its scaled initialization read
+    /// as unscaled: resuming, evaluating or showing such a run stays true to it.
     /// </summary>
     public static TrainJobSpec FromStored(JsonElement config, string runId)
     {
@@ -96,8 +97,15 @@ public sealed record TrainJobSpec
         try { read = config.Deserialize<TrainJobSpec>(Json.Options); }
         catch (JsonException e) { throw new BasinException($"run {runId} has an unreadable config: {e.Message}"); }
         var spec = read ?? throw new BasinException($"run {runId} has no readable config");
-        return UsedUnnormalizedFamBeforeTheOption(config) ? spec.With("famNormalization", "none") : spec;
+        if (UsedUnnormalizedFamBeforeTheOption(config)) spec = spec.With("famNormalization", "none");
+        // Edge-popup runs recorded before its scaled initialization existed kept the model's own.
+        if (HasMethod(config, "edge-popup") && !config.TryGetProperty("popupScaled", out _)) spec = spec.With("popupScaled", false);
+        return spec;
     }
+
+    static bool HasMethod(JsonElement config, string method) =>
+        config.ValueKind == JsonValueKind.Object && config.TryGetProperty("method", out var m) && m.ValueKind == JsonValueKind.String
+        && m.GetString()!.ToLowerInvariant().Split('+', StringSplitOptions.TrimEntries).Contains(method);
 
     /// <summary>True for a stored config of a FAM run written before the FAM normalization option existed.</summary>
     public static bool UsedUnnormalizedFamBeforeTheOption(JsonElement config) =>
