@@ -107,7 +107,8 @@ public static class FolderViews
 
     static string E(string s) => PageHtml.E(s);
 
-    static void Images(StringBuilder h, IReadOnlyList<ReportImage> images)
+    /// <summary>Figures of embedded images (data URIs), each captioned with its file and folder.</summary>
+    public static void Images(StringBuilder h, IReadOnlyList<ReportImage> images)
     {
         if (images.Count == 0) return;
         h.Append("<div class=\"charts images\">\n");

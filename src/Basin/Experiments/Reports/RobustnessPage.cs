@@ -58,6 +58,7 @@ public sealed record RobustnessPage(string Title, string FileStem, string Html, 
         var notes = new List<string>();
         var charts = new List<PageChart> { Curves(result, Label) };
         if (RobustnessSampleViews.Samples(folder, result, s, Label, notes) is { } samples) charts.Add(samples);
+        var figures = JobImages(folder, notes);
         var title = $"Basin robustness: {result.Runs.Count} models on {result.Corruptions.Count} corruptions of {result.Dataset}";
         var h = new StringBuilder();
         if (notes.Count > 0)
@@ -79,11 +80,29 @@ public sealed record RobustnessPage(string Title, string FileStem, string Html, 
                 .Append("beside result.json.</p>\n");
             PageHtml.Charts(h, charts.Skip(1), "", fileStem);
         }
+        JobFigures(h, figures);
         Similarity(h, result, Label);
         Redundancy(h, result);
         Extremes(h, result);
         return new RobustnessPage(title, fileStem, PageHtml.Document(title, h.ToString(), charts, generatedUtc, version), charts, notes,
             result);
+    }
+
+    /// <summary>The PNGs the robustness job draws over all models, where the folder has them, embedded.</summary>
+    public static readonly string[] JobFigureFiles = ["heatmap.png", "dendrogram.png", "samples.png"];
+
+    /// <summary>Those of <see cref="JobFigureFiles"/> the folder has (a result of an older version lacks some), read.</summary>
+    static List<ReportImage> JobImages(string folder, List<string> notes) =>
+        JobFigureFiles.Where(f => File.Exists(Path.Combine(folder, f))).Select(f => FolderContents.Image(folder, f, notes))
+            .OfType<ReportImage>().ToList();
+
+    static void JobFigures(StringBuilder h, IReadOnlyList<ReportImage> images)
+    {
+        if (images.Count == 0) return;
+        h.Append("<h2>Figures of the job</h2>\n<p class=\"meta\">Accuracy per model and corruption (heat map), the methods ")
+            .Append("clustered by per-sample agreement (dendrogram), and the most fragile and most robust test samples, clean ")
+            .Append("and corrupted (thumbnails).</p>\n");
+        FolderViews.Images(h, images);
     }
 
     static string E(string s) => PageHtml.E(s);

@@ -72,6 +72,19 @@ public class RobustnessPageTests
     }
 
     [Fact]
+    public void TheJobsFiguresAreEmbeddedAndABrokenOneIsNoted()
+    {
+        var folder = Folder();
+        byte[] png = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3];
+        File.WriteAllBytes(Path.Combine(folder, "heatmap.png"), png);
+        File.WriteAllText(Path.Combine(folder, "dendrogram.png"), "not a picture");
+        var page = RobustnessPage.Build(folder, new Dictionary<string, string>(), Made, "9.9", "robustness");
+        Assert.Contains($"alt=\"heatmap.png\" src=\"data:image/png;base64,{Convert.ToBase64String(png)}\"", page.Html);
+        Assert.DoesNotContain("alt=\"dendrogram.png\"", page.Html);
+        Assert.Equal([$"the image dendrogram.png in {folder} is not a PNG file"], page.Notes);   // samples.png: absent, unsaid
+    }
+
+    [Fact]
     public void AMissingPerSampleFileIsNotedAndBadFoldersAreOneLine()
     {
         var folder = Folder(withB: false);
