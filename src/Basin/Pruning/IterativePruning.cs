@@ -15,18 +15,22 @@ public enum Rewind
 /// <summary>
 /// Iterative magnitude pruning: <see cref="Rounds"/> rounds, each removing <see cref="RatePercent"/> % of the alive masked
 /// weights (global ranking, or per layer), optionally with AP taking <see cref="ApRatePercent"/> % of them (global only).
+/// The settings are checked when built.
 /// </summary>
 public sealed record IterativeSettings(int Rounds, double RatePercent = 20, double? ApRatePercent = null, Rewind Rewind = Rewind.Weights,
     bool Layerwise = false)
 {
-    public void Validate()
+    public int Rounds { get; init; } = Check.AtLeast(Rounds, 1, "rounds");
+    public double RatePercent { get; init; } = MagnitudePruning.CheckRate(RatePercent, "rate");
+    public double? ApRatePercent { get; init; } = CheckAp(ApRatePercent, RatePercent, Layerwise);
+
+    static double? CheckAp(double? ap, double rate, bool layerwise)
     {
-        Check.AtLeast(Rounds, 1, "rounds");
-        MagnitudePruning.CheckRate(RatePercent, "rate");
-        if (ApRatePercent is { } q && !(q > 0 && q < RatePercent))
-            throw new OptionException("apRate", $"apRate must be a percentage in (0, rate) = (0, {RatePercent}), got {q}");
-        if (ApRatePercent is not null && Layerwise) throw new OptionException("layerwise", "layerwise: AP ranks globally; it cannot be " +
+        if (ap is { } q && !(q > 0 && q < rate))
+            throw new OptionException("apRate", $"apRate must be a percentage in (0, rate) = (0, {rate}), got {q}");
+        if (ap is not null && layerwise) throw new OptionException("layerwise", "layerwise: AP ranks globally; it cannot be " +
             "combined with layer-wise pruning");
+        return ap;
     }
 }
 
@@ -47,7 +51,6 @@ public static class IterativePruning
     public static void Run(Classifier model, PruningMask initial, WeightSnapshot roundStart, WeightSnapshot? rewindPoint,
         IterativeSettings settings, Action<PruningRoundStart> train, CancellationToken ct = default, int firstRound = 1)
     {
-        settings.Validate();
         if (firstRound < 1 || firstRound > settings.Rounds)
             throw new BasinException($"the first round must be in 1..{settings.Rounds}, got {firstRound}");
         if (settings.Rewind == Rewind.Weights && rewindPoint is null) throw new BasinException("weight rewinding needs a " +

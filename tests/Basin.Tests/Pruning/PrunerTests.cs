@@ -20,6 +20,17 @@ public sealed class PrunerTests
 
     static float[] Flat(PruningMask mask, string name) => mask.Keep(name).flatten().data<float>().ToArray();
 
+    [Theory]
+    [InlineData(0, 20, null, false, "rounds", "rounds must be at least 1, got 0")]
+    [InlineData(2, 100, null, false, "rate", "rate must be a percentage in (0, 100), got 100")]
+    [InlineData(2, 20, 20.0, false, "apRate", "apRate must be a percentage in (0, rate) = (0, 20), got 20")]
+    [InlineData(2, 20, 2.0, true, "layerwise", "layerwise: AP ranks globally; it cannot be combined with layer-wise pruning")]
+    public void IterativeSettingsAreCheckedWhenBuilt(int rounds, double rate, double? ap, bool layerwise, string key, string message)
+    {
+        var e = Assert.Throws<OptionException>(() => new IterativeSettings(rounds, rate, ap, Layerwise: layerwise));
+        Assert.Equal((key, message), (e.Parameter, e.Message));
+    }
+
     [Fact]
     public void GlobalMagnitudeRemovesExactlyTheSmallestWithTiesToTheLowerIndex()
     {
