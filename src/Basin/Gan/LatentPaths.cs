@@ -12,14 +12,13 @@ namespace Basin.Gan;
 /// </summary>
 public sealed record GeodesicConfig(int Steps = 16, int Iterations = 500, double LearningRate = 1e-2, int ProgressInterval = 50)
 {
-    public void Validate()
-    {
-        if (Steps < 1) throw new BasinException($"latent path needs at least 1 step, got {Steps}");
-        if (Iterations < 0) throw new BasinException($"geodesic iterations must be ≥ 0, got {Iterations}");
-        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new BasinException("geodesic learning rate must be a finite " +
-            $"number > 0, got {LearningRate}");
-        if (ProgressInterval < 1) throw new BasinException($"progress interval must be at least 1, got {ProgressInterval}");
-    }
+    public int Steps { get; init; } = Steps >= 1 ? Steps : throw new BasinException($"latent path needs at least 1 step, got {Steps}");
+    public int Iterations { get; init; } = Iterations >= 0 ? Iterations
+        : throw new BasinException($"geodesic iterations must be ≥ 0, got {Iterations}");
+    public double LearningRate { get; init; } = LearningRate > 0 && double.IsFinite(LearningRate) ? LearningRate
+        : throw new BasinException($"geodesic learning rate must be a finite number > 0, got {LearningRate}");
+    public int ProgressInterval { get; init; } = ProgressInterval >= 1 ? ProgressInterval
+        : throw new BasinException($"progress interval must be at least 1, got {ProgressInterval}");
 }
 
 public sealed record GeodesicProgress(int Iteration, int TotalIterations, double Energy);
@@ -149,7 +148,6 @@ public static class LatentPaths
     {
         ArgumentNullException.ThrowIfNull(generator);
         ArgumentNullException.ThrowIfNull(config);
-        config.Validate();
         CheckEndpoints(z0, z1, config.Steps);
         int steps = config.Steps;
         Tensor start;

@@ -18,23 +18,24 @@ public sealed record PolynomialPathConfig(int Steps = 16, int Degree = 6, int It
     double Beta1 = 0.5, double Beta2 = 0.9, double LatentBound = 3, double OutOfDomainWeight = 1, double InitialScale = 0, long Seed = 0,
     int ProgressInterval = 50)
 {
-    public void Validate()
-    {
-        if (Steps < 2) throw new BasinException($"a polynomial path needs at least 2 steps, got {Steps}");
-        if (Degree < 2) throw new BasinException($"the path's degree must be at least 2 (degree 1 is the straight line), got {Degree}");
-        if (Iterations < 0) throw new BasinException($"geodesic iterations must be ≥ 0, got {Iterations}");
-        if (!(LearningRate > 0) || !double.IsFinite(LearningRate))
-            throw new BasinException($"geodesic learning rate must be a finite number > 0, got {LearningRate}");
-        if (!(Beta1 >= 0 && Beta1 < 1) || !(Beta2 >= 0 && Beta2 < 1))
-            throw new BasinException($"Adam's β must lie in [0, 1), got ({Beta1}, {Beta2})");
-        if (!(LatentBound >= 0) || !double.IsFinite(LatentBound))
-            throw new BasinException($"--latent-bound must be a finite number ≥ 0, got {LatentBound}");
-        if (!(OutOfDomainWeight >= 0) || !double.IsFinite(OutOfDomainWeight))
-            throw new BasinException($"--ood-weight must be a finite number ≥ 0, got {OutOfDomainWeight}");
-        if (!(InitialScale >= 0) || !double.IsFinite(InitialScale))
-            throw new BasinException($"the initial coefficient scale must be a finite number ≥ 0, got {InitialScale}");
-        if (ProgressInterval < 1) throw new BasinException($"progress interval must be at least 1, got {ProgressInterval}");
-    }
+    public int Steps { get; init; } = Steps >= 2 ? Steps
+        : throw new BasinException($"a polynomial path needs at least 2 steps, got {Steps}");
+    public int Degree { get; init; } = Degree >= 2 ? Degree
+        : throw new BasinException($"the path's degree must be at least 2 (degree 1 is the straight line), got {Degree}");
+    public int Iterations { get; init; } = Iterations >= 0 ? Iterations
+        : throw new BasinException($"geodesic iterations must be ≥ 0, got {Iterations}");
+    public double LearningRate { get; init; } = LearningRate > 0 && double.IsFinite(LearningRate) ? LearningRate
+        : throw new BasinException($"geodesic learning rate must be a finite number > 0, got {LearningRate}");
+    public double Beta1 { get; init; } = Beta1 >= 0 && Beta1 < 1 && Beta2 >= 0 && Beta2 < 1 ? Beta1
+        : throw new BasinException($"Adam's β must lie in [0, 1), got ({Beta1}, {Beta2})");
+    public double LatentBound { get; init; } = LatentBound >= 0 && double.IsFinite(LatentBound) ? LatentBound
+        : throw new BasinException($"--latent-bound must be a finite number ≥ 0, got {LatentBound}");
+    public double OutOfDomainWeight { get; init; } = OutOfDomainWeight >= 0 && double.IsFinite(OutOfDomainWeight) ? OutOfDomainWeight
+        : throw new BasinException($"--ood-weight must be a finite number ≥ 0, got {OutOfDomainWeight}");
+    public double InitialScale { get; init; } = InitialScale >= 0 && double.IsFinite(InitialScale) ? InitialScale
+        : throw new BasinException($"the initial coefficient scale must be a finite number ≥ 0, got {InitialScale}");
+    public int ProgressInterval { get; init; } = ProgressInterval >= 1 ? ProgressInterval
+        : throw new BasinException($"progress interval must be at least 1, got {ProgressInterval}");
 }
 
 /// <summary>
@@ -119,7 +120,6 @@ public static class PaperGeodesic
     {
         ArgumentNullException.ThrowIfNull(generator);
         ArgumentNullException.ThrowIfNull(config);
-        config.Validate();
         CheckEndpoints(z0, z1);
         long d = z0.shape[0];
         using var outer = NewDisposeScope();

@@ -142,7 +142,9 @@ public class PaperGeodesicTests
         var e = Assert.Throws<BasinException>(() => PaperGeodesic.DiscriminatorAware(z => z.clone(), null, null, z0, z1, new PolynomialPathConfig()));
         Assert.Contains("needs a critic", e.Message);
         Assert.DoesNotContain('\n', e.Message);
-        Assert.Throws<BasinException>(() => new PolynomialPathConfig(Degree: 1).Validate());
+        Assert.Equal("the path's degree must be at least 2 (degree 1 is the straight line), got 1",
+            Assert.Throws<BasinException>(() => new PolynomialPathConfig(Degree: 1)).Message);
+        Assert.Equal("latent path needs at least 1 step, got 0", Assert.Throws<BasinException>(() => new GeodesicConfig(Steps: 0)).Message);
     }
 
     [Fact]

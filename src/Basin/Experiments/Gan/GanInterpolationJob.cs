@@ -84,10 +84,11 @@ public static class GanInterpolationJob
         if (!(spec.Beta >= 0) || !double.IsFinite(spec.Beta)) throw new BasinException("--beta must be a finite number " +
             $"≥ 0, got {spec.Beta}");
         var geodesic = new GeodesicConfig(spec.Steps, spec.GeodesicIterations, spec.GeodesicLearningRate);
-        geodesic.Validate();
-        var polynomial = new PolynomialPathConfig(spec.Steps, spec.Degree, spec.GeodesicIterations, spec.GeodesicLearningRate,
-            LatentBound: spec.LatentBound, OutOfDomainWeight: spec.OutOfDomainWeight);
-        if (methods.Contains("paper") || methods.Contains("jacobian")) polynomial.Validate();
+        // Checked when built, so built only when a method uses it (it needs at least 2 steps, the others 1).
+        var polynomial = methods.Contains("paper") || methods.Contains("jacobian")
+            ? new PolynomialPathConfig(spec.Steps, spec.Degree, spec.GeodesicIterations, spec.GeodesicLearningRate,
+                LatentBound: spec.LatentBound, OutOfDomainWeight: spec.OutOfDomainWeight)
+            : null;
         if (threads is { } n) torch.set_num_threads(n);
 
         var details = store.Get(spec.Run);
@@ -152,13 +153,13 @@ public static class GanInterpolationJob
                             case "paper":
                                 {
                                     var g = PaperGeodesic.DiscriminatorAware(generator.forward, critic.forward, probability, a, b,
-                                        polynomial, cancellationToken: ct);
+                                        polynomial!, cancellationToken: ct);
                                     (path, initial, final) = (g.Path, g.InitialEnergy, g.FinalEnergy);
                                     break;
                                 }
                             default:
                                 {
-                                    var g = PaperGeodesic.Jacobian(generator.forward, a, b, polynomial, cancellationToken: ct);
+                                    var g = PaperGeodesic.Jacobian(generator.forward, a, b, polynomial!, cancellationToken: ct);
                                     (path, initial, final) = (g.Path, g.InitialEnergy, g.FinalEnergy);
                                     break;
                                 }
