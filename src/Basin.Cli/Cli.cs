@@ -131,14 +131,17 @@ public static class Cli
     /// the run database, JSON, numbers out of range, libtorch refusing an operation) exits 1; cancellation 130; anything
     /// else is a bug and exits 70 with the exception's type in the line.
     /// </summary>
+    const string DotNetCancelled = "The operation was canceled";
+
     public static int Describe(Exception e, out string message)
     {
         while (e is AggregateException { InnerExceptions.Count: 1 } a) e = a.InnerExceptions[0];
         while (e is System.Reflection.TargetInvocationException { InnerException: { } inner }) e = inner;
         (int code, message) = e switch
         {
-            OperationCanceledException => (ExitCancelled, e.Message.StartsWith("The operation was canceled",
-                StringComparison.Ordinal) ? "cancelled" : e.Message),
+            // .NET's own wording becomes "cancelled"; what a job added after it (what is kept, how to resume) stays.
+            OperationCanceledException => (ExitCancelled, e.Message.StartsWith(DotNetCancelled, StringComparison.Ordinal)
+                ? "cancelled" + e.Message[DotNetCancelled.Length..].TrimStart('.') : e.Message),
             // The library names settings by their keys (famLambda); the CLI shows the flag (--fam-lambda).
             OptionException o => (ExitUsage, (Basin.Training.Catalog.MethodCatalog.Flag(o.Parameter)
                 ?? Commands.TrainOptions.Flags.GetValueOrDefault(o.Parameter)) is { } flag

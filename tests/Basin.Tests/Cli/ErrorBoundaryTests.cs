@@ -16,6 +16,11 @@ public class ErrorBoundaryTests
         Assert.Equal((1, "bad"), Describe(new BasinException("bad")));
         Assert.Equal((1, "bad"), Describe(new AggregateException(new BasinException("bad"))));
         Assert.Equal(130, Describe(new OperationCanceledException()).Code);
+        Assert.Equal((130, "cancelled"), Describe(new OperationCanceledException()));
+        // What a job adds after .NET's own wording (what is kept, how to resume) survives it.
+        Assert.Equal((130, "cancelled; kept in x"), Describe(new OperationCanceledException(new OperationCanceledException().Message +
+            "; kept in x")));
+        Assert.Equal((130, "cancelled in round 2"), Describe(new OperationCanceledException("cancelled in round 2")));
         var damaged = Describe(new SqliteException("SQLite Error 11: 'database disk image is malformed'.", 11));
         Assert.Equal(1, damaged.Code);
         Assert.Contains("run database", damaged.Message);
