@@ -8,28 +8,39 @@ namespace Basin.Landscape;
 /// <summary>
 /// How the control point of a <see cref="Curve"/> is trained: SGD with momentum on E_{t~U(0,1)}[CE(θ(t)) + ½·wd·‖θ(t)‖²], t drawn
 /// once per mini-batch, the reference schedule (learning-rate factor 1 for the first half of the epochs, then linearly down to 0.01 at
-/// 90 %, then 0.01).
+/// 90 %, then 0.01). Each setting is checked when it is set, so a record that exists is a valid one.
 /// </summary>
 public sealed record CurveTrainingOptions
 {
-    public int Epochs { get; init; } = 10;
-    public int BatchSize { get; init; } = 128;
-    public double LearningRate { get; init; } = 0.05;
-    public double Momentum { get; init; } = 0.9;
-    /// <summary>L2 on the curve point θ(t) (not on θ_C); 0 by default.</summary>
-    public double WeightDecay { get; init; }
-    public long Seed { get; init; }
-
-    public void Check()
+    public int Epochs
     {
-        if (Epochs < 1) throw new BasinException($"--epochs must be at least 1, got {Epochs}");
-        if (BatchSize < 1) throw new BasinException($"batch size must be at least 1, got {BatchSize}");
-        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new BasinException("--lr must be a positive " +
-            $"number, got {LearningRate}");
-        if (!(Momentum >= 0 && Momentum < 1)) throw new BasinException($"momentum must be in [0, 1), got {Momentum}");
-        if (!(WeightDecay >= 0) || !double.IsFinite(WeightDecay)) throw new BasinException("weight decay must be ≥ " +
-            $"0, got {WeightDecay}");
+        get;
+        init => field = value >= 1 ? value : throw new BasinException($"--epochs must be at least 1, got {value}");
+    } = 10;
+    public int BatchSize
+    {
+        get;
+        init => field = value >= 1 ? value : throw new BasinException($"batch size must be at least 1, got {value}");
+    } = 128;
+    public double LearningRate
+    {
+        get;
+        init => field = value > 0 && double.IsFinite(value) ? value
+            : throw new BasinException($"--lr must be a positive number, got {value}");
+    } = 0.05;
+    public double Momentum
+    {
+        get;
+        init => field = value >= 0 && value < 1 ? value : throw new BasinException($"momentum must be in [0, 1), got {value}");
+    } = 0.9;
+    /// <summary>L2 on the curve point θ(t) (not on θ_C); 0 by default.</summary>
+    public double WeightDecay
+    {
+        get;
+        init => field = value >= 0 && double.IsFinite(value) ? value
+            : throw new BasinException($"weight decay must be ≥ 0, got {value}");
     }
+    public long Seed { get; init; }
 
     /// <summary>The reference's learning-rate factor at the start of epoch <paramref name="epoch"/> (0-based) of
     /// <paramref name="epochs"/>.</summary>
@@ -53,7 +64,6 @@ public static class CurveTraining
     public static IReadOnlyList<CurveEpoch> Train(Curve curve, nn.Module<Tensor, Tensor> model, LabeledDataset data,
         CurveTrainingOptions options, IProgress<CurveEpoch>? progress = null, CancellationToken cancellationToken = default)
     {
-        options.Check();
         if (data.Count == 0) throw new BasinException($"{data.Name}: no examples to train the curve on");
         var parameters = model.parameters().ToArray();
         if (parameters.Length != curve.Control.Length

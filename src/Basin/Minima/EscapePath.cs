@@ -1,36 +1,58 @@
 namespace Basin.Minima;
 
-/// <summary>Options of <see cref="EscapePath"/>.</summary>
+/// <summary>Options of <see cref="EscapePath"/>; each is checked when it is set, so a record that exists is a valid one.</summary>
 public sealed record EscapeOptions
 {
     /// <summary>The split point to start from, normally a minimum λ ∈ (0, 1).</summary>
-    public double From { get; init; } = 0.5;
-    /// <summary>The point of the line to walk to, a saddle outside [0, 1].</summary>
-    public double To { get; init; } = 1.5;
-    /// <summary>Recorded points of the walk along the line (constant loss), endpoints included.</summary>
-    public int WalkPoints { get; init; } = 11;
-    /// <summary>The first length of the step along the most negative eigenvector; halved until the loss falls.</summary>
-    public double EscapeStep { get; init; } = 0.05;
-    /// <summary>The most descent steps after the escape step.</summary>
-    public int MaxDescentSteps { get; init; } = 5000;
-    /// <summary>Descent stops when ‖∇L‖ ≤ this.</summary>
-    public double GradientTolerance { get; init; } = 1e-10;
-    /// <summary>Armijo's sufficient-decrease constant.</summary>
-    public double Armijo { get; init; } = 1e-4;
-    /// <summary>Curvature pairs kept by L-BFGS.</summary>
-    public int Memory { get; init; } = 10;
-
-    public void Check()
+    public double From
     {
-        if (!double.IsFinite(From) || !double.IsFinite(To)) throw new BasinException($"λ values must be finite, got {From} and {To}");
-        if (SplitClassification.IsBoundary(To)) throw new BasinException($"the escape cannot start at the boundary λ = {To}");
-        if (WalkPoints < 2) throw new BasinException($"the walk needs at least 2 points, got {WalkPoints}");
-        if (!(EscapeStep > 0)) throw new BasinException($"the escape step must be positive, got {EscapeStep}");
-        if (MaxDescentSteps < 0) throw new BasinException($"descent steps must be ≥ 0, got {MaxDescentSteps}");
-        if (!(GradientTolerance > 0)) throw new BasinException($"the gradient tolerance must be positive, got {GradientTolerance}");
-        if (!(Armijo > 0 && Armijo < 0.5)) throw new BasinException($"Armijo's constant must lie in (0, 0.5), got {Armijo}");
-        if (Memory < 1) throw new BasinException($"L-BFGS needs a memory of at least 1, got {Memory}");
-    }
+        get;
+        init => field = double.IsFinite(value) ? value : throw new BasinException($"λ values must be finite, got {value}");
+    } = 0.5;
+    /// <summary>The point of the line to walk to, a saddle outside [0, 1].</summary>
+    public double To
+    {
+        get;
+        init => field = !double.IsFinite(value) ? throw new BasinException($"λ values must be finite, got {value}")
+            : SplitClassification.IsBoundary(value) ? throw new BasinException($"the escape cannot start at the boundary λ = {value}")
+            : value;
+    } = 1.5;
+    /// <summary>Recorded points of the walk along the line (constant loss), endpoints included.</summary>
+    public int WalkPoints
+    {
+        get;
+        init => field = value >= 2 ? value : throw new BasinException($"the walk needs at least 2 points, got {value}");
+    } = 11;
+    /// <summary>The first length of the step along the most negative eigenvector; halved until the loss falls.</summary>
+    public double EscapeStep
+    {
+        get;
+        init => field = value > 0 ? value : throw new BasinException($"the escape step must be positive, got {value}");
+    } = 0.05;
+    /// <summary>The most descent steps after the escape step.</summary>
+    public int MaxDescentSteps
+    {
+        get;
+        init => field = value >= 0 ? value : throw new BasinException($"descent steps must be ≥ 0, got {value}");
+    } = 5000;
+    /// <summary>Descent stops when ‖∇L‖ ≤ this.</summary>
+    public double GradientTolerance
+    {
+        get;
+        init => field = value > 0 ? value : throw new BasinException($"the gradient tolerance must be positive, got {value}");
+    } = 1e-10;
+    /// <summary>Armijo's sufficient-decrease constant.</summary>
+    public double Armijo
+    {
+        get;
+        init => field = value > 0 && value < 0.5 ? value : throw new BasinException($"Armijo's constant must lie in (0, 0.5), got {value}");
+    } = 1e-4;
+    /// <summary>Curvature pairs kept by L-BFGS.</summary>
+    public int Memory
+    {
+        get;
+        init => field = value >= 1 ? value : throw new BasinException($"L-BFGS needs a memory of at least 1, got {value}");
+    } = 10;
 }
 
 /// <summary>The phase of a recorded escape point.</summary>
@@ -64,7 +86,6 @@ public static class EscapePath
         ArgumentNullException.ThrowIfNull(small);
         ArgumentNullException.ThrowIfNull(data);
         options ??= new EscapeOptions();
-        options.Check();
         small.CheckUnit(layer, unit);
         var points = new List<EscapePoint>();
         void Record(EscapePhase phase, double? lambda, double loss) => points.Add(new EscapePoint(points.Count, phase, lambda, loss));

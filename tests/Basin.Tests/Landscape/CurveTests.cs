@@ -12,6 +12,20 @@ namespace Basin.Tests.Landscape;
 public class CurveTests
 {
     [Fact]
+    public void CurveTrainingSettingsAreCheckedWhenSet()
+    {
+        string Error(Func<CurveTrainingOptions> make) => Assert.Throws<BasinException>(() => make()).Message;
+        Assert.Equal("--epochs must be at least 1, got 0", Error(() => new CurveTrainingOptions { Epochs = 0 }));
+        Assert.Equal("batch size must be at least 1, got -2", Error(() => new CurveTrainingOptions { BatchSize = -2 }));
+        Assert.Equal("--lr must be a positive number, got NaN", Error(() => new CurveTrainingOptions { LearningRate = double.NaN }));
+        Assert.Equal("momentum must be in [0, 1), got 1", Error(() => new CurveTrainingOptions { Momentum = 1 }));
+        Assert.Equal("weight decay must be ≥ 0, got -0.1", Error(() => new CurveTrainingOptions { WeightDecay = -0.1 }));
+        Assert.Equal("--epochs must be at least 1, got 0", Error(() => new CurveTrainingOptions() with { Epochs = 0 }));
+        Assert.Equal((10, 128, 0.05, 0.9, 0.0), (new CurveTrainingOptions().Epochs, new CurveTrainingOptions().BatchSize,
+            new CurveTrainingOptions().LearningRate, new CurveTrainingOptions().Momentum, new CurveTrainingOptions().WeightDecay));
+    }
+
+    [Fact]
     public void BarrierOfAParabolaIsOneAndOfALineZero()
     {
         var ts = Slices.Grid(0, 1, 11);

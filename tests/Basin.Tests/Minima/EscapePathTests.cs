@@ -32,6 +32,18 @@ public class EscapePathTests
     }
 
     [Fact]
+    public void EscapeSettingsAreCheckedWhenSet()
+    {
+        string Error(Func<EscapeOptions> make) => Assert.Throws<BasinException>(() => make()).Message;
+        Assert.Equal("λ values must be finite, got NaN", Error(() => new EscapeOptions { From = double.NaN }));
+        Assert.Equal("the escape cannot start at the boundary λ = 1", Error(() => new EscapeOptions { To = 1 }));
+        Assert.Equal("the walk needs at least 2 points, got 1", Error(() => new EscapeOptions { WalkPoints = 1 }));
+        Assert.Equal("Armijo's constant must lie in (0, 0.5), got 0.5", Error(() => new EscapeOptions { Armijo = 0.5 }));
+        Assert.Equal("L-BFGS needs a memory of at least 1, got 0", Error(() => new EscapeOptions() with { Memory = 0 }));
+        Assert.Equal((0.5, 1.5, 11), (new EscapeOptions().From, new EscapeOptions().To, new EscapeOptions().WalkPoints));
+    }
+
+    [Fact]
     public void EscapingFromAPointWithoutNegativeCurvatureIsRefused()
     {
         using var point = ConstructedExample.Create();

@@ -34,7 +34,6 @@ public sealed record ConnectSpec
 
     public void Check()
     {
-        Training.Check();
         if (Samples < 1) throw new BasinException($"--samples must be at least 1, got {Samples}");
         if (TestSamples < 0) throw new BasinException($"--test-samples must be ≥ 0, got {TestSamples}");
         if (Points < 2) throw new BasinException($"--points must be at least 2, got {Points}");
