@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 
+using static Basin.Experiments.Reports.VegaLite;
+
 namespace Basin.Experiments.Reports;
 
 /// <summary>The HTML of one part of a page and the charts it draws into.</summary>
@@ -135,14 +137,14 @@ public static class FolderViews
             ["width"] = 420,
             ["height"] = 280,
             ["mark"] = new JsonObject { ["type"] = "line", ["point"] = true },
-            ["params"] = new JsonArray(Zoom(), Toggle("split")),
+            ["params"] = new JsonArray(Zoom(), LegendToggle("split")),
             ["encoding"] = new JsonObject
             {
                 ["x"] = new JsonObject { ["field"] = "alpha", ["type"] = "quantitative", ["title"] = AlphaTitle(l) },
                 ["y"] = new JsonObject { ["field"] = "loss", ["type"] = "quantitative", ["title"] = "loss",
                     ["scale"] = new JsonObject { ["zero"] = false } },
                 ["color"] = new JsonObject { ["field"] = "split", ["type"] = "nominal" },
-                ["opacity"] = Opacity(),
+                ["opacity"] = ToggleOpacity(1, 0.15),
                 ["tooltip"] = new JsonArray(Field("split", "nominal"), Number("alpha"), Number("loss"), Number("accuracy")),
             },
             ["config"] = BottomLegend(),
@@ -204,7 +206,7 @@ public static class FolderViews
             ["width"] = 420,
             ["height"] = 280,
             ["mark"] = new JsonObject { ["type"] = "line", ["point"] = true },
-            ["params"] = new JsonArray(Zoom(), Toggle("path")),
+            ["params"] = new JsonArray(Zoom(), LegendToggle("path")),
             ["encoding"] = new JsonObject
             {
                 ["x"] = new JsonObject { ["field"] = "t", ["type"] = "quantitative", ["title"] = $"t (0: run {c.RunA}, 1: run {c.RunB})" },
@@ -212,7 +214,7 @@ public static class FolderViews
                     ["scale"] = new JsonObject { ["zero"] = false } },
                 ["color"] = new JsonObject { ["field"] = "path", ["type"] = "nominal" },
                 ["strokeDash"] = new JsonObject { ["field"] = "split", ["type"] = "nominal" },
-                ["opacity"] = Opacity(),
+                ["opacity"] = ToggleOpacity(1, 0.15),
                 ["tooltip"] = new JsonArray(Field("path", "nominal"), Field("split", "nominal"), Number("t"), Number("loss"),
                     Number("accuracy")),
             },
@@ -221,21 +223,4 @@ public static class FolderViews
         return new TableChart(id, $"Loss along the line and the {c.Curve} curve", ["path", "split", "t", "loss", "accuracy"], rows, layout);
     }
 
-    static JsonObject Zoom() => new() { ["name"] = "zoom", ["select"] = "interval", ["bind"] = "scales" };
-
-    static JsonObject Toggle(string field) => new()
-    {
-        ["name"] = "toggle", ["select"] = new JsonObject { ["type"] = "point", ["fields"] = new JsonArray(field) }, ["bind"] = "legend",
-    };
-
-    static JsonObject Opacity() => new()
-    {
-        ["condition"] = new JsonObject { ["param"] = "toggle", ["value"] = 1 }, ["value"] = 0.15,
-    };
-
-    static JsonObject Field(string name, string type) => new() { ["field"] = name, ["type"] = type };
-
-    static JsonObject Number(string name) => new() { ["field"] = name, ["type"] = "quantitative", ["format"] = ".6g" };
-
-    static JsonObject BottomLegend() => new() { ["legend"] = new JsonObject { ["orient"] = "bottom", ["direction"] = "vertical" } };
 }

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 
+using static Basin.Experiments.Reports.VegaLite;
+
 namespace Basin.Experiments.Reports;
 
 /// <summary>
@@ -81,7 +83,7 @@ static class MethodCharts
             ["x"] = new JsonObject { ["field"] = x, ["type"] = "quantitative", ["title"] = xTitle },
             ["y"] = Y(y, yTitle),
             ["tooltip"] = new JsonArray(new JsonObject { ["field"] = x, ["type"] = "quantitative" },
-                new JsonObject { ["field"] = y, ["type"] = "quantitative", ["format"] = ".6g" }),
+                Number(y)),
         };
         if (colour is not null) encoding["color"] = new JsonObject { ["field"] = colour, ["type"] = "nominal" };
         return new JsonObject
@@ -90,9 +92,9 @@ static class MethodCharts
             ["width"] = 300,
             ["height"] = 260,
             ["mark"] = new JsonObject { ["type"] = "line", ["point"] = true },
-            ["params"] = new JsonArray(new JsonObject { ["name"] = "zoom", ["select"] = "interval", ["bind"] = "scales" }),
+            ["params"] = new JsonArray(Zoom()),
             ["encoding"] = encoding,
-            ["config"] = new JsonObject { ["legend"] = new JsonObject { ["orient"] = "bottom", ["direction"] = "vertical" } },
+            ["config"] = BottomLegend(),
         };
     }
 

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 
+using static Basin.Experiments.Reports.VegaLite;
+
 namespace Basin.Experiments.Reports;
 
 /// <summary>One point of a curve: run <see cref="Run"/>'s series (train, test, ...) at an epoch.</summary>
@@ -60,15 +62,12 @@ public sealed record ReportChart(string Id, string Title, string YTitle, IReadOn
                 ["field"] = "value", ["type"] = "quantitative", ["title"] = YTitle, ["scale"] = new JsonObject { ["zero"] = ZeroBased },
             },
             ["color"] = new JsonObject { ["field"] = colour, ["type"] = "nominal" },
-            ["opacity"] = new JsonObject
-            {
-                ["condition"] = new JsonObject { ["param"] = "toggle", ["value"] = 1 }, ["value"] = 0.15,
-            },
+            ["opacity"] = ToggleOpacity(1, 0.15),
             ["tooltip"] = new JsonArray(
-                new JsonObject { ["field"] = "run", ["type"] = "nominal" },
-                new JsonObject { ["field"] = "series", ["type"] = "nominal" },
+                Field("run", "nominal"),
+                Field("series", "nominal"),
                 new JsonObject { ["field"] = "epoch", ["type"] = "quantitative", ["title"] = XTitle },
-                new JsonObject { ["field"] = "value", ["type"] = "quantitative", ["format"] = ".6g" }),
+                Number("value")),
         };
         if (Overlaid) encoding["strokeDash"] = new JsonObject { ["field"] = "series", ["type"] = "nominal" };
         if (Overlaid && RunOrder is { } order)
@@ -80,16 +79,9 @@ public sealed record ReportChart(string Id, string Title, string YTitle, IReadOn
             ["height"] = 260,
             ["data"] = new JsonObject { ["values"] = values },
             ["mark"] = new JsonObject { ["type"] = "line", ["point"] = true },
-            ["params"] = new JsonArray(
-                new JsonObject { ["name"] = "zoom", ["select"] = "interval", ["bind"] = "scales" },
-                new JsonObject
-                {
-                    ["name"] = "toggle", ["select"] = new JsonObject { ["type"] = "point", ["fields"] = new JsonArray(colour) },
-                    ["bind"] = "legend",
-                }),
+            ["params"] = new JsonArray(Zoom(), LegendToggle(colour)),
             ["encoding"] = encoding,
-            // Legends below the plot keep each chart narrow enough for two side by side.
-            ["config"] = new JsonObject { ["legend"] = new JsonObject { ["orient"] = "bottom", ["direction"] = "vertical" } },
+            ["config"] = BottomLegend(),
         };
     }
 }

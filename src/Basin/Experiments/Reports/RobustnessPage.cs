@@ -5,6 +5,8 @@ using System.Text.Json.Nodes;
 using Basin.Experiments.Robustness;
 using Basin.IO;
 
+using static Basin.Experiments.Reports.VegaLite;
+
 namespace Basin.Experiments.Reports;
 
 /// <summary>
@@ -206,12 +208,8 @@ public sealed record RobustnessPage(string Title, string FileStem, string Html, 
             ["params"] = new JsonArray(
                 Select("corruption", r.Corruptions[0], r.Corruptions, "corruption "),
                 Select("figure", figures[0].Name, figures.Select(f => f.Name).ToList(), "figure "),
-                new JsonObject { ["name"] = "zoom", ["select"] = "interval", ["bind"] = "scales" },
-                new JsonObject
-                {
-                    ["name"] = "toggle", ["select"] = new JsonObject { ["type"] = "point", ["fields"] = new JsonArray("run") },
-                    ["bind"] = "legend",
-                }),
+                Zoom(),
+                LegendToggle("run")),
             ["transform"] = new JsonArray(new JsonObject { ["filter"] = "datum.corruption == corruption && datum.figure == figure" }),
             ["mark"] = new JsonObject { ["type"] = "line", ["point"] = true },
             ["encoding"] = new JsonObject
@@ -222,23 +220,13 @@ public sealed record RobustnessPage(string Title, string FileStem, string Html, 
                     ["title"] = "the chosen figure" },
                 ["color"] = new JsonObject { ["field"] = "run", ["type"] = "nominal", ["title"] = "model",
                     ["scale"] = new JsonObject { ["scheme"] = "tableau20" } },
-                ["opacity"] = new JsonObject { ["condition"] = new JsonObject { ["param"] = "toggle", ["value"] = 1 }, ["value"] = 0.15 },
-                ["tooltip"] = new JsonArray(F("run", "nominal"), F("corruption", "nominal"), F("severity", "quantitative"),
-                    F("figure", "nominal"), new JsonObject { ["field"] = "value", ["type"] = "quantitative", ["format"] = ".6g" }),
+                ["opacity"] = ToggleOpacity(1, 0.15),
+                ["tooltip"] = new JsonArray(Field("run", "nominal"), Field("corruption", "nominal"), Field("severity", "quantitative"),
+                    Field("figure", "nominal"), Number("value")),
             },
-            ["config"] = new JsonObject { ["legend"] = new JsonObject { ["orient"] = "bottom", ["direction"] = "vertical" } },
+            ["config"] = BottomLegend(),
         };
         return new TableChart("severity", "Against severity", ["run", "corruption", "severity", "figure", "value"], rows, layout);
     }
 
-    internal static JsonObject Select(string name, string value, IReadOnlyList<string> options, string label) => new()
-    {
-        ["name"] = name, ["value"] = value,
-        ["bind"] = new JsonObject
-        {
-            ["input"] = "select", ["name"] = label, ["options"] = new JsonArray(options.Select(o => (JsonNode)o).ToArray()),
-        },
-    };
-
-    static JsonObject F(string field, string type) => new() { ["field"] = field, ["type"] = type };
 }

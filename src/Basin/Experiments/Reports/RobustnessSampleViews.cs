@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Basin.Experiments.Robustness;
 
+using static Basin.Experiments.Reports.VegaLite;
+
 namespace Basin.Experiments.Reports;
 
 /// <summary>
@@ -93,8 +95,8 @@ static class RobustnessSampleViews
                     },
                     ["opacity"] = new JsonObject { ["condition"] = new JsonObject { ["test"] = all.DeepClone(), ["value"] = 0.8 },
                         ["value"] = 0.3 },
-                    ["tooltip"] = new JsonArray(F("sample", "quantitative"), F("label", "quantitative"), F("set", "nominal"),
-                        Num($"t{i}", "θ_y"), Num($"h{i}", "‖h‖"), Num($"g{i}", "geometric margin"), F($"o{i}", "nominal")),
+                    ["tooltip"] = new JsonArray(Field("sample", "quantitative"), Field("label", "quantitative"), Field("set", "nominal"),
+                        Num($"t{i}", "θ_y"), Num($"h{i}", "‖h‖"), Num($"g{i}", "geometric margin"), Field($"o{i}", "nominal")),
                 },
             });
         }
@@ -151,8 +153,4 @@ static class RobustnessSampleViews
         return rows;
     }
 
-    static JsonObject Select(string name, string value, IReadOnlyList<string> options, string label) =>
-        RobustnessPage.Select(name, value, options, label);
-
-    static JsonObject F(string field, string type) => new() { ["field"] = field, ["type"] = type };
 }

@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 using Basin.Experiments.Sweeps;
 using Basin.Measures;
 
+using static Basin.Experiments.Reports.VegaLite;
+
 namespace Basin.Experiments.Reports;
 
 /// <summary>
@@ -129,7 +131,7 @@ public sealed record SweepPage(string Title, string FileStem, string Html, IRead
             ["width"] = 420,
             ["height"] = new JsonObject { ["step"] = 9 },
             ["mark"] = "bar",
-            ["params"] = new JsonArray(Toggle("variant")),
+            ["params"] = new JsonArray(LegendToggle("variant")),
             ["encoding"] = new JsonObject
             {
                 ["y"] = new JsonObject
@@ -141,7 +143,7 @@ public sealed record SweepPage(string Title, string FileStem, string Html, IRead
                 ["x"] = new JsonObject { ["field"] = "tau", ["type"] = "quantitative", ["title"] = "τ", ["scale"] = new JsonObject
                     { ["domain"] = new JsonArray(-1, 1) } },
                 ["color"] = new JsonObject { ["field"] = "variant", ["type"] = "nominal" },
-                ["opacity"] = Opacity(),
+                ["opacity"] = ToggleOpacity(0.9, 0.1),
                 ["tooltip"] = new JsonArray(Field("measure", "nominal"), Field("variant", "nominal"), Number("tau"), Number("psi")),
             },
             ["config"] = BottomLegend(),
@@ -166,19 +168,14 @@ public sealed record SweepPage(string Title, string FileStem, string Html, IRead
         if (rows.Count == 0) return null;
         var measures = r.Ranking.Select(x => x.Measure).Where(n => rows.Any(row => (string)row[2]! == n)).ToList();
         var parameters = new JsonArray(
-            new JsonObject
-            {
-                ["name"] = "measure", ["value"] = measures[0],
-                ["bind"] = new JsonObject { ["input"] = "select", ["name"] = "measure ",
-                    ["options"] = new JsonArray(measures.Select(x => (JsonNode)x).ToArray()) },
-            },
+            Select("measure", measures[0], measures, "measure "),
             new JsonObject
             {
                 ["name"] = "logScale", ["value"] = false,
                 ["bind"] = new JsonObject { ["input"] = "checkbox", ["name"] = "log10 of the measure " },
             },
-            new JsonObject { ["name"] = "zoom", ["select"] = "interval", ["bind"] = "scales" },
-            Toggle("variant"));
+            Zoom(),
+            LegendToggle("variant"));
         var transform = new JsonArray(
             new JsonObject { ["filter"] = "datum.measure == measure" },
             new JsonObject { ["calculate"] = "logScale ? (datum.value > 0 ? log(datum.value) / LN10 : null) : datum.value", ["as"] = "x" },
@@ -186,12 +183,7 @@ public sealed record SweepPage(string Title, string FileStem, string Html, IRead
         JsonObject colour;
         if (r.Axes.Count > 0)
         {
-            parameters.Insert(1, new JsonObject
-            {
-                ["name"] = "colourBy", ["value"] = r.Axes[0],
-                ["bind"] = new JsonObject { ["input"] = "select", ["name"] = "colour by ",
-                    ["options"] = new JsonArray(r.Axes.Select(x => (JsonNode)x).ToArray()) },
-            });
+            parameters.Insert(1, Select("colourBy", r.Axes[0], r.Axes, "colour by "));
             transform.Add(new JsonObject { ["calculate"] = "datum[colourBy]", ["as"] = "setting" });
             colour = new JsonObject { ["field"] = "setting", ["type"] = "nominal", ["title"] = "setting of the chosen axis" };
         }
@@ -223,7 +215,7 @@ public sealed record SweepPage(string Title, string FileStem, string Html, IRead
                     },
                     ["value"] = "transparent",
                 },
-                ["opacity"] = Opacity(),
+                ["opacity"] = ToggleOpacity(0.9, 0.1),
                 ["tooltip"] = tooltip,
             },
             ["config"] = BottomLegend(),
@@ -231,19 +223,4 @@ public sealed record SweepPage(string Title, string FileStem, string Html, IRead
         return new TableChart("measure-vs-gap", "The gap against a measure", columns, rows, layout);
     }
 
-    static JsonObject Toggle(string field) => new()
-    {
-        ["name"] = "toggle", ["select"] = new JsonObject { ["type"] = "point", ["fields"] = new JsonArray(field) }, ["bind"] = "legend",
-    };
-
-    static JsonObject Opacity() => new()
-    {
-        ["condition"] = new JsonObject { ["param"] = "toggle", ["value"] = 0.9 }, ["value"] = 0.1,
-    };
-
-    static JsonObject Field(string name, string type) => new() { ["field"] = name, ["type"] = type };
-
-    static JsonObject Number(string name) => new() { ["field"] = name, ["type"] = "quantitative", ["format"] = ".6g" };
-
-    static JsonObject BottomLegend() => new() { ["legend"] = new JsonObject { ["orient"] = "bottom", ["direction"] = "vertical" } };
 }
