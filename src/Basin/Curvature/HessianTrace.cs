@@ -48,17 +48,14 @@ public static class HessianTrace
         if (basis.Count >= op.Dimension) return new Estimate(sketch, 0, 0, op.ProductCount - start);
         // The probes' stream is independent of the sketch's start vector (drawn from the seed itself).
         using var generator = new torch.Generator(unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + 0x632BE59BD9B4E019UL));
-        var stats = new RunningMean();
         int least = Math.Max(2, Math.Min(minProbes, maxProbes));
-        while (stats.Count < maxProbes && !(stats.Count >= least && (stats.StandardError <= absoluteStandardError
-                   || stats.StandardError <= relativeStandardError * Math.Abs(sketch + stats.Mean))))
+        var stats = MonteCarlo.Until(s => s.Count >= least && (s.StandardError <= absoluteStandardError
+            || s.StandardError <= relativeStandardError * Math.Abs(sketch + s.Mean)), maxProbes, () =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            using var probe = torch.NewDisposeScope();
             var z = ParamVectors.Rademacher(op.Shapes, op.DType, generator);
             ParamVectors.Orthogonalize(z, basis);
-            stats.Add(ParamVectors.Dot(z, op.Apply(z)));
-        }
+            return ParamVectors.Dot(z, op.Apply(z));
+        }, cancellationToken);
         return new Estimate(sketch + stats.Mean, stats.StandardError, stats.Count, op.ProductCount - start);
     }
 

@@ -10,10 +10,18 @@ static class MonteCarlo
     /// after at least <paramref name="minSamples"/> (and 2) samples, or until <paramref name="maxSamples"/>.
     /// </summary>
     public static RunningMean Until(double relativeStandardError, int minSamples, int maxSamples, Func<double> sample,
+        CancellationToken cancellationToken = default) =>
+        Until(stats => stats.Reached(relativeStandardError, minSamples), maxSamples, sample, cancellationToken);
+
+    /// <summary>
+    /// Calls <paramref name="sample"/> (each in its own dispose scope) until <paramref name="done"/> says the samples so far
+    /// are enough, or until <paramref name="maxSamples"/>.
+    /// </summary>
+    public static RunningMean Until(Func<RunningMean, bool> done, int maxSamples, Func<double> sample,
         CancellationToken cancellationToken = default)
     {
         var stats = new RunningMean();
-        while (stats.Count < maxSamples && !stats.Reached(relativeStandardError, minSamples))
+        while (stats.Count < maxSamples && !done(stats))
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
