@@ -60,7 +60,7 @@ public static class ReportJob
             name = file.Name;
             gap ??= file.Gap;
         }
-        var report = Sweeps.SweepReport.Build(store.Folder, name, gap ?? "accuracy", reachedTargetOnly);
+        var report = Sweeps.SweepReport.Build(store, name, gap ?? "accuracy", reachedTargetOnly);
         var page = SweepPage.Build(report, DateTime.UtcNow, ReportPage.BasinVersion(), "sweep-" + FileSafe(name));
         return Save(page, outFolder ?? DefaultFolder(store));
     }
@@ -80,7 +80,7 @@ public static class ReportJob
             catch (BasinException) { continue; }   // a run deleted since, or another runs folder: shown by its id
             labels[r.RunId] = $"{s.Name ?? s.Method ?? s.Kind} s{s.Seed}";
         }
-        var page = RobustnessPage.Build(folder, labels, DateTime.UtcNow, ReportPage.BasinVersion(), "robustness", severity);
+        var page = RobustnessPage.Build(folder, result, labels, DateTime.UtcNow, ReportPage.BasinVersion(), "robustness", severity);
         return Save(page, outFolder ?? folder);
     }
 

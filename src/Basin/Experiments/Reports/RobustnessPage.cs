@@ -49,9 +49,12 @@ public sealed record RobustnessPage(string Title, string FileStem, string Html, 
     /// nearest the result has).
     /// </summary>
     public static RobustnessPage Build(string folder, IReadOnlyDictionary<string, string> labels, DateTime generatedUtc, string version,
-        string fileStem, int? severity = null)
+        string fileStem, int? severity = null) => Build(folder, Read(folder), labels, generatedUtc, version, fileStem, severity);
+
+    /// <summary>The page of <paramref name="result"/>, already read from <paramref name="folder"/> (<see cref="Read"/>).</summary>
+    public static RobustnessPage Build(string folder, RobustnessResult result, IReadOnlyDictionary<string, string> labels,
+        DateTime generatedUtc, string version, string fileStem, int? severity = null)
     {
-        var result = Read(folder);
         int s = severity ?? result.Severities.OrderBy(x => Math.Abs(x - 3)).ThenBy(x => x).First();
         if (!result.Severities.Contains(s))
             throw new OptionException("severity",

@@ -52,8 +52,15 @@ public static class SweepReport
     /// of Jiang et al.: every model at the same training loss), leaving out those that ran out of epochs first.</param>
     public static SweepReportResult Build(string runsFolder, string sweepName, string gap = "accuracy", bool reachedTargetOnly = false)
     {
-        if (gap is not ("accuracy" or "loss")) throw new BasinException($"unknown gap '{gap}' (use accuracy or loss)");
         using var runs = RunStore.Open(runsFolder);
+        return Build(runs, sweepName, gap, reachedTargetOnly);
+    }
+
+    /// <summary>The report of sweep <paramref name="sweepName"/> from a run store already open.</summary>
+    public static SweepReportResult Build(RunStore runs, string sweepName, string gap = "accuracy", bool reachedTargetOnly = false)
+    {
+        if (gap is not ("accuracy" or "loss")) throw new BasinException($"unknown gap '{gap}' (use accuracy or loss)");
+        var runsFolder = runs.Folder;
         var store = runs.Sweeps;
         var points = store.Points(sweepName);
         if (points.Count == 0)
