@@ -222,17 +222,20 @@ static class PageHtml
     /// in data-value.
     /// </summary>
     public static string Num(string run, string figure, double? v, string after = "") =>
-        $"<td class=\"num\" data-run=\"{E(run)}\" data-figure=\"{E(figure)}\" data-value=\"" +
-        $"{(v is { } x ? x.ToString("R", CultureInfo.InvariantCulture) : "")}\">{E(ReportPage.Show(v))}{after}</td>";
+        NumberCell(run, figure, v, E(ReportPage.Show(v)) + after);
 
     /// <summary>
     /// A number's cell shown in <paramref name="format"/> (a table of scores: "0.000"), its exact value in data-value; a
     /// non-finite number is shown as "–" with an empty data-value.
     /// </summary>
     public static string Fixed(string run, string figure, double v, string format = "0.000") =>
+        double.IsFinite(v) ? NumberCell(run, figure, v, v.ToString(format, CultureInfo.InvariantCulture))
+            : NumberCell(run, figure, null, "–");
+
+    /// <summary>A number's cell: its exact value (round-trip) in data-value, <paramref name="shownHtml"/> as its text.</summary>
+    static string NumberCell(string run, string figure, double? exact, string shownHtml) =>
         $"<td class=\"num\" data-run=\"{E(run)}\" data-figure=\"{E(figure)}\" data-value=\"" +
-        $"{(double.IsFinite(v) ? v.ToString("R", CultureInfo.InvariantCulture) : "")}\">" +
-        (double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "–") + "</td>";
+        $"{(exact is { } x ? x.ToString("R", CultureInfo.InvariantCulture) : "")}\">{shownHtml}</td>";
 
     public static string E(string s) => WebUtility.HtmlEncode(s);
 }
