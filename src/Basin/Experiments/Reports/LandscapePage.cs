@@ -28,12 +28,7 @@ public sealed record LandscapePage(string Title, string FileStem, string Html, I
         Count(contents.Interpolations.Count, "interpolation");
         var title = $"Basin landscapes: {string.Join(", ", parts)} in {Path.GetFileName(folder)}";
         var h = new StringBuilder();
-        if (notes.Count > 0)
-        {
-            h.Append("<ul class=\"notes\">\n");
-            foreach (var n in notes) h.Append($"<li>{PageHtml.E(n)}</li>\n");
-            h.Append("</ul>\n");
-        }
+        PageHtml.Notes(h, notes);
         h.Append($"<p>Results read from {PageHtml.E(folder)} and its subfolders.</p>\n").Append(section.Html);
         return new LandscapePage(title, fileStem, PageHtml.Document(title, h.ToString(), section.Charts, generatedUtc, version),
             section.Charts, notes, contents);

@@ -143,6 +143,15 @@ static class PageHtml
         h.Append("</table>\n</section>\n");
     }
 
+    /// <summary>What a page could not show or had to draw from elsewhere, as a highlighted list (nothing when none).</summary>
+    public static void Notes(StringBuilder h, IReadOnlyList<string> notes)
+    {
+        if (notes.Count == 0) return;
+        h.Append("<ul class=\"notes\">\n");
+        foreach (var n in notes) h.Append($"<li>{E(n)}</li>\n");
+        h.Append("</ul>\n");
+    }
+
     /// <summary>A heading and a figure per chart (an element the chart is drawn into, and its CSV file's name).</summary>
     public static void Charts(StringBuilder h, IEnumerable<PageChart> charts, string heading, string fileStem)
     {
@@ -158,12 +167,7 @@ static class PageHtml
     static void Run(StringBuilder h, RunReport r)
     {
         h.Append($"<section class=\"run\" id=\"run-{E(r.Id)}\">\n<h2>Run {E(r.Id)}: {E(ReportPage.Label(r))}</h2>\n");
-        if (r.Notes.Count > 0)
-        {
-            h.Append("<ul class=\"notes\">\n");
-            foreach (var n in r.Notes) h.Append($"<li>{E(n)}</li>\n");
-            h.Append("</ul>\n");
-        }
+        Notes(h, r.Notes);
         h.Append("<table class=\"summary\">\n");
         void Row(string name, string? value) =>
             h.Append($"<tr><th>{E(name)}</th><td data-field=\"{E(name)}\">{E(value ?? "–")}</td></tr>\n");

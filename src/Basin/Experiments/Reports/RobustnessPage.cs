@@ -66,12 +66,7 @@ public sealed record RobustnessPage(string Title, string FileStem, string Html, 
         var figures = JobImages(folder, notes);
         var title = $"Basin robustness: {result.Runs.Count} models on {result.Corruptions.Count} corruptions of {result.Dataset}";
         var h = new StringBuilder();
-        if (notes.Count > 0)
-        {
-            h.Append("<ul class=\"notes\">\n");
-            foreach (var n in notes) h.Append($"<li>{E(n)}</li>\n");
-            h.Append("</ul>\n");
-        }
+        PageHtml.Notes(h, notes);
         Models(h, result, Label);
         PageHtml.Charts(h, charts.Take(1), "Accuracy and geometry against severity", fileStem);
         if (charts.Count > 1)

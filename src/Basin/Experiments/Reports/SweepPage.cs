@@ -46,12 +46,7 @@ public sealed record SweepPage(string Title, string FileStem, string Html, IRead
 
     static void Summary(StringBuilder h, SweepReportResult r, List<string> notes)
     {
-        if (notes.Count > 0)
-        {
-            h.Append("<ul class=\"notes\">\n");
-            foreach (var n in notes) h.Append($"<li>{E(n)}</li>\n");
-            h.Append("</ul>\n");
-        }
+        PageHtml.Notes(h, notes);
         h.Append("<table class=\"summary\">\n");
         void Row(string name, string value) => h.Append($"<tr><th>{E(name)}</th><td data-field=\"{E(name)}\">{E(value)}</td></tr>\n");
         Row("sweep", r.Sweep);
